@@ -1,0 +1,77 @@
+// weft/model/harness/strategy.h: how a scenario's interleavings are searched, and what
+// a run reports. Shared by both backends and the runner.
+#pragma once
+
+#include "sync/platform/config.h"  // first: the model build must see Relacy before std
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace weft::model {
+
+enum class Search {
+  exhaustive,  // every interleaving (Relacy's full search); cost grows fast with steps
+  bounded,     // every interleaving with at most `bound` preemptions (Loom's default, 2)
+  random,      // `iterations` random interleavings, from `seed`
+};
+
+struct Strategy {
+  Search search = Search::bounded;
+  unsigned bound = 2;
+  std::uint64_t iterations = 10000;
+  std::uint64_t seed = 0;
+
+  // "exhaustive", "bounded(2)", "random(10000, seed 0)".
+  std::string describe() const;
+  // Parses "exhaustive", "bounded:K" or "random:N" / "random:N:SEED".
+  static std::optional<Strategy> parse(std::string_view text);
+  // The form parse() reads, for replay command lines.
+  std::string spelling() const;
+};
+
+inline Strategy exhaustive() { return Strategy{Search::exhaustive, 0, 0, 0}; }
+inline Strategy bounded(unsigned preemptions) {
+  return Strategy{Search::bounded, preemptions, 0, 0};
+}
+inline Strategy random(std::uint64_t iterations, std::uint64_t seed = 0) {
+  return Strategy{Search::random, 0, iterations, seed};
+}
+
+// What a scenario run found. `none` is success.
+enum class Failure {
+  none,
+  data_race,
+  assertion,
+  deadlock,
+  livelock,
+  leak,
+  use_after_free,
+  other,
+};
+
+const char* describe(Failure failure);
+
+// The runner's instructions for one scenario run.
+struct RunOptions {
+  Strategy strategy;
+  std::string replay;        // a failing execution's state, from an earlier report
+  bool verbose = false;      // print the trace even for expected failures
+  unsigned depth_limit = 0;  // steps per execution before LIVELOCK; 0: Relacy's 2000
+};
+
+// What one scenario run reports back to the runner.
+struct Outcome {
+  Failure failure = Failure::none;
+  std::string failure_text;  // the checker's own name for it ("DATA RACE")
+  std::uint64_t executions = 0;
+  std::string trace;         // the interleaving that failed
+  std::string replay;        // state that replays exactly that execution
+};
+
+namespace detail {
+using RunScenario = Outcome (*)(const RunOptions&);
+}
+
+}  // namespace weft::model

@@ -1,0 +1,128 @@
+// weft/sync/platform/atomic.h: atomic<T> with an explicit order on every operation.
+//
+// Production: a zero-cost wrapper of std::atomic<T> (same size and alignment, every call
+// inlines to the std::atomic call). Model: Relacy's rl::atomic<T>, which explores the
+// values each load may return under the C++ memory model; each call records the caller's
+// file and line (through std::source_location) so traces point at weft's own code.
+//
+// There is no default order and no operator overloads: the order is part of the design
+// and must be read at every call site. T must be an integer or a pointer type.
+#pragma once
+
+#include "sync/platform/config.h"
+
+#include <atomic>
+#include <source_location>
+#include <type_traits>
+
+namespace weft::platform {
+
+using memory_order = std::memory_order;
+
+#if defined(WEFT_MODEL)
+
+template <class T>
+class atomic {
+  static_assert(std::is_integral_v<T> || std::is_pointer_v<T>,
+                "weft::platform::atomic holds integers and pointers");
+  using here = std::source_location;
+
+ public:
+  explicit atomic(T initial) : value_(initial) {}
+  atomic() : value_(T{}) {}
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(memory_order order, here loc = here::current()) const {
+    return value_.load(detail::to_relacy(order), detail::where(loc));
+  }
+  void store(T value, memory_order order, here loc = here::current()) {
+    value_.store(value, detail::to_relacy(order), detail::where(loc));
+  }
+  T exchange(T value, memory_order order, here loc = here::current()) {
+    return value_.exchange(value, detail::to_relacy(order), detail::where(loc));
+  }
+  bool compare_exchange_strong(T& expected, T desired, memory_order success,
+                               memory_order failure, here loc = here::current()) {
+    auto info = detail::where(loc);
+    return value_.compare_exchange_strong(expected, desired, detail::to_relacy(success), info,
+                                          detail::to_relacy(failure), info);
+  }
+  bool compare_exchange_weak(T& expected, T desired, memory_order success,
+                             memory_order failure, here loc = here::current()) {
+    auto info = detail::where(loc);
+    return value_.compare_exchange_weak(expected, desired, detail::to_relacy(success), info,
+                                        detail::to_relacy(failure), info);
+  }
+  template <class D>
+  T fetch_add(D delta, memory_order order, here loc = here::current()) {
+    return value_.fetch_add(delta, detail::to_relacy(order), detail::where(loc));
+  }
+  template <class D>
+  T fetch_sub(D delta, memory_order order, here loc = here::current()) {
+    return value_.fetch_sub(delta, detail::to_relacy(order), detail::where(loc));
+  }
+  T fetch_or(T bits, memory_order order, here loc = here::current()) {
+    return value_.fetch_or(bits, detail::to_relacy(order), detail::where(loc));
+  }
+  T fetch_and(T bits, memory_order order, here loc = here::current()) {
+    return value_.fetch_and(bits, detail::to_relacy(order), detail::where(loc));
+  }
+  T fetch_xor(T bits, memory_order order, here loc = here::current()) {
+    return value_.fetch_xor(bits, detail::to_relacy(order), detail::where(loc));
+  }
+
+ private:
+  rl::atomic<T> value_;
+};
+
+#else  // production
+
+template <class T>
+class atomic {
+  static_assert(std::is_integral_v<T> || std::is_pointer_v<T>,
+                "weft::platform::atomic holds integers and pointers");
+
+ public:
+  constexpr explicit atomic(T initial) noexcept : value_(initial) {}
+  constexpr atomic() noexcept : value_(T{}) {}
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(memory_order order) const noexcept { return value_.load(order); }
+  void store(T value, memory_order order) noexcept { value_.store(value, order); }
+  T exchange(T value, memory_order order) noexcept { return value_.exchange(value, order); }
+  bool compare_exchange_strong(T& expected, T desired, memory_order success,
+                               memory_order failure) noexcept {
+    return value_.compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(T& expected, T desired, memory_order success,
+                             memory_order failure) noexcept {
+    return value_.compare_exchange_weak(expected, desired, success, failure);
+  }
+  template <class D>
+  T fetch_add(D delta, memory_order order) noexcept {
+    return value_.fetch_add(delta, order);
+  }
+  template <class D>
+  T fetch_sub(D delta, memory_order order) noexcept {
+    return value_.fetch_sub(delta, order);
+  }
+  T fetch_or(T bits, memory_order order) noexcept { return value_.fetch_or(bits, order); }
+  T fetch_and(T bits, memory_order order) noexcept { return value_.fetch_and(bits, order); }
+  T fetch_xor(T bits, memory_order order) noexcept { return value_.fetch_xor(bits, order); }
+
+ private:
+  std::atomic<T> value_;
+};
+
+// Zero overhead: the wrapper is the std::atomic and nothing else.
+static_assert(sizeof(atomic<unsigned long>) == sizeof(std::atomic<unsigned long>));
+static_assert(alignof(atomic<unsigned long>) == alignof(std::atomic<unsigned long>));
+static_assert(sizeof(atomic<void*>) == sizeof(std::atomic<void*>));
+static_assert(sizeof(atomic<bool>) == sizeof(std::atomic<bool>));
+static_assert(std::is_standard_layout_v<atomic<unsigned long>>);
+
+#endif
+
+}  // namespace weft::platform

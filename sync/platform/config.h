@@ -1,0 +1,19 @@
+// weft/sync/platform/config.h: which backend this translation unit is built for.
+//
+// Every weft library target exists twice (see //bazel:weft.bzl): the production variant
+// defines WEFT_STD and runs on std::atomic; the model variant defines WEFT_MODEL and runs
+// on Relacy's instrumented types inside a model-checking simulation. The two never meet
+// in one binary: a binary that sees both defines does not compile.
+#pragma once
+
+#if defined(WEFT_MODEL) && defined(WEFT_STD)
+#error "weft: the production (WEFT_STD) and model (WEFT_MODEL) variants met in one binary"
+#endif
+
+#if !defined(WEFT_MODEL) && !defined(WEFT_STD)
+#define WEFT_STD 1  // built outside Bazel: the production backend
+#endif
+
+#if defined(WEFT_MODEL)
+#include "sync/platform/relacy.h"
+#endif

@@ -1,0 +1,132 @@
+// weft/sync/platform/mutex.h: the lock and condition variable for weft's internal locks.
+//
+//   platform::mutex m;
+//   {
+//     platform::mutex_guard guard(m);   // locked until the guard is destroyed
+//     ...
+//     cv.wait(guard);                   // may wake spuriously: always wait in a loop
+//   }
+//
+// Production: std::mutex and std::condition_variable. Model: Relacy's mutex (lock
+// order and happens-before are tracked; a lock never released is reported) and its
+// condition variable, which wakes spuriously at will, so every wait loop is checked.
+#pragma once
+
+#include "sync/platform/config.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <source_location>
+
+namespace weft::platform {
+
+class condvar;
+
+#if defined(WEFT_MODEL)
+
+class mutex {
+  using here = std::source_location;
+
+ public:
+  mutex() = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  void lock(here loc = here::current()) { impl_.lock(detail::where(loc)); }
+  bool try_lock(here loc = here::current()) { return impl_.try_lock(detail::where(loc)); }
+  void unlock(here loc = here::current()) { impl_.unlock(detail::where(loc)); }
+
+ private:
+  friend class condvar;
+  rl::mutex impl_;
+};
+
+#else
+
+class mutex {
+ public:
+  mutex() = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  void lock() { impl_.lock(); }
+  bool try_lock() noexcept { return impl_.try_lock(); }
+  void unlock() noexcept { impl_.unlock(); }
+
+ private:
+  friend class condvar;
+  std::mutex impl_;
+};
+
+#endif
+
+// Holds a mutex locked for its lifetime; unlock() ends the hold early.
+class [[nodiscard]] mutex_guard {
+#if defined(WEFT_MODEL)
+  using here = std::source_location;
+
+ public:
+  explicit mutex_guard(mutex& m, here loc = here::current()) : mutex_(&m) { m.lock(loc); }
+  ~mutex_guard() {
+    if (mutex_ != nullptr) mutex_->unlock();
+  }
+  void unlock(here loc = here::current()) {
+    mutex_->unlock(loc);
+    mutex_ = nullptr;
+  }
+#else
+ public:
+  explicit mutex_guard(mutex& m) : mutex_(&m) { m.lock(); }
+  ~mutex_guard() {
+    if (mutex_ != nullptr) mutex_->unlock();
+  }
+  void unlock() noexcept {
+    mutex_->unlock();
+    mutex_ = nullptr;
+  }
+#endif
+  mutex_guard(const mutex_guard&) = delete;
+  mutex_guard& operator=(const mutex_guard&) = delete;
+  bool owns_lock() const noexcept { return mutex_ != nullptr; }
+
+ private:
+  friend class condvar;
+  mutex* mutex_;
+};
+
+class condvar {
+#if defined(WEFT_MODEL)
+  using here = std::source_location;
+
+ public:
+  condvar() = default;
+  // Releases the guard's mutex while waiting; may return without a notify.
+  void wait(mutex_guard& guard, here loc = here::current()) {
+    impl_.wait(guard.mutex_->impl_, detail::where(loc));
+  }
+  void notify_one(here loc = here::current()) { impl_.notify_one(detail::where(loc)); }
+  void notify_all(here loc = here::current()) { impl_.notify_all(detail::where(loc)); }
+
+ private:
+  rl::condition_variable impl_;
+#else
+ public:
+  condvar() = default;
+  void wait(mutex_guard& guard) {
+    std::unique_lock<std::mutex> lock(guard.mutex_->impl_, std::adopt_lock);
+    impl_.wait(lock);
+    lock.release();  // the guard still owns the lock
+  }
+  void notify_one() noexcept { impl_.notify_one(); }
+  void notify_all() noexcept { impl_.notify_all(); }
+
+ private:
+  std::condition_variable impl_;
+#endif
+
+ public:
+  condvar(const condvar&) = delete;
+  condvar& operator=(const condvar&) = delete;
+};
+
+}  // namespace weft::platform

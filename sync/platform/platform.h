@@ -1,0 +1,15 @@
+// weft/sync/platform/platform.h: the whole platform layer in one include.
+//
+// weft's primitives, and any algorithm a user wants checked by weft's harness, are
+// written against these types only; the build chooses std or Relacy underneath.
+#pragma once
+
+#include "sync/platform/atomic.h"
+#include "sync/platform/cell.h"
+#include "sync/platform/config.h"
+#include "sync/platform/fence.h"
+#include "sync/platform/invariant.h"
+#include "sync/platform/mutex.h"
+#include "sync/platform/parker.h"
+#include "sync/platform/spin.h"
+#include "sync/platform/thread.h"
