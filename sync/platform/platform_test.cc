@@ -1,0 +1,82 @@
+// Unit tests of the production platform layer.
+#include "sync/platform/platform.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <vector>
+
+namespace platform = weft::platform;
+
+TEST_CASE("atomic operations return the previous value") {
+  platform::atomic<unsigned> a{5};
+  CHECK(a.fetch_add(2, std::memory_order_relaxed) == 5);
+  CHECK(a.fetch_sub(1, std::memory_order_relaxed) == 7);
+  CHECK(a.fetch_or(8, std::memory_order_relaxed) == 6);
+  CHECK(a.fetch_and(6, std::memory_order_relaxed) == 14);
+  CHECK(a.fetch_xor(1, std::memory_order_relaxed) == 6);
+  CHECK(a.exchange(3, std::memory_order_relaxed) == 7);
+  unsigned expected = 4;
+  CHECK_FALSE(a.compare_exchange_strong(expected, 9, std::memory_order_acq_rel,
+                                        std::memory_order_acquire));
+  CHECK(expected == 3);
+  CHECK(a.compare_exchange_strong(expected, 9, std::memory_order_acq_rel,
+                                  std::memory_order_acquire));
+  CHECK(a.load(std::memory_order_acquire) == 9);
+}
+
+TEST_CASE("atomic<T> is exactly std::atomic<T>") {
+  static_assert(sizeof(platform::atomic<int>) == sizeof(std::atomic<int>));
+  static_assert(sizeof(platform::atomic<void*>) == sizeof(std::atomic<void*>));
+}
+
+TEST_CASE("cell gives access to its value") {
+  platform::cell<std::vector<int>> c(3, 1);
+  c.with_mut([](std::vector<int>& v) { v.push_back(2); });
+  CHECK(c.with([](const std::vector<int>& v) { return v.size(); }) == 4);
+}
+
+TEST_CASE("parker: an unpark before park is kept, several unparks leave one token") {
+  platform::parker p;
+  p.unpark();
+  p.unpark();
+  p.park();  // consumes the one token, returns at once
+  platform::atomic<int> stage{0};
+  platform::thread t([&] {
+    stage.store(1, std::memory_order_release);
+    p.unpark();
+  });
+  p.park();
+  CHECK(stage.load(std::memory_order_acquire) == 1);
+  t.join();
+}
+
+TEST_CASE("mutex and condvar hand over a value") {
+  platform::mutex m;
+  platform::condvar cv;
+  int value = 0;
+  platform::thread t([&] {
+    platform::mutex_guard g(m);
+    value = 1;
+    cv.notify_one();
+  });
+  {
+    platform::mutex_guard g(m);
+    while (value == 0) cv.wait(g);
+  }
+  t.join();
+  CHECK(value == 1);
+}
+
+TEST_CASE("Backoff completes after its yield limit") {
+  platform::Backoff b;
+  int steps = 0;
+  while (!b.is_completed()) {
+    b.snooze();
+    ++steps;
+  }
+  CHECK(steps == platform::Backoff::yield_limit + 1);
+  b.reset();
+  CHECK_FALSE(b.is_completed());
+  b.spin();
+}
