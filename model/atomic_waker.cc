@@ -51,14 +51,14 @@ constexpr weft::RawWakerVTable throwing_clone{
 
 }  // namespace
 
-WEFT_MODEL_TEST(basic_notification, weft::model::bounded(3), num_notify) {
+WEFT_MODEL_TEST(basic_notification, weft::model::bounded(2), num_notify) {
   platform::thread notifiers[num_notify];
   auto chan = spawn_notifiers(notifiers);
   wait_for_notifiers(chan);
   for (auto& t : notifiers) t.join();
 }
 
-WEFT_MODEL_TEST(test_panicky_waker, weft::model::bounded(3), num_notify) {
+WEFT_MODEL_TEST(test_panicky_waker, weft::model::bounded(2), num_notify) {
   const weft::Waker throwing = weft::Waker::from_raw(weft::RawWaker{nullptr, &throwing_clone});
   platform::thread notifiers[num_notify];
   auto chan = spawn_notifiers(notifiers);
@@ -73,7 +73,7 @@ WEFT_MODEL_TEST(test_panicky_waker, weft::model::bounded(3), num_notify) {
 
 // Re-registration by a task that is being woken concurrently: every wake after the
 // registration that saw no event must reach the task.
-WEFT_MODEL_TEST(register_while_waking, weft::model::bounded(3), 1) {
+WEFT_MODEL_TEST(register_while_waking, weft::model::exhaustive(), 1) {
   auto chan = std::make_shared<Chan>();
   weft::MockTask task;
   task.enter([&](Context& cx) { chan->task.register_by_ref(cx.waker()); });
