@@ -48,14 +48,39 @@ def weft_cc_library(name, hdrs = [], srcs = [], deps = [], std_deps = [], model_
         **kwargs
     )
 
-def weft_unit_test(name, srcs, deps = [], size = "small", **kwargs):
-    """A doctest suite against the production variant."""
-    cc_test(
+# Sanitizer variants. weft is header-only, so a test's own copts instrument all of weft's
+# code in it. Each unit and stress test also exists as <name>_tsan, <name>_asan and
+# <name>_ubsan, so plain `bazel test //...` runs the three sanitizers too (see
+# sanitizers/README.md). Relacy's fibers and its operator new replacement do not mix
+# with sanitizers, so model tests have no sanitizer variants.
+SANITIZERS = {
+    "tsan": ["-fsanitize=thread"],
+    "asan": ["-fsanitize=address", "-fno-omit-frame-pointer"],
+    "ubsan": ["-fsanitize=undefined", "-fno-sanitize-recover=all"],
+}
+
+def _with_sanitizers(name, copts, tags, **kwargs):
+    cc_test(name = name, copts = copts, tags = tags, **kwargs)
+    for sanitizer, flags in SANITIZERS.items():
+        cc_test(
+            name = name + "_" + sanitizer,
+            # GCC's maybe-uninitialized analysis gives false positives on instrumented
+            # code (GCC's manual warns of it), so that one warning is off here.
+            copts = copts + flags + ["-O1", "-g", "-Wno-maybe-uninitialized"],
+            linkopts = flags,
+            tags = tags + [sanitizer],
+            **kwargs
+        )
+
+def weft_unit_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
+    """A doctest suite against the production variant, plain and under each sanitizer."""
+    _with_sanitizers(
         name = name,
         srcs = srcs,
         deps = deps + ["//third_party/doctest:main"],
         copts = WARNINGS,
         size = size,
+        tags = tags,
         **kwargs
     )
 
@@ -72,8 +97,9 @@ def weft_model_test(name, srcs, deps = [], size = "medium", tags = [], **kwargs)
     )
 
 def weft_stress_test(name, srcs, deps = [], size = "medium", tags = [], **kwargs):
-    """The same scenarios (or stress-only ones) on real threads, production variant."""
-    cc_test(
+    """The same scenarios (or stress-only ones) on real threads, production variant,
+    plain and under each sanitizer."""
+    _with_sanitizers(
         name = name,
         srcs = srcs,
         deps = deps + ["//model/harness:thread_runner"],
@@ -82,3 +108,12 @@ def weft_stress_test(name, srcs, deps = [], size = "medium", tags = [], **kwargs
         tags = tags + ["stress"],
         **kwargs
     )
+
+def weft_sanitizer_suites():
+    """test_suites <sanitizer>_tests: this package's tests under that sanitizer."""
+    for sanitizer in SANITIZERS:
+        native.test_suite(
+            name = sanitizer + "_tests",
+            tags = [sanitizer],
+            visibility = ["//visibility:public"],
+        )
