@@ -2,33 +2,106 @@
 // thread, parking it while the future is pending.
 //
 // Concurrency: the future is polled only by the calling thread; its waker may be woken
-// from any thread. Memory ordering: whatever a waking thread did before wake()
-// happens-before the poll that follows it. In the model build a thread parked forever
-// (a lost wakeup) is reported as DEADLOCK.
+// from any thread, at any time, also after block_on returned (the waker stays valid and
+// the wake is then harmless). Memory ordering: whatever a waking thread did before
+// wake() happens-before the poll that follows it. In the model build a thread parked
+// forever (a lost wakeup) is reported as DEADLOCK.
+//
+// Cost: in the production build each thread keeps one cached ThreadWaker (and its
+// Waker), so a call allocates nothing and makes no atomic RMW before its first park; a
+// nested block_on (called from inside a future polled by block_on) gets a fresh one, so
+// the outer call's wakeups are never consumed by the inner one. A wake left over from an
+// earlier call can make the first park return at once: the future is then polled once
+// more, which the Future contract allows. The model build makes one ThreadWaker per call
+// (Relacy threads are fibers of one OS thread, so no thread_local there).
+//
+// Exceptions: an exception thrown by poll() propagates to the caller; the future is not
+// polled again.
 //
 //   weft::AtomicWaker done_waker;  // as in atomic_waker.h
 //   weft::block_on(weft::poll_fn([&](weft::Context& cx) -> weft::Poll<void> {
 //     done_waker.register_by_ref(cx.waker());
 //     return done.load(std::memory_order_acquire) ? weft::Poll<void>(weft::ready) : weft::pending;
 //   }));
+//
+// A weft::Task<T> is a future too: `int v = weft::block_on(some_coroutine());`.
 #pragma once
 
+#include "sync/platform/config.h"
 #include "sync/task/future.h"
 #include "sync/task/thread_waker.h"
 
+#include <type_traits>
 #include <utility>
 
 namespace weft {
 
+namespace detail {
+
+// The parker and waker a block_on call uses, released when the call returns.
+class BlockOnLease {
+ public:
+  BlockOnLease() {
+#if !defined(WEFT_MODEL)
+    Cache& cache = cached();
+    if (!cache.in_use) {
+      cache.in_use = true;
+      cached_ = &cache;
+      thread_ = cache.thread;
+      waker_ = &cache.waker;
+      return;
+    }
+#endif
+    thread_ = ThreadWaker::create();
+    owned_waker_ = thread_->waker();
+    waker_ = &owned_waker_;
+  }
+  ~BlockOnLease() {
+#if !defined(WEFT_MODEL)
+    if (cached_ != nullptr) {
+      cached_->in_use = false;
+      return;
+    }
+#endif
+    owned_waker_ = Waker();
+    thread_->release();
+  }
+  BlockOnLease(const BlockOnLease&) = delete;
+  BlockOnLease& operator=(const BlockOnLease&) = delete;
+
+  const Waker& waker() const noexcept { return *waker_; }
+  void park() { thread_->park(); }
+
+ private:
+#if !defined(WEFT_MODEL)
+  // One per OS thread; holds one reference to its ThreadWaker and one Waker handle.
+  struct Cache {
+    ThreadWaker* thread = ThreadWaker::create();
+    Waker waker = thread->waker();
+    bool in_use = false;  // a block_on on this thread is using it (nesting check)
+    ~Cache() {
+      waker = Waker();
+      thread->release();
+    }
+  };
+  static Cache& cached() {
+    thread_local Cache cache;
+    return cache;
+  }
+  Cache* cached_ = nullptr;
+#endif
+  ThreadWaker* thread_ = nullptr;
+  Waker owned_waker_;
+  const Waker* waker_ = nullptr;
+};
+
+}  // namespace detail
+
 template <class F>
   requires Future<std::remove_reference_t<F>>
 future_output_t<std::remove_reference_t<F>> block_on(F&& future) {
-  struct Owner {
-    detail::ThreadWaker* thread = detail::ThreadWaker::create();
-    ~Owner() { thread->release(); }
-  } owner;
-  const Waker waker = owner.thread->waker();
-  Context cx(waker);
+  detail::BlockOnLease lease;
+  Context cx(lease.waker());
   for (;;) {
     auto poll = future.poll(cx);
     if (poll.is_ready()) {
@@ -38,7 +111,7 @@ future_output_t<std::remove_reference_t<F>> block_on(F&& future) {
         return std::move(poll).value();
       }
     }
-    owner.thread->park();
+    lease.park();
   }
 }
 

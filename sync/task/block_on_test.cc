@@ -1,0 +1,143 @@
+// Unit tests of block_on: ready at once, woken from another thread, stale wakes from an
+// earlier call, nested calls, exceptions, and the cached waker's identity.
+#include "sync/task/block_on.h"
+
+#include "sync/task/atomic_waker.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using weft::Context;
+using weft::Poll;
+
+struct Flag {
+  weft::AtomicWaker waker;
+  std::atomic<bool> set{false};
+  void raise() {
+    set.store(true, std::memory_order_release);
+    waker.wake();
+  }
+  auto wait() {
+    return weft::poll_fn([this](Context& cx) -> Poll<void> {
+      waker.register_by_ref(cx.waker());
+      if (set.load(std::memory_order_acquire)) return weft::ready;
+      return weft::pending;
+    });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ready_immediately") {
+  int polls = 0;
+  CHECK(weft::block_on(weft::poll_fn([&](Context&) -> Poll<int> {
+          ++polls;
+          return 42;
+        })) == 42);
+  CHECK(polls == 1);
+}
+
+TEST_CASE("woken_from_another_thread") {
+  for (int round = 0; round < 200; ++round) {
+    Flag flag;
+    std::thread t([&] { flag.raise(); });
+    weft::block_on(flag.wait());
+    t.join();
+  }
+}
+
+TEST_CASE("stale_wake_from_earlier_call_is_harmless") {
+  weft::Waker kept;
+  weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+    kept = cx.waker();
+    return weft::ready;
+  }));
+  kept.wake_by_ref();  // a token left for the next call
+  int polls = 0;
+  Flag flag;
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    flag.raise();
+  });
+  weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+    ++polls;
+    flag.waker.register_by_ref(cx.waker());
+    return flag.set.load(std::memory_order_acquire) ? Poll<void>(weft::ready) : weft::pending;
+  }));
+  t.join();
+  CHECK(polls >= 1);
+}
+
+TEST_CASE("cached_waker_is_reused_per_thread") {
+  weft::Waker first;
+  weft::Waker second;
+  weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+    first = cx.waker();
+    return weft::ready;
+  }));
+  weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+    second = cx.waker();
+    return weft::ready;
+  }));
+  CHECK(first.will_wake(second));
+}
+
+TEST_CASE("nested_block_on_does_not_steal_the_outer_wakeup") {
+  Flag outer;
+  Flag inner;
+  int outer_polls = 0;
+  std::thread t;
+  weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+    ++outer_polls;
+    outer.waker.register_by_ref(cx.waker());
+    if (outer_polls == 1) {
+      // Wake the outer waker now, then block on something else: the nested call must
+      // use its own parker, so the outer token survives.
+      cx.waker().wake_by_ref();
+      weft::Waker inner_waker;
+      std::thread raiser([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        inner.raise();
+      });
+      weft::block_on(weft::poll_fn([&](Context& icx) -> Poll<void> {
+        inner_waker = icx.waker();
+        inner.waker.register_by_ref(icx.waker());
+        return inner.set.load(std::memory_order_acquire) ? Poll<void>(weft::ready)
+                                                         : weft::pending;
+      }));
+      raiser.join();
+      CHECK_FALSE(inner_waker.will_wake(cx.waker()));
+      return weft::pending;
+    }
+    return weft::ready;
+  }));
+  CHECK(outer_polls == 2);
+}
+
+TEST_CASE("exception_from_poll_propagates") {
+  CHECK_THROWS_AS(weft::block_on(weft::poll_fn([](Context&) -> Poll<int> {
+                    throw std::runtime_error("poll");
+                  })),
+                  std::runtime_error);
+  // The cache is released by the throw: the next call works.
+  CHECK(weft::block_on(weft::poll_fn([](Context&) -> Poll<int> { return 1; })) == 1);
+}
+
+TEST_CASE("waker_outlives_thread") {
+  weft::Waker escaped;
+  std::thread t([&] {
+    weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+      escaped = cx.waker();
+      return weft::ready;
+    }));
+  });
+  t.join();
+  escaped.wake_by_ref();  // the thread's cache is gone; the parker lives on
+  escaped = weft::Waker();
+}
