@@ -1,0 +1,60 @@
+// weft/bench/harness.h: the C++ benchmark binary's registry of (workload, impl) entries.
+//
+// Every workload is a function `uint64_t fn(uint64_t n)` that does about n operations,
+// checks its own result (BENCH_CHECK: a checksum or a count; a wrong answer aborts, so a
+// fast wrong answer never passes as a fast right one) and returns the number of
+// operations it did. main.cc times each call and prints
+//   RESULT <workload> <impl> <ops> <seconds>
+// the line format the Rust peers print too (bench/tokio/src/main.rs); bench/run reads
+// both. Workload names and the meaning of n are shared with the Rust peers: see
+// bench/README.md for the list.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+namespace bench {
+
+using WorkloadFn = uint64_t (*)(uint64_t n);
+
+struct Entry {
+  const char* workload;
+  const char* impl;
+  WorkloadFn fn;
+};
+
+inline std::vector<Entry>& registry() {
+  static std::vector<Entry> entries;
+  return entries;
+}
+
+struct Register {
+  Register(const char* workload, const char* impl, WorkloadFn fn) {
+    registry().push_back(Entry{workload, impl, fn});
+  }
+};
+
+// Bounded channels in every mpsc workload hold this many messages.
+inline constexpr std::size_t kCapacity = 1024;
+
+// 0 + 1 + ... + (n - 1): the checksum of a stream of the values 0..n-1.
+inline constexpr uint64_t sum_to(uint64_t n) { return n == 0 ? 0 : n * (n - 1) / 2; }
+
+[[noreturn]] inline void check_failed(const char* cond, const char* file, int line) {
+  std::fprintf(stderr, "%s:%d: benchmark result check failed: %s\n", file, line, cond);
+  std::abort();
+}
+
+}  // namespace bench
+
+#define BENCH_CHECK(cond) \
+  ((cond) ? static_cast<void>(0) : ::bench::check_failed(#cond, __FILE__, __LINE__))
+
+#define BENCH_CONCAT2(a, b) a##b
+#define BENCH_CONCAT(a, b) BENCH_CONCAT2(a, b)
+
+// BENCH_WORKLOAD("mutex_uncontended", "std_mutex", fn): registers fn at static init.
+#define BENCH_WORKLOAD(workload, impl, fn) \
+  static ::bench::Register BENCH_CONCAT(bench_register_, __LINE__)(workload, impl, fn)
