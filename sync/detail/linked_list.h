@@ -85,7 +85,8 @@ class LinkedList {
     return node;
   }
 
-  // Unlinks `node` if it is in this list; returns whether it was.
+  // Unlinks `node` if it is in this list, or in a Guarded list made from it; returns
+  // whether it was.
   bool remove(T* node) {
     T* before = get(prev_of(node));
     T* after = get(next_of(node));
@@ -115,6 +116,50 @@ class LinkedList {
   // The node after `node` towards the back, for callers that walk and unlink.
   static T* next(T* node) { return get(next_of(node)); }
   static T* prev(T* node) { return get(prev_of(node)); }
+
+  // A circular list anchored at a guard node its owner keeps (Tokio's GuardedLinkedList),
+  // made by into_guarded(). Every node in it has both neighbours set, so remove() on the
+  // list the nodes came from still unlinks them: a waiter cancels itself without knowing
+  // which of the two lists holds it. Protected by the same lock as the original list.
+  class Guarded {
+   public:
+    bool is_empty() const { return get(prev_of(guard_)) == guard_; }
+    // The oldest node (the original list's back), or nullptr when empty.
+    T* pop_back() {
+      T* node = get(prev_of(guard_));
+      if (node == guard_) return nullptr;
+      T* before = get(prev_of(node));
+      set(prev_of(guard_), before);
+      set(next_of(before), guard_);
+      set(prev_of(node), nullptr);
+      set(next_of(node), nullptr);
+      return node;
+    }
+
+   private:
+    friend class LinkedList;
+    explicit Guarded(T* guard) : guard_(guard) {}
+    T* guard_;
+  };
+
+  // Moves every node into a Guarded list anchored at `guard` (which must outlive it and
+  // stay unlinked from everything else), leaving this list empty. O(1).
+  Guarded into_guarded(T* guard) {
+    T* first = head();
+    if (first == nullptr) {
+      set(prev_of(guard), guard);
+      set(next_of(guard), guard);
+    } else {
+      T* last = tail();
+      set(prev_of(first), guard);
+      set(next_of(guard), first);
+      set(next_of(last), guard);
+      set(prev_of(guard), last);
+      set(head_, nullptr);
+      set(tail_, nullptr);
+    }
+    return Guarded(guard);
+  }
 
  private:
   static platform::cell<T*>& prev_of(T* node) { return (node->*Links).prev; }
