@@ -1,0 +1,78 @@
+// Model scenarios of platform::parker, the base of block_on and every blocking_* call.
+// Tokio has no Loom test of its parker by this name; these follow std::thread::park's
+// contract (one token; an unpark before the park is kept).
+#include "model/harness/scenario.h"
+#include "sync/platform/platform.h"
+
+namespace platform = weft::platform;
+
+namespace {
+
+// The token is handed over whichever of park and unpark comes first.
+struct unpark_then_park {
+  static constexpr int threads = 2;
+  platform::parker parker;
+  platform::cell<int> data{0};
+  platform::atomic<int> ready{0};
+  void thread(int index) {
+    if (index == 0) {
+      data.with_mut([](int& d) { d = 1; });
+      ready.store(1, std::memory_order_relaxed);
+      parker.unpark();  // publishes data: unpark's Release, park's Acquire
+    } else {
+      parker.park();  // the only token comes from the unpark after the write
+      WEFT_INVARIANT(ready.load(std::memory_order_relaxed) == 1);
+      data.with([](const int& d) { WEFT_INVARIANT(d == 1); });
+    }
+  }
+};
+WEFT_MODEL_SCENARIO(unpark_then_park, weft::model::exhaustive());
+
+// Two rounds of ping-pong between two parkers: the state word returns to EMPTY after
+// each token, and no round's token is lost or reused.
+struct ping_pong {
+  static constexpr int threads = 2;
+  static constexpr int rounds = 2;
+  platform::parker parkers[2];
+  platform::atomic<int> turn{0};
+  void thread(int index) {
+    for (int round = 0; round < rounds; ++round) {
+      while (turn.load(std::memory_order_acquire) % 2 != index) parkers[index].park();
+      // Release: pairs with the Acquire load of the other thread's wait loop.
+      turn.fetch_add(1, std::memory_order_release);
+      parkers[1 - index].unpark();
+    }
+  }
+  void check() { WEFT_INVARIANT(turn.load(std::memory_order_relaxed) == 2 * rounds); }
+};
+WEFT_MODEL_SCENARIO(ping_pong, weft::model::bounded(3));
+
+// Two unparks before any park leave one token: the second park must wait for the third
+// unpark, made only after the first park returned.
+struct tokens_do_not_accumulate {
+  static constexpr int threads = 2;
+  platform::parker parker;
+  platform::atomic<int> two_unparked{0};
+  platform::atomic<int> first_parked{0};
+  platform::atomic<int> third{0};
+  void thread(int index) {
+    if (index == 0) {
+      parker.unpark();
+      parker.unpark();
+      two_unparked.store(1, std::memory_order_relaxed);
+      while (first_parked.load(std::memory_order_relaxed) == 0) platform::yield_now();
+      third.store(1, std::memory_order_relaxed);
+      parker.unpark();
+    } else {
+      while (two_unparked.load(std::memory_order_relaxed) == 0) platform::yield_now();
+      parker.park();
+      first_parked.store(1, std::memory_order_relaxed);
+      parker.park();
+      // Acquire in park pairs with the third unpark's Release: its store is visible.
+      WEFT_INVARIANT(third.load(std::memory_order_relaxed) == 1);
+    }
+  }
+};
+WEFT_MODEL_SCENARIO(tokens_do_not_accumulate, weft::model::bounded(3));
+
+}  // namespace
