@@ -40,8 +40,7 @@ fn measure(workload: &str, imp: &str, f: impl FnOnce() -> u64) {
 
 // ---- mpsc ----------------------------------------------------------------------------
 
-fn tokio_bounded_spsc_async(n: u64) -> u64 {
-    let rt = runtime();
+fn tokio_bounded_spsc_async(rt: &Runtime, n: u64) -> u64 {
     rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
         let producer = tokio::spawn(async move {
@@ -98,9 +97,8 @@ fn crossbeam_spsc(n: u64, bounded: bool) -> u64 {
     n
 }
 
-fn tokio_bounded_4p1c(n: u64) -> u64 {
+fn tokio_bounded_4p1c(rt: &Runtime, n: u64) -> u64 {
     let per = n / 4;
-    let rt = runtime();
     rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<u64>(CAPACITY);
         let mut producers = Vec::new();
@@ -153,8 +151,7 @@ fn crossbeam_bounded_4p1c(n: u64) -> u64 {
     4 * per
 }
 
-fn tokio_unbounded_spsc(n: u64) -> u64 {
-    let rt = runtime();
+fn tokio_unbounded_spsc(rt: &Runtime, n: u64) -> u64 {
     rt.block_on(async move {
         let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
         let producer = tokio::spawn(async move {
@@ -177,8 +174,7 @@ fn tokio_unbounded_spsc(n: u64) -> u64 {
 
 // ---- locks and semaphores ------------------------------------------------------------
 
-fn tokio_mutex_uncontended(n: u64) -> u64 {
-    let rt = runtime();
+fn tokio_mutex_uncontended(rt: &Runtime, n: u64) -> u64 {
     let m = Mutex::new(0u64);
     rt.block_on(async {
         for _ in 0..n {
@@ -189,9 +185,8 @@ fn tokio_mutex_uncontended(n: u64) -> u64 {
     n
 }
 
-fn tokio_mutex_contended(n: u64) -> u64 {
+fn tokio_mutex_contended(rt: &Runtime, n: u64) -> u64 {
     let per = n / 4;
-    let rt = runtime();
     let m = Arc::new(Mutex::new(0u64));
     let m2 = m.clone();
     rt.block_on(async move {
@@ -213,8 +208,7 @@ fn tokio_mutex_contended(n: u64) -> u64 {
     4 * per
 }
 
-fn tokio_semaphore_uncontended(n: u64) -> u64 {
-    let rt = runtime();
+fn tokio_semaphore_uncontended(rt: &Runtime, n: u64) -> u64 {
     let s = Semaphore::new(1);
     rt.block_on(async {
         for _ in 0..n {
@@ -227,10 +221,9 @@ fn tokio_semaphore_uncontended(n: u64) -> u64 {
 }
 
 /// 4 reader tasks do n/4 reads each while 1 writer task does n/64 writes.
-fn tokio_rwlock_read_heavy(n: u64) -> u64 {
+fn tokio_rwlock_read_heavy(rt: &Runtime, n: u64) -> u64 {
     let reads = n / 4;
     let writes = n / 64;
-    let rt = runtime();
     let lock = Arc::new(RwLock::new(0u64));
     let l2 = lock.clone();
     let seen = rt.block_on(async move {
@@ -267,8 +260,7 @@ fn tokio_rwlock_read_heavy(n: u64) -> u64 {
 
 // ---- oneshot, broadcast, watch, notify -----------------------------------------------
 
-fn tokio_oneshot(n: u64) -> u64 {
-    let rt = runtime();
+fn tokio_oneshot(rt: &Runtime, n: u64) -> u64 {
     let sum = rt.block_on(async {
         let mut sum = 0u64;
         for i in 0..n {
@@ -285,8 +277,7 @@ fn tokio_oneshot(n: u64) -> u64 {
 /// One sender task sends n values into a capacity-1024 channel; 4 receiver tasks read
 /// until Closed. A receiver that lags counts the values it skipped, so each receiver
 /// accounts for all n.
-fn tokio_broadcast(n: u64) -> u64 {
-    let rt = runtime();
+fn tokio_broadcast(rt: &Runtime, n: u64) -> u64 {
     rt.block_on(async move {
         let (tx, _) = broadcast::channel::<u64>(CAPACITY);
         let receivers: Vec<_> = (0..4)
@@ -319,8 +310,7 @@ fn tokio_broadcast(n: u64) -> u64 {
 }
 
 /// One sender task sends 1..=n; 4 receiver tasks wait for changes until they see n.
-fn tokio_watch(n: u64) -> u64 {
-    let rt = runtime();
+fn tokio_watch(rt: &Runtime, n: u64) -> u64 {
     rt.block_on(async move {
         let (tx, rx) = watch::channel(0u64);
         let receivers: Vec<_> = (0..4)
@@ -357,9 +347,8 @@ fn tokio_watch(n: u64) -> u64 {
 }
 
 /// Two tasks hand a turn back and forth: n notifications in all.
-fn tokio_notify_pingpong(n: u64) -> u64 {
+fn tokio_notify_pingpong(rt: &Runtime, n: u64) -> u64 {
     let rounds = n / 2;
-    let rt = runtime();
     rt.block_on(async move {
         let ping = Arc::new(Notify::new());
         let pong = Arc::new(Notify::new());
@@ -385,9 +374,8 @@ fn tokio_notify_pingpong(n: u64) -> u64 {
 // ---- task spawn ----------------------------------------------------------------------
 
 /// n trivial tasks spawned from a task on the 2-worker runtime; timed until the last one
-/// has run. The runtime is built before the clock starts.
-fn tokio_spawn(workload: &str, n: u64) {
-    let rt = runtime();
+/// has run.
+fn tokio_spawn(rt: &Runtime, workload: &str, n: u64) {
     let start = Instant::now();
     rt.block_on(async move {
         let left = Arc::new(AtomicU64::new(n));
@@ -430,29 +418,31 @@ const WORKLOADS: &[(&str, &[&str])] = &[
 
 fn run(workload: &str, n: u64) {
     let w = workload;
+    // Built before any clock starts; every async workload runs on it.
+    let rt = runtime();
     match workload {
-        "mpsc_bounded_spsc_async" => measure(w, "tokio", || tokio_bounded_spsc_async(n)),
+        "mpsc_bounded_spsc_async" => measure(w, "tokio", || tokio_bounded_spsc_async(&rt, n)),
         "mpsc_bounded_spsc_blocking" => {
             measure(w, "tokio", || tokio_bounded_spsc_blocking(n));
             measure(w, "crossbeam", || crossbeam_spsc(n, true));
         }
         "mpsc_bounded_4p1c" => {
-            measure(w, "tokio", || tokio_bounded_4p1c(n));
+            measure(w, "tokio", || tokio_bounded_4p1c(&rt, n));
             measure(w, "crossbeam", || crossbeam_bounded_4p1c(n));
         }
         "mpsc_unbounded_spsc" => {
-            measure(w, "tokio", || tokio_unbounded_spsc(n));
+            measure(w, "tokio", || tokio_unbounded_spsc(&rt, n));
             measure(w, "crossbeam", || crossbeam_spsc(n, false));
         }
-        "mutex_uncontended" => measure(w, "tokio", || tokio_mutex_uncontended(n)),
-        "mutex_contended_4" => measure(w, "tokio", || tokio_mutex_contended(n)),
-        "semaphore_uncontended" => measure(w, "tokio", || tokio_semaphore_uncontended(n)),
-        "rwlock_read_heavy" => measure(w, "tokio", || tokio_rwlock_read_heavy(n)),
-        "oneshot" => measure(w, "tokio", || tokio_oneshot(n)),
-        "broadcast_1to4" => measure(w, "tokio", || tokio_broadcast(n)),
-        "watch_4rx" => measure(w, "tokio", || tokio_watch(n)),
-        "notify_pingpong" => measure(w, "tokio", || tokio_notify_pingpong(n)),
-        "spawn" => tokio_spawn(w, n),
+        "mutex_uncontended" => measure(w, "tokio", || tokio_mutex_uncontended(&rt, n)),
+        "mutex_contended_4" => measure(w, "tokio", || tokio_mutex_contended(&rt, n)),
+        "semaphore_uncontended" => measure(w, "tokio", || tokio_semaphore_uncontended(&rt, n)),
+        "rwlock_read_heavy" => measure(w, "tokio", || tokio_rwlock_read_heavy(&rt, n)),
+        "oneshot" => measure(w, "tokio", || tokio_oneshot(&rt, n)),
+        "broadcast_1to4" => measure(w, "tokio", || tokio_broadcast(&rt, n)),
+        "watch_4rx" => measure(w, "tokio", || tokio_watch(&rt, n)),
+        "notify_pingpong" => measure(w, "tokio", || tokio_notify_pingpong(&rt, n)),
+        "spawn" => tokio_spawn(&rt, w, n),
         _ => {
             eprintln!("rust_peers: unknown workload {}", workload);
             std::process::exit(2);
