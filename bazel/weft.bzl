@@ -10,6 +10,13 @@ and sync/platform/config.h refuses a binary that sees both.
 
 load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
 
+# weft's own targets, as Label()s: a Label in a .bzl file names a target of the repository
+# that holds the .bzl file, so these still mean weft's targets when a user's workspace
+# loads this file as @weft//bazel:weft.bzl (a plain string would resolve in the user's).
+_RELACY_RUNNER = Label("//model/harness:relacy_runner")
+_THREAD_RUNNER = Label("//model/harness:thread_runner")
+_DOCTEST_MAIN = Label("//third_party/doctest:main")
+
 # The project's own code builds warning-free; Relacy and doctest are system headers.
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 
@@ -77,7 +84,7 @@ def weft_unit_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
     _with_sanitizers(
         name = name,
         srcs = srcs,
-        deps = deps + ["//third_party/doctest:main"],
+        deps = deps + [_DOCTEST_MAIN],
         copts = WARNINGS,
         size = size,
         tags = tags,
@@ -89,7 +96,7 @@ def weft_model_test(name, srcs, deps = [], size = "medium", tags = [], **kwargs)
     cc_test(
         name = name,
         srcs = srcs,
-        deps = [model_label(d) for d in deps] + ["//model/harness:relacy_runner"],
+        deps = [model_label(d) for d in deps] + [_RELACY_RUNNER],
         copts = WARNINGS + MODEL_COPTS,
         size = size,
         tags = tags + ["model"],
@@ -102,7 +109,7 @@ def weft_stress_test(name, srcs, deps = [], size = "medium", tags = [], **kwargs
     _with_sanitizers(
         name = name,
         srcs = srcs,
-        deps = deps + ["//model/harness:thread_runner"],
+        deps = deps + [_THREAD_RUNNER],
         copts = WARNINGS,
         size = size,
         tags = tags + ["stress"],
