@@ -14,6 +14,7 @@
 //   else if (r.error() == weft::TryRecvError::Empty) ...
 #pragma once
 
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -66,20 +67,20 @@ class [[nodiscard]] Result<void, E> {
 
   Result() noexcept = default;
   template <class F>
-  Result(Err<F> err) : error_(std::move(err.error)), ok_(false) {}  // NOLINT
+  Result(Err<F> err) : error_(std::in_place, std::move(err.error)) {}  // NOLINT
 
-  bool is_ok() const noexcept { return ok_; }
-  bool is_err() const noexcept { return !ok_; }
-  explicit operator bool() const noexcept { return ok_; }
+  bool is_ok() const noexcept { return !error_.has_value(); }
+  bool is_err() const noexcept { return error_.has_value(); }
+  explicit operator bool() const noexcept { return is_ok(); }
   void value() const noexcept {}
 
-  E& error() & { return error_; }
-  const E& error() const& { return error_; }
-  E&& error() && { return std::move(error_); }
+  E& error() & { return error_.value(); }
+  const E& error() const& { return error_.value(); }
+  E&& error() && { return std::move(error_.value()); }
 
  private:
-  E error_{};
-  bool ok_ = true;
+  // Empty on success; E need not be default-constructible (a value handed back, say).
+  std::optional<E> error_;
 };
 
 // Ok() for Result<void, E>.

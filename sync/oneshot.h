@@ -1,0 +1,414 @@
+// weft/sync/oneshot.h: a channel for sending a single value between tasks.
+//
+// Ported from tokio/src/sync/oneshot.rs.
+//
+// weft::oneshot::channel<T>() returns a {Sender, Receiver} pair. The Sender sends one value
+// (send() consumes it: `std::move(tx).send(v)`); the Receiver is itself a future whose
+// poll() yields Result<T, RecvError>: the value, or RecvError when the Sender was
+// destroyed without sending. A value that cannot be delivered goes back to the caller:
+// send() returns it inside the error when the receiver is gone or closed. A value sent but
+// never received is destroyed by the Receiver's destructor (on the receiving thread).
+//
+// Concurrency: the Sender and the Receiver may be used from two different threads at the
+// same time; each handle itself is used by one thread at a time (as any object).
+//
+// Cancel safety: destroying the Receiver future before it completes loses nothing it did
+// not already own: a value sent afterwards is refused (send returns it), a value sent
+// before is destroyed with the Receiver. Sender::closed() is cancel-safe.
+//
+// Memory ordering: everything the sending thread did before send() happens-before the
+// poll / try_recv / blocking_recv that returns the value. Everything the receiving thread
+// did before close() (or destroying the Receiver) happens-before a poll_closed() that
+// returns ready.
+//
+// Misuse throws std::invalid_argument: polling a Receiver after it completed, or using a
+// Sender after send() consumed it.
+//
+//   auto [tx, rx] = weft::oneshot::channel<int>();
+//   std::thread producer([tx = std::move(tx)]() mutable {
+//     if (std::move(tx).send(3).is_err()) { /* the receiver is gone; 3 came back */ }
+//   });
+//   weft::Result<int, weft::oneshot::RecvError> r = std::move(rx).blocking_recv();
+//   producer.join();
+#pragma once
+
+#include "sync/platform/atomic.h"
+#include "sync/platform/cell.h"
+#include "sync/platform/invariant.h"
+#include "sync/result.h"
+#include "sync/task/block_on.h"
+#include "sync/task/future.h"
+#include "sync/task/poll.h"
+#include "sync/task/waker.h"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+namespace weft::oneshot {
+
+// The Receiver completes with RecvError when the Sender was destroyed without sending.
+struct RecvError {
+  friend bool operator==(RecvError, RecvError) noexcept { return true; }
+  const char* what() const noexcept { return "channel closed"; }
+};
+
+enum class TryRecvError {
+  Empty,   // nothing was sent yet, the Sender is still alive
+  Closed,  // the Sender is gone without sending, or the value was already received
+};
+
+template <class T>
+class Sender;
+template <class T>
+class Receiver;
+
+namespace detail {
+
+// The state both handles share: one value slot, one waker per side, a state word.
+template <class T>
+class OneshotInner {
+ public:
+  // State word (one atomic, all transitions are single RMW operations):
+  //   RX_TASK_SET  rx_task_ holds the receiver's waker. Set and cleared by the Receiver
+  //                only; while set, the Sender may read (wake_by_ref) rx_task_.
+  //   VALUE_SENT   the Sender is done: value_ holds the value (send) or nothing (the
+  //                Sender was destroyed). Set once, by the Sender, and never when CLOSED
+  //                is already set. Before it is set only the Sender touches value_;
+  //                after, only the Receiver.
+  //   CLOSED       the Receiver closed the channel (close() or its destructor). Set once.
+  //   TX_TASK_SET  tx_task_ holds the sender's waker (poll_closed). Set and cleared by
+  //                the Sender only; while set, the Receiver may read tx_task_.
+  // A side writes its waker slot only while its own TASK_SET bit is clear, and clears the
+  // bit (to replace the waker) only when the other side can no longer look at the slot
+  // (CLOSED not yet set for tx_task_, VALUE_SENT not yet set for rx_task_).
+  static constexpr std::uintptr_t RX_TASK_SET = 0b0001;
+  static constexpr std::uintptr_t VALUE_SENT = 0b0010;
+  static constexpr std::uintptr_t CLOSED = 0b0100;
+  static constexpr std::uintptr_t TX_TASK_SET = 0b1000;
+
+  OneshotInner() = default;
+  OneshotInner(const OneshotInner&) = delete;
+  OneshotInner& operator=(const OneshotInner&) = delete;
+  ~OneshotInner() {
+    // Both handles are gone: a sent value was taken or destroyed by the Receiver, a
+    // refused one went back to the Sender.
+    WEFT_INVARIANT(!value_.with([](const std::optional<T>& v) { return v.has_value(); }));
+  }
+
+  // Each handle holds one reference; the last release frees the state.
+  void release() noexcept {
+    // AcqRel: the freeing thread must see the other handle's last accesses to the cells;
+    // pairs with the other handle's release.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  std::uintptr_t load_state() const {
+    // Acquire: pairs with the AcqRel CAS in complete() (the value) and the AcqRel
+    // fetch_or setting the other side's TASK_SET bit (its waker).
+    return state_.load(std::memory_order_acquire);
+  }
+
+  // Marks the Sender done. Returns false (and leaves VALUE_SENT clear) when the channel
+  // was already closed: the value slot then still belongs to the Sender.
+  bool complete() {
+    std::uintptr_t state = state_.load(std::memory_order_relaxed);
+    for (;;) {
+      if ((state & CLOSED) != 0) return false;
+      // AcqRel: Release publishes value_ to the Receiver's Acquire load; Acquire pairs
+      // with the AcqRel fetch_or that set RX_TASK_SET, so rx_task_ is readable below.
+      if (state_.compare_exchange_weak(state, state | VALUE_SENT, std::memory_order_acq_rel,
+                                       std::memory_order_relaxed)) {
+        break;
+      }
+    }
+    if ((state & RX_TASK_SET) != 0) {
+      rx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
+    }
+    return true;
+  }
+
+  // Marks the Receiver done (close() or its destructor); returns the previous state.
+  std::uintptr_t close() {
+    // Acquire: pairs with the AcqRel fetch_or that set TX_TASK_SET (tx_task_ readable),
+    // and with complete()'s CAS (value_ readable by the Receiver afterwards).
+    const std::uintptr_t prev = state_.fetch_or(CLOSED, std::memory_order_acquire);
+    if ((prev & TX_TASK_SET) != 0 && (prev & VALUE_SENT) == 0) {
+      tx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
+    }
+    return prev;
+  }
+
+  Poll<Result<T, RecvError>> poll_recv(Context& cx) {
+    std::uintptr_t state = load_state();
+    if ((state & VALUE_SENT) != 0) return take_value();
+    if ((state & CLOSED) != 0) return Result<T, RecvError>(Err(RecvError{}));
+
+    if ((state & RX_TASK_SET) != 0) {
+      const bool same =
+          rx_task_.with([&](const std::optional<Waker>& w) { return w->will_wake(cx.waker()); });
+      if (!same) {
+        // AcqRel: Acquire pairs with complete()'s CAS; Release orders our earlier reads
+        // of rx_task_ before the Sender stops looking at it.
+        state = state_.fetch_and(~RX_TASK_SET, std::memory_order_acq_rel) & ~RX_TASK_SET;
+        if ((state & VALUE_SENT) != 0) {
+          // The Sender may be waking the old waker right now: leave the slot alone and
+          // put the bit back, so the slot stays "set" until the state is freed.
+          // Relaxed: only this side reads RX_TASK_SET from now on.
+          state_.fetch_or(RX_TASK_SET, std::memory_order_relaxed);
+          return take_value();
+        }
+        rx_task_.with_mut([](std::optional<Waker>& w) { w.reset(); });
+      }
+    }
+
+    if ((state & RX_TASK_SET) == 0) {
+      Waker fresh = cx.waker();  // may throw: the slot is still empty and unflagged
+      rx_task_.with_mut([&](std::optional<Waker>& w) { w.emplace(std::move(fresh)); });
+      // AcqRel: Release publishes the waker to complete()'s Acquire CAS; Acquire pairs
+      // with that CAS when the value is already there.
+      state = state_.fetch_or(RX_TASK_SET, std::memory_order_acq_rel);
+      if ((state & VALUE_SENT) != 0) return take_value();
+    }
+    return pending;
+  }
+
+  Poll<void> poll_closed(Context& cx) {
+    std::uintptr_t state = load_state();
+    if ((state & CLOSED) != 0) return ready;
+
+    if ((state & TX_TASK_SET) != 0) {
+      const bool same =
+          tx_task_.with([&](const std::optional<Waker>& w) { return w->will_wake(cx.waker()); });
+      if (!same) {
+        // AcqRel: Acquire pairs with close()'s fetch_or; Release orders our reads of
+        // tx_task_ before the Receiver stops looking at it.
+        state = state_.fetch_and(~TX_TASK_SET, std::memory_order_acq_rel) & ~TX_TASK_SET;
+        if ((state & CLOSED) != 0) {
+          // The Receiver may be waking the old waker: keep it, put the bit back.
+          // Relaxed: only this side reads TX_TASK_SET from now on.
+          state_.fetch_or(TX_TASK_SET, std::memory_order_relaxed);
+          return ready;
+        }
+        tx_task_.with_mut([](std::optional<Waker>& w) { w.reset(); });
+      }
+    }
+
+    if ((state & TX_TASK_SET) == 0) {
+      Waker fresh = cx.waker();  // may throw: the slot is still empty and unflagged
+      tx_task_.with_mut([&](std::optional<Waker>& w) { w.emplace(std::move(fresh)); });
+      // AcqRel: Release publishes the waker to close()'s Acquire fetch_or.
+      state = state_.fetch_or(TX_TASK_SET, std::memory_order_acq_rel);
+      if ((state & CLOSED) != 0) return ready;
+    }
+    return pending;
+  }
+
+  // Only while VALUE_SENT is clear (the Sender's side of the slot).
+  void put_value(T&& value) {
+    value_.with_mut([&](std::optional<T>& slot) { slot.emplace(std::move(value)); });
+  }
+  // The slot's owner takes the value out (see VALUE_SENT).
+  std::optional<T> consume_value() {
+    return value_.with_mut([](std::optional<T>& slot) {
+      std::optional<T> out = std::move(slot);
+      slot.reset();
+      return out;
+    });
+  }
+  bool has_value() const {
+    return value_.with([](const std::optional<T>& slot) { return slot.has_value(); });
+  }
+
+ private:
+  Result<T, RecvError> take_value() {
+    if (std::optional<T> value = consume_value()) return std::move(*value);
+    return Err(RecvError{});
+  }
+
+  platform::atomic<std::uintptr_t> state_{0};
+  platform::atomic<std::uintptr_t> refs_{2};
+  // Owned by the Sender until VALUE_SENT, by the Receiver after (see the state word).
+  platform::cell<std::optional<T>> value_;
+  // Written by the Sender while TX_TASK_SET is clear; read by the Receiver while set.
+  platform::cell<std::optional<Waker>> tx_task_;
+  // Written by the Receiver while RX_TASK_SET is clear; read by the Sender while set.
+  platform::cell<std::optional<Waker>> rx_task_;
+};
+
+[[noreturn]] inline void misuse(const char* what) { throw std::invalid_argument(what); }
+
+}  // namespace detail
+
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel();
+
+// Sends one value to the Receiver. Move-only; destroying it unsent completes the
+// Receiver with RecvError.
+template <class T>
+class Sender {
+ public:
+  Sender(Sender&& other) noexcept : inner_(std::exchange(other.inner_, nullptr)) {}
+  Sender& operator=(Sender&& other) noexcept {
+    if (this != &other) {
+      drop();
+      inner_ = std::exchange(other.inner_, nullptr);
+    }
+    return *this;
+  }
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+  ~Sender() { drop(); }
+
+  // Sends `value`, consuming the Sender. Err(value) when the Receiver was already closed
+  // or destroyed: the value was not delivered and comes back. Ok does not promise the
+  // value will be received (the Receiver may close right after).
+  Result<void, T> send(T value) && {
+    detail::OneshotInner<T>* inner = std::exchange(inner_, nullptr);
+    if (inner == nullptr) detail::misuse("oneshot::Sender::send on a consumed Sender");
+    inner->put_value(std::move(value));
+    if (!inner->complete()) {
+      // CLOSED came first: VALUE_SENT is clear, so the slot is still ours.
+      std::optional<T> back = inner->consume_value();
+      inner->release();
+      return Err(std::move(*back));
+    }
+    inner->release();
+    return Ok();
+  }
+
+  // Ready once the Receiver closed or was destroyed; otherwise registers cx's waker (only
+  // the waker of the latest call is woken).
+  Poll<void> poll_closed(Context& cx) { return inner().poll_closed(cx); }
+
+  // A future that completes when the Receiver closes (see poll_closed). Cancel-safe.
+  class Closed {
+   public:
+    explicit Closed(Sender& tx) noexcept : tx_(&tx) {}
+    Poll<void> poll(Context& cx) { return tx_->poll_closed(cx); }
+
+   private:
+    Sender* tx_;
+  };
+  Closed closed() { return Closed(*this); }
+
+  // True once the Receiver closed or was destroyed: a send would then fail.
+  bool is_closed() const {
+    return (inner().load_state() & detail::OneshotInner<T>::CLOSED) != 0;
+  }
+
+ private:
+  friend std::pair<Sender<T>, Receiver<T>> channel<T>();
+  explicit Sender(detail::OneshotInner<T>* inner) noexcept : inner_(inner) {}
+  detail::OneshotInner<T>& inner() const {
+    if (inner_ == nullptr) detail::misuse("oneshot::Sender used after send");
+    return *inner_;
+  }
+  void drop() noexcept {
+    if (detail::OneshotInner<T>* inner = std::exchange(inner_, nullptr)) {
+      inner->complete();  // VALUE_SENT with an empty slot: the Receiver gets RecvError
+      inner->release();
+    }
+  }
+
+  detail::OneshotInner<T>* inner_;
+};
+
+// Receives the value. A future: poll() yields Result<T, RecvError>. May be moved at any
+// time (its wakers live in the shared state). After poll() returned ready, or try_recv()
+// returned a value or Closed, it is terminated.
+template <class T>
+class Receiver {
+ public:
+  Receiver(Receiver&& other) noexcept : inner_(std::exchange(other.inner_, nullptr)) {}
+  Receiver& operator=(Receiver&& other) noexcept {
+    if (this != &other) {
+      drop();
+      inner_ = std::exchange(other.inner_, nullptr);
+    }
+    return *this;
+  }
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+  ~Receiver() { drop(); }
+
+  // The value, RecvError if the Sender is gone unsent, or pending (cx's waker is woken
+  // when that changes). Throws std::invalid_argument once the Receiver has completed.
+  Poll<Result<T, RecvError>> poll(Context& cx) {
+    if (inner_ == nullptr) detail::misuse("oneshot::Receiver polled after completion");
+    Poll<Result<T, RecvError>> out = inner_->poll_recv(cx);
+    if (out.is_ready()) terminate();
+    return out;
+  }
+
+  // Never waits and never registers a waker. Empty: nothing sent yet. Closed: the Sender
+  // is gone unsent, the channel was closed before a send, or the value was received.
+  Result<T, TryRecvError> try_recv() {
+    if (inner_ == nullptr) return Err(TryRecvError::Closed);
+    const std::uintptr_t state = inner_->load_state();
+    if ((state & detail::OneshotInner<T>::VALUE_SENT) != 0) {
+      std::optional<T> value = inner_->consume_value();
+      terminate();
+      if (value) return std::move(*value);
+      return Err(TryRecvError::Closed);
+    }
+    if ((state & detail::OneshotInner<T>::CLOSED) != 0) {
+      terminate();
+      return Err(TryRecvError::Closed);
+    }
+    return Err(TryRecvError::Empty);
+  }
+
+  // Parks the calling thread until the value or RecvError arrives. Never call it from
+  // inside an asynchronous task.
+  Result<T, RecvError> blocking_recv() && { return block_on(*this); }
+
+  // Prevents any later send (it will fail and return the value). A value sent before
+  // close() can still be received with try_recv() or poll().
+  void close() {
+    if (inner_ != nullptr) inner_->close();
+  }
+
+  // True when no value will arrive beyond what is already there: sent, Sender gone, or
+  // closed.
+  bool is_closed() const {
+    if (inner_ == nullptr) return true;
+    const std::uintptr_t state = inner_->load_state();
+    return (state & (detail::OneshotInner<T>::VALUE_SENT | detail::OneshotInner<T>::CLOSED)) != 0;
+  }
+
+  // True when there is no value to take right now.
+  bool is_empty() const {
+    if (inner_ == nullptr) return true;
+    if ((inner_->load_state() & detail::OneshotInner<T>::VALUE_SENT) == 0) return true;
+    return !inner_->has_value();  // VALUE_SENT: the slot is the Receiver's
+  }
+
+  // True once the Receiver has yielded its result: it must not be polled again.
+  bool is_terminated() const noexcept { return inner_ == nullptr; }
+
+ private:
+  friend std::pair<Sender<T>, Receiver<T>> channel<T>();
+  explicit Receiver(detail::OneshotInner<T>* inner) noexcept : inner_(inner) {}
+  void terminate() noexcept { std::exchange(inner_, nullptr)->release(); }
+  void drop() noexcept {
+    if (detail::OneshotInner<T>* inner = std::exchange(inner_, nullptr)) {
+      const std::uintptr_t prev = inner->close();
+      // A value sent but never received is destroyed here, on the receiving side.
+      if ((prev & detail::OneshotInner<T>::VALUE_SENT) != 0) inner->consume_value();
+      inner->release();
+    }
+  }
+
+  detail::OneshotInner<T>* inner_;
+};
+
+// A new channel: one allocation, shared by the two handles.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel() {
+  auto* inner = new detail::OneshotInner<T>();
+  return {Sender<T>(inner), Receiver<T>(inner)};
+}
+
+}  // namespace weft::oneshot
