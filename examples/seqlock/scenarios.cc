@@ -37,6 +37,7 @@ constexpr int reads = 2000;
 // The textbook seqlock: the same protocol over plain data. The reader's copy of the
 // words races with the writer's stores, which the C++ memory model makes undefined
 // behaviour even though the value is thrown away: the model checker says DATA RACE.
+// guide:begin plain_seqlock
 class PlainSeqLock {
  public:
   using Value = std::array<std::uint64_t, 2>;
@@ -64,6 +65,7 @@ class PlainSeqLock {
   platform::atomic<std::uint64_t> seq_{0};
   platform::cell<Value> data_{Value{}};
 };
+// guide:end plain_seqlock
 
 // Thread 0 writes {1, 1}, {2, 2}, ...; the other threads read `reads` times each. Every
 // snapshot must be whole (both words equal) and no older than the reader's last one.

@@ -51,6 +51,7 @@ class SeqLock {
   SeqLock& operator=(const SeqLock&) = delete;
 
   // One writer at a time.
+  // guide:begin write_read
   void write(const Value& value) {
     // Relaxed: only the writer stores seq_.
     const std::uint64_t seq = seq_.load(std::memory_order_relaxed);
@@ -86,6 +87,7 @@ class SeqLock {
       backoff.snooze();  // a write is in progress: let the writer run
     }
   }
+  // guide:end write_read
 
  private:
   // The sequence number: even when no write is in progress, odd during a write; grows

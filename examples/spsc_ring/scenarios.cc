@@ -19,6 +19,7 @@ namespace {
 
 // The ring's capacity and the number of values sent: in the model build, one value more
 // than fits, so the producer sees a full ring and the slots are reused.
+// guide:begin model_knob
 #if defined(WEFT_MODEL)
 constexpr std::size_t capacity = 2;
 constexpr int messages = 3;
@@ -26,6 +27,7 @@ constexpr int messages = 3;
 constexpr std::size_t capacity = 16;
 constexpr int messages = 5000;
 #endif
+// guide:end model_knob
 
 // The producer sends 1..messages, waiting while the ring is full; the consumer receives
 // them all, in order, waiting while it is empty.

@@ -45,6 +45,7 @@ class SpscRing {
   SpscRing& operator=(const SpscRing&) = delete;
 
   // Producer only. Appends `value`; false (and `value` unused) if the ring is full.
+  // guide:begin try_push
   bool try_push(T value) {
     // Relaxed: only this thread writes tail_.
     const std::size_t tail = tail_.load(std::memory_order_relaxed);
@@ -57,6 +58,7 @@ class SpscRing {
     tail_.store(tail + 1, Publish);
     return true;
   }
+  // guide:end try_push
 
   // Consumer only. Takes the oldest value, or std::nullopt if the ring is empty.
   std::optional<T> try_pop() {

@@ -112,6 +112,7 @@ class TreiberStack {
   static constexpr std::uint32_t index_of(std::uint64_t head) {
     return static_cast<std::uint32_t>(head);
   }
+  // guide:begin next_tag
   static constexpr std::uint32_t next_tag(std::uint64_t head) {
     if constexpr (Guard == AbaGuard::tagged) {
       return static_cast<std::uint32_t>(head >> 32) + 1;  // wraps after 2^32 operations
@@ -119,6 +120,7 @@ class TreiberStack {
       return 0;
     }
   }
+  // guide:end next_tag
 
   platform::atomic<std::uint64_t> head_{pack(nil, 0)};
   std::unique_ptr<Node[]> nodes_;  // on the heap: model threads have 64 KiB stacks
