@@ -1,0 +1,528 @@
+// weft/sync/mpsc/chan.h: Chan, the state both mpsc flavours share (the list, the
+// receiver's waker, the sender counts, closing), and the Tx / Rx handles the public
+// Sender and Receiver types are built on.
+//
+// Follows tokio/src/sync/mpsc/chan.rs.
+//
+// A channel's capacity is a semaphore S with this interface (the one Tokio calls
+// chan::Semaphore):
+//   is_idle()        no value is in flight or reserved (unbounded: counted values; bounded:
+//                    every permit is back)
+//   add_permit(), add_permits(n)   a value was received (or a reservation dropped)
+//   close(), is_closed()           the receiver closed the channel (sticky)
+// UnboundedSemaphore is below; the bounded one (over weft's batch semaphore) is in
+// bounded.h.
+//
+// Concurrency: any number of Tx (senders) on any threads; one Rx (the receiver), used by
+// one thread at a time. Memory ordering: everything a sender did before a send
+// happens-before the receive that returns that value; everything every sender did before
+// dropping happens-before the receive that reports the channel closed; everything the
+// receiver did before close() happens-before a send that fails, and the return of a
+// closed() future.
+#pragma once
+
+#include "sync/mpsc/block.h"
+#include "sync/mpsc/closed_notify.h"
+#include "sync/mpsc/error.h"
+#include "sync/mpsc/list.h"
+#include "sync/platform/atomic.h"
+#include "sync/platform/cell.h"
+#include "sync/platform/invariant.h"
+#include "sync/result.h"
+#include "sync/task/atomic_waker.h"
+#include "sync/task/poll.h"
+#include "sync/task/thread_waker.h"
+#include "sync/task/waker.h"
+
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace weft::mpsc::detail {
+
+// The unbounded channel's "semaphore": a count of values in flight and a closed bit.
+class UnboundedSemaphore {
+ public:
+  // State word:
+  //   bit 0     CLOSED: the receiver closed the channel (set once, never cleared)
+  //   bits 1..  the number of values sent (counted before they are pushed) and not yet
+  //             received (uncounted after they are popped); STEP per value
+  // A send counts its value only while CLOSED is clear (one CAS), so after close() the
+  // count can only fall, and the receiver sees the end once it reaches zero.
+  static constexpr std::size_t CLOSED = 1;
+  static constexpr std::size_t STEP = 2;
+
+  // Counts one value about to be sent; false if the channel is closed.
+  bool try_acquire() {
+    // Acquire: pairs with the Release fetch_or in close() (a failing send sees the close).
+    std::size_t current = state_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((current & CLOSED) != 0) return false;
+      WEFT_INVARIANT(current <= std::numeric_limits<std::size_t>::max() - STEP);
+      // AcqRel: Acquire as above; Release pairs with the Acquire in is_idle().
+      if (state_.compare_exchange_weak(current, current + STEP, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+        return true;
+      }
+    }
+  }
+  void add_permit() { add_permits(1); }
+  void add_permits(std::size_t n) {
+    // Release: pairs with the Acquire load in is_idle().
+    const std::size_t previous = state_.fetch_sub(n * STEP, std::memory_order_release);
+    WEFT_INVARIANT((previous >> 1) >= n);
+  }
+  bool is_idle() const {
+    // Acquire: pairs with the AcqRel CAS in try_acquire and the Release in add_permits.
+    return (state_.load(std::memory_order_acquire) >> 1) == 0;
+  }
+  void close() {
+    // Release: pairs with the Acquire loads in try_acquire() and is_closed().
+    state_.fetch_or(CLOSED, std::memory_order_release);
+  }
+  bool is_closed() const {
+    // Acquire: pairs with the Release fetch_or in close().
+    return (state_.load(std::memory_order_acquire) & CLOSED) != 0;
+  }
+
+ private:
+  platform::atomic<std::size_t> state_{0};
+};
+
+template <class T, class S>
+class Tx;
+template <class T, class S>
+class WeakTx;
+template <class T, class S>
+class Rx;
+template <class T, class S>
+class ClosedFuture;
+
+template <class T, class S>
+class Chan {
+ public:
+  // A new channel with its first Tx and its Rx (two references).
+  template <class... SemArgs>
+  static Chan* create(SemArgs&&... sem_args) {
+    auto* initial = new Block<T>(0);
+    try {
+      return new Chan(initial, std::forward<SemArgs>(sem_args)...);
+    } catch (...) {
+      delete initial;
+      throw;
+    }
+  }
+
+  Chan(const Chan&) = delete;
+  Chan& operator=(const Chan&) = delete;
+
+  S& semaphore() noexcept { return semaphore_; }
+  const S& semaphore() const noexcept { return semaphore_; }
+
+  // Pushes a value whose capacity the caller holds, and wakes the receiver.
+  template <class U>
+  void send(U&& value) {
+    tx_.push(std::forward<U>(value));
+    rx_waker_.wake();
+  }
+  void wake_rx() { rx_waker_.wake(); }
+
+  std::size_t strong_count() const {
+    // Acquire: pairs with the AcqRel decrements of dropped senders.
+    return tx_count_.load(std::memory_order_acquire);
+  }
+  std::size_t weak_count() const {
+    // Relaxed: a statistic, ordered with nothing (as Tokio).
+    return tx_weak_count_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  friend class Tx<T, S>;
+  friend class WeakTx<T, S>;
+  friend class Rx<T, S>;
+  friend class ClosedFuture<T, S>;
+
+  struct RxFields {
+    explicit RxFields(Block<T>* initial) : list(initial) {}
+    ListRx<T> list;
+    bool rx_closed = false;  // Rx::close() ran
+  };
+
+  template <class... SemArgs>
+  explicit Chan(Block<T>* initial, SemArgs&&... sem_args)
+      : tx_(initial), semaphore_(std::forward<SemArgs>(sem_args)...), rx_fields_(initial) {}
+
+  ~Chan() {
+    // The last handle is gone: destroy the values still queued (sent through a permit
+    // after the receiver left, say), then every block.
+    rx_fields_.with_mut([&](RxFields& fields) {
+      std::optional<T> value;
+      while (fields.list.pop(tx_, value) == ReadStatus::Value) value.reset();
+      fields.list.free_blocks();
+    });
+  }
+
+  void acquire_ref() {
+    // Relaxed: a reference is made from one the caller holds (as Arc::clone).
+    refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release_ref() {
+    // AcqRel: the last owner's destructor must see every other owner's use of the
+    // channel; pairs with the other owners' decrements.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  ListTx<T> tx_;
+  char pad0_[64] = {};  // keeps the senders' tail word off the receiver's lines
+  AtomicWaker rx_waker_;
+  char pad1_[64] = {};
+  ClosedNotify notify_rx_closed_;
+  S semaphore_;
+  // Strong senders (Tx); the list closes when it falls to zero, which is final.
+  platform::atomic<std::size_t> tx_count_{1};
+  platform::atomic<std::size_t> tx_weak_count_{0};
+  // Handles of any kind (Tx, WeakTx, Rx): the last one destroys the channel.
+  platform::atomic<std::size_t> refs_{2};
+  // Only the receiver touches these (and the destructor, after every handle is gone).
+  platform::cell<RxFields> rx_fields_;
+};
+
+// A strong sender handle: keeps the channel open for sending.
+template <class T, class S>
+class Tx {
+ public:
+  using chan_type = Chan<T, S>;
+
+  Tx() noexcept = default;
+  explicit Tx(chan_type* adopted) noexcept : chan_(adopted) {}  // adopts a count and a ref
+  Tx(const Tx& other) : chan_(other.chan_) {
+    if (chan_ == nullptr) return;
+    // Relaxed: the caller holds a strong count, so it cannot fall to zero meanwhile.
+    chan_->tx_count_.fetch_add(1, std::memory_order_relaxed);
+    chan_->acquire_ref();
+  }
+  Tx(Tx&& other) noexcept : chan_(std::exchange(other.chan_, nullptr)) {}
+  Tx& operator=(Tx other) noexcept {
+    std::swap(chan_, other.chan_);
+    return *this;
+  }
+  ~Tx() { reset(); }
+
+  // Drops this handle; the last strong one closes the list and wakes the receiver.
+  void reset() {
+    chan_type* chan = std::exchange(chan_, nullptr);
+    if (chan == nullptr) return;
+    // AcqRel: the sender that reaches zero closes the list after every other sender's
+    // pushes (pairs with their decrements: one release sequence).
+    if (chan->tx_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      chan->tx_.close();
+      chan->wake_rx();
+    }
+    chan->release_ref();
+  }
+
+  explicit operator bool() const noexcept { return chan_ != nullptr; }
+  chan_type& chan() const noexcept { return *chan_; }
+  S& semaphore() const noexcept { return chan_->semaphore_; }
+  bool is_closed() const { return chan_->semaphore_.is_closed(); }
+  bool same_channel(const Tx& other) const noexcept { return chan_ == other.chan_; }
+  std::size_t strong_count() const { return chan_->strong_count(); }
+  std::size_t weak_count() const { return chan_->weak_count(); }
+
+  WeakTx<T, S> downgrade() const {
+    // Relaxed: a statistic (as Tokio); the reference below keeps the channel alive.
+    chan_->tx_weak_count_.fetch_add(1, std::memory_order_relaxed);
+    chan_->acquire_ref();
+    return WeakTx<T, S>(chan_);
+  }
+
+  // A strong handle from a weak one, unless every strong handle is gone.
+  static std::optional<Tx> upgrade(chan_type* chan) {
+    // Acquire: pairs with the AcqRel decrements of dropped senders (as Tokio).
+    std::size_t count = chan->tx_count_.load(std::memory_order_acquire);
+    for (;;) {
+      if (count == 0) return std::nullopt;  // closed for good
+      // AcqRel: as above; count > 0 means close() has not run and will wait for us.
+      if (chan->tx_count_.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel,
+                                                std::memory_order_acquire)) {
+        chan->acquire_ref();
+        return Tx(chan);
+      }
+    }
+  }
+
+ private:
+  chan_type* chan_ = nullptr;
+};
+
+// A weak sender handle: keeps the channel's memory, not the channel open.
+template <class T, class S>
+class WeakTx {
+ public:
+  using chan_type = Chan<T, S>;
+
+  explicit WeakTx(chan_type* adopted) noexcept : chan_(adopted) {}  // adopts a weak count
+  WeakTx(const WeakTx& other) : chan_(other.chan_) {
+    if (chan_ == nullptr) return;
+    // Relaxed: a statistic (as Tokio).
+    chan_->tx_weak_count_.fetch_add(1, std::memory_order_relaxed);
+    chan_->acquire_ref();
+  }
+  WeakTx(WeakTx&& other) noexcept : chan_(std::exchange(other.chan_, nullptr)) {}
+  WeakTx& operator=(WeakTx other) noexcept {
+    std::swap(chan_, other.chan_);
+    return *this;
+  }
+  ~WeakTx() {
+    if (chan_ == nullptr) return;
+    // Relaxed: a statistic (as Tokio).
+    chan_->tx_weak_count_.fetch_sub(1, std::memory_order_relaxed);
+    chan_->release_ref();
+  }
+
+  std::optional<Tx<T, S>> upgrade() const { return Tx<T, S>::upgrade(chan_); }
+  std::size_t strong_count() const { return chan_->strong_count(); }
+  std::size_t weak_count() const { return chan_->weak_count(); }
+
+ private:
+  chan_type* chan_ = nullptr;
+};
+
+// Completes when the receiver closes the channel (or is dropped). Must not move once
+// polled; destroying it cancels the wait. Cancel-safe.
+template <class T, class S>
+class [[nodiscard]] ClosedFuture {
+ public:
+  explicit ClosedFuture(Chan<T, S>& chan) noexcept : chan_(&chan) {}
+  ClosedFuture(const ClosedFuture&) = delete;
+  ClosedFuture& operator=(const ClosedFuture&) = delete;
+  ~ClosedFuture() {
+    if (registered_) chan_->notify_rx_closed_.cancel(waiter_);
+  }
+
+  Poll<void> poll(Context& cx) {
+    if (chan_->semaphore_.is_closed()) return ready;
+    registered_ = true;
+    if (chan_->notify_rx_closed_.poll(waiter_, cx.waker())) return ready;
+    return pending;
+  }
+
+ private:
+  Chan<T, S>* chan_;
+  ClosedNotify::Waiter waiter_;
+  bool registered_ = false;
+};
+
+// The receiver handle.
+template <class T, class S>
+class Rx {
+ public:
+  using chan_type = Chan<T, S>;
+
+  Rx() noexcept = default;
+  explicit Rx(chan_type* adopted) noexcept : chan_(adopted) {}
+  Rx(const Rx&) = delete;
+  Rx& operator=(const Rx&) = delete;
+  Rx(Rx&& other) noexcept : chan_(std::exchange(other.chan_, nullptr)) {}
+  Rx& operator=(Rx&& other) noexcept {
+    if (this != &other) {
+      reset();
+      chan_ = std::exchange(other.chan_, nullptr);
+    }
+    return *this;
+  }
+  ~Rx() { reset(); }
+
+  explicit operator bool() const noexcept { return chan_ != nullptr; }
+  S& semaphore() const noexcept { return chan_->semaphore_; }
+
+  // Closes the channel for senders; values already sent (or sent through permits held
+  // now) can still be received.
+  void close() {
+    const bool first = chan_->rx_fields_.with_mut(
+        [](typename chan_type::RxFields& f) { return !std::exchange(f.rx_closed, true); });
+    if (!first) return;
+    chan_->semaphore_.close();
+    chan_->notify_rx_closed_.notify_all();
+  }
+
+  bool is_closed() const {
+    // Acquire: pairs with the AcqRel decrement of the last sender.
+    return chan_->semaphore_.is_closed() ||
+           chan_->tx_count_.load(std::memory_order_acquire) == 0;
+  }
+  bool is_empty() const {
+    return chan_->rx_fields_.with(
+        [&](const typename chan_type::RxFields& f) { return f.list.is_empty(chan_->tx_); });
+  }
+  std::size_t len() const {
+    return chan_->rx_fields_.with(
+        [&](const typename chan_type::RxFields& f) { return f.list.len(chan_->tx_); });
+  }
+  std::size_t sender_strong_count() const { return chan_->strong_count(); }
+  std::size_t sender_weak_count() const { return chan_->weak_count(); }
+
+  // Receives the next value: ready with it, ready with nullopt once the channel is closed
+  // and drained, or pending with cx's waker registered.
+  Poll<std::optional<T>> recv(Context& cx) {
+    return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f)
+                                          -> Poll<std::optional<T>> {
+      std::optional<T> value;
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        switch (f.list.pop(chan_->tx_, value)) {
+          case ReadStatus::Value:
+            chan_->semaphore_.add_permit();
+            return value;
+          case ReadStatus::Closed:
+            // Every sender is gone, and each released what it held before it went.
+            WEFT_INVARIANT(chan_->semaphore_.is_idle());
+            return std::optional<T>();
+          case ReadStatus::Empty:
+            break;
+        }
+        // Register, then look again: a value pushed in between wakes the new waker.
+        if (attempt == 0) chan_->rx_waker_.register_by_ref(cx.waker());
+      }
+      if (f.rx_closed && chan_->semaphore_.is_idle()) return std::optional<T>();
+      return pending;
+    });
+  }
+
+  // Receives up to `limit` values at the end of `buffer`: ready with how many (0 only if
+  // limit is 0 or the channel is closed and drained), or pending.
+  Poll<std::size_t> recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
+    if (limit == 0) return std::size_t{0};
+    return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f) -> Poll<std::size_t> {
+      std::size_t added = 0;
+      std::optional<T> value;
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        bool closed = false;
+        while (added < limit) {
+          if (buffer.size() == buffer.capacity()) {
+            // Grow before popping, so a failed allocation loses no value.
+            try {
+              buffer.reserve(buffer.capacity() == 0 ? 4 : 2 * buffer.capacity());
+            } catch (...) {
+              if (added > 0) chan_->semaphore_.add_permits(added);
+              throw;
+            }
+          }
+          const ReadStatus status = f.list.pop(chan_->tx_, value);
+          if (status != ReadStatus::Value) {
+            closed = status == ReadStatus::Closed;
+            break;
+          }
+          ++added;
+          try {
+            buffer.push_back(std::move(*value));  // no reallocation: only T's move may throw
+          } catch (...) {
+            value.reset();  // a throwing move constructor destroys this one value
+            chan_->semaphore_.add_permits(added);
+            throw;
+          }
+          value.reset();
+        }
+        if (added > 0) {
+          chan_->semaphore_.add_permits(added);
+          return added;
+        }
+        if (closed) {
+          WEFT_INVARIANT(chan_->semaphore_.is_idle());
+          return std::size_t{0};
+        }
+        if (attempt == 0) chan_->rx_waker_.register_by_ref(cx.waker());
+      }
+      if (f.rx_closed && chan_->semaphore_.is_idle()) return std::size_t{0};
+      return pending;
+    });
+  }
+
+  // Receives a value if one is there now. If the next value is still being written by
+  // its sender, waits (parks the thread) until it is, as Tokio does: try_recv never
+  // reports Empty while a value is in flight.
+  Result<T, TryRecvError> try_recv() {
+    return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f)
+                                          -> Result<T, TryRecvError> {
+      std::optional<T> value;
+      auto attempt = [&]() -> std::optional<Result<T, TryRecvError>> {
+        switch (f.list.try_pop(chan_->tx_, value)) {
+          case TryPop::Value:
+            chan_->semaphore_.add_permit();
+            return Result<T, TryRecvError>(std::move(*value));
+          case TryPop::Closed:
+            return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
+          case TryPop::Empty:
+            if (f.rx_closed && chan_->semaphore_.is_idle()) {
+              return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
+            }
+            return Result<T, TryRecvError>(Err(TryRecvError::Empty));
+          case TryPop::Busy:
+            break;
+        }
+        return std::nullopt;
+      };
+      if (auto done = attempt()) return std::move(*done);
+      // A sender is mid-write. Hand any poll_recv waker its wake (a value is coming),
+      // then wait for the write with this thread's own waker in the slot.
+      chan_->rx_waker_.wake();
+      struct Parker {
+        weft::detail::ThreadWaker* thread = weft::detail::ThreadWaker::create();
+        ~Parker() { thread->release(); }
+      } parker;
+      const Waker waker = parker.thread->waker();
+      for (;;) {
+        chan_->rx_waker_.register_by_ref(waker);
+        if (auto done = attempt()) return std::move(*done);
+        parker.thread->park();
+      }
+    });
+  }
+
+ private:
+  void reset() {
+    chan_type* chan = chan_;
+    if (chan == nullptr) return;
+    close();
+    // Destroy what is queued now, returning capacity for each value, as Tokio does.
+    chan->rx_fields_.with_mut([&](typename chan_type::RxFields& f) {
+      std::optional<T> value;
+      while (f.list.pop(chan->tx_, value) == ReadStatus::Value) {
+        value.reset();
+        chan->semaphore_.add_permit();
+      }
+    });
+    chan_ = nullptr;
+    chan->release_ref();
+  }
+
+  chan_type* chan_ = nullptr;
+};
+
+// The future of Receiver::recv(): cancel-safe (a value is taken only when it is returned).
+template <class T, class S>
+class [[nodiscard]] RecvFuture {
+ public:
+  explicit RecvFuture(Rx<T, S>& rx) noexcept : rx_(&rx) {}
+  Poll<std::optional<T>> poll(Context& cx) { return rx_->recv(cx); }
+
+ private:
+  Rx<T, S>* rx_;
+};
+
+// The future of Receiver::recv_many(): cancel-safe.
+template <class T, class S>
+class [[nodiscard]] RecvManyFuture {
+ public:
+  RecvManyFuture(Rx<T, S>& rx, std::vector<T>& buffer, std::size_t limit) noexcept
+      : rx_(&rx), buffer_(&buffer), limit_(limit) {}
+  Poll<std::size_t> poll(Context& cx) { return rx_->recv_many(cx, *buffer_, limit_); }
+
+ private:
+  Rx<T, S>* rx_;
+  std::vector<T>* buffer_;
+  std::size_t limit_;
+};
+
+}  // namespace weft::mpsc::detail

@@ -1,0 +1,170 @@
+// weft/sync/mpsc/unbounded.h: the unbounded multi-producer, single-consumer channel.
+//
+// Follows tokio/src/sync/mpsc/unbounded.rs.
+//
+//   auto [tx, rx] = weft::mpsc::unbounded_channel<int>();
+//   weft::platform::thread producer([tx = std::move(tx)] {
+//     for (int i = 0; i < 3; ++i) (void)tx.send(i);       // never waits
+//   });                                                     // last sender gone: closed
+//   std::vector<int> got;
+//   while (std::optional<int> v = rx.blocking_recv()) got.push_back(*v);   // 0, 1, 2
+//   producer.join();
+//
+// Contract:
+//  - Senders are copyable handles, usable from any number of threads at once; the one
+//    receiver is move-only and used by one thread at a time. Values from one sender
+//    arrive in the order it sent them.
+//  - The channel closes for receiving when every UnboundedSender is gone (weak senders do
+//    not count) and for sending when the receiver calls close() or is destroyed. A send
+//    to a closed channel returns the value in SendError; values still queued when the
+//    receiver goes are destroyed then, values sent later (none can be) never exist.
+//  - send() never waits and takes no lock: one CAS to count the value, one fetch_add to
+//    claim its slot, one fetch_or to publish it, one RMW to wake the receiver. Blocks of
+//    BLOCK_CAP slots are recycled, so the steady state allocates nothing.
+//  - Futures (recv, recv_many, closed) follow weft's model: poll(Context&) with the
+//    receiver (or sender) outliving them. recv() and recv_many() are cancel-safe:
+//    dropping one before it is ready loses no value. closed() is cancel-safe.
+//  - Memory ordering: everything a sender did before send(v) happens-before the receive
+//    that returns v; everything every sender did before it was destroyed happens-before
+//    the receive that reports the end; everything the receiver did before close()
+//    happens-before a send that fails and the completion of closed().
+//  - Handles that were moved from may only be destroyed or assigned to.
+#pragma once
+
+#include "sync/mpsc/chan.h"
+#include "sync/mpsc/error.h"
+#include "sync/result.h"
+#include "sync/task/block_on.h"
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace weft::mpsc {
+
+template <class T>
+class UnboundedSender;
+template <class T>
+class UnboundedReceiver;
+template <class T>
+class WeakUnboundedSender;
+
+template <class T>
+std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel();
+
+template <class T>
+class UnboundedSender {
+  using Tx = detail::Tx<T, detail::UnboundedSemaphore>;
+
+ public:
+  using ClosedFuture = detail::ClosedFuture<T, detail::UnboundedSemaphore>;
+
+  UnboundedSender(const UnboundedSender&) = default;
+  UnboundedSender(UnboundedSender&&) noexcept = default;
+  UnboundedSender& operator=(const UnboundedSender&) = default;
+  UnboundedSender& operator=(UnboundedSender&&) noexcept = default;
+
+  // Sends without waiting. Err(SendError{value}) if the receiver closed the channel.
+  Result<void, SendError<T>> send(T value) const {
+    if (!tx_.semaphore().try_acquire()) return Err(SendError<T>{std::move(value)});
+    tx_.chan().send(std::move(value));
+    return Ok();
+  }
+
+  // Completes once the receiver has closed the channel or gone away.
+  ClosedFuture closed() const { return ClosedFuture(tx_.chan()); }
+  // Whether the receiver has closed the channel or gone away.
+  bool is_closed() const { return tx_.is_closed(); }
+  bool same_channel(const UnboundedSender& other) const { return tx_.same_channel(other.tx_); }
+  // A handle that does not keep the channel open.
+  WeakUnboundedSender<T> downgrade() const { return WeakUnboundedSender<T>(tx_.downgrade()); }
+  std::size_t strong_count() const { return tx_.strong_count(); }
+  std::size_t weak_count() const { return tx_.weak_count(); }
+
+ private:
+  friend std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel<T>();
+  friend class WeakUnboundedSender<T>;
+  explicit UnboundedSender(Tx tx) noexcept : tx_(std::move(tx)) {}
+
+  Tx tx_;
+};
+
+template <class T>
+class WeakUnboundedSender {
+  using WeakTx = detail::WeakTx<T, detail::UnboundedSemaphore>;
+
+ public:
+  // A sender, unless every UnboundedSender is gone (then the channel is closed for good).
+  std::optional<UnboundedSender<T>> upgrade() const {
+    if (auto tx = weak_.upgrade()) return UnboundedSender<T>(std::move(*tx));
+    return std::nullopt;
+  }
+  std::size_t strong_count() const { return weak_.strong_count(); }
+  std::size_t weak_count() const { return weak_.weak_count(); }
+
+ private:
+  friend class UnboundedSender<T>;
+  explicit WeakUnboundedSender(WeakTx weak) noexcept : weak_(std::move(weak)) {}
+
+  WeakTx weak_;
+};
+
+template <class T>
+class UnboundedReceiver {
+  using Rx = detail::Rx<T, detail::UnboundedSemaphore>;
+
+ public:
+  using RecvFuture = detail::RecvFuture<T, detail::UnboundedSemaphore>;
+  using RecvManyFuture = detail::RecvManyFuture<T, detail::UnboundedSemaphore>;
+
+  UnboundedReceiver(UnboundedReceiver&&) noexcept = default;
+  UnboundedReceiver& operator=(UnboundedReceiver&&) noexcept = default;
+
+  // The next value, or nullopt once the channel is closed and every value was received.
+  // Cancel-safe.
+  RecvFuture recv() { return RecvFuture(rx_); }
+  // Up to `limit` values appended to `buffer`; 0 only if limit is 0 or the channel is
+  // closed and drained. Cancel-safe.
+  RecvManyFuture recv_many(std::vector<T>& buffer, std::size_t limit) {
+    return RecvManyFuture(rx_, buffer, limit);
+  }
+  Poll<std::optional<T>> poll_recv(Context& cx) { return rx_.recv(cx); }
+  Poll<std::size_t> poll_recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
+    return rx_.recv_many(cx, buffer, limit);
+  }
+  // A value now; Empty if none (and senders remain), Disconnected if none can come.
+  Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
+  // recv() on this thread, parking it while it waits.
+  std::optional<T> blocking_recv() { return block_on(recv()); }
+  std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
+    return block_on(recv_many(buffer, limit));
+  }
+
+  // Closes the channel for senders; what was sent can still be received.
+  void close() { rx_.close(); }
+  // Closed by close() or because every sender is gone.
+  bool is_closed() const { return rx_.is_closed(); }
+  bool is_empty() const { return rx_.is_empty(); }
+  // Values sent and not yet received.
+  std::size_t len() const { return rx_.len(); }
+  std::size_t sender_strong_count() const { return rx_.sender_strong_count(); }
+  std::size_t sender_weak_count() const { return rx_.sender_weak_count(); }
+
+ private:
+  friend std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel<T>();
+  explicit UnboundedReceiver(Rx rx) noexcept : rx_(std::move(rx)) {}
+
+  Rx rx_;
+};
+
+// A new unbounded channel: its first sender and its receiver.
+template <class T>
+std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel() {
+  using Chan = detail::Chan<T, detail::UnboundedSemaphore>;
+  Chan* chan = Chan::create();
+  return {UnboundedSender<T>(detail::Tx<T, detail::UnboundedSemaphore>(chan)),
+          UnboundedReceiver<T>(detail::Rx<T, detail::UnboundedSemaphore>(chan))};
+}
+
+}  // namespace weft::mpsc
