@@ -13,6 +13,12 @@
 //   ...
 //   // guide:end struct_scenario
 //
+// Traces shown in ```text blocks cannot go stale silently either: every step that names
+// a line of an example (`in f(), ./examples/seqlock/seqlock.h(57)`) must point at a line
+// that does what the step says (`atomic load` at a `.load(`, `CAS` at a
+// `compare_exchange`, `USER ASSERT FAILED (c)` at `WEFT_INVARIANT(c)`, ...), and every
+// `trace of NAME (examples/...cc:N)` header at the line that registers NAME.
+//
 // Usage: snippets_test FILE.md...            check (the test; paths from the runfiles)
 //        bazel run //examples:guide_snippets_test -- --update
 //                                            rewrite the blocks from the sources, in the
@@ -21,6 +27,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -84,6 +91,64 @@ std::optional<std::vector<std::string>> region(const std::string& path, const st
   return out;
 }
 
+// What a trace step's source line must contain, by the step's kind ("" to skip).
+std::string expected_code(const std::string& step) {
+  const auto assert_at = step.find("USER ASSERT FAILED (");
+  if (assert_at != std::string::npos) {
+    const auto start = assert_at + std::string("USER ASSERT FAILED (").size();
+    const auto end = step.find("), in ", start);
+    if (end != std::string::npos) return "WEFT_INVARIANT(" + step.substr(start, end - start);
+  }
+  if (step.find("atomic load") != std::string::npos) return ".load(";
+  if (step.find("atomic store") != std::string::npos) return ".store(";
+  if (step.find("CAS ") != std::string::npos) return "compare_exchange";
+  if (step.find("cell write") != std::string::npos) return "with_mut(";
+  if (step.find("cell read") != std::string::npos) return "with(";
+  if (step.find("DATA RACE") != std::string::npos) return "with";
+  if (step.find(" fence,") != std::string::npos) return "fence(";
+  return "";
+}
+
+// Checks the source references of a trace shown in a ```text block.
+void check_trace(const std::vector<std::string>& block, const std::string& md, std::size_t first) {
+  static const std::regex step_ref(R"((?:\./)?(examples/[A-Za-z0-9_/]+\.(?:h|cc))\((\d+)\)$)");
+  static const std::regex header(R"(trace of (\w+) \((examples/[A-Za-z0-9_/]+\.cc):(\d+)\))");
+  for (std::size_t k = 0; k < block.size(); ++k) {
+    const std::string& line = block[k];
+    const std::string where = md + ":" + std::to_string(first + k + 1);
+    std::smatch m;
+    std::string path;
+    std::size_t number = 0;
+    std::string want;
+    if (std::regex_search(line, m, header)) {
+      path = m[2];
+      number = std::stoul(m[3]);
+      want = m[1];
+    } else if (std::regex_search(line, m, step_ref)) {
+      path = m[1];
+      number = std::stoul(m[2]);
+      want = expected_code(line);
+    } else {
+      continue;
+    }
+    const auto source = read_lines(path);
+    if (!source) {
+      error(where, "the trace names " + path + ", which cannot be read");
+      continue;
+    }
+    if (number == 0 || number > source->size()) {
+      error(where, "the trace names " + path + " line " + std::to_string(number) +
+                       ", which does not exist");
+      continue;
+    }
+    if (!want.empty() && (*source)[number - 1].find(want) == std::string::npos) {
+      error(where, "the trace says " + path + "(" + std::to_string(number) + ") holds '" + want +
+                       "', but that line is now: " + (*source)[number - 1] +
+                       "\n  (run the scenario with --verbose and paste the new trace)");
+    }
+  }
+}
+
 bool is_directive(const std::string& line, std::string& path, std::string& name) {
   constexpr std::string_view open = "<!-- snippet: ";
   constexpr std::string_view close = " -->";
@@ -114,6 +179,7 @@ std::string process(const std::string& md, bool update) {
   bool pending = false;  // a directive waits for its block
   int directive_line = 0;
   int snippets = 0;
+  int traces = 0;
   for (std::size_t i = 0; i < lines->size(); ++i) {
     const std::string& line = (*lines)[i];
     const std::string where = md + ":" + std::to_string(i + 1);
@@ -155,6 +221,9 @@ std::string process(const std::string& md, bool update) {
           }
         }
         pending = false;
+      } else if (lang == "text") {
+        ++traces;
+        check_trace(block, md, i + 1);
       } else if (must_be_checked(lang)) {
         error(where, "a ```" + lang +
                          " block without a '<!-- snippet: FILE NAME -->' line above it: "
@@ -173,7 +242,8 @@ std::string process(const std::string& md, bool update) {
     out += line + "\n";
   }
   if (pending) error(md, "the last snippet directive has no code block");
-  std::printf("%s: %d snippets\n", md.c_str(), snippets);
+  std::printf("%s: %d snippets, %d text blocks checked for trace references\n", md.c_str(),
+              snippets, traces);
   return out;
 }
 

@@ -97,7 +97,9 @@ struct snapshots {
 using consistent_snapshot = snapshots<SeqLock<2>, 1>;
 using plain_data = snapshots<PlainSeqLock, 1>;
 using reader_without_fence = snapshots<SeqLock<2, /*ReaderFence=*/false>, 1>;
-WEFT_MODEL_SCENARIO(consistent_snapshot, weft::model::bounded(3));
+using two_readers = snapshots<SeqLock<2>, 2>;
+WEFT_MODEL_SCENARIO(consistent_snapshot, weft::model::bounded(4));
+WEFT_MODEL_SCENARIO(two_readers, weft::model::bounded(2));
 WEFT_MODEL_SCENARIO_FAILS(plain_data, weft::model::bounded(2), Failure::data_race);
 WEFT_MODEL_SCENARIO_FAILS(reader_without_fence, weft::model::bounded(2), Failure::assertion);
 

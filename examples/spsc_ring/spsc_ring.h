@@ -44,7 +44,7 @@ class SpscRing {
   SpscRing(const SpscRing&) = delete;
   SpscRing& operator=(const SpscRing&) = delete;
 
-  // Producer only. Appends `value`; false (and `value` unused) if the ring is full.
+  // Producer only. Appends `value`; false if the ring is full (`value` is then dropped).
   // guide:begin try_push
   bool try_push(T value) {
     // Relaxed: only this thread writes tail_.

@@ -87,18 +87,20 @@ WEFT_MODEL_SCENARIO_FAILS(aba_without_tag, weft::model::bounded(1), Failure::ass
 
 namespace {
 
-// Both threads take a node, rewrite its payload and give it back, twice: payload writes
-// must be ordered by the stack (no DATA RACE) and no node may be lost or duplicated.
-struct recycle_twice {
+// Every thread takes a node, rewrites its payload and gives it back, twice: payload
+// writes must be ordered by the stack (no DATA RACE) and no node may be lost or
+// duplicated. With 3 nodes and at most 3 threads, a pop never finds the stack empty.
+template <int Threads>
+struct recycle_twice_on {
   using Stack = TreiberStack<pool_size>;
-  static constexpr int threads = 2;
+  static constexpr int threads = Threads;
   Stack stack;
 
   void setup() { fill(stack); }
   void thread(int index) {
     for (int round = 0; round < 2; ++round) {
       const std::uint32_t node = stack.pop();
-      WEFT_INVARIANT(node != Stack::nil);  // 3 nodes, at most 2 held at once
+      WEFT_INVARIANT(node != Stack::nil);
       stack.payload(node).with_mut([index](int& p) { p = index; });
       stack.push(node);
     }
@@ -108,7 +110,10 @@ struct recycle_twice {
 
 }  // namespace
 
-WEFT_MODEL_SCENARIO(recycle_twice, weft::model::bounded(2));
+using recycle_twice = recycle_twice_on<2>;
+using three_recyclers = recycle_twice_on<3>;
+WEFT_MODEL_SCENARIO(recycle_twice, weft::model::bounded(3));
+WEFT_MODEL_SCENARIO(three_recyclers, weft::model::bounded(1));
 
 // Loom style: one body spawning a thread; the stack lives in a shared_ptr.
 WEFT_MODEL_TEST(push_pop_spawned, weft::model::exhaustive(), 1) {
