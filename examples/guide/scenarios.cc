@@ -1,9 +1,10 @@
 // The scenarios of docs/guide.md, built as //examples:guide_model_test (Relacy) and
 // //examples:guide_threads_test (real threads). The regions between guide:begin and
 // guide:end markers appear verbatim in the guide.
-#include "examples/guide/mailbox.h"
-#include "model/harness/scenario.h"
-#include "sync/platform/platform.h"
+// guide:begin file_head
+#include "examples/guide/mailbox.h"  // the design under test
+#include "model/harness/scenario.h"  // WEFT_MODEL_SCENARIO, WEFT_MODEL_TEST, strategies
+#include "sync/platform/platform.h"  // platform::thread, Backoff, WEFT_INVARIANT, ...
 
 #include <atomic>
 #include <memory>
@@ -11,6 +12,7 @@
 
 namespace platform = weft::platform;
 using weft::examples::Mailbox;
+// guide:end file_head
 
 // guide:begin struct_scenario
 // Thread 0 puts 42; thread 1 takes, and if it sees the mail, it must be 42.
