@@ -8,9 +8,11 @@
 // -fsanitize=thread (-Werror=tsan). The seqlock shares nothing but atomics, so TSan has
 // no race to report either way; the fences are checked by the model test instead. This
 // must come before any include, since the warning points into <atomic>.
+// guide:begin tsan_fence
 #if defined(__SANITIZE_THREAD__)
 #pragma GCC diagnostic ignored "-Wtsan"
 #endif
+// guide:end tsan_fence
 
 #include "examples/seqlock/seqlock.h"
 #include "model/harness/scenario.h"
