@@ -1,0 +1,211 @@
+// Model scenarios of BatchSemaphore. Ported from
+// tokio/src/sync/tests/loom_semaphore_batch.rs under the same names, plus scenarios for
+// weft's lock-free release path (the WAITERS bit) and cancellation of a partly served
+// waiter.
+#include "model/harness/scenario.h"
+#include "sync/detail/batch_semaphore.h"
+#include "sync/platform/platform.h"
+#include "sync/task/block_on.h"
+#include "sync/task/mock_task.h"
+
+#include <memory>
+
+namespace platform = weft::platform;
+using weft::Context;
+using weft::Poll;
+using weft::detail::BatchSemaphore;
+
+namespace {
+
+struct Shared {
+  explicit Shared(std::size_t permits) : semaphore(permits) {}
+  BatchSemaphore semaphore;
+  platform::atomic<std::size_t> active{0};
+};
+
+constexpr std::size_t basic_num = 2;
+
+void actor(Shared& shared) {
+  WEFT_INVARIANT(weft::block_on(shared.semaphore.acquire(1)).is_ok());
+  // SeqCst as in the Loom test: only the counts matter here.
+  const std::size_t before = shared.active.fetch_add(1, std::memory_order_seq_cst);
+  WEFT_INVARIANT(before <= basic_num - 1);
+  const std::size_t after = shared.active.fetch_sub(1, std::memory_order_seq_cst);
+  WEFT_INVARIANT(after <= basic_num);
+  shared.semaphore.release(1);
+}
+
+}  // namespace
+
+WEFT_MODEL_TEST(basic_usage, weft::model::random(100000), basic_num) {
+  auto shared = std::make_shared<Shared>(basic_num);
+  platform::thread threads[basic_num];
+  for (auto& t : threads) t = platform::thread([shared] { actor(*shared); });
+  actor(*shared);
+  for (auto& t : threads) t.join();
+  WEFT_INVARIANT(shared->semaphore.available_permits() == basic_num);
+}
+
+WEFT_MODEL_TEST(release, weft::model::bounded(2), 1) {
+  auto semaphore = std::make_shared<BatchSemaphore>(1);
+  platform::thread t([semaphore] {
+    WEFT_INVARIANT(weft::block_on(semaphore->acquire(1)).is_ok());
+    semaphore->release(1);
+  });
+  WEFT_INVARIANT(weft::block_on(semaphore->acquire(1)).is_ok());
+  semaphore->release(1);
+  t.join();
+  WEFT_INVARIANT(semaphore->available_permits() == 1);
+}
+
+WEFT_MODEL_TEST(basic_closing, weft::model::bounded(1), 2) {
+  auto semaphore = std::make_shared<BatchSemaphore>(1);
+  platform::thread threads[2];
+  for (auto& t : threads) {
+    t = platform::thread([semaphore] {
+      for (int i = 0; i < 2; ++i) {
+        if (weft::block_on(semaphore->acquire(1)).is_err()) return;
+        semaphore->release(1);
+      }
+    });
+  }
+  semaphore->close();
+  for (auto& t : threads) t.join();
+  WEFT_INVARIANT(semaphore->is_closed());
+  WEFT_INVARIANT(semaphore->available_permits() == 1);
+}
+
+WEFT_MODEL_TEST(concurrent_close, weft::model::random(100000), 3) {
+  auto semaphore = std::make_shared<BatchSemaphore>(1);
+  platform::thread threads[3];
+  for (auto& t : threads) {
+    t = platform::thread([semaphore] {
+      if (weft::block_on(semaphore->acquire(1)).is_err()) return;
+      semaphore->release(1);
+      semaphore->close();
+    });
+  }
+  for (auto& t : threads) t.join();
+  WEFT_INVARIANT(semaphore->is_closed());
+  WEFT_INVARIANT(semaphore->available_permits() == 1);
+}
+
+namespace {
+// Polls an acquire once and drops it: a cancellation, as by a timeout. A permit it did
+// obtain is given back (Tokio leaks it; giving it back lets the scenario count them all).
+void poll_once_and_cancel(BatchSemaphore& semaphore, weft::MockTask& task) {
+  auto acquire = semaphore.acquire(1);
+  auto p = task.poll(acquire);
+  if (p.is_ready() && p.value().is_ok()) semaphore.release(1);
+}
+void poll_and_cancel(BatchSemaphore& semaphore) {
+  weft::MockTask task;
+  poll_once_and_cancel(semaphore, task);
+  poll_once_and_cancel(semaphore, task);
+}
+}  // namespace
+
+// Tokio polls both inside one poll_fn; each poll is followed by the drop, as here.
+WEFT_MODEL_TEST(concurrent_cancel, weft::model::random(60000), 3) {
+  auto semaphore = std::make_shared<BatchSemaphore>(0);
+  platform::thread t1([semaphore] { poll_and_cancel(*semaphore); });
+  platform::thread t2([semaphore] { poll_and_cancel(*semaphore); });
+  platform::thread t3([semaphore] { poll_and_cancel(*semaphore); });
+  t1.join();
+  semaphore->release(10);
+  t2.join();
+  t3.join();
+  // Every permit a cancelled acquire took or was assigned came back.
+  WEFT_INVARIANT(semaphore->available_permits() == 10);
+}
+
+WEFT_MODEL_TEST(batch, weft::model::random(30000), 2) {
+  auto semaphore = std::make_shared<BatchSemaphore>(10);
+  auto active = std::make_shared<platform::atomic<std::size_t>>(0);
+  platform::thread threads[2];
+  for (auto& t : threads) {
+    t = platform::thread([semaphore, active] {
+      for (std::size_t n : {4, 10, 8}) {
+        WEFT_INVARIANT(weft::block_on(semaphore->acquire(n)).is_ok());
+        active->fetch_add(n, std::memory_order_seq_cst);
+        WEFT_INVARIANT(active->load(std::memory_order_seq_cst) <= 10);
+        platform::yield_now();
+        active->fetch_sub(n, std::memory_order_seq_cst);
+        semaphore->release(n);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  WEFT_INVARIANT(semaphore->available_permits() == 10);
+}
+
+WEFT_MODEL_TEST(release_during_acquire, weft::model::bounded(2), 1) {
+  auto semaphore = std::make_shared<BatchSemaphore>(10);
+  WEFT_INVARIANT(semaphore->try_acquire(8).is_ok());
+  platform::thread t([semaphore] {
+    WEFT_INVARIANT(weft::block_on(semaphore->acquire(4)).is_ok());
+  });
+  semaphore->release(8);
+  t.join();
+  semaphore->release(4);
+  WEFT_INVARIANT(semaphore->available_permits() == 10);
+}
+
+WEFT_MODEL_TEST(concurrent_permit_updates, weft::model::bounded(1), 3) {
+  auto semaphore = std::make_shared<BatchSemaphore>(5);
+  platform::thread t1([semaphore] { semaphore->release(3); });
+  platform::thread t2([semaphore] { WEFT_INVARIANT(semaphore->try_acquire(1).is_ok()); });
+  platform::thread t3([semaphore] { WEFT_INVARIANT(semaphore->forget_permits(2) == 2); });
+  t1.join();
+  t2.join();
+  t3.join();
+  WEFT_INVARIANT(semaphore->available_permits() == 5);
+}
+
+// ---- weft's own ----
+
+// A release racing with a waiter that is queuing: whichever way the WAITERS bit and the
+// count race, the waiter is served (a lost wakeup parks block_on forever: DEADLOCK).
+WEFT_MODEL_TEST(lockfree_release_vs_enqueue, weft::model::bounded(3), 1) {
+  auto semaphore = std::make_shared<BatchSemaphore>(1);
+  platform::thread t([semaphore] {
+    WEFT_INVARIANT(weft::block_on(semaphore->acquire(2)).is_ok());
+    semaphore->release(2);
+  });
+  semaphore->release(1);
+  t.join();
+  WEFT_INVARIANT(semaphore->available_permits() == 2);
+}
+
+// Two waiters, one release: the permits go to the oldest; cancelling it passes them on.
+WEFT_MODEL_TEST(cancel_partially_served, weft::model::bounded(2), 1) {
+  auto semaphore = std::make_shared<BatchSemaphore>(0);
+  platform::thread t([semaphore] {
+    weft::MockTask task;
+    auto acquire = semaphore->acquire(2);
+    (void)task.poll(acquire);
+    // Dropped here: whatever it was assigned goes back.
+  });
+  semaphore->release(1);
+  t.join();
+  WEFT_INVARIANT(semaphore->available_permits() == 1);
+  // The queue is empty again, so a later release takes the lock-free path.
+  semaphore->release(1);
+  WEFT_INVARIANT(semaphore->available_permits() == 2);
+}
+
+// close() against forget_permits and a waiter: the closed bit survives, the waiter is
+// woken with an error or served.
+WEFT_MODEL_TEST(close_vs_forget_and_waiter, weft::model::bounded(1), 2) {
+  auto semaphore = std::make_shared<BatchSemaphore>(1);
+  platform::thread waiter([semaphore] {
+    auto r = weft::block_on(semaphore->acquire(2));
+    if (r.is_ok()) semaphore->release(2);
+  });
+  platform::thread forgetter([semaphore] { (void)semaphore->forget_permits(1); });
+  semaphore->close();
+  waiter.join();
+  forgetter.join();
+  WEFT_INVARIANT(semaphore->is_closed());
+  WEFT_INVARIANT(semaphore->try_acquire(0).is_err());
+}

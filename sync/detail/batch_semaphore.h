@@ -1,0 +1,467 @@
+// weft/sync/detail/batch_semaphore.h: BatchSemaphore, the fair asynchronous counting
+// semaphore under Semaphore, Mutex, RwLock and the bounded mpsc channel; a waiter may
+// ask for many permits at once.
+//
+// Follows tokio/src/sync/batch_semaphore.rs.
+//
+// How it works: an atomic word counts the available permits. An acquire that finds
+// enough takes them with one CAS and never locks. One that does not takes what is there,
+// then queues a waiter node (living inside its Acquire future, so queuing never
+// allocates) at the front of an intrusive FIFO list under a lock. Released permits go to
+// the oldest waiter first (partially, if it wants more than there are); a waiter whose
+// need is met is unlinked and its waker collected into a WakeList, run after the lock is
+// released. Because permits are handed to the oldest waiter and never left in the
+// counter while anyone waits, a waiter for many permits is never starved by takers of
+// few (RwLock's writers by its readers).
+//
+// Concurrency: every member function may be called from any thread at once. An Acquire
+// is polled by one task at a time (it is not thread-safe as an object).
+//
+// Cancel-safety: destroying an Acquire (polled or not) unlinks its waiter and gives the
+// permits already assigned to it back to the semaphore (to the next waiters first), so
+// cancelling loses no permits. Its place in the queue is lost.
+//
+// Memory ordering: a release of permits happens-before the acquire that obtains them
+// (through the Release/Acquire operations on the permit word, or through the waiter
+// lock when they were handed over to a waiter). close() happens-before every acquire
+// that reports AcquireError / TryAcquireError::Closed.
+//
+// Errors: AcquireError and TryAcquireError are values (sync/result.h). Misuse throws:
+// more than MAX_PERMITS requested (std::invalid_argument) or held after a release
+// (std::length_error), with a message naming the limit.
+//
+//   weft::detail::BatchSemaphore sem(2);
+//   weft::MockTask task;
+//   auto acquire = sem.acquire(3);                 // wants more than there are
+//   CHECK(task.poll(acquire).is_pending());        // took 2, waits for 1 more
+//   sem.release(1);                                // completes it: the task is woken
+//   CHECK(task.poll(acquire).value().is_ok());
+#pragma once
+
+#include "sync/detail/linked_list.h"
+#include "sync/detail/wake_list.h"
+#include "sync/platform/atomic.h"
+#include "sync/platform/cell.h"
+#include "sync/platform/invariant.h"
+#include "sync/platform/mutex.h"
+#include "sync/result.h"
+#include "sync/task/poll.h"
+#include "sync/task/waker.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace weft {
+
+// Error of an acquire: the semaphore was closed. (Tokio's AcquireError.)
+struct AcquireError {
+  const char* what() const noexcept { return "semaphore closed"; }
+  friend bool operator==(const AcquireError&, const AcquireError&) = default;
+};
+
+// Error of a try_acquire. (Tokio's TryAcquireError.)
+enum class TryAcquireError {
+  Closed,     // the semaphore was closed and issues no permits
+  NoPermits,  // not enough permits right now
+};
+
+inline const char* describe(TryAcquireError error) noexcept {
+  return error == TryAcquireError::Closed ? "semaphore closed" : "no permits available";
+}
+
+}  // namespace weft
+
+namespace weft::detail {
+
+class BatchSemaphore {
+ public:
+  // The permit word `permits_`:
+  //
+  //   bit 0      CLOSED   set once by close() (under the lock), never cleared
+  //   bit 1      WAITERS  the waiter queue is not empty; set and cleared only under the
+  //                       lock, by the operation that makes the queue non-empty / empty
+  //   bits 2..   the count of available permits (permits << PERMIT_SHIFT)
+  //
+  // Invariant: WAITERS implies a count of 0. Permits are added to the count only while
+  // the queue is empty (under the lock) or by release()'s lock-free path, which requires
+  // WAITERS clear; a waiter queues only after its CAS took the count to 0 and set
+  // WAITERS, under the lock. So a release that sees WAITERS clear may add its permits to
+  // the count without the lock (no waiter can miss them), and one that sees it set hands
+  // them to the waiters under the lock. Tokio reserves three flag bits and uses one;
+  // weft uses two (CLOSED, WAITERS) and keeps Tokio's MAX_PERMITS.
+  static constexpr std::size_t CLOSED = 1;
+  static constexpr std::size_t WAITERS = 2;
+  static constexpr std::size_t FLAGS = CLOSED | WAITERS;
+  static constexpr unsigned PERMIT_SHIFT = 2;
+  static constexpr std::size_t MAX_PERMITS = SIZE_MAX >> 3;
+
+  struct closed_t {};
+  static constexpr closed_t closed_tag{};
+
+  explicit BatchSemaphore(std::size_t permits) : permits_(checked_initial(permits)) {}
+  // A closed semaphore with no permits (Tokio's Semaphore::new_closed).
+  explicit BatchSemaphore(closed_t) : permits_(CLOSED) {}
+  BatchSemaphore(const BatchSemaphore&) = delete;
+  BatchSemaphore& operator=(const BatchSemaphore&) = delete;
+
+  std::size_t available_permits() const {
+    // Acquire: pairs with the Release operations that changed the count, as Tokio.
+    return permits_.load(std::memory_order_acquire) >> PERMIT_SHIFT;
+  }
+
+  bool is_closed() const {
+    // Acquire: pairs with the AcqRel fetch_or in close().
+    return (permits_.load(std::memory_order_acquire) & CLOSED) != 0;
+  }
+
+  // Adds `added` permits: to the waiters, oldest first, then to the count. Throws
+  // std::length_error if that would hold more than MAX_PERMITS (nothing is added).
+  // Uncontended (no waiter): one CAS, no lock.
+  void release(std::size_t added) {
+    if (added == 0) return;
+    if (added > MAX_PERMITS) throw_overflow(added);
+    std::size_t curr = permits_.load(std::memory_order_relaxed);
+    while ((curr & WAITERS) == 0) {
+      if ((curr >> PERMIT_SHIFT) > MAX_PERMITS - added) throw_overflow(added);
+      // Release: pairs with the Acquire/AcqRel loads and CASes of the acquirers, so what
+      // this thread did before releasing happens-before the use of the permits.
+      if (permits_.compare_exchange_weak(curr, curr + (added << PERMIT_SHIFT),
+                                         std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+        return;
+      }
+    }
+    std::optional<platform::mutex_guard> lock;
+    lock.emplace(waiters_lock_);
+    release_locked(added, lock);
+  }
+
+  // Closes the semaphore: every waiter is woken with AcquireError, every later acquire
+  // fails. Permits may still be released (and counted) after close.
+  void close() {
+    WakeList wakers;
+    bool more = true;
+    {
+      platform::mutex_guard guard(waiters_lock_);
+      // AcqRel: Release pairs with the Acquire loads that report Closed; set under the
+      // lock so that the queue (checked by waiters under the lock) agrees with the bit.
+      permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
+      more = drain_locked(wakers);
+    }
+    wakers.wake_all();
+    while (more) {
+      {
+        platform::mutex_guard guard(waiters_lock_);
+        more = drain_locked(wakers);
+      }
+      wakers.wake_all();
+    }
+  }
+
+  Result<void, TryAcquireError> try_acquire(std::size_t num_permits) {
+    check_request(num_permits);
+    const std::size_t wanted = num_permits << PERMIT_SHIFT;
+    // Acquire: pairs with the Release operations that added permits.
+    std::size_t curr = permits_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((curr & CLOSED) != 0) return Err(TryAcquireError::Closed);
+      if ((curr & ~FLAGS) < wanted) return Err(TryAcquireError::NoPermits);
+      // AcqRel: Acquire pairs with the Release that added the permits; Release orders
+      // this taker before later takers (a release sequence on the word). Failure:
+      // Acquire, as the load above.
+      if (permits_.compare_exchange_weak(curr, curr - wanted, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        return Ok();
+      }
+    }
+  }
+
+  // Removes up to `n` permits from the count (not from waiters); returns how many were
+  // removed. The flag bits are kept.
+  std::size_t forget_permits(std::size_t n) {
+    if (n == 0) return 0;
+    // Acquire: as try_acquire.
+    std::size_t curr = permits_.load(std::memory_order_acquire);
+    for (;;) {
+      const std::size_t count = curr >> PERMIT_SHIFT;
+      const std::size_t removed = count < n ? count : n;
+      const std::size_t next = (curr & FLAGS) | ((count - removed) << PERMIT_SHIFT);
+      // AcqRel: as try_acquire (forgetting is taking permits that are never returned).
+      if (permits_.compare_exchange_weak(curr, next, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        return removed;
+      }
+    }
+  }
+
+  class Acquire;
+  // A future for `num_permits` permits (Poll<Result<void, AcquireError>>). Throws
+  // std::invalid_argument if num_permits > MAX_PERMITS.
+  Acquire acquire(std::size_t num_permits);
+
+ private:
+  // A queued acquirer; lives inside an Acquire future.
+  struct Waiter {
+    explicit Waiter(std::size_t needed) : state(needed) {}
+    // Permits still needed. Written only under the lock; read without it by a re-poll.
+    platform::atomic<std::size_t> state;
+    // The task to wake once state reaches 0. Protected by the lock.
+    platform::cell<std::optional<Waker>> waker{};
+    // Protected by the lock.
+    ListLinks<Waiter> links;
+  };
+  using Queue = LinkedList<Waiter, &Waiter::links>;
+
+  static std::size_t checked_initial(std::size_t permits) {
+    if (permits > MAX_PERMITS) {
+      throw std::length_error("a semaphore may not have more than MAX_PERMITS permits (" +
+                              std::to_string(MAX_PERMITS) + "), asked for " +
+                              std::to_string(permits));
+    }
+    return permits << PERMIT_SHIFT;
+  }
+  static void check_request(std::size_t num_permits) {
+    if (num_permits > MAX_PERMITS) {
+      throw std::invalid_argument(
+          "a semaphore may not have more than MAX_PERMITS permits (" +
+          std::to_string(MAX_PERMITS) + "): cannot acquire " + std::to_string(num_permits));
+    }
+  }
+  [[noreturn]] static void throw_overflow(std::size_t added) {
+    throw std::length_error("number of added permits (" + std::to_string(added) +
+                            ") would overflow MAX_PERMITS (" + std::to_string(MAX_PERMITS) +
+                            ")");
+  }
+
+  // Gives `rem` permits to the waiters, oldest first, and the rest to the count; clears
+  // WAITERS when it empties the queue. Called with the lock held (in `lock`); returns
+  // with it released and every collected waker woken. Throws std::length_error (after
+  // waking) if the count would exceed MAX_PERMITS; the excess is then not added.
+  void release_locked(std::size_t rem, std::optional<platform::mutex_guard>& lock) {
+    WakeList wakers;
+    bool overflow = false;
+    for (;;) {
+      if (!lock) lock.emplace(waiters_lock_);
+      bool is_empty = false;
+      while (wakers.can_push()) {
+        Waiter* oldest = queue_.back();
+        if (oldest == nullptr) {
+          is_empty = true;
+          break;
+        }
+        if (!assign_permits(*oldest, rem)) break;  // still short: stays at the head
+        queue_.pop_back();
+        oldest->waker.with_mut([&](std::optional<Waker>& w) {
+          if (w) wakers.push(std::move(*w));
+          w.reset();
+        });
+      }
+      if (is_empty) {
+        // Relaxed: the flag bits only change under the lock we hold; the CAS below
+        // validates the count.
+        std::size_t curr = permits_.load(std::memory_order_relaxed);
+        for (;;) {
+          if ((curr >> PERMIT_SHIFT) > MAX_PERMITS - rem) {
+            overflow = true;
+            break;
+          }
+          const std::size_t next = (curr & ~WAITERS) + (rem << PERMIT_SHIFT);
+          if (next == curr) break;
+          // Release: pairs with the acquirers' Acquire loads and CASes, as release().
+          if (permits_.compare_exchange_weak(curr, next, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+            break;
+          }
+        }
+        if (!overflow) rem = 0;
+      }
+      lock.reset();
+      wakers.wake_all();
+      if (rem == 0 || overflow) break;
+      // More waiters than one WakeList: relock and go on.
+    }
+    if (overflow) throw_overflow(rem);
+  }
+
+  // Pops up to one WakeList of waiters for close(); clears WAITERS when the queue is
+  // empty. Returns whether waiters remain. Lock held.
+  bool drain_locked(WakeList& wakers) {
+    while (wakers.can_push()) {
+      Waiter* waiter = queue_.pop_back();
+      if (waiter == nullptr) {
+        // Relaxed: WAITERS only changes under the lock we hold.
+        permits_.fetch_and(~WAITERS, std::memory_order_relaxed);
+        return false;
+      }
+      waiter->waker.with_mut([&](std::optional<Waker>& w) {
+        if (w) wakers.push(std::move(*w));
+        w.reset();
+      });
+    }
+    return !queue_.is_empty();
+  }
+
+  // Assigns up to `n` of the permits to `waiter` (lock held); returns whether its need
+  // is met.
+  static bool assign_permits(Waiter& waiter, std::size_t& n) {
+    // Relaxed: state is written only under the lock we hold.
+    const std::size_t curr = waiter.state.load(std::memory_order_relaxed);
+    const std::size_t assign = curr < n ? curr : n;
+    // Release: pairs with the Acquire load of state in poll_acquire (a re-poll).
+    waiter.state.store(curr - assign, std::memory_order_release);
+    n -= assign;
+    return curr == assign;
+  }
+
+  Poll<Result<void, AcquireError>> poll_acquire(Context& cx, std::size_t num_permits,
+                                                Waiter& node, bool& queued);
+  void cancel(Waiter& node, std::size_t num_permits);
+
+  // See the layout above.
+  platform::atomic<std::size_t> permits_;
+  platform::mutex waiters_lock_;
+  // Waiters, newest at the front, oldest at the back. Protected by waiters_lock_.
+  Queue queue_;
+};
+
+// The future of BatchSemaphore::acquire(n). Movable until first polled (and after it
+// completed); once pending, its waiter is linked into the semaphore's queue and it must
+// not move. Destroying it cancels the acquire (see the header). The semaphore must
+// outlive it.
+class [[nodiscard]] BatchSemaphore::Acquire {
+ public:
+  Acquire(BatchSemaphore& semaphore, std::size_t num_permits)
+      : node_(num_permits), semaphore_(&semaphore), num_permits_(num_permits) {}
+  Acquire(Acquire&& other)
+      : node_(other.num_permits_), semaphore_(other.semaphore_),
+        num_permits_(other.num_permits_), queued_(false) {
+    WEFT_INVARIANT(!other.queued_);  // a queued future must not move
+  }
+  Acquire(const Acquire&) = delete;
+  Acquire& operator=(const Acquire&) = delete;
+  Acquire& operator=(Acquire&&) = delete;
+  ~Acquire() {
+    if (queued_) semaphore_->cancel(node_, num_permits_);
+  }
+
+  Poll<Result<void, AcquireError>> poll(Context& cx) {
+    auto result = semaphore_->poll_acquire(cx, num_permits_, node_, queued_);
+    // Completed with the permits: the node is out of the queue and holds nothing.
+    if (result.is_ready() && result.value().is_ok()) queued_ = false;
+    return result;
+  }
+
+  std::size_t num_permits() const noexcept { return num_permits_; }
+  BatchSemaphore& semaphore() const noexcept { return *semaphore_; }
+
+ private:
+  Waiter node_;
+  BatchSemaphore* semaphore_;
+  std::size_t num_permits_;
+  // The node may be in the queue, or hold assigned permits. Only the polling task
+  // touches it.
+  bool queued_ = false;
+};
+
+inline BatchSemaphore::Acquire BatchSemaphore::acquire(std::size_t num_permits) {
+  check_request(num_permits);
+  return Acquire(*this, num_permits);
+}
+
+inline Poll<Result<void, AcquireError>> BatchSemaphore::poll_acquire(Context& cx,
+                                                                      std::size_t num_permits,
+                                                                      Waiter& node,
+                                                                      bool& queued) {
+  using Outcome = Result<void, AcquireError>;
+  // Permits taken from the count by this poll, not yet assigned to the node.
+  std::size_t acquired = 0;
+  // Acquire: pairs with the Release store in assign_permits.
+  const std::size_t needed = queued ? node.state.load(std::memory_order_acquire) : num_permits;
+
+  std::optional<platform::mutex_guard> lock;
+  // Acquire: pairs with the Release operations that added permits.
+  std::size_t curr = permits_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((curr & CLOSED) != 0) return Outcome(Err(AcquireError{}));
+    const std::size_t available = curr >> PERMIT_SHIFT;
+    const std::size_t want = needed - acquired;
+    std::size_t next;
+    std::size_t take;
+    bool short_of_permits;
+    if (available >= want) {
+      take = want;
+      next = curr - (want << PERMIT_SHIFT);
+      short_of_permits = false;
+    } else {
+      // Take them all and mark the queue non-empty: this node queues (or is queued).
+      take = available;
+      next = WAITERS;  // CLOSED is clear (checked above)
+      short_of_permits = true;
+      // Lock before the CAS: once the count is 0 and WAITERS set, releases go through
+      // the lock, so none can slip between this CAS and the node being queued.
+      if (!lock) lock.emplace(waiters_lock_);
+    }
+    // AcqRel: Acquire pairs with the Release that added the permits; Release continues
+    // the word's release sequence for later takers. Failure: Acquire, as the load.
+    if (permits_.compare_exchange_weak(curr, next, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+      acquired += take;
+      if (!short_of_permits && !queued) {
+        // Uncontended path: no lock was taken, nothing was queued.
+        lock.reset();
+        return Outcome();
+      }
+      break;
+    }
+  }
+  if (!lock) lock.emplace(waiters_lock_);
+
+  // Relaxed: CLOSED is set under the lock we hold.
+  if ((permits_.load(std::memory_order_relaxed) & CLOSED) != 0) {
+    if (acquired != 0) release_locked(acquired, lock);  // give back what this poll took
+    return Outcome(Err(AcquireError{}));
+  }
+
+  if (assign_permits(node, acquired)) {
+    // Need met: either it never queued, or a release already unlinked it. Give back
+    // any surplus (and clear WAITERS if the queue is empty).
+    release_locked(acquired, lock);
+    return Outcome();
+  }
+  WEFT_INVARIANT(acquired == 0);
+
+  if (!queued) {
+    queue_.push_front(&node);
+    queued = true;
+  }
+  // Register the waker. The old one is dropped after unlocking (dropping a waker may
+  // run user code that releases permits). A throwing clone leaves the node queued with
+  // its old waker (or none); the future's destructor still unlinks it.
+  std::optional<Waker> old;
+  node.waker.with_mut([&](std::optional<Waker>& w) {
+    if (!w || !w->will_wake(cx.waker())) {
+      std::optional<Waker> fresh(cx.waker());
+      old = std::exchange(w, std::move(fresh));
+    }
+  });
+  lock.reset();
+  return pending;
+}
+
+inline void BatchSemaphore::cancel(Waiter& node, std::size_t num_permits) {
+  std::optional<platform::mutex_guard> lock;
+  lock.emplace(waiters_lock_);
+  queue_.remove(&node);
+  // Relaxed: state is written only under the lock we hold.
+  const std::size_t assigned = num_permits - node.state.load(std::memory_order_relaxed);
+  // Gives back the assigned permits, and clears WAITERS if the queue is now empty.
+  std::optional<Waker> old;
+  node.waker.with_mut([&](std::optional<Waker>& w) { old = std::move(w); w.reset(); });
+  release_locked(assigned, lock);
+}
+
+}  // namespace weft::detail

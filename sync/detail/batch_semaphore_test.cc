@@ -1,0 +1,463 @@
+// Unit tests of BatchSemaphore. Ported from tokio/src/sync/tests/semaphore_batch.rs,
+// plus the lock-free release path, the WAITERS bit, FIFO order, cancellation of a
+// partially assigned waiter, and the error paths.
+#include "sync/detail/batch_semaphore.h"
+
+#include "sync/task/mock_task.h"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+namespace {
+
+using weft::MockTask;
+using weft::TryAcquireError;
+using weft::detail::BatchSemaphore;
+
+constexpr std::size_t MAX_PERMITS = BatchSemaphore::MAX_PERMITS;
+
+// Polls a fresh acquire of n once, as tokio_test's task::spawn(s.acquire(n)).poll().
+auto poll_once(BatchSemaphore& s, std::size_t n) {
+  MockTask task;
+  auto acquire = s.acquire(n);
+  return task.poll(acquire);
+}
+
+bool ready_ok(const weft::Poll<weft::Result<void, weft::AcquireError>>& p) {
+  return p.is_ready() && p.value().is_ok();
+}
+bool ready_err(const weft::Poll<weft::Result<void, weft::AcquireError>>& p) {
+  return p.is_ready() && p.value().is_err();
+}
+
+TEST_CASE("poll_acquire_one_available") {
+  BatchSemaphore s(100);
+  CHECK(s.available_permits() == 100);
+  CHECK(ready_ok(poll_once(s, 1)));
+  CHECK(s.available_permits() == 99);
+}
+
+TEST_CASE("poll_acquire_many_available") {
+  BatchSemaphore s(100);
+  CHECK(ready_ok(poll_once(s, 5)));
+  CHECK(s.available_permits() == 95);
+  CHECK(ready_ok(poll_once(s, 5)));
+  CHECK(s.available_permits() == 90);
+}
+
+TEST_CASE("try_acquire_one_available") {
+  BatchSemaphore s(100);
+  CHECK(s.try_acquire(1).is_ok());
+  CHECK(s.available_permits() == 99);
+  CHECK(s.try_acquire(1).is_ok());
+  CHECK(s.available_permits() == 98);
+}
+
+TEST_CASE("try_acquire_many_available") {
+  BatchSemaphore s(100);
+  CHECK(s.try_acquire(5).is_ok());
+  CHECK(s.available_permits() == 95);
+  CHECK(s.try_acquire(5).is_ok());
+  CHECK(s.available_permits() == 90);
+}
+
+TEST_CASE("poll_acquire_one_unavailable") {
+  BatchSemaphore s(1);
+  CHECK(ready_ok(poll_once(s, 1)));
+  CHECK(s.available_permits() == 0);
+
+  MockTask task2;
+  auto acquire_2 = s.acquire(1);
+  CHECK(task2.poll(acquire_2).is_pending());
+  CHECK(s.available_permits() == 0);
+
+  s.release(1);
+  CHECK(s.available_permits() == 0);
+  CHECK(task2.is_woken());
+  CHECK(ready_ok(task2.poll(acquire_2)));
+  CHECK(s.available_permits() == 0);
+
+  s.release(1);
+  CHECK(s.available_permits() == 1);
+}
+
+TEST_CASE("poll_acquire_many_unavailable") {
+  BatchSemaphore s(5);
+  CHECK(ready_ok(poll_once(s, 1)));
+  CHECK(s.available_permits() == 4);
+
+  MockTask task2;
+  auto acquire_2 = s.acquire(5);
+  CHECK(task2.poll(acquire_2).is_pending());
+  CHECK(s.available_permits() == 0);
+
+  MockTask task3;
+  auto acquire_3 = s.acquire(3);
+  CHECK(task3.poll(acquire_3).is_pending());
+  CHECK(s.available_permits() == 0);
+
+  s.release(1);
+  CHECK(s.available_permits() == 0);
+  CHECK(task2.is_woken());
+  CHECK(ready_ok(task2.poll(acquire_2)));
+
+  CHECK_FALSE(task3.is_woken());
+  CHECK(s.available_permits() == 0);
+
+  s.release(1);
+  CHECK_FALSE(task3.is_woken());
+  CHECK(s.available_permits() == 0);
+
+  s.release(2);
+  CHECK(task3.is_woken());
+  CHECK(ready_ok(task3.poll(acquire_3)));
+}
+
+TEST_CASE("try_acquire_one_unavailable") {
+  BatchSemaphore s(1);
+  CHECK(s.try_acquire(1).is_ok());
+  CHECK(s.available_permits() == 0);
+  auto r = s.try_acquire(1);
+  REQUIRE(r.is_err());
+  CHECK(r.error() == TryAcquireError::NoPermits);
+  s.release(1);
+  CHECK(s.available_permits() == 1);
+  CHECK(s.try_acquire(1).is_ok());
+  s.release(1);
+  CHECK(s.available_permits() == 1);
+}
+
+TEST_CASE("try_acquire_many_unavailable") {
+  BatchSemaphore s(5);
+  CHECK(s.try_acquire(1).is_ok());
+  CHECK(s.available_permits() == 4);
+  CHECK(s.try_acquire(5).is_err());
+  s.release(1);
+  CHECK(s.available_permits() == 5);
+  CHECK(s.try_acquire(5).is_ok());
+  s.release(1);
+  CHECK(s.available_permits() == 1);
+  s.release(1);
+  CHECK(s.available_permits() == 2);
+}
+
+TEST_CASE("poll_acquire_one_zero_permits") {
+  BatchSemaphore s(0);
+  CHECK(s.available_permits() == 0);
+  MockTask task;
+  auto acquire = s.acquire(1);
+  CHECK(task.poll(acquire).is_pending());
+  s.release(1);
+  CHECK(task.is_woken());
+  CHECK(ready_ok(task.poll(acquire)));
+}
+
+TEST_CASE("max_permits_doesnt_panic") {
+  BatchSemaphore s(MAX_PERMITS);
+  CHECK(s.available_permits() == MAX_PERMITS);
+}
+
+TEST_CASE("validates_max_permits") {
+  CHECK_THROWS_AS(BatchSemaphore(MAX_PERMITS + 1), std::length_error);
+  CHECK_THROWS_WITH(BatchSemaphore(MAX_PERMITS + 1),
+                    doctest::Contains("a semaphore may not have more than MAX_PERMITS permits"));
+}
+
+TEST_CASE("try_acquire_validates_max_permits") {
+  BatchSemaphore s(0);
+  CHECK_THROWS_AS((void)s.try_acquire(MAX_PERMITS + 1), std::invalid_argument);
+  CHECK_THROWS_WITH((void)s.try_acquire(MAX_PERMITS + 1),
+                    doctest::Contains("a semaphore may not have more than MAX_PERMITS permits"));
+}
+
+TEST_CASE("acquire_validates_max_permits") {
+  BatchSemaphore s(0);
+  CHECK_THROWS_AS((void)s.acquire(MAX_PERMITS + 1), std::invalid_argument);
+  CHECK_THROWS_WITH((void)s.acquire(MAX_PERMITS + 1),
+                    doctest::Contains("a semaphore may not have more than MAX_PERMITS permits"));
+}
+
+TEST_CASE("acquire_validates_top_bit_permits") {
+  BatchSemaphore s(0);
+  CHECK_THROWS_AS((void)s.acquire(std::size_t{1} << (sizeof(std::size_t) * 8 - 1)),
+                  std::invalid_argument);
+}
+
+TEST_CASE("close_semaphore_prevents_acquire") {
+  BatchSemaphore s(5);
+  s.close();
+  CHECK(s.is_closed());
+  CHECK(s.available_permits() == 5);
+  CHECK(ready_err(poll_once(s, 1)));
+  CHECK(s.available_permits() == 5);
+  CHECK(ready_err(poll_once(s, 1)));
+  CHECK(s.available_permits() == 5);
+  auto r = s.try_acquire(1);
+  REQUIRE(r.is_err());
+  CHECK(r.error() == TryAcquireError::Closed);
+}
+
+TEST_CASE("close_semaphore_notifies_permit1") {
+  BatchSemaphore s(0);
+  MockTask task;
+  auto acquire = s.acquire(1);
+  CHECK(task.poll(acquire).is_pending());
+  s.close();
+  CHECK(task.is_woken());
+  CHECK(ready_err(task.poll(acquire)));
+}
+
+TEST_CASE("close_semaphore_notifies_permit2") {
+  BatchSemaphore s(2);
+  CHECK(ready_ok(poll_once(s, 1)));
+  CHECK(ready_ok(poll_once(s, 1)));
+
+  MockTask task3, task4;
+  auto acquire3 = s.acquire(1);
+  auto acquire4 = s.acquire(1);
+  CHECK(task3.poll(acquire3).is_pending());
+  CHECK(task4.poll(acquire4).is_pending());
+
+  s.close();
+  CHECK(task3.is_woken());
+  CHECK(task4.is_woken());
+  CHECK(ready_err(task3.poll(acquire3)));
+  CHECK(ready_err(task4.poll(acquire4)));
+  CHECK(s.available_permits() == 0);
+
+  s.release(1);
+  CHECK(s.available_permits() == 1);
+  CHECK(ready_err(poll_once(s, 1)));
+  s.release(1);
+  CHECK(s.available_permits() == 2);
+}
+
+TEST_CASE("cancel_acquire_releases_permits") {
+  BatchSemaphore s(10);
+  REQUIRE(s.try_acquire(4).is_ok());
+  CHECK(s.available_permits() == 6);
+  {
+    MockTask task;
+    auto acquire = s.acquire(8);
+    CHECK(task.poll(acquire).is_pending());
+    CHECK(s.available_permits() == 0);
+  }  // cancelled: the 6 it held go back
+  CHECK(s.available_permits() == 6);
+  CHECK(s.try_acquire(6).is_ok());
+}
+
+TEST_CASE("forget_permits_basic") {
+  BatchSemaphore s(10);
+  CHECK(s.forget_permits(4) == 4);
+  CHECK(s.available_permits() == 6);
+  CHECK(s.forget_permits(10) == 6);
+  CHECK(s.available_permits() == 0);
+}
+
+TEST_CASE("update_permits_many_times") {
+  BatchSemaphore s(5);
+  MockTask task;
+  auto acquire = s.acquire(7);
+  CHECK(task.poll(acquire).is_pending());
+  s.release(5);
+  CHECK(ready_ok(task.poll(acquire)));
+  CHECK(s.available_permits() == 3);
+  CHECK(s.forget_permits(3) == 3);
+  CHECK(s.available_permits() == 0);
+}
+
+// ---- beyond Tokio's file ----
+
+TEST_CASE("forget_permits_keeps_closed_bit") {
+  BatchSemaphore s(10);
+  s.close();
+  CHECK(s.forget_permits(3) == 3);
+  CHECK(s.is_closed());
+  CHECK(s.available_permits() == 7);
+  CHECK(s.try_acquire(1).error() == TryAcquireError::Closed);
+}
+
+TEST_CASE("forget_permits_zero_and_empty") {
+  BatchSemaphore s(0);
+  CHECK(s.forget_permits(0) == 0);
+  CHECK(s.forget_permits(5) == 0);
+  CHECK(s.available_permits() == 0);
+}
+
+TEST_CASE("closed_constructor") {
+  BatchSemaphore s(BatchSemaphore::closed_tag);
+  CHECK(s.is_closed());
+  CHECK(s.available_permits() == 0);
+  CHECK(ready_err(poll_once(s, 0)));
+}
+
+TEST_CASE("release_overflow_throws_and_adds_nothing") {
+  BatchSemaphore s(MAX_PERMITS - 1);
+  s.release(1);
+  CHECK(s.available_permits() == MAX_PERMITS);
+  CHECK_THROWS_AS(s.release(1), std::length_error);
+  CHECK_THROWS_WITH(s.release(1), doctest::Contains("would overflow MAX_PERMITS"));
+  CHECK(s.available_permits() == MAX_PERMITS);
+  CHECK_THROWS_AS(s.release(MAX_PERMITS + 1), std::length_error);
+}
+
+TEST_CASE("release_max_with_waiter") {
+  // The locked path: 2 of the released permits go to the waiter, the rest to the count.
+  BatchSemaphore s(0);
+  MockTask task;
+  auto acquire = s.acquire(2);
+  CHECK(task.poll(acquire).is_pending());
+  s.release(MAX_PERMITS);
+  CHECK(task.is_woken());
+  CHECK(s.available_permits() == MAX_PERMITS - 2);
+  CHECK_THROWS_AS(s.release(3), std::length_error);
+  CHECK(s.available_permits() == MAX_PERMITS - 2);
+  CHECK(ready_ok(task.poll(acquire)));
+  s.release(2);
+  CHECK(s.available_permits() == MAX_PERMITS);
+}
+
+TEST_CASE("acquire_zero_is_ready") {
+  BatchSemaphore s(0);
+  CHECK(ready_ok(poll_once(s, 0)));
+}
+
+TEST_CASE("fifo_order_across_sizes") {
+  // A big waiter at the head blocks later small ones (no barging): fairness.
+  BatchSemaphore s(0);
+  MockTask big_task, small_task;
+  auto big = s.acquire(3);
+  auto small = s.acquire(1);
+  CHECK(big_task.poll(big).is_pending());
+  CHECK(small_task.poll(small).is_pending());
+  s.release(2);
+  CHECK_FALSE(big_task.is_woken());
+  CHECK_FALSE(small_task.is_woken());
+  CHECK(s.try_acquire(1).error() == TryAcquireError::NoPermits);
+  s.release(2);
+  CHECK(big_task.is_woken());
+  CHECK(small_task.is_woken());
+  CHECK(ready_ok(big_task.poll(big)));
+  CHECK(ready_ok(small_task.poll(small)));
+  CHECK(s.available_permits() == 0);
+}
+
+TEST_CASE("cancel_head_waiter_passes_permits_on") {
+  BatchSemaphore s(0);
+  MockTask t1, t2;
+  auto a2 = s.acquire(2);
+  {
+    auto a1 = s.acquire(3);
+    CHECK(t1.poll(a1).is_pending());
+    CHECK(t2.poll(a2).is_pending());
+    s.release(2);  // partially assigned to a1
+    CHECK_FALSE(t1.is_woken());
+  }  // a1 cancelled: its 2 go to a2
+  CHECK(t2.is_woken());
+  CHECK(ready_ok(t2.poll(a2)));
+  CHECK(s.available_permits() == 0);
+  s.release(1);  // queue empty again: lock-free path counts it
+  CHECK(s.available_permits() == 1);
+}
+
+TEST_CASE("repoll_with_new_waker_reregisters") {
+  BatchSemaphore s(0);
+  MockTask t1, t2;
+  auto a = s.acquire(1);
+  CHECK(t1.poll(a).is_pending());
+  CHECK(t2.poll(a).is_pending());  // moved to another task
+  CHECK(t1.waker_ref_count() == 0);  // old waker dropped
+  s.release(1);
+  CHECK_FALSE(t1.is_woken());
+  CHECK(t2.is_woken());
+  CHECK(ready_ok(t2.poll(a)));
+}
+
+TEST_CASE("repoll_same_waker_keeps_one_clone") {
+  BatchSemaphore s(0);
+  MockTask t;
+  auto a = s.acquire(1);
+  CHECK(t.poll(a).is_pending());
+  CHECK(t.poll(a).is_pending());
+  CHECK(t.waker_ref_count() == 1);
+  s.release(1);
+  CHECK(t.wake_count() == 1);
+  CHECK(ready_ok(t.poll(a)));
+  CHECK(t.waker_ref_count() == 0);
+}
+
+TEST_CASE("many_waiters_more_than_one_wake_list") {
+  BatchSemaphore s(0);
+  constexpr int n = 100;  // > WakeList::capacity
+  std::vector<std::unique_ptr<MockTask>> tasks;
+  std::vector<std::unique_ptr<BatchSemaphore::Acquire>> acquires;
+  for (int i = 0; i < n; ++i) {
+    tasks.push_back(std::make_unique<MockTask>());
+    acquires.push_back(std::make_unique<BatchSemaphore::Acquire>(s.acquire(1)));
+    CHECK(tasks.back()->poll(*acquires.back()).is_pending());
+  }
+  s.release(n + 5);
+  for (int i = 0; i < n; ++i) {
+    CHECK(tasks[i]->is_woken());
+    CHECK(ready_ok(tasks[i]->poll(*acquires[i])));
+  }
+  CHECK(s.available_permits() == 5);
+}
+
+TEST_CASE("close_wakes_more_than_one_wake_list") {
+  BatchSemaphore s(0);
+  constexpr int n = 70;
+  std::vector<std::unique_ptr<MockTask>> tasks;
+  std::vector<std::unique_ptr<BatchSemaphore::Acquire>> acquires;
+  for (int i = 0; i < n; ++i) {
+    tasks.push_back(std::make_unique<MockTask>());
+    acquires.push_back(std::make_unique<BatchSemaphore::Acquire>(s.acquire(2)));
+    CHECK(tasks.back()->poll(*acquires.back()).is_pending());
+  }
+  s.release(1);  // partially assigned to the first
+  s.close();
+  for (int i = 0; i < n; ++i) {
+    CHECK(tasks[i]->is_woken());
+    CHECK(ready_err(tasks[i]->poll(*acquires[i])));
+  }
+  acquires.clear();  // the first gives its partial permit back
+  CHECK(s.available_permits() == 1);
+}
+
+TEST_CASE("move_before_poll") {
+  BatchSemaphore s(1);
+  auto a = s.acquire(1);
+  BatchSemaphore::Acquire b(std::move(a));
+  MockTask t;
+  CHECK(ready_ok(t.poll(b)));
+  CHECK(s.available_permits() == 0);
+}
+
+constexpr weft::RawWakerVTable throwing_clone_vtable{
+    [](const void*) -> weft::RawWaker { throw std::runtime_error("clone"); },
+    [](const void*) {},
+    [](const void*) {},
+    [](const void*) noexcept {},
+};
+
+TEST_CASE("throwing_waker_clone_leaves_semaphore_consistent") {
+  BatchSemaphore s(1);
+  REQUIRE(s.try_acquire(1).is_ok());
+  const weft::Waker throwing =
+      weft::Waker::from_raw(weft::RawWaker{nullptr, &throwing_clone_vtable});
+  weft::Context cx(throwing);
+  {
+    auto a = s.acquire(1);
+    CHECK_THROWS_AS((void)a.poll(cx), std::runtime_error);
+    // Dropped while queued without a waker: must unlink.
+  }
+  s.release(1);
+  CHECK(s.available_permits() == 1);
+  auto b = s.acquire(1);
+  CHECK(ready_ok(b.poll(cx)));  // permits there: no waker is cloned
+}
+
+}  // namespace
