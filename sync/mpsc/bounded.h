@@ -1,0 +1,466 @@
+// weft/sync/mpsc/bounded.h: the bounded multi-producer, single-consumer channel, with
+// backpressure: at most `buffer` values are queued or reserved at once.
+//
+// Follows tokio/src/sync/mpsc/bounded.rs. Capacity is weft's fair batch semaphore
+// (sync/detail/batch_semaphore.h): a send takes one permit, the receive of that value
+// gives it back; reserve() takes it ahead of time as a Permit.
+//
+//   auto [tx, rx] = weft::mpsc::channel<int>(16);
+//   weft::platform::thread producer([tx = std::move(tx)] {
+//     for (int i = 0; i < 100; ++i) {
+//       if (!tx.blocking_send(i)) return;      // the receiver is gone
+//     }
+//   });
+//   while (std::optional<int> v = rx.blocking_recv()) use(*v);   // 0 .. 99, in order
+//   producer.join();
+//
+//   auto permit = weft::block_on(tx.reserve());  // capacity first ...
+//   if (permit) std::move(*permit).send(make_value());   // ... then the value
+//
+// Contract:
+//  - channel(0) throws std::invalid_argument; a buffer over the semaphore's MAX_PERMITS
+//    throws too. Senders are copyable and usable from any number of threads; the one
+//    receiver is move-only, used by one thread at a time. Values from one sender arrive
+//    in the order it sent them; send() and reserve() calls are served in the order they
+//    first waited (the semaphore is fair).
+//  - Closing: when every Sender is gone the receiver drains what was sent, then gets
+//    nullopt. When the receiver calls close() or is destroyed, new sends and
+//    reservations fail; Permits already held can still send (close() waits for them:
+//    recv() reports the end only once every permit is used or dropped). A value that
+//    cannot be sent comes back: SendError<T>::value, TrySendError<T>::value.
+//  - Cancel-safety (destroying a pending future): recv() and recv_many() are cancel-safe.
+//    reserve(), reserve_many(), reserve_owned() lose their place in the queue and
+//    nothing else. send() loses its place in the queue, and the value is destroyed with
+//    the future, as in Tokio; SendFuture::take_value() cancels and hands the value back.
+//    closed() is cancel-safe.
+//  - Lifetimes: a future, a Permit or a PermitIterator borrows the channel through the
+//    Sender (or Receiver) that made it and must not outlive that handle (Rust's borrow
+//    rules, written down; moving the handle is fine).
+//    OwnedPermit owns a Sender. Pending futures must not move (they hold queue nodes).
+//  - Fast paths: an uncontended send is one CAS on the semaphore, one fetch_add and one
+//    fetch_or on the list, one RMW on the receiver's waker: no lock, no allocation
+//    (blocks are recycled). A receive gives its permit back with one CAS when nobody waits.
+//  - Memory ordering: as unbounded.h; also, a receive that frees capacity happens-before
+//    the reserve that obtains it.
+#pragma once
+
+#include "sync/detail/batch_semaphore.h"
+#include "sync/mpsc/chan.h"
+#include "sync/mpsc/error.h"
+#include "sync/result.h"
+#include "sync/task/block_on.h"
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace weft::mpsc {
+
+namespace detail {
+
+// The bounded channel's semaphore: the batch semaphore and the bound (Tokio's
+// bounded::Semaphore).
+class BoundedSemaphore {
+ public:
+  explicit BoundedSemaphore(std::size_t bound) : semaphore(bound), bound(bound) {}
+
+  void add_permit() { semaphore.release(1); }
+  void add_permits(std::size_t n) { semaphore.release(n); }
+  bool is_idle() const { return semaphore.available_permits() == bound; }
+  void close() { semaphore.close(); }
+  bool is_closed() const { return semaphore.is_closed(); }
+
+  weft::detail::BatchSemaphore semaphore;
+  const std::size_t bound;
+};
+
+}  // namespace detail
+
+template <class T>
+class Sender;
+template <class T>
+class Receiver;
+template <class T>
+class WeakSender;
+template <class T>
+class Permit;
+template <class T>
+class PermitIterator;
+template <class T>
+class OwnedPermit;
+
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t buffer);
+
+namespace detail {
+template <class T>
+using BTx = Tx<T, BoundedSemaphore>;
+template <class T>
+using BChan = Chan<T, BoundedSemaphore>;
+template <class T, class Out>
+class ReserveFuture;
+
+// Gives back `n` unused permits; wakes the receiver if that ends a closed channel.
+template <class T>
+void release_permits(BChan<T>& chan, std::size_t n) {
+  BoundedSemaphore& semaphore = chan.semaphore();
+  semaphore.add_permits(n);
+  // The receiver may be waiting for the last reservation to end (close() with permits
+  // out): tell it, as Tokio does.
+  if (semaphore.is_closed() && semaphore.is_idle()) chan.wake_rx();
+}
+}  // namespace detail
+
+// Capacity for one value, reserved by Sender::reserve / try_reserve. send() uses it;
+// destroying it unused gives it back. Borrows the Sender: must not outlive it.
+template <class T>
+class [[nodiscard]] Permit {
+ public:
+  Permit(Permit&& other) noexcept : chan_(std::exchange(other.chan_, nullptr)) {}
+  Permit(const Permit&) = delete;
+  Permit& operator=(const Permit&) = delete;
+  Permit& operator=(Permit&&) = delete;
+  ~Permit() {
+    if (chan_ != nullptr) detail::release_permits(*chan_, 1);
+  }
+
+  // Sends `value` with the reserved capacity. Never fails: even if the receiver closed
+  // meanwhile, the value is queued (and destroyed with the channel if never received).
+  void send(T value) && { std::exchange(chan_, nullptr)->send(std::move(value)); }
+
+ private:
+  friend class Sender<T>;
+  friend class PermitIterator<T>;
+  template <class, class>
+  friend class detail::ReserveFuture;
+  explicit Permit(detail::BChan<T>& chan) noexcept : chan_(&chan) {}
+
+  detail::BChan<T>* chan_;
+};
+
+// Capacity for `n` values, from reserve_many / try_reserve_many: next() hands out one
+// Permit at a time; destroying it gives back the permits it still holds. Borrows the
+// Sender: must not outlive it.
+template <class T>
+class [[nodiscard]] PermitIterator {
+ public:
+  PermitIterator(PermitIterator&& other) noexcept
+      : chan_(other.chan_), n_(std::exchange(other.n_, 0)) {}
+  PermitIterator(const PermitIterator&) = delete;
+  PermitIterator& operator=(const PermitIterator&) = delete;
+  PermitIterator& operator=(PermitIterator&&) = delete;
+  ~PermitIterator() {
+    if (n_ != 0) detail::release_permits(*chan_, n_);
+  }
+
+  std::optional<Permit<T>> next() {
+    if (n_ == 0) return std::nullopt;
+    --n_;
+    return Permit<T>(*chan_);
+  }
+  // Permits left.
+  std::size_t len() const noexcept { return n_; }
+
+ private:
+  friend class Sender<T>;
+  template <class, class>
+  friend class detail::ReserveFuture;
+  PermitIterator(detail::BChan<T>& chan, std::size_t n) noexcept : chan_(&chan), n_(n) {}
+
+  detail::BChan<T>* chan_;
+  std::size_t n_;
+};
+
+// Capacity for one value that owns its Sender (Sender::reserve_owned / try_reserve_owned).
+template <class T>
+class [[nodiscard]] OwnedPermit {
+ public:
+  OwnedPermit(OwnedPermit&&) noexcept = default;
+  OwnedPermit(const OwnedPermit&) = delete;
+  OwnedPermit& operator=(const OwnedPermit&) = delete;
+  OwnedPermit& operator=(OwnedPermit&&) = delete;
+  ~OwnedPermit() {
+    if (tx_) detail::release_permits(tx_.chan(), 1);
+  }
+
+  // Sends `value` with the reserved capacity (never fails) and returns the Sender.
+  Sender<T> send(T value) && {
+    detail::BTx<T> tx = std::move(tx_);
+    tx.chan().send(std::move(value));
+    return Sender<T>(std::move(tx));
+  }
+  // Gives the capacity back without sending and returns the Sender.
+  Sender<T> release() && {
+    detail::BTx<T> tx = std::move(tx_);
+    detail::release_permits(tx.chan(), 1);
+    return Sender<T>(std::move(tx));
+  }
+  bool same_channel(const OwnedPermit& other) const { return tx_.same_channel(other.tx_); }
+  std::size_t max_capacity() const { return tx_.semaphore().bound; }
+
+ private:
+  friend class Sender<T>;
+  explicit OwnedPermit(detail::BTx<T> tx) noexcept : tx_(std::move(tx)) {}
+
+  detail::BTx<T> tx_;
+};
+
+namespace detail {
+
+// The future of reserve() and reserve_many(n): waits for n permits (fairly).
+template <class T, class Out>
+class [[nodiscard]] ReserveFuture {
+ public:
+  ReserveFuture(BChan<T>& chan, std::size_t n)
+      : chan_(&chan), n_(n), acquire_(n > chan.semaphore().bound ? std::nullopt
+                                                                 : make_acquire(chan, n)) {}
+
+  Poll<Result<Out, SendError<void>>> poll(Context& cx) {
+    if (!acquire_) return Result<Out, SendError<void>>(Err(SendError<void>{}));  // n > bound
+    auto acquired = acquire_->poll(cx);
+    if (acquired.is_pending()) return pending;
+    if (acquired.value().is_err()) return Result<Out, SendError<void>>(Err(SendError<void>{}));
+    if constexpr (std::is_same_v<Out, Permit<T>>) {
+      return Result<Out, SendError<void>>(Out(*chan_));
+    } else {
+      return Result<Out, SendError<void>>(Out(*chan_, n_));
+    }
+  }
+
+ private:
+  static std::optional<weft::detail::BatchSemaphore::Acquire> make_acquire(BChan<T>& chan,
+                                                                           std::size_t n) {
+    return std::optional<weft::detail::BatchSemaphore::Acquire>(
+        chan.semaphore().semaphore.acquire(n));
+  }
+
+  BChan<T>* chan_;
+  std::size_t n_;
+  std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
+};
+
+}  // namespace detail
+
+template <class T>
+class Sender {
+  using Tx = detail::BTx<T>;
+
+ public:
+  using ClosedFuture = detail::ClosedFuture<T, detail::BoundedSemaphore>;
+  using ReserveFuture = detail::ReserveFuture<T, Permit<T>>;
+  using ReserveManyFuture = detail::ReserveFuture<T, PermitIterator<T>>;
+
+  // The future of send(value): waits for capacity, then sends. Ready with Ok, or with
+  // Err(SendError{value}) if the channel closed first.
+  class [[nodiscard]] SendFuture {
+   public:
+    Poll<Result<void, SendError<T>>> poll(Context& cx) {
+      auto acquired = acquire_->poll(cx);
+      if (acquired.is_pending()) return pending;
+      acquire_.reset();
+      if (acquired.value().is_err()) {
+        return Result<void, SendError<T>>(Err(SendError<T>{std::move(*value_)}));
+      }
+      chan_->send(std::move(*value_));
+      value_.reset();
+      return Result<void, SendError<T>>(Ok());
+    }
+    // Cancels the send (if it has not completed) and returns the value it still holds.
+    std::optional<T> take_value() {
+      acquire_.reset();
+      return std::exchange(value_, std::nullopt);
+    }
+
+   private:
+    friend class Sender;
+    SendFuture(detail::BChan<T>& chan, T value)
+        : chan_(&chan), value_(std::move(value)), acquire_(chan.semaphore().semaphore.acquire(1)) {}
+
+    detail::BChan<T>* chan_;
+    std::optional<T> value_;
+    std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
+  };
+
+  // The future of reserve_owned(): owns the Sender until it completes.
+  class [[nodiscard]] ReserveOwnedFuture {
+   public:
+    Poll<Result<OwnedPermit<T>, SendError<void>>> poll(Context& cx) {
+      auto acquired = acquire_->poll(cx);
+      if (acquired.is_pending()) return pending;
+      acquire_.reset();
+      if (acquired.value().is_err()) {
+        tx_.reset();
+        return Result<OwnedPermit<T>, SendError<void>>(Err(SendError<void>{}));
+      }
+      return Result<OwnedPermit<T>, SendError<void>>(OwnedPermit<T>(std::move(tx_)));
+    }
+
+   private:
+    friend class Sender;
+    explicit ReserveOwnedFuture(Tx tx) : tx_(std::move(tx)) {
+      acquire_.emplace(tx_.semaphore().semaphore.acquire(1));
+    }
+
+    Tx tx_;
+    std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
+  };
+
+  Sender(const Sender&) = default;
+  Sender(Sender&&) noexcept = default;
+  Sender& operator=(const Sender&) = default;
+  Sender& operator=(Sender&&) noexcept = default;
+
+  // Waits for capacity, then sends.
+  SendFuture send(T value) const { return SendFuture(tx_.chan(), std::move(value)); }
+  // Sends now: Err(TrySendError) with the value if the channel is full or closed.
+  Result<void, TrySendError<T>> try_send(T value) const {
+    auto acquired = tx_.semaphore().semaphore.try_acquire(1);
+    if (acquired.is_err()) {
+      return Err(acquired.error() == TryAcquireError::Closed
+                     ? TrySendError<T>::Closed(std::move(value))
+                     : TrySendError<T>::Full(std::move(value)));
+    }
+    tx_.chan().send(std::move(value));
+    return Ok();
+  }
+  // send() on this thread, parking it while it waits.
+  Result<void, SendError<T>> blocking_send(T value) const {
+    return block_on(send(std::move(value)));
+  }
+
+  // Waits for capacity for one value.
+  ReserveFuture reserve() const { return ReserveFuture(tx_.chan(), 1); }
+  // Waits for capacity for n values (Err at once if n > max_capacity()).
+  ReserveManyFuture reserve_many(std::size_t n) const {
+    return ReserveManyFuture(tx_.chan(), n);
+  }
+  // Waits for capacity for one value, moving this Sender into the permit.
+  ReserveOwnedFuture reserve_owned() && { return ReserveOwnedFuture(std::move(tx_)); }
+
+  Result<Permit<T>, TrySendError<void>> try_reserve() const {
+    auto acquired = tx_.semaphore().semaphore.try_acquire(1);
+    if (acquired.is_err()) return Err(try_error(acquired.error()));
+    return Permit<T>(tx_.chan());
+  }
+  Result<PermitIterator<T>, TrySendError<void>> try_reserve_many(std::size_t n) const {
+    if (n > max_capacity()) return Err(TrySendError<void>::Full());
+    auto acquired = tx_.semaphore().semaphore.try_acquire(n);
+    if (acquired.is_err()) return Err(try_error(acquired.error()));
+    return PermitIterator<T>(tx_.chan(), n);
+  }
+  // On failure the error carries this Sender back.
+  Result<OwnedPermit<T>, TrySendError<Sender>> try_reserve_owned() && {
+    auto acquired = tx_.semaphore().semaphore.try_acquire(1);
+    if (acquired.is_err()) {
+      return Err(acquired.error() == TryAcquireError::Closed
+                     ? TrySendError<Sender>::Closed(std::move(*this))
+                     : TrySendError<Sender>::Full(std::move(*this)));
+    }
+    return OwnedPermit<T>(std::move(tx_));
+  }
+
+  ClosedFuture closed() const { return ClosedFuture(tx_.chan()); }
+  bool is_closed() const { return tx_.is_closed(); }
+  // Capacity free now (values that could be sent without waiting).
+  std::size_t capacity() const { return tx_.semaphore().semaphore.available_permits(); }
+  std::size_t max_capacity() const { return tx_.semaphore().bound; }
+  WeakSender<T> downgrade() const { return WeakSender<T>(tx_.downgrade()); }
+  bool same_channel(const Sender& other) const { return tx_.same_channel(other.tx_); }
+  std::size_t strong_count() const { return tx_.strong_count(); }
+  std::size_t weak_count() const { return tx_.weak_count(); }
+
+ private:
+  friend std::pair<Sender<T>, Receiver<T>> channel<T>(std::size_t);
+  friend class WeakSender<T>;
+  friend class OwnedPermit<T>;
+  explicit Sender(Tx tx) noexcept : tx_(std::move(tx)) {}
+
+  static TrySendError<void> try_error(TryAcquireError error) {
+    return error == TryAcquireError::Closed ? TrySendError<void>::Closed()
+                                            : TrySendError<void>::Full();
+  }
+  Tx tx_;
+};
+
+template <class T>
+class WeakSender {
+  using WeakTx = detail::WeakTx<T, detail::BoundedSemaphore>;
+
+ public:
+  // A sender, unless every Sender is gone (then the channel is closed for good).
+  std::optional<Sender<T>> upgrade() const {
+    if (auto tx = weak_.upgrade()) return Sender<T>(std::move(*tx));
+    return std::nullopt;
+  }
+  std::size_t strong_count() const { return weak_.strong_count(); }
+  std::size_t weak_count() const { return weak_.weak_count(); }
+
+ private:
+  friend class Sender<T>;
+  explicit WeakSender(WeakTx weak) noexcept : weak_(std::move(weak)) {}
+
+  WeakTx weak_;
+};
+
+template <class T>
+class Receiver {
+  using Rx = detail::Rx<T, detail::BoundedSemaphore>;
+
+ public:
+  using RecvFuture = detail::RecvFuture<T, detail::BoundedSemaphore>;
+  using RecvManyFuture = detail::RecvManyFuture<T, detail::BoundedSemaphore>;
+
+  Receiver(Receiver&&) noexcept = default;
+  Receiver& operator=(Receiver&&) noexcept = default;
+
+  // The next value, or nullopt once the channel is closed and every value (and every
+  // outstanding permit) is accounted for. Cancel-safe.
+  RecvFuture recv() { return RecvFuture(rx_); }
+  // Up to `limit` values appended to `buffer`; 0 only if limit is 0 or the channel is
+  // closed and drained. Cancel-safe.
+  RecvManyFuture recv_many(std::vector<T>& buffer, std::size_t limit) {
+    return RecvManyFuture(rx_, buffer, limit);
+  }
+  Poll<std::optional<T>> poll_recv(Context& cx) { return rx_.recv(cx); }
+  Poll<std::size_t> poll_recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
+    return rx_.recv_many(cx, buffer, limit);
+  }
+  // A value now; Empty if none (and senders or permits remain), Disconnected if none can
+  // ever come.
+  Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
+  std::optional<T> blocking_recv() { return block_on(recv()); }
+  std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
+    return block_on(recv_many(buffer, limit));
+  }
+
+  // Closes the channel for new sends and reservations; permits held can still send.
+  void close() { rx_.close(); }
+  bool is_closed() const { return rx_.is_closed(); }
+  bool is_empty() const { return rx_.is_empty(); }
+  std::size_t len() const { return rx_.len(); }
+  // Capacity free now, and the channel's bound.
+  std::size_t capacity() const { return rx_.semaphore().semaphore.available_permits(); }
+  std::size_t max_capacity() const { return rx_.semaphore().bound; }
+  std::size_t sender_strong_count() const { return rx_.sender_strong_count(); }
+  std::size_t sender_weak_count() const { return rx_.sender_weak_count(); }
+
+ private:
+  friend std::pair<Sender<T>, Receiver<T>> channel<T>(std::size_t);
+  explicit Receiver(Rx rx) noexcept : rx_(std::move(rx)) {}
+
+  Rx rx_;
+};
+
+// A new bounded channel holding up to `buffer` values. Throws std::invalid_argument if
+// buffer is 0 (or more than the semaphore's MAX_PERMITS).
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t buffer) {
+  if (buffer == 0) throw std::invalid_argument("mpsc bounded channel requires buffer > 0");
+  using Chan = detail::Chan<T, detail::BoundedSemaphore>;
+  Chan* chan = Chan::create(buffer);
+  return {Sender<T>(detail::BTx<T>(chan)), Receiver<T>(detail::Rx<T, detail::BoundedSemaphore>(chan))};
+}
+
+}  // namespace weft::mpsc

@@ -1,0 +1,528 @@
+// Unit tests of the bounded mpsc channel. Ported from tokio/tests/sync_mpsc.rs (the
+// bounded cases), plus permits, reserve_many and error paths, with counted values: every
+// value is destroyed exactly once.
+#include "sync/mpsc/bounded.h"
+
+#include "sync/task/mock_task.h"
+
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using weft::MockTask;
+using weft::mpsc::channel;
+using weft::mpsc::TryRecvError;
+
+struct Counted {
+  static inline int live = 0;
+  static inline int drops = 0;
+  int id = -1;  // -1: moved from (holds no value)
+
+  explicit Counted(int i) : id(i) { ++live; }
+  Counted(Counted&& other) noexcept : id(std::exchange(other.id, -1)) {}
+  Counted& operator=(Counted&&) = delete;
+  ~Counted() {
+    if (id != -1) {
+      --live;
+      ++drops;
+    }
+  }
+  static void reset() { live = drops = 0; }
+};
+
+template <class F>
+auto ready_value(MockTask& task, F& future) {
+  auto p = task.poll(future);
+  REQUIRE(p.is_ready());
+  return std::move(p).value();
+}
+
+TEST_CASE("send_recv_with_buffer") {
+  auto [tx, rx] = channel<int>(16);
+  {
+    auto permit = weft::block_on(tx.reserve());
+    REQUIRE(permit.is_ok());
+    std::move(*permit).send(1);
+  }
+  CHECK(tx.try_send(2).is_ok());
+  { auto gone = std::move(tx); }
+  CHECK(rx.blocking_recv() == 1);
+  CHECK(rx.blocking_recv() == 2);
+  CHECK(rx.blocking_recv() == std::nullopt);
+}
+
+TEST_CASE("reserve_disarm") {
+  auto [tx, rx] = channel<int>(2);
+  auto tx1 = tx, tx2 = tx, tx3 = tx, tx4 = tx;
+  auto permit1 = weft::block_on(tx1.reserve());
+  auto permit2 = weft::block_on(tx2.reserve());
+  REQUIRE(permit1.is_ok());
+  REQUIRE(permit2.is_ok());
+  MockTask t3, t4;
+  auto r3 = tx3.reserve();
+  auto r4 = tx4.reserve();
+  CHECK(t3.poll(r3).is_pending());
+  CHECK(t4.poll(r4).is_pending());
+  std::move(*permit1).send(1);
+  CHECK_FALSE(t3.is_woken());  // the slot frees only when received
+  CHECK(rx.blocking_recv() == 1);
+  CHECK(t3.is_woken());
+  CHECK_FALSE(t4.is_woken());
+  { auto dropped = std::move(permit2); }  // dropping a permit opens a slot too
+  CHECK(t4.is_woken());
+  auto r1 = tx1.reserve();
+  MockTask t1;
+  CHECK(t1.poll(r1).is_pending());
+}
+
+TEST_CASE("start_send_past_cap") {
+  auto [tx1, rx] = channel<int>(1);
+  auto tx2 = tx1;
+  CHECK(tx1.try_send(0).is_ok());
+  MockTask t1, t2;
+  {
+    auto r1 = std::make_unique<weft::mpsc::Sender<int>::ReserveFuture>(tx1.reserve());
+    CHECK(t1.poll(*r1).is_pending());
+    auto r2 = tx2.reserve();
+    CHECK(t2.poll(r2).is_pending());
+    r1.reset();  // cancelled: its place goes to r2
+    CHECK(rx.blocking_recv().has_value());
+    CHECK(t2.is_woken());
+    CHECK_FALSE(t1.is_woken());
+  }
+  { auto a = std::move(tx1), b = std::move(tx2); }
+  CHECK(rx.blocking_recv() == std::nullopt);
+}
+
+TEST_CASE("buffer_gteq_one") { CHECK_THROWS_AS(channel<int>(0), std::invalid_argument); }
+
+TEST_CASE("send_recv_buffer_limited") {
+  auto [tx, rx] = channel<int>(1);
+  auto p1 = weft::block_on(tx.reserve());
+  REQUIRE(p1.is_ok());
+  std::move(*p1).send(1);
+  MockTask t2;
+  auto p2 = tx.reserve();
+  CHECK(t2.poll(p2).is_pending());
+  CHECK(rx.blocking_recv().has_value());
+  CHECK(t2.is_woken());
+  CHECK(tx.try_send(1337).is_err());
+  auto permit = ready_value(t2, p2);
+  REQUIRE(permit.is_ok());
+  std::move(*permit).send(2);
+  CHECK(rx.blocking_recv() == 2);
+}
+
+TEST_CASE("recv_close_gets_none_idle") {
+  auto [tx, rx] = channel<int>(10);
+  rx.close();
+  CHECK(rx.blocking_recv() == std::nullopt);
+  auto r = tx.blocking_send(1);
+  REQUIRE(r.is_err());
+  CHECK(r.error().value == 1);
+}
+
+TEST_CASE("recv_close_gets_none_reserved") {
+  auto [tx1, rx] = channel<int>(1);
+  auto tx2 = tx1;
+  auto permit1 = weft::block_on(tx1.reserve());
+  REQUIRE(permit1.is_ok());
+  MockTask t2;
+  auto permit2 = tx2.reserve();
+  CHECK(t2.poll(permit2).is_pending());
+  rx.close();
+  CHECK(t2.is_woken());
+  CHECK(ready_value(t2, permit2).is_err());
+  {
+    MockTask tr;
+    auto recv = rx.recv();
+    CHECK(tr.poll(recv).is_pending());
+    std::move(*permit1).send(123);
+    CHECK(tr.is_woken());
+    CHECK(ready_value(tr, recv) == 123);
+  }
+  CHECK(rx.blocking_recv() == std::nullopt);
+}
+
+TEST_CASE("tx_close_gets_none") {
+  auto [tx, rx] = channel<int>(10);
+  { auto gone = std::move(tx); }
+  CHECK(rx.blocking_recv() == std::nullopt);
+}
+
+TEST_CASE("try_send_fail") {
+  auto [tx, rx] = channel<std::string>(1);
+  CHECK(tx.try_send("hello").is_ok());
+  auto failed = tx.try_send("fail");
+  REQUIRE(failed.is_err());
+  CHECK(failed.error().is_full());
+  CHECK(failed.error().value == "fail");
+  CHECK(rx.blocking_recv() == "hello");
+  CHECK(tx.try_send("goodbye").is_ok());
+  { auto gone = std::move(tx); }
+  CHECK(rx.blocking_recv() == "goodbye");
+  CHECK(rx.blocking_recv() == std::nullopt);
+}
+
+TEST_CASE("try_send_fail_with_try_recv") {
+  auto [tx, rx] = channel<std::string>(1);
+  CHECK(tx.try_send("hello").is_ok());
+  CHECK(tx.try_send("fail").error().is_full());
+  CHECK(*rx.try_recv() == "hello");
+  CHECK(tx.try_send("goodbye").is_ok());
+  { auto gone = std::move(tx); }
+  CHECK(*rx.try_recv() == "goodbye");
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+}
+
+TEST_CASE("try_reserve_fails") {
+  auto [tx, rx] = channel<std::string>(1);
+  {
+    auto permit = tx.try_reserve();
+    REQUIRE(permit.is_ok());
+    CHECK(tx.try_reserve().error().is_full());
+    std::move(*permit).send("foo");
+  }
+  CHECK(rx.blocking_recv() == "foo");
+  { auto permit = tx.try_reserve(); CHECK(permit.is_ok()); }  // dropped: released
+  CHECK(tx.try_reserve().is_ok());
+}
+
+TEST_CASE("drop_permit_releases_permit") {
+  auto [tx1, rx] = channel<int>(1);
+  auto tx2 = tx1;
+  auto permit = weft::block_on(tx1.reserve());
+  MockTask t2;
+  auto reserve2 = tx2.reserve();
+  CHECK(t2.poll(reserve2).is_pending());
+  { auto dropped = std::move(permit); }
+  CHECK(t2.is_woken());
+  CHECK(ready_value(t2, reserve2).is_ok());
+}
+
+TEST_CASE("dropping_rx_closes_channel") {
+  Counted::reset();
+  auto [tx, rx] = channel<Counted>(100);
+  CHECK(tx.try_send(Counted(1)).is_ok());
+  { auto gone = std::move(rx); }
+  CHECK(Counted::live == 0);
+  CHECK(weft::block_on(tx.reserve()).is_err());
+  CHECK(Counted::drops == 1);
+}
+
+TEST_CASE("dropping_rx_closes_channel_for_try") {
+  Counted::reset();
+  auto [tx, rx] = channel<Counted>(100);
+  CHECK(tx.try_send(Counted(1)).is_ok());
+  { auto gone = std::move(rx); }
+  auto r = tx.try_send(Counted(2));
+  REQUIRE(r.is_err());
+  CHECK(r.error().is_closed());
+  CHECK(r.error().value.id == 2);
+  CHECK(tx.try_reserve().error().is_closed());
+  auto owned = weft::mpsc::Sender<Counted>(tx).try_reserve_owned();
+  REQUIRE(owned.is_err());
+  CHECK(owned.error().is_closed());
+  CHECK(owned.error().value.same_channel(tx));  // the sender comes back
+  CHECK(Counted::live == 1);                    // only r's value
+}
+
+TEST_CASE("unconsumed_messages_are_dropped") {
+  Counted::reset();
+  {
+    auto [tx, rx] = channel<Counted>(100);
+    CHECK(tx.try_send(Counted(1)).is_ok());
+    CHECK(Counted::live == 1);
+  }
+  CHECK(Counted::live == 0);
+  CHECK(Counted::drops == 1);
+}
+
+TEST_CASE("blocking_recv_and_send") {
+  auto [tx, rx] = channel<int>(1);
+  std::thread receiver([rx = std::move(rx)]() mutable {
+    CHECK(rx.blocking_recv() == 10);
+    CHECK(rx.blocking_recv() == 11);
+  });
+  CHECK(tx.blocking_send(10).is_ok());
+  CHECK(tx.blocking_send(11).is_ok());
+  receiver.join();
+}
+
+TEST_CASE("ready_close_cancel_bounded") {
+  auto [tx, rx] = channel<int>(100);
+  auto tx2 = tx;
+  auto permit = weft::block_on(tx.reserve());
+  rx.close();
+  MockTask t;
+  auto recv = rx.recv();
+  CHECK(t.poll(recv).is_pending());
+  { auto dropped = std::move(permit); }
+  CHECK(t.is_woken());
+  CHECK(ready_value(t, recv) == std::nullopt);
+}
+
+TEST_CASE("permit_available_not_acquired_close") {
+  auto [tx1, rx] = channel<int>(1);
+  auto tx2 = tx1;
+  auto permit1 = weft::block_on(tx1.reserve());
+  MockTask t2;
+  {
+    auto permit2 = tx2.reserve();
+    CHECK(t2.poll(permit2).is_pending());
+    rx.close();
+    { auto dropped = std::move(permit1); }
+    CHECK(t2.is_woken());
+  }
+  CHECK(rx.blocking_recv() == std::nullopt);
+}
+
+TEST_CASE("try_recv_bounded") {
+  auto [tx, rx] = channel<std::string>(5);
+  for (int i = 0; i < 5; ++i) CHECK(tx.try_send("hello").is_ok());
+  CHECK(tx.try_send("hello").is_err());
+  for (int i = 0; i < 5; ++i) CHECK(*rx.try_recv() == "hello");
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);
+  for (int i = 0; i < 4; ++i) CHECK(tx.try_send("hello").is_ok());
+  CHECK(*rx.try_recv() == "hello");
+  CHECK(tx.try_send("hello").is_ok());
+  CHECK(tx.try_send("hello").is_ok());
+  CHECK(tx.try_send("hello").is_err());
+  for (int i = 0; i < 5; ++i) CHECK(*rx.try_recv() == "hello");
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);
+  for (int i = 0; i < 3; ++i) CHECK(tx.try_send("hello").is_ok());
+  { auto gone = std::move(tx); }
+  for (int i = 0; i < 3; ++i) CHECK(*rx.try_recv() == "hello");
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+}
+
+TEST_CASE("try_recv_close_while_empty_bounded") {
+  auto [tx, rx] = channel<int>(5);
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);
+  { auto gone = std::move(tx); }
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+}
+
+TEST_CASE("try_recv_after_close_with_permit_out") {
+  auto [tx, rx] = channel<int>(5);
+  auto permit = tx.try_reserve();
+  rx.close();
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);  // the permit may still send
+  std::move(*permit).send(3);
+  CHECK(*rx.try_recv() == 3);
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+}
+
+TEST_CASE("test_tx_capacity") {
+  auto [tx, rx] = channel<int>(10);
+  CHECK(tx.capacity() == 10);
+  CHECK(tx.max_capacity() == 10);
+  auto permit = weft::block_on(tx.reserve());
+  CHECK(tx.capacity() == 9);
+  CHECK(rx.capacity() == 9);
+  CHECK(tx.max_capacity() == 10);
+  CHECK(tx.blocking_send(1).is_ok());
+  CHECK(tx.capacity() == 8);
+  CHECK(rx.len() == 1);
+  CHECK(rx.max_capacity() == 10);
+}
+
+TEST_CASE("reserve_many") {
+  auto [tx, rx] = channel<int>(2);
+  auto permits = weft::block_on(tx.reserve_many(2));
+  REQUIRE(permits.is_ok());
+  CHECK(permits->len() == 2);
+  CHECK(tx.try_send(123).is_err());
+  std::move(*permits->next()).send(456);
+  std::move(*permits->next()).send(457);
+  CHECK_FALSE(permits->next().has_value());
+  CHECK(rx.blocking_recv() == 456);
+  CHECK(rx.blocking_recv() == 457);
+  CHECK(weft::block_on(tx.reserve_many(3)).is_err());  // more than the bound
+}
+
+TEST_CASE("try_reserve_many") {
+  auto [tx, rx] = channel<int>(2);
+  {
+    auto permits = tx.try_reserve_many(2);
+    REQUIRE(permits.is_ok());
+    CHECK(tx.try_send(123).is_err());
+    CHECK(tx.try_reserve().error().is_full());
+    std::move(*permits->next()).send(456);
+    // one permit left, released with the iterator
+  }
+  CHECK(tx.capacity() == 1);
+  CHECK(rx.blocking_recv() == 456);
+  CHECK(tx.capacity() == 2);
+  auto none = tx.try_reserve_many(0);
+  REQUIRE(none.is_ok());
+  CHECK_FALSE(none->next().has_value());
+  CHECK(tx.try_reserve_many(3).error().is_full());
+  { auto gone = std::move(rx); }
+  CHECK(tx.try_reserve_many(1).error().is_closed());
+  CHECK(tx.try_reserve_many(0).error().is_closed());
+}
+
+TEST_CASE("reserve_many_waits_for_all") {
+  auto [tx, rx] = channel<int>(3);
+  CHECK(tx.try_send(1).is_ok());
+  CHECK(tx.try_send(2).is_ok());
+  MockTask t;
+  auto many = tx.reserve_many(3);
+  CHECK(t.poll(many).is_pending());
+  CHECK(rx.blocking_recv() == 1);
+  CHECK(t.poll(many).is_pending());  // has 2 of 3
+  CHECK(rx.blocking_recv() == 2);
+  auto permits = ready_value(t, many);
+  REQUIRE(permits.is_ok());
+  CHECK(permits->len() == 3);
+  CHECK(tx.capacity() == 0);
+}
+
+TEST_CASE("reserve_many_cancelled_gives_back_partial") {
+  auto [tx, rx] = channel<int>(3);
+  CHECK(tx.try_send(1).is_ok());
+  {
+    MockTask t;
+    auto many = tx.reserve_many(3);
+    CHECK(t.poll(many).is_pending());  // took the 2 free permits
+  }
+  CHECK(tx.capacity() == 2);
+  CHECK(rx.blocking_recv() == 1);
+  CHECK(tx.capacity() == 3);
+}
+
+TEST_CASE("reserve_owned") {
+  auto [tx, rx] = channel<int>(1);
+  auto permit = weft::block_on(weft::mpsc::Sender<int>(tx).reserve_owned());
+  REQUIRE(permit.is_ok());
+  CHECK(tx.try_send(123).is_err());
+  auto tx2 = std::move(*permit).send(456);
+  CHECK(tx2.same_channel(tx));
+  CHECK(rx.blocking_recv() == 456);
+  auto permit2 = weft::mpsc::Sender<int>(tx).try_reserve_owned();
+  REQUIRE(permit2.is_ok());
+  CHECK(tx.capacity() == 0);
+  auto tx3 = std::move(*permit2).release();
+  CHECK(tx.capacity() == 1);
+  CHECK(tx.strong_count() == 3);
+  auto full = weft::mpsc::Sender<int>(tx);
+  auto p3 = std::move(full).try_reserve_owned();
+  auto p4 = weft::mpsc::Sender<int>(tx).try_reserve_owned();
+  REQUIRE(p4.is_err());
+  CHECK(p4.error().is_full());
+}
+
+TEST_CASE("owned_permit_keeps_channel_open") {
+  auto [tx, rx] = channel<int>(1);
+  auto permit = weft::block_on(std::move(tx).reserve_owned());
+  REQUIRE(permit.is_ok());
+  CHECK_FALSE(rx.is_closed());  // the permit holds the only sender
+  MockTask t;
+  auto recv = rx.recv();
+  CHECK(t.poll(recv).is_pending());
+  { auto dropped = std::move(*permit); }
+  CHECK(t.is_woken());
+  CHECK(ready_value(t, recv) == std::nullopt);
+}
+
+TEST_CASE("send_future_cancel_and_take_value") {
+  Counted::reset();
+  {
+    auto [tx, rx] = channel<Counted>(1);
+    CHECK(tx.try_send(Counted(0)).is_ok());
+    MockTask t;
+    {
+      auto send = tx.send(Counted(1));
+      CHECK(t.poll(send).is_pending());
+      auto back = send.take_value();
+      REQUIRE(back.has_value());
+      CHECK(back->id == 1);
+    }
+    CHECK(Counted::drops == 1);
+    {
+      auto send = tx.send(Counted(2));
+      CHECK(t.poll(send).is_pending());
+    }  // dropped: the value is destroyed with the future, as in Tokio
+    CHECK(Counted::drops == 2);
+    auto send = tx.send(Counted(3));
+    CHECK(t.poll(send).is_pending());
+    rx.close();
+    CHECK(t.is_woken());
+    auto r = ready_value(t, send);
+    REQUIRE(r.is_err());
+    CHECK(r.error().value.id == 3);  // the value comes back in the error
+  }
+  CHECK(Counted::live == 0);
+  CHECK(Counted::drops == 4);
+}
+
+TEST_CASE("closed_future_bounded") {
+  auto [tx1, rx] = channel<int>(1);
+  auto tx2 = tx1;
+  MockTask t1, t2;
+  auto c1 = tx1.closed();
+  auto c2 = tx2.closed();
+  CHECK(t1.poll(c1).is_pending());
+  CHECK(t2.poll(c2).is_pending());
+  CHECK_FALSE(tx1.is_closed());
+  { auto gone = std::move(rx); }
+  CHECK(tx1.is_closed());
+  CHECK(t1.is_woken());
+  CHECK(t2.is_woken());
+  CHECK(t1.poll(c1).is_ready());
+  CHECK(t2.poll(c2).is_ready());
+}
+
+TEST_CASE("recv_many_bounded_frees_capacity") {
+  auto [tx, rx] = channel<int>(4);
+  for (int i = 0; i < 4; ++i) CHECK(tx.try_send(i).is_ok());
+  std::vector<int> buffer;
+  CHECK(rx.blocking_recv_many(buffer, 3) == 3);
+  CHECK(tx.capacity() == 3);
+  CHECK(buffer == std::vector<int>{0, 1, 2});
+  CHECK(rx.blocking_recv_many(buffer, 3) == 1);
+  CHECK(tx.capacity() == 4);
+}
+
+TEST_CASE("values_queued_through_permit_after_receiver_drop_are_destroyed") {
+  Counted::reset();
+  {
+    auto [tx, rx] = channel<Counted>(2);
+    auto permit = tx.try_reserve();
+    { auto gone = std::move(rx); }
+    std::move(*permit).send(Counted(1));  // never fails, never received
+    CHECK(Counted::live == 1);
+  }
+  CHECK(Counted::live == 0);
+  CHECK(Counted::drops == 1);
+}
+
+TEST_CASE("many_threads_bounded_conservation") {
+  constexpr int senders = 4;
+  constexpr int per_sender = 5000;
+  auto [tx, rx] = channel<std::pair<int, int>>(8);
+  std::vector<std::thread> threads;
+  for (int s = 0; s < senders; ++s) {
+    threads.emplace_back([tx, s] {
+      for (int i = 0; i < per_sender; ++i) CHECK(tx.blocking_send({s, i}).is_ok());
+    });
+  }
+  { auto gone = std::move(tx); }
+  std::vector<int> next(senders, 0);
+  int received = 0;
+  while (auto v = rx.blocking_recv()) {
+    REQUIRE(v->second == next[v->first]);
+    ++next[v->first];
+    ++received;
+  }
+  CHECK(received == senders * per_sender);
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
