@@ -3,17 +3,6 @@
 // Two deliberately broken variants pass only if the model checker finds their bug:
 // `plain_data` (the textbook seqlock over plain data: a DATA RACE) and
 // `reader_without_fence` (relaxed words without the reader's fence: a torn read).
-
-// ThreadSanitizer does not model fences, and GCC refuses std::atomic_thread_fence under
-// -fsanitize=thread (-Werror=tsan). The seqlock shares nothing but atomics, so TSan has
-// no race to report either way; the fences are checked by the model test instead. This
-// must come before any include, since the warning points into <atomic>.
-// guide:begin tsan_fence
-#if defined(__SANITIZE_THREAD__)
-#pragma GCC diagnostic ignored "-Wtsan"
-#endif
-// guide:end tsan_fence
-
 #include "examples/seqlock/seqlock.h"
 #include "model/harness/scenario.h"
 #include "sync/platform/platform.h"
