@@ -91,12 +91,16 @@ def weft_unit_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
         **kwargs
     )
 
-def weft_model_test(name, srcs, deps = [], size = "medium", tags = [], **kwargs):
-    """Scenarios model-checked by Relacy: the scenario sources with the model harness."""
+def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tags = [], **kwargs):
+    """Scenarios model-checked by Relacy: the scenario sources with the model harness.
+
+    deps are weft_cc_library targets (their _model variants are used); model_deps are
+    used as they are (a plain cc_library of headers that never touch the platform layer).
+    """
     cc_test(
         name = name,
         srcs = srcs,
-        deps = [model_label(d) for d in deps] + [_RELACY_RUNNER],
+        deps = [model_label(d) for d in deps] + model_deps + [_RELACY_RUNNER],
         copts = WARNINGS + MODEL_COPTS,
         size = size,
         tags = tags + ["model"],

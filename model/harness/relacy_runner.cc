@@ -47,6 +47,32 @@ Failure classify(rl::test_result_e result) {
   }
 }
 
+// Relacy's trace, made readable: its first line (the suite's mangled type name) goes, and
+// GCC's " [with T = ...]" template argument lists in function names are cut.
+std::string readable_trace(const std::string& raw) {
+  const std::size_t first_newline = raw.find('\n');
+  const std::string trace = first_newline == std::string::npos ? raw : raw.substr(first_newline + 1);
+  std::string out;
+  out.reserve(trace.size());
+  std::size_t at = 0;
+  while (at < trace.size()) {
+    const std::size_t with = trace.find(" [with ", at);
+    if (with == std::string::npos) {
+      out.append(trace, at, std::string::npos);
+      break;
+    }
+    out.append(trace, at, with - at);
+    std::size_t i = with + 1;
+    int depth = 0;  // skip to the matching ']' on the same line
+    for (; i < trace.size() && trace[i] != '\n'; ++i) {
+      if (trace[i] == '[') ++depth;
+      if (trace[i] == ']' && --depth == 0) break;
+    }
+    at = i < trace.size() && trace[i] == ']' ? i + 1 : i;
+  }
+  return out;
+}
+
 }  // namespace
 
 Outcome outcome_of(const rl::test_params& params, const rl::ostringstream& log) {
@@ -55,7 +81,7 @@ Outcome outcome_of(const rl::test_params& params, const rl::ostringstream& log) 
   outcome.failure_text = rl::test_result_str(params.test_result);
   outcome.executions = params.stop_iteration;
   if (outcome.failure != Failure::none) {
-    outcome.trace = log.str().c_str();
+    outcome.trace = readable_trace(log.str().c_str());
     outcome.replay = params.final_state.c_str();
     while (!outcome.replay.empty() && outcome.replay.back() == ' ') outcome.replay.pop_back();
   }
