@@ -1,0 +1,401 @@
+// Operation-sequence fuzzing of BatchSemaphore (sync/detail/batch_semaphore.h) against a
+// sequential model: a permit count, a closed flag and a FIFO of waiters, each with the
+// permits it still needs and those already assigned to it.
+//
+// Each iteration creates a semaphore (with 0..3 permits, or close to MAX_PERMITS, or
+// more than MAX_PERMITS: std::length_error), and applies acquire futures (polled from two
+// tasks, dropped while queued with permits assigned, polled again after close),
+// try_acquire, release (0, a few, huge: overflow must throw std::length_error and add
+// nothing), forget_permits, close, and requests above MAX_PERMITS (std::invalid_argument).
+// Each result, each wake and the number of waker clones out are checked against the
+// model. See fuzz/fuzz.h for the seed and budget.
+#include "fuzz/fuzz.h"
+#include "sync/detail/batch_semaphore.h"
+#include "sync/task/mock_task.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using weft::AcquireError;
+using weft::MockTask;
+using weft::TryAcquireError;
+using weft::detail::BatchSemaphore;
+using weft::fuzz::Rng;
+using weft::fuzz::Trace;
+
+constexpr std::size_t MAX = BatchSemaphore::MAX_PERMITS;
+constexpr int slots = 5;
+constexpr int tasks = 2;
+
+// init: never polled. queued: in the queue (need > 0). granted: a release met its need
+// and unlinked it; its next poll returns Ok. closed_out: close() took it out of the queue
+// (it keeps its assigned permits until dropped). ok: a poll returned Ok (the driver holds
+// the permits in `held`). err: a poll returned AcquireError.
+enum class Stage { init, queued, granted, closed_out, ok, err };
+
+struct FutModel {
+  Stage stage = Stage::init;
+  std::size_t wanted = 0;
+  std::size_t need = 0;      // still needed while queued
+  std::size_t assigned = 0;  // taken from the semaphore before completion; given back on drop
+  std::size_t held = 0;      // permits obtained (stage ok), released or forgotten on drop
+  int task = -1;             // its waker, while queued
+};
+
+struct Slot {
+  std::unique_ptr<BatchSemaphore::Acquire> fut;
+  FutModel m;
+};
+
+struct World {
+  std::array<MockTask, tasks> task;
+  std::unique_ptr<BatchSemaphore> sem;
+  std::array<Slot, slots> slot;
+  // The model.
+  std::size_t avail = 0;
+  bool closed = false;
+  std::deque<int> queue;  // queued slots, oldest first
+  std::vector<std::pair<int, std::size_t>> expected_wakes;
+
+  void expect_wake(int& t) {
+    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
+    t = -1;
+  }
+  void check_wakes(const char* what) {
+    for (auto [t, before] : expected_wakes) {
+      INFO("task ", t, " must be woken by ", std::string(what));
+      REQUIRE(task[t].wake_count() > before);
+    }
+    expected_wakes.clear();
+  }
+  void check_state() {
+    REQUIRE(sem->available_permits() == avail);
+    REQUIRE(sem->is_closed() == closed);
+    for (int t = 0; t < tasks; ++t) {
+      std::size_t expected = 0;
+      for (int s : queue) expected += slot[s].m.task == t ? 1 : 0;
+      INFO("waker clones of task ", t);
+      REQUIRE(task[t].waker_ref_count() == expected);
+    }
+  }
+  // Would releasing `n` permits overflow MAX_PERMITS (after the waiters took theirs)?
+  bool release_overflows(std::size_t n) const {
+    for (int s : queue) {
+      n -= std::min(n, slot[s].m.need);
+      if (n == 0) return false;
+    }
+    return avail > MAX - n;
+  }
+  // release(n) in the model: the waiters first, oldest first, then the count. Returns
+  // false when the count would overflow: std::length_error, the excess not added (the
+  // waiters still got theirs).
+  bool model_release(std::size_t n) {
+    while (n > 0 && !queue.empty()) {
+      FutModel& f = slot[queue.front()].m;
+      const std::size_t give = std::min(n, f.need);
+      f.need -= give;
+      f.assigned += give;
+      n -= give;
+      if (f.need != 0) break;
+      queue.pop_front();
+      f.stage = Stage::granted;
+      expect_wake(f.task);
+    }
+    if (n == 0) return true;
+    if (avail > MAX - n) return false;
+    avail += n;
+    return true;
+  }
+  // What destroying the future in slot s gives back (it must not overflow: see
+  // "dropping an acquire ..." below).
+  std::size_t give_back_on_drop(int s) {
+    FutModel& f = slot[s].m;
+    if (f.stage == Stage::queued) queue.erase(std::find(queue.begin(), queue.end(), s));
+    switch (f.stage) {
+      case Stage::queued:
+      case Stage::closed_out:
+      case Stage::err:
+        return f.assigned;
+      case Stage::granted:
+        return f.wanted;
+      default:
+        return 0;
+    }
+  }
+};
+
+std::size_t pick_count(Rng& rng) {
+  switch (rng.weighted({16, 1, 1, 1, 1})) {
+    case 0: return rng.below(5);
+    case 1: return MAX;
+    case 2: return MAX - rng.below(3);
+    case 3: return MAX + 1 + rng.below(2);
+    default: return SIZE_MAX - rng.below(2);
+  }
+}
+
+// Drops the future in slot s: its assigned permits go back; permits it obtained are
+// released (or forgotten) by the driver. Returns false (doing nothing) when giving the
+// assigned permits back would overflow MAX_PERMITS: that terminates the process today
+// (see the skipped test case at the end of this file).
+bool drop_fut(World& w, int s, Rng& rng, Trace& trace) {
+  Slot& sl = w.slot[s];
+  if (!sl.fut) return true;
+  FutModel& f = sl.m;
+  const std::size_t back =
+      f.stage == Stage::granted ? f.wanted
+      : (f.stage == Stage::queued || f.stage == Stage::closed_out || f.stage == Stage::err)
+          ? f.assigned
+          : 0;
+  {
+    // The overflow check, on the model with this future already out of the queue.
+    std::deque<int> saved = w.queue;
+    if (f.stage == Stage::queued) w.queue.erase(std::find(w.queue.begin(), w.queue.end(), s));
+    const bool overflow = back > 0 && w.release_overflows(back);
+    w.queue = saved;
+    if (overflow) return false;
+  }
+  trace.op("f", s, " drop (gives back ", back, ")");
+  w.give_back_on_drop(s);
+  REQUIRE(w.model_release(back));
+  const std::size_t held = f.held;
+  f = FutModel{};
+  sl.fut.reset();
+  w.check_wakes("the permits a dropped acquire gave back");
+  if (held > 0) {
+    if (rng.chance(1, 2)) {
+      trace.op("  release(", held, ") (the permits f", s, " obtained)");
+      const bool ok = w.model_release(held);
+      if (ok) {
+        w.sem->release(held);
+      } else {
+        REQUIRE_THROWS_AS(w.sem->release(held), std::length_error);
+      }
+      w.check_wakes("release");
+    } else {
+      trace.op("  (the ", held, " permits f", s, " obtained are forgotten)");
+    }
+  }
+  return true;
+}
+
+void new_semaphore(World& w, Rng& rng, Trace& trace) {
+  for (int s = 0; s < slots; ++s) {
+    // Forget the count first, so that no give-back can overflow.
+    w.sem->forget_permits(SIZE_MAX);
+    w.avail = 0;
+    REQUIRE(drop_fut(w, s, rng, trace));
+  }
+  w.sem.reset();
+  w.queue.clear();
+  w.closed = false;
+  w.avail = 0;
+  if (rng.chance(1, 8)) {
+    trace.op("sem = BatchSemaphore(closed)");
+    w.sem = std::make_unique<BatchSemaphore>(BatchSemaphore::closed_tag);
+    w.closed = true;
+    return;
+  }
+  const std::size_t n = rng.chance(3, 4) ? rng.below(4) : pick_count(rng);
+  trace.op("sem = BatchSemaphore(", n, ")");
+  if (n > MAX) {
+    REQUIRE_THROWS_AS(BatchSemaphore{n}, std::length_error);
+    w.sem = std::make_unique<BatchSemaphore>(0);
+    return;
+  }
+  w.sem = std::make_unique<BatchSemaphore>(n);
+  w.avail = n;
+}
+
+void poll_fut(World& w, int s, int t, Trace& trace) {
+  Slot& sl = w.slot[s];
+  FutModel& f = sl.m;
+  trace.op("f", s, " (acquire ", f.wanted, ").poll as task ", t);
+  bool expect_ok = false;
+  bool expect_err = false;
+  switch (f.stage) {
+    case Stage::init:
+      if (w.closed) {
+        expect_err = true;
+      } else if (w.avail >= f.wanted) {
+        w.avail -= f.wanted;
+        expect_ok = true;
+      } else {
+        f.assigned = w.avail;
+        f.need = f.wanted - w.avail;
+        w.avail = 0;
+        f.stage = Stage::queued;
+        f.task = t;
+        w.queue.push_back(s);
+      }
+      break;
+    case Stage::queued:
+      f.task = t;
+      break;
+    case Stage::granted:
+      expect_ok = !w.closed;
+      expect_err = w.closed;
+      break;
+    case Stage::closed_out:
+    case Stage::err:
+      expect_err = true;
+      break;
+    case Stage::ok:
+      FAIL("model: an acquire that completed is not polled again");
+  }
+  auto p = w.task[t].poll(*sl.fut);
+  if (expect_ok) {
+    REQUIRE(p.is_ready());
+    REQUIRE(p.value().is_ok());
+    f.stage = Stage::ok;
+    f.held = f.wanted;
+    f.assigned = 0;
+  } else if (expect_err) {
+    REQUIRE(p.is_ready());
+    REQUIRE(p.value().is_err());
+    f.stage = Stage::err;
+  } else {
+    REQUIRE(p.is_pending());
+  }
+}
+
+void step(World& w, Rng& rng, Trace& trace) {
+  const int s = static_cast<int>(rng.below(slots));
+  const int t = static_cast<int>(rng.below(tasks));
+  Slot& sl = w.slot[s];
+  switch (rng.weighted({5, 10, 3, 6, 4, 2, 2, 2, 1})) {
+    case 0: {  // a new acquire future in slot s (dropping what was there)
+      if (!drop_fut(w, s, rng, trace)) return;
+      const std::size_t n = rng.chance(7, 8) ? rng.below(5) : pick_count(rng);
+      trace.op("f", s, " = acquire(", n, ")");
+      if (n > MAX) {
+        REQUIRE_THROWS_AS((void)w.sem->acquire(n), std::invalid_argument);
+        return;
+      }
+      sl.fut = std::make_unique<BatchSemaphore::Acquire>(w.sem->acquire(n));
+      sl.m.wanted = n;
+      break;
+    }
+    case 1:  // poll
+      if (!sl.fut || sl.m.stage == Stage::ok) return;
+      poll_fut(w, s, t, trace);
+      break;
+    case 2:  // drop a future at whatever stage
+      drop_fut(w, s, rng, trace);
+      break;
+    case 3: {  // release
+      const std::size_t n = pick_count(rng);
+      trace.op("release(", n, ")");
+      if (n > MAX) {
+        REQUIRE_THROWS_AS(w.sem->release(n), std::length_error);
+        break;
+      }
+      if (w.model_release(n)) {
+        w.sem->release(n);
+      } else {
+        REQUIRE_THROWS_AS(w.sem->release(n), std::length_error);
+      }
+      w.check_wakes("release");
+      break;
+    }
+    case 4: {  // try_acquire
+      const std::size_t n = pick_count(rng);
+      trace.op("try_acquire(", n, ")");
+      if (n > MAX) {
+        REQUIRE_THROWS_AS((void)w.sem->try_acquire(n), std::invalid_argument);
+        break;
+      }
+      auto r = w.sem->try_acquire(n);
+      if (w.closed) {
+        REQUIRE(r.is_err());
+        REQUIRE(r.error() == TryAcquireError::Closed);
+      } else if (w.avail < n) {
+        REQUIRE(r.is_err());
+        REQUIRE(r.error() == TryAcquireError::NoPermits);
+      } else {
+        REQUIRE(r.is_ok());
+        w.avail -= n;
+      }
+      break;
+    }
+    case 5: {  // forget_permits
+      const std::size_t n = pick_count(rng);
+      trace.op("forget_permits(", n, ")");
+      const std::size_t removed = std::min(n, w.avail);
+      REQUIRE(w.sem->forget_permits(n) == removed);
+      w.avail -= removed;
+      break;
+    }
+    case 6: {  // close
+      trace.op("close()");
+      w.closed = true;
+      for (int q : w.queue) {
+        w.slot[q].m.stage = Stage::closed_out;
+        w.expect_wake(w.slot[q].m.task);
+      }
+      w.queue.clear();
+      w.sem->close();
+      w.check_wakes("close");
+      break;
+    }
+    case 7:  // move a future that was never polled (allowed before the first poll)
+      if (!sl.fut || sl.m.stage != Stage::init) return;
+      trace.op("f", s, " moved");
+      sl.fut = std::make_unique<BatchSemaphore::Acquire>(std::move(*sl.fut));
+      break;
+    default:
+      new_semaphore(w, rng, trace);
+      break;
+  }
+  w.check_state();
+}
+
+}  // namespace
+
+TEST_CASE("batch_semaphore: random operation sequences against the model") {
+  weft::fuzz::run("batch_semaphore", [](Rng& rng, Trace& trace) {
+    auto w = std::make_unique<World>();
+    w->sem = std::make_unique<BatchSemaphore>(0);
+    new_semaphore(*w, rng, trace);
+    const int steps = static_cast<int>(rng.between(1, 80));
+    for (int i = 0; i < steps; ++i) step(*w, rng, trace);
+    trace.op("tear down");
+    for (int s = 0; s < slots; ++s) {
+      w->sem->forget_permits(SIZE_MAX);  // so that no give-back can overflow
+      w->avail = 0;
+      REQUIRE(drop_fut(*w, s, rng, trace));
+      w->check_state();
+    }
+    w->sem.reset();
+    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+  });
+}
+
+// TODO(batch_semaphore): destroying an Acquire that holds assigned permits, when giving
+// them back would take the count past MAX_PERMITS, throws std::length_error out of its
+// (noexcept) destructor: std::terminate. Tokio panics there too (a panic in Drop); in C++
+// the error convention promises an exception, never a crash, and a destructor cannot
+// throw. Skipped until the primitive decides (clamp, or drop the excess silently).
+TEST_CASE("batch_semaphore: dropping an acquire whose give-back overflows MAX_PERMITS" *
+          doctest::skip()) {
+  BatchSemaphore sem(5);
+  MockTask task;
+  {
+    auto acquire = sem.acquire(10);
+    REQUIRE(task.poll(acquire).is_pending());  // took the 5 permits, waits for 5 more
+    sem.close();                               // out of the queue, keeps its 5
+    sem.release(MAX);                          // allowed after close: counted
+    // ~Acquire gives the 5 back: MAX + 5 > MAX_PERMITS. Today: std::terminate.
+  }
+  CHECK(sem.available_permits() <= MAX);
+}
