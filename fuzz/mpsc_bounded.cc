@@ -1,0 +1,651 @@
+// Operation-sequence fuzzing of the bounded mpsc channel (sync/mpsc/bounded.h) against a
+// sequential model: the value FIFO, the capacity as a fair semaphore (permit count and a
+// FIFO of waiting send / reserve / reserve_many futures with the permits assigned to
+// them), the sender count and the closed flag.
+//
+// Each iteration: channel(0) (std::invalid_argument) or channel(1..3); try_send; send
+// futures polled, dropped halfway or emptied with take_value(); reserve / reserve_many
+// (more than the bound: an error at once) / try_reserve / try_reserve_many, the permits
+// used to send, handed out one by one or dropped unused; poll_recv / try_recv with and
+// without values; close() with permits out (the receiver must see the end only when the
+// last permit comes back); dropping the receiver with values queued; cloning and dropping
+// senders. Every value is a Counted, destroyed exactly once. See fuzz/fuzz.h.
+#include "fuzz/fuzz.h"
+#include "sync/mpsc/bounded.h"
+#include "sync/task/mock_task.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using weft::Context;
+using weft::MockTask;
+using weft::fuzz::Counted;
+using weft::fuzz::Rng;
+using weft::fuzz::Trace;
+namespace mpsc = weft::mpsc;
+
+using Sender = mpsc::Sender<Counted>;
+using Receiver = mpsc::Receiver<Counted>;
+using Permit = mpsc::Permit<Counted>;
+using PermitIter = mpsc::PermitIterator<Counted>;
+
+constexpr int sender_slots = 2;
+constexpr int op_slots = 4;
+constexpr int held_slots = 3;
+constexpr int tasks = 2;
+
+// A pending capacity future: send(v), reserve(), reserve_many(n).
+enum class Kind { send, reserve, reserve_many };
+// init: never polled; queued: waits in the semaphore's queue; granted: a release met its
+// need (its next poll completes, unless the channel closed); closed_out: close() took it
+// out of the queue; done: completed (never polled again).
+enum class Stage { init, queued, granted, closed_out, done };
+
+struct OpModel {
+  Kind kind = Kind::send;
+  int sender = 0;  // the Sender it borrows
+  std::size_t n = 1;
+  long value = 0;  // send(v)
+  Stage stage = Stage::init;
+  std::size_t need = 0;
+  std::size_t assigned = 0;
+  std::size_t back_on_drop = 0;  // a failed reserve future gives its permits back on drop
+  int task = -1;
+};
+
+struct OpSlot {
+  // Built in place: the futures do not move once polled.
+  std::unique_ptr<Sender::SendFuture> send;
+  std::unique_ptr<Sender::ReserveFuture> reserve;
+  std::unique_ptr<Sender::ReserveManyFuture> reserve_many;
+  OpModel m;
+  bool present() const { return send || reserve || reserve_many; }
+  void reset() {
+    send.reset();
+    reserve.reset();
+    reserve_many.reset();
+  }
+};
+
+// Capacity held by the driver: a Permit or a PermitIterator, borrowing a Sender.
+struct HeldSlot {
+  std::optional<Permit> permit;
+  std::optional<PermitIter> iter;
+  int sender = 0;
+  std::size_t count() const { return permit ? 1 : iter ? iter->len() : 0; }
+  bool present() const { return permit.has_value() || iter.has_value(); }
+};
+
+struct World {
+  // When false, the driver tolerates the known lost wakeup (see the TODO at the end).
+  bool strict = true;
+  std::array<MockTask, tasks> task;
+  std::array<std::optional<Sender>, sender_slots> tx;
+  std::optional<Receiver> rx;
+  std::array<OpSlot, op_slots> op;
+  std::array<HeldSlot, held_slots> held;
+  // The model.
+  std::size_t bound = 1;
+  std::size_t avail = 1;
+  std::deque<long> values;
+  std::deque<int> waiters;  // op slots, oldest first
+  bool closed = false;      // the receiver closed (close() or dropped)
+  int rx_task = -1;
+  long next_value = 1;
+  std::vector<std::pair<int, std::size_t>> expected_wakes;
+
+  std::size_t strong() const {
+    std::size_t n = 0;
+    for (const auto& s : tx) n += s.has_value() ? 1 : 0;
+    return n;
+  }
+  bool idle() const { return avail == bound; }
+
+  // Wake counts before the operation at hand: the model's expectations are computed
+  // after the operation ran, and compared with these.
+  std::array<std::size_t, tasks> snapshot{};
+  void snap() {
+    for (int t = 0; t < tasks; ++t) snapshot[t] = task[t].wake_count();
+  }
+  void expect_wake(int& t) {
+    if (t >= 0) expected_wakes.emplace_back(t, snapshot[t]);
+    t = -1;
+  }
+  void check_wakes(const char* what) {
+    for (auto [t, before] : expected_wakes) {
+      INFO("task ", t, " must be woken by ", std::string(what));
+      REQUIRE(task[t].wake_count() > before);
+    }
+    expected_wakes.clear();
+  }
+  void check_waker_refs_at_end() {
+    for (int t = 0; t < tasks; ++t) REQUIRE(task[t].waker_ref_count() == 0);
+  }
+
+  // Who gives permits back: a Permit / PermitIterator (release_permits wakes the
+  // receiver when that makes a closed channel idle), a cancelled or failed future (its
+  // Acquire: the receiver must be woken too, but is not today: the known lost wakeup,
+  // expected only when strict), or the receiver itself (nobody to wake).
+  enum class From { permit, future, receiver };
+  // Permits back to the semaphore: the waiters first, oldest first, then the count.
+  void model_release(std::size_t n, From from) {
+    while (n > 0 && !waiters.empty()) {
+      OpModel& f = op[waiters.front()].m;
+      const std::size_t give = std::min(n, f.need);
+      f.need -= give;
+      f.assigned += give;
+      n -= give;
+      if (f.need != 0) break;
+      waiters.pop_front();
+      f.stage = Stage::granted;
+      expect_wake(f.task);
+    }
+    avail += n;
+    if (n > 0 && closed && idle() && rx &&
+        (from == From::permit || (from == From::future && strict))) {
+      expect_wake(rx_task);
+    }
+  }
+  void model_push(long v) {
+    values.push_back(v);
+    if (rx) expect_wake(rx_task);
+  }
+  void model_close() {
+    if (closed) return;
+    closed = true;
+    for (int q : waiters) {
+      op[q].m.stage = Stage::closed_out;
+      expect_wake(op[q].m.task);
+    }
+    waiters.clear();
+  }
+};
+
+std::string kind_name(const OpModel& m) {
+  switch (m.kind) {
+    case Kind::send: return "send(" + std::to_string(m.value) + ")";
+    case Kind::reserve: return "reserve()";
+    default: return "reserve_many(" + std::to_string(m.n) + ")";
+  }
+}
+
+void drop_op(World& w, int o, Trace& trace) {
+  OpSlot& sl = w.op[o];
+  if (!sl.present()) return;
+  w.snap();
+  OpModel& f = sl.m;
+  trace.op("op", o, " (", kind_name(f), ") drop");
+  std::size_t back = 0;
+  if (f.stage == Stage::queued) {
+    w.waiters.erase(std::find(w.waiters.begin(), w.waiters.end(), o));
+    back = f.assigned;
+  } else if (f.stage == Stage::granted) {
+    back = f.n;
+  } else if (f.stage == Stage::closed_out) {
+    back = f.assigned;
+  } else if (f.stage == Stage::done) {
+    back = f.back_on_drop;
+  }
+  f = OpModel{};
+  sl.reset();  // a send future destroys its value with it
+  w.model_release(back, World::From::future);
+  w.check_wakes("a cancelled future's permits");
+}
+
+void drop_held(World& w, int h, Trace& trace) {
+  HeldSlot& sl = w.held[h];
+  if (!sl.present()) return;
+  w.snap();
+  const std::size_t n = sl.count();
+  trace.op("held", h, " drop (", n, " permits back)");
+  sl.permit.reset();
+  sl.iter.reset();
+  if (n > 0) w.model_release(n, World::From::permit);
+  w.check_wakes("dropping unused permits");
+}
+
+void drop_sender(World& w, int s, Trace& trace) {
+  if (!w.tx[s]) return;
+  // What borrows it goes first.
+  for (int o = 0; o < op_slots; ++o) {
+    if (w.op[o].present() && w.op[o].m.sender == s) drop_op(w, o, trace);
+  }
+  for (int h = 0; h < held_slots; ++h) {
+    if (w.held[h].present() && w.held[h].sender == s) drop_held(w, h, trace);
+  }
+  trace.op("tx", s, " drop");
+  w.snap();
+  if (w.strong() == 1 && w.rx) w.expect_wake(w.rx_task);
+  w.tx[s].reset();
+  w.check_wakes("the last sender's drop");
+}
+
+void check_received(World& w, const std::optional<Counted>& got) {
+  if (w.values.empty()) {
+    REQUIRE_FALSE(got.has_value());
+  } else {
+    REQUIRE(got.has_value());
+    REQUIRE(got->value() == w.values.front());
+    w.values.pop_front();
+    w.model_release(1, World::From::receiver);  // the receive gives its permit back
+  }
+}
+
+// The receiver's view: a value, the end, or nothing yet.
+bool recv_ends(const World& w) { return w.strong() == 0 || (w.closed && w.idle()); }
+
+void poll_op(World& w, int o, int t, Trace& trace) {
+  OpSlot& sl = w.op[o];
+  OpModel& f = sl.m;
+  trace.op("op", o, " (", kind_name(f), ").poll as task ", t);
+  enum { pend, ok, err } expect = pend;
+  if (f.kind == Kind::reserve_many && f.n > w.bound) {
+    expect = err;  // more than the bound: an error at once, nothing queued
+  } else {
+    switch (f.stage) {
+      case Stage::init:
+        if (w.closed) {
+          expect = err;
+        } else if (w.avail >= f.n) {
+          w.avail -= f.n;
+          expect = ok;
+        } else {
+          f.assigned = w.avail;
+          f.need = f.n - w.avail;
+          w.avail = 0;
+          f.stage = Stage::queued;
+          f.task = t;
+          w.waiters.push_back(o);
+        }
+        break;
+      case Stage::queued:
+        f.task = t;
+        break;
+      case Stage::granted:
+        expect = w.closed ? err : ok;
+        break;
+      case Stage::closed_out:
+        expect = err;
+        break;
+      case Stage::done:
+        FAIL("model: a completed future is not polled again");
+    }
+  }
+  // On an error a future that held permits gives them back (its Acquire is destroyed).
+  std::size_t back = 0;
+  if (expect == err && (f.stage == Stage::granted || f.stage == Stage::closed_out)) {
+    back = f.stage == Stage::granted ? f.n : f.assigned;
+  }
+  if (f.kind == Kind::send) {
+    auto p = w.task[t].poll(*sl.send);
+    if (expect == pend) {
+      REQUIRE(p.is_pending());
+      return;
+    }
+    REQUIRE(p.is_ready());
+    if (expect == ok) {
+      REQUIRE(p.value().is_ok());
+      w.model_push(f.value);
+    } else {
+      REQUIRE(p.value().is_err());
+      REQUIRE(p.value().error().value.value() == f.value);  // the value comes back
+      // The send future released its Acquire before returning.
+    }
+  } else if (f.kind == Kind::reserve) {
+    auto p = w.task[t].poll(*sl.reserve);
+    if (expect == pend) {
+      REQUIRE(p.is_pending());
+      return;
+    }
+    REQUIRE(p.is_ready());
+    REQUIRE(p.value().is_ok() == (expect == ok));
+    if (expect == ok) {
+      // Keep the permit when a slot is free, else drop it at once.
+      auto it = std::find_if(w.held.begin(), w.held.end(),
+                             [](const HeldSlot& h) { return !h.present(); });
+      if (it != w.held.end()) {
+        it->permit.emplace(std::move(p.value().value()));
+        it->sender = f.sender;
+      } else {
+        trace.op("  (the permit is dropped at once)");
+        { Permit gone(std::move(p.value().value())); }
+        w.model_release(1, World::From::permit);
+      }
+    }
+  } else {
+    auto p = w.task[t].poll(*sl.reserve_many);
+    if (expect == pend) {
+      REQUIRE(p.is_pending());
+      return;
+    }
+    REQUIRE(p.is_ready());
+    REQUIRE(p.value().is_ok() == (expect == ok));
+    if (expect == ok) {
+      REQUIRE(p.value().value().len() == f.n);
+      auto it = std::find_if(w.held.begin(), w.held.end(),
+                             [](const HeldSlot& h) { return !h.present(); });
+      if (it != w.held.end()) {
+        it->iter.emplace(std::move(p.value().value()));
+        it->sender = f.sender;
+      } else {
+        trace.op("  (the permits are dropped at once)");
+        { PermitIter gone(std::move(p.value().value())); }
+        if (f.n > 0) w.model_release(f.n, World::From::permit);
+      }
+    }
+  }
+  f.stage = Stage::done;
+  f.task = -1;
+  // A send future destroys its Acquire before returning the error; a reserve future
+  // keeps it until it is dropped.
+  if (f.kind == Kind::send) {
+    if (back > 0) w.model_release(back, World::From::future);
+  } else {
+    f.back_on_drop = back;
+  }
+  w.check_wakes("the future's completion");
+}
+
+void step(World& w, Rng& rng, Trace& trace) {
+  const int s = static_cast<int>(rng.below(sender_slots));
+  const int o = static_cast<int>(rng.below(op_slots));
+  const int h = static_cast<int>(rng.below(held_slots));
+  const int t = static_cast<int>(rng.below(tasks));
+  w.snap();
+  switch (rng.weighted({6, 6, 10, 3, 4, 5, 2, 10, 5, 2, 1, 2, 2, 2})) {
+    case 0: {  // try_send
+      if (!w.tx[s]) return;
+      const long v = w.next_value++;
+      trace.op("tx", s, ".try_send(", v, ")");
+      auto r = w.tx[s]->try_send(Counted(v));
+      if (w.closed) {
+        REQUIRE(r.is_err());
+        REQUIRE(r.error().is_closed());
+        REQUIRE(r.error().value.value() == v);
+      } else if (w.avail == 0) {
+        REQUIRE(r.is_err());
+        REQUIRE(r.error().is_full());
+        REQUIRE(r.error().value.value() == v);
+      } else {
+        REQUIRE(r.is_ok());
+        --w.avail;
+        w.model_push(v);
+      }
+      w.check_wakes("try_send");
+      break;
+    }
+    case 1: {  // a new capacity future in op slot o
+      if (!w.tx[s]) return;
+      drop_op(w, o, trace);
+      OpSlot& sl = w.op[o];
+      OpModel& f = sl.m;
+      f.sender = s;
+      switch (rng.below(3)) {
+        case 0:
+          f.kind = Kind::send;
+          f.value = w.next_value++;
+          sl.send = std::make_unique<Sender::SendFuture>(w.tx[s]->send(Counted(f.value)));
+          break;
+        case 1:
+          f.kind = Kind::reserve;
+          sl.reserve = std::make_unique<Sender::ReserveFuture>(w.tx[s]->reserve());
+          break;
+        default:
+          f.kind = Kind::reserve_many;
+          f.n = rng.below(w.bound + 2);
+          sl.reserve_many = std::make_unique<Sender::ReserveManyFuture>(w.tx[s]->reserve_many(f.n));
+          break;
+      }
+      trace.op("op", o, " = tx", s, ".", kind_name(f));
+      break;
+    }
+    case 2:  // poll a capacity future
+      if (!w.op[o].present() || w.op[o].m.stage == Stage::done) return;
+      poll_op(w, o, t, trace);
+      break;
+    case 3: {  // drop a capacity future (or empty a send future with take_value)
+      OpSlot& sl = w.op[o];
+      if (!sl.present()) return;
+      if (sl.send && sl.m.stage != Stage::done && rng.chance(1, 2)) {
+        OpModel& f = sl.m;
+        trace.op("op", o, " (", kind_name(f), ").take_value()");
+        std::size_t back = 0;
+        if (f.stage == Stage::queued) {
+          w.waiters.erase(std::find(w.waiters.begin(), w.waiters.end(), o));
+          back = f.assigned;
+        } else if (f.stage == Stage::granted) {
+          back = f.n;
+        } else if (f.stage == Stage::closed_out) {
+          back = f.assigned;
+        }
+        std::optional<Counted> v = sl.send->take_value();
+        REQUIRE(v.has_value());
+        REQUIRE(v->value() == f.value);
+        f.stage = Stage::done;
+        f.task = -1;
+        w.model_release(back, World::From::future);
+        w.check_wakes("take_value's cancelled acquire");
+        return;
+      }
+      drop_op(w, o, trace);
+      break;
+    }
+    case 4: {  // try_reserve / try_reserve_many into a free held slot
+      if (!w.tx[s] || w.held[h].present()) return;
+      if (rng.chance(1, 2)) {
+        trace.op("held", h, " = tx", s, ".try_reserve()");
+        auto r = w.tx[s]->try_reserve();
+        if (w.closed || w.avail == 0) {
+          REQUIRE(r.is_err());
+          REQUIRE(r.error().is_closed() == w.closed);
+        } else {
+          REQUIRE(r.is_ok());
+          --w.avail;
+          w.held[h].permit.emplace(std::move(r.value()));
+          w.held[h].sender = s;
+        }
+      } else {
+        const std::size_t n = rng.below(w.bound + 2);
+        trace.op("held", h, " = tx", s, ".try_reserve_many(", n, ")");
+        auto r = w.tx[s]->try_reserve_many(n);
+        if (n > w.bound) {
+          REQUIRE(r.is_err());
+          REQUIRE(r.error().is_full());
+        } else if (w.closed || w.avail < n) {
+          REQUIRE(r.is_err());
+          REQUIRE(r.error().is_closed() == w.closed);
+        } else {
+          REQUIRE(r.is_ok());
+          REQUIRE(r.value().len() == n);
+          w.avail -= n;
+          w.held[h].iter.emplace(std::move(r.value()));
+          w.held[h].sender = s;
+        }
+      }
+      break;
+    }
+    case 5: {  // use held capacity: send through a permit (or the iterator's next one)
+      HeldSlot& sl = w.held[h];
+      if (!sl.present()) return;
+      std::optional<Permit> p;
+      if (sl.permit) {
+        p.emplace(std::move(*sl.permit));
+        sl.permit.reset();
+      } else {
+        std::optional<Permit> next = sl.iter->next();
+        if (!next) {
+          trace.op("held", h, ".next() on an empty iterator");
+          REQUIRE(sl.iter->len() == 0);
+          return;
+        }
+        p.emplace(std::move(*next));
+      }
+      const long v = w.next_value++;
+      if (rng.chance(3, 4)) {
+        trace.op("held", h, ": permit.send(", v, ")");
+        std::move(*p).send(Counted(v));  // never fails, even after close
+        w.model_push(v);
+        p.reset();
+      } else {
+        trace.op("held", h, ": one permit dropped unused");
+        p.reset();
+        w.model_release(1, World::From::permit);
+      }
+      if (sl.iter && sl.iter->len() == 0 && rng.chance(1, 2)) sl.iter.reset();
+      w.check_wakes("a permit's send or drop");
+      break;
+    }
+    case 6:
+      drop_held(w, h, trace);
+      break;
+    case 7: {  // poll_recv
+      if (!w.rx) return;
+      trace.op("rx.poll_recv as task ", t);
+      auto p = w.task[t].enter([&](Context& cx) { return w.rx->poll_recv(cx); });
+      if (w.values.empty() && w.strong() > 0) w.rx_task = t;  // registers, then looks again
+      if (w.values.empty() && !recv_ends(w)) {
+        REQUIRE(p.is_pending());
+      } else {
+        REQUIRE(p.is_ready());
+        check_received(w, p.value());
+      }
+      w.check_wakes("a receive's permit");
+      break;
+    }
+    case 8: {  // try_recv
+      if (!w.rx) return;
+      trace.op("rx.try_recv()");
+      auto r = w.rx->try_recv();
+      if (!w.values.empty()) {
+        REQUIRE(r.is_ok());
+        std::optional<Counted> got(std::move(r.value()));
+        check_received(w, got);
+      } else {
+        REQUIRE(r.is_err());
+        REQUIRE(r.error() == (recv_ends(w) ? mpsc::TryRecvError::Disconnected
+                                           : mpsc::TryRecvError::Empty));
+      }
+      w.check_wakes("a receive's permit");
+      break;
+    }
+    case 9: {  // close
+      if (!w.rx) return;
+      trace.op("rx.close()");
+      w.model_close();
+      w.rx->close();
+      w.check_wakes("close");
+      break;
+    }
+    case 10: {  // drop the receiver: closes, destroys the queued values, frees their capacity
+      if (!w.rx) return;
+      trace.op("rx drop (", w.values.size(), " values queued)");
+      w.model_close();
+      const std::size_t n = w.values.size();
+      w.values.clear();
+      w.rx_task = -1;
+      w.rx.reset();
+      w.model_release(n, World::From::receiver);
+      w.check_wakes("the receiver's drop");
+      break;
+    }
+    case 11: {  // clone a sender into the other slot / drop a sender
+      const int other = 1 - s;
+      if (w.tx[s] && !w.tx[other] && rng.chance(1, 2)) {
+        trace.op("tx", other, " = clone of tx", s);
+        w.tx[other].emplace(*w.tx[s]);
+      } else {
+        drop_sender(w, s, trace);
+      }
+      break;
+    }
+    case 12: {  // queries
+      trace.op("queries");
+      if (w.rx) {
+        REQUIRE(w.rx->capacity() == w.avail);
+        REQUIRE(w.rx->max_capacity() == w.bound);
+        REQUIRE(w.rx->len() == w.values.size());
+        REQUIRE(w.rx->is_empty() == w.values.empty());
+        REQUIRE(w.rx->is_closed() == (w.closed || w.strong() == 0));
+        REQUIRE(w.rx->sender_strong_count() == w.strong());
+      }
+      for (const auto& tx : w.tx) {
+        if (!tx) continue;
+        REQUIRE(tx->capacity() == w.avail);
+        REQUIRE(tx->max_capacity() == w.bound);
+        REQUIRE(tx->is_closed() == w.closed);
+        REQUIRE(tx->strong_count() == w.strong());
+      }
+      break;
+    }
+    default: {  // channel(0) must throw
+      trace.op("channel(0)");
+      REQUIRE_THROWS_AS((void)mpsc::channel<Counted>(0), std::invalid_argument);
+      break;
+    }
+  }
+}
+
+void run_driver(bool strict) {
+  weft::fuzz::run(strict ? "mpsc_bounded (strict)" : "mpsc_bounded",
+                  [strict](Rng& rng, Trace& trace) {
+    auto w = std::make_unique<World>();
+    w->strict = strict;
+    w->bound = 1 + rng.below(3);
+    w->avail = w->bound;
+    trace.op("channel(", w->bound, ")");
+    {
+      auto [tx, rx] = mpsc::channel<Counted>(w->bound);
+      w->tx[0].emplace(std::move(tx));
+      w->rx.emplace(std::move(rx));
+    }
+    const int steps = static_cast<int>(rng.chance(1, 4) ? rng.between(100, 300) : rng.between(1, 60));
+    for (int i = 0; i < steps; ++i) {
+      step(*w, rng, trace);
+      WEFT_FUZZ_LEDGER_CLEAN();
+    }
+    trace.op("tear down");
+    for (int s = 0; s < sender_slots; ++s) drop_sender(*w, s, trace);
+    if (w->rx) {
+      trace.op("drain");
+      while (!w->values.empty()) {
+        auto r = w->rx->try_recv();
+        REQUIRE(r.is_ok());
+        std::optional<Counted> got(std::move(r.value()));
+        check_received(*w, got);
+      }
+      auto r = w->rx->try_recv();
+      REQUIRE(r.is_err());
+      REQUIRE(r.error() == mpsc::TryRecvError::Disconnected);
+      w->rx.reset();
+    }
+    w->check_waker_refs_at_end();
+  });
+}
+
+}  // namespace
+
+TEST_CASE("mpsc bounded: random operation sequences against the model") { run_driver(false); }
+
+// TODO(mpsc bounded): a lost wakeup. After close(), a receiver pending in recv() waits
+// for the last outstanding permit to come back (is_idle). Permits given back by a Permit
+// or PermitIterator wake it (detail::release_permits), but permits given back by a
+// cancelled or failed send() / reserve() / reserve_many() future do not: its
+// BatchSemaphore::Acquire returns them through BatchSemaphore::cancel, which knows
+// nothing of the channel. Shortest case (bound 1): try_send(1); f = send(2), poll:
+// pending; poll_recv -> 1 (its permit is handed to f); close(); poll_recv: pending;
+// drop f: the channel is idle and closed, but the receiver is never woken. The strict
+// driver expects that wake; run it with --no-skip.
+TEST_CASE("mpsc bounded: strict, expects the receiver's wake after a cancelled future" *
+          doctest::skip()) {
+  run_driver(true);
+}
