@@ -4,6 +4,8 @@
 // and reserve_many under close, recv_many, weak senders, try_recv racing a write, and
 // counted values racing the receiver's drop (no value lost, duplicated or leaked).
 #include "model/harness/scenario.h"
+#include "sync/detail/batch_semaphore.h"
+#include "sync/mpsc/bounded.h"
 #include "sync/mpsc/unbounded.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
@@ -35,9 +37,113 @@ struct Counted {
 
 }  // namespace
 
+// Strategies: Loom explores these with a preemption bound; here most run with every
+// interleaving of one preemption (two costs minutes for 3-4 threads of ~50 atomic steps
+// each), the cheap ones with two or exhaustively, and the 3-4 thread ones with random
+// interleavings. A run of the whole file stays under a minute on one core.
+
+// ---- tokio/src/sync/tests/loom_mpsc.rs (bounded) ----
+
+WEFT_MODEL_TEST(closing_tx, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::channel<int>(16);
+  platform::thread t([tx = std::move(tx)]() mutable {
+    WEFT_INVARIANT(tx.try_send(1).is_ok());
+    auto dropped = std::move(tx);
+  });
+  WEFT_INVARIANT(block_on(rx.recv()).has_value());
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+}
+
+WEFT_MODEL_TEST(closing_bounded_rx, weft::model::bounded(2), 1) {
+  auto [tx1, rx] = mpsc::channel<int>(16);
+  auto tx2 = tx1;
+  platform::thread t([rx = std::move(rx)]() mutable { auto dropped = std::move(rx); });
+  block_on(tx1.closed());
+  block_on(tx2.closed());
+  t.join();
+}
+
+WEFT_MODEL_TEST(closing_and_sending, weft::model::random(30000), 3) {
+  auto [tx, rx] = mpsc::channel<int>(16);
+  auto tx1 = std::make_shared<mpsc::Sender<int>>(std::move(tx));
+  auto tx2 = tx1;
+  platform::thread th1([tx1] { WEFT_INVARIANT(tx1->try_send(1).is_ok()); });
+  platform::thread th2([tx2] { block_on(tx2->closed()); });
+  platform::thread th3([rx = std::move(rx)]() mutable {
+    WEFT_INVARIANT(block_on(rx.recv()).has_value());
+    auto dropped = std::move(rx);
+  });
+  th1.join();
+  th2.join();
+  th3.join();
+}
+
+WEFT_MODEL_TEST(dropping_tx, weft::model::bounded(1), 2) {
+  auto [tx, rx] = mpsc::channel<int>(16);
+  platform::thread threads[2];
+  for (auto& t : threads) t = platform::thread([tx2 = tx]() mutable { auto d = std::move(tx2); });
+  { auto dropped = std::move(tx); }
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  for (auto& t : threads) t.join();
+}
+
+// Three tasks, two semaphore permits, two values: each task takes a value with try_recv
+// and puts one back. try_recv may find a send in progress and must wait for it (Busy),
+// never report Empty.
+namespace try_recv_scenario {
+constexpr std::size_t PERMITS = 2;
+struct Context {
+  weft::detail::BatchSemaphore sem{PERMITS};
+  mpsc::Sender<int> tx;
+  platform::mutex rx_lock;
+  mpsc::Receiver<int> rx;
+  Context(mpsc::Sender<int> t, mpsc::Receiver<int> r) : tx(std::move(t)), rx(std::move(r)) {}
+};
+void run(Context& ctx) {
+  WEFT_INVARIANT(block_on(ctx.sem.acquire(1)).is_ok());
+  {
+    platform::mutex_guard guard(ctx.rx_lock);
+    WEFT_INVARIANT(ctx.rx.try_recv().is_ok());
+  }
+  platform::yield_now();
+  WEFT_INVARIANT(mpsc::Sender<int>(ctx.tx).try_send(1).is_ok());
+  ctx.sem.release(1);
+}
+}  // namespace try_recv_scenario
+
+WEFT_MODEL_TEST(try_recv, weft::model::random(10000), 2) {
+  using namespace try_recv_scenario;
+  auto [tx, rx] = mpsc::channel<int>(PERMITS);
+  auto ctx = std::make_shared<Context>(std::move(tx), std::move(rx));
+  for (std::size_t i = 0; i < PERMITS; ++i) {
+    WEFT_INVARIANT(mpsc::Sender<int>(ctx->tx).try_send(0).is_ok());
+  }
+  platform::thread threads[2];
+  for (auto& t : threads) t = platform::thread([ctx] { run(*ctx); });
+  run(*ctx);
+  for (auto& t : threads) t.join();
+}
+
+WEFT_MODEL_TEST(len_nonzero_after_send, weft::model::bounded(1), 1) {
+  auto [send, recv] = mpsc::channel<int>(10);
+  platform::thread t([send2 = send] { WEFT_INVARIANT(send2.blocking_send(2).is_ok()); });
+  WEFT_INVARIANT(send.blocking_send(1).is_ok());
+  WEFT_INVARIANT(recv.len() != 0);
+  t.join();
+}
+
+WEFT_MODEL_TEST(nonempty_after_send, weft::model::bounded(1), 1) {
+  auto [send, recv] = mpsc::channel<int>(10);
+  platform::thread t([send2 = send] { WEFT_INVARIANT(send2.blocking_send(2).is_ok()); });
+  WEFT_INVARIANT(send.blocking_send(1).is_ok());
+  WEFT_INVARIANT(!recv.is_empty());
+  t.join();
+}
+
 // ---- tokio/src/sync/tests/loom_mpsc.rs (unbounded) ----
 
-WEFT_MODEL_TEST(closing_unbounded_tx, weft::model::bounded(2), 1) {
+WEFT_MODEL_TEST(closing_unbounded_tx, weft::model::bounded(1), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   platform::thread t([tx = std::move(tx)]() mutable {
     WEFT_INVARIANT(tx.send(1).is_ok());
@@ -57,7 +163,7 @@ WEFT_MODEL_TEST(closing_unbounded_rx, weft::model::bounded(2), 1) {
   t.join();
 }
 
-WEFT_MODEL_TEST(dropping_unbounded_tx, weft::model::bounded(2), 2) {
+WEFT_MODEL_TEST(dropping_unbounded_tx, weft::model::bounded(1), 2) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   platform::thread threads[2];
   for (auto& t : threads) t = platform::thread([tx2 = tx]() mutable { auto d = std::move(tx2); });
@@ -160,4 +266,98 @@ WEFT_MODEL_TEST(values_conserved_when_receiver_drops, weft::model::random(20000)
   }
   WEFT_INVARIANT(drops->load(std::memory_order_relaxed) == 2);
   WEFT_INVARIANT(received + returned->load(std::memory_order_relaxed) <= 2);
+}
+
+// ---- weft's own (bounded) ----
+
+// A permit taken before close() still sends; the receiver gets its value and only then
+// the end, whichever way the close, the send and the receive interleave.
+WEFT_MODEL_TEST(permit_send_races_close, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  auto permit = tx.try_reserve();
+  WEFT_INVARIANT(permit.is_ok());
+  platform::thread t([p = std::make_shared<mpsc::Permit<int>>(std::move(*permit)),
+                      tx = std::move(tx)]() mutable {
+    std::move(*p).send(5);
+    p.reset();
+  });
+  rx.close();
+  WEFT_INVARIANT(block_on(rx.recv()) == 5);
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+}
+
+// reserve_many waits with part of its permits when close() comes: it fails, gives back
+// what it held, and the receiver sees an idle, closed channel (then the end).
+WEFT_MODEL_TEST(reserve_many_races_close, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  platform::thread t([tx = std::move(tx)]() mutable {
+    auto permits = block_on(tx.reserve_many(2));
+    if (permits.is_ok()) {
+      while (auto p = permits->next()) std::move(*p).send(2);
+    }
+  });
+  rx.close();
+  int received = 0;
+  while (auto v = block_on(rx.recv())) ++received;
+  WEFT_INVARIANT(received == 1 || received == 3);
+  t.join();
+  WEFT_INVARIANT(rx.capacity() == 2);
+}
+
+// A dropped PermitIterator after close() wakes the receiver waiting for the end.
+WEFT_MODEL_TEST(permit_iterator_drop_wakes_closed_receiver, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  auto permits = tx.try_reserve_many(2);
+  WEFT_INVARIANT(permits.is_ok());
+  rx.close();
+  platform::thread t([p = std::make_shared<mpsc::PermitIterator<int>>(std::move(*permits)),
+                      tx = std::move(tx)]() mutable { p.reset(); });
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+}
+
+// A bounded sender blocked on a full channel: the receive that frees a slot wakes it,
+// and values arrive once each, in order.
+WEFT_MODEL_TEST(send_waits_for_capacity, weft::model::random(20000), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  platform::thread t([tx = std::move(tx)] {
+    for (int i = 0; i < 3; ++i) WEFT_INVARIANT(tx.blocking_send(i).is_ok());
+  });
+  for (int i = 0; i < 3; ++i) WEFT_INVARIANT(block_on(rx.recv()) == i);
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+}
+
+// Weak bounded sender: upgrade racing the last strong drop, with a reservation.
+WEFT_MODEL_TEST(weak_sender_upgrade_and_reserve, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  auto weak = tx.downgrade();
+  platform::thread t([weak] {
+    if (auto strong = weak.upgrade()) {
+      if (auto permit = strong->try_reserve(); permit.is_ok()) std::move(*permit).send(1);
+    }
+  });
+  { auto dropped = std::move(tx); }
+  if (auto first = block_on(rx.recv())) WEFT_INVARIANT(*first == 1);
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+  WEFT_INVARIANT(!weak.upgrade().has_value());
+}
+
+// A bounded send racing the receiver's drop with a counted value: received, returned in
+// SendError, or destroyed by the channel; exactly once.
+WEFT_MODEL_TEST(bounded_value_conserved_when_receiver_drops, weft::model::bounded(2), 1) {
+  auto drops = std::make_shared<platform::atomic<int>>(0);
+  {
+    auto [tx, rx] = mpsc::channel<Counted>(1);
+    platform::thread t([tx = std::move(tx), drops] {
+      auto r = tx.blocking_send(Counted(drops.get(), 1));
+      if (r.is_err()) WEFT_INVARIANT(r.error().value.id == 1);
+    });
+    { auto dropped = std::move(rx); }
+    t.join();
+  }
+  WEFT_INVARIANT(drops->load(std::memory_order_relaxed) == 1);
 }
