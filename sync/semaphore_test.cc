@@ -1,0 +1,277 @@
+// Unit tests of Semaphore and SemaphorePermit. Ported from tokio/tests/sync_semaphore.rs
+// (and release_permits_at_drop from tokio/src/sync/tests/semaphore_batch.rs), plus
+// split, the error values and the blocking front end.
+#include "sync/semaphore.h"
+
+#include "sync/platform/thread.h"
+#include "sync/task/block_on.h"
+#include "sync/task/mock_task.h"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+namespace {
+
+using weft::MockTask;
+using weft::Semaphore;
+using weft::SemaphorePermit;
+using weft::TryAcquireError;
+
+TEST_CASE("no_permits") {
+  Semaphore sem(0);
+  CHECK(sem.available_permits() == 0);
+}
+
+TEST_CASE("try_acquire") {
+  Semaphore sem(1);
+  {
+    auto p1 = sem.try_acquire();
+    CHECK(p1.is_ok());
+    auto p2 = sem.try_acquire();
+    REQUIRE(p2.is_err());
+    CHECK(p2.error() == TryAcquireError::NoPermits);
+  }
+  auto p3 = sem.try_acquire();
+  CHECK(p3.is_ok());
+}
+
+TEST_CASE("acquire") {
+  auto sem = std::make_shared<Semaphore>(1);
+  auto p1 = sem->try_acquire();
+  REQUIRE(p1.is_ok());
+  weft::platform::thread j([sem] {
+    auto p2 = sem->blocking_acquire();
+    CHECK(p2.is_ok());
+  });
+  { auto drop = std::move(*p1); }
+  j.join();
+  CHECK(sem->available_permits() == 1);
+}
+
+TEST_CASE("add_permits") {
+  auto sem = std::make_shared<Semaphore>(0);
+  weft::platform::thread j([sem] {
+    auto p2 = sem->blocking_acquire();
+    CHECK(p2.is_ok());
+  });
+  sem->add_permits(1);
+  j.join();
+  CHECK(sem->available_permits() == 1);
+}
+
+TEST_CASE("forget") {
+  Semaphore sem(1);
+  {
+    auto p = sem.try_acquire();
+    REQUIRE(p.is_ok());
+    CHECK(sem.available_permits() == 0);
+    p->forget();
+    CHECK(sem.available_permits() == 0);
+  }
+  CHECK(sem.available_permits() == 0);
+  CHECK(sem.try_acquire().is_err());
+}
+
+TEST_CASE("merge") {
+  Semaphore sem(3);
+  {
+    auto p1 = sem.try_acquire();
+    CHECK(sem.available_permits() == 2);
+    auto p2 = sem.try_acquire_many(2);
+    CHECK(sem.available_permits() == 0);
+    p1->merge(std::move(*p2));
+    CHECK(p1->num_permits() == 3);
+    CHECK(sem.available_permits() == 0);
+  }
+  CHECK(sem.available_permits() == 3);
+}
+
+TEST_CASE("merge_unrelated_permits") {
+  Semaphore sem1(3);
+  Semaphore sem2(3);
+  auto p1 = sem1.try_acquire();
+  auto p2 = sem2.try_acquire();
+  CHECK_THROWS_AS(p1->merge(std::move(*p2)), std::invalid_argument);
+  // Nothing changed: each goes back to its own semaphore.
+  CHECK(p1->num_permits() == 1);
+  CHECK(p2->num_permits() == 1);
+}
+
+TEST_CASE("split") {
+  Semaphore sem(5);
+  {
+    auto p = sem.try_acquire_many(5);
+    CHECK_FALSE(p->split(6).has_value());
+    std::optional<SemaphorePermit> q = p->split(2);
+    REQUIRE(q.has_value());
+    CHECK(q->num_permits() == 2);
+    CHECK(p->num_permits() == 3);
+    q.reset();
+    CHECK(sem.available_permits() == 2);
+  }
+  CHECK(sem.available_permits() == 5);
+}
+
+TEST_CASE("stress_test") {
+  // Tokio spawns 1000 tasks; here 8 threads take and return a permit 500 times each.
+  auto sem = std::make_shared<Semaphore>(5);
+  std::vector<weft::platform::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([sem] {
+      for (int k = 0; k < 500; ++k) {
+        auto p = sem->blocking_acquire();
+        CHECK(p.is_ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // There should be exactly 5 permits available now.
+  std::vector<SemaphorePermit> held;
+  for (int i = 0; i < 5; ++i) held.push_back(std::move(*sem->try_acquire()));
+  CHECK(sem->try_acquire().is_err());
+}
+
+TEST_CASE("add_max_amount_permits") {
+  Semaphore s(0);
+  s.add_permits(Semaphore::MAX_PERMITS);
+  CHECK(s.available_permits() == Semaphore::MAX_PERMITS);
+}
+
+TEST_CASE("add_more_than_max_amount_permits1") {
+  Semaphore s(1);
+  CHECK_THROWS_AS(s.add_permits(Semaphore::MAX_PERMITS), std::length_error);
+  CHECK(s.available_permits() == 1);
+}
+
+TEST_CASE("add_more_than_max_amount_permits2") {
+  Semaphore s(Semaphore::MAX_PERMITS - 1);
+  s.add_permits(1);
+  CHECK_THROWS_AS(s.add_permits(1), std::length_error);
+}
+
+TEST_CASE("panic_when_exceeds_maxpermits") {
+  CHECK_THROWS_AS(Semaphore(Semaphore::MAX_PERMITS + 1), std::length_error);
+}
+
+TEST_CASE("no_panic_at_maxpermits") {
+  Semaphore a(Semaphore::MAX_PERMITS);
+  Semaphore s(Semaphore::MAX_PERMITS - 1);
+  s.add_permits(1);
+  CHECK(s.available_permits() == Semaphore::MAX_PERMITS);
+}
+
+TEST_CASE("acquire_many_more_than_max_throws") {
+  Semaphore s(0);
+  CHECK_THROWS_AS((void)s.acquire_many(Semaphore::MAX_PERMITS + 1), std::invalid_argument);
+  CHECK_THROWS_AS((void)s.try_acquire_many(Semaphore::MAX_PERMITS + 1), std::invalid_argument);
+}
+
+// A waker that holds a permit of the same semaphore: dropping the waker (when the
+// acquire re-registers a new one) releases a permit, which must not deadlock on the
+// semaphore's lock. From tokio/src/sync/tests/semaphore_batch.rs.
+struct ReleaseOnDrop {
+  std::optional<weft::OwnedSemaphorePermit> permit;
+  int refs = 1;
+};
+constexpr weft::RawWakerVTable release_on_drop_vtable{
+    [](const void* d) {
+      ++static_cast<ReleaseOnDrop*>(const_cast<void*>(d))->refs;
+      return weft::RawWaker{d, &release_on_drop_vtable};
+    },
+    [](const void* d) {
+      auto* s = static_cast<ReleaseOnDrop*>(const_cast<void*>(d));
+      if (--s->refs == 0) delete s;
+    },
+    [](const void*) {},
+    [](const void* d) noexcept {
+      auto* s = static_cast<ReleaseOnDrop*>(const_cast<void*>(d));
+      if (--s->refs == 0) delete s;
+    },
+};
+
+TEST_CASE("release_permits_at_drop") {
+  auto sem = std::make_shared<Semaphore>(1);
+  auto fut = sem->acquire();
+  // Second iteration shouldn't deadlock.
+  for (int i = 0; i < 2; ++i) {
+    auto* state = new ReleaseOnDrop{};
+    auto r = Semaphore::try_acquire_owned(sem);
+    if (r.is_ok()) state->permit.emplace(std::move(*r));
+    const weft::Waker waker = weft::Waker::from_raw(weft::RawWaker{state, &release_on_drop_vtable});
+    weft::Context cx(waker);
+    CHECK(fut.poll(cx).is_pending());
+  }
+}
+
+TEST_CASE("acquire_future_pending_then_ready") {
+  Semaphore sem(0);
+  MockTask task;
+  auto fut = sem.acquire_many(2);
+  CHECK(task.poll(fut).is_pending());
+  sem.add_permits(1);
+  CHECK_FALSE(task.is_woken());
+  sem.add_permits(1);
+  CHECK(task.is_woken());
+  auto p = task.poll(fut);
+  REQUIRE(p.is_ready());
+  REQUIRE(p.value().is_ok());
+  CHECK(p.value()->num_permits() == 2);
+}
+
+TEST_CASE("close_wakes_acquire_with_error") {
+  Semaphore sem(0);
+  MockTask task;
+  auto fut = sem.acquire();
+  CHECK(task.poll(fut).is_pending());
+  sem.close();
+  CHECK(sem.is_closed());
+  CHECK(task.is_woken());
+  auto p = task.poll(fut);
+  REQUIRE(p.is_ready());
+  CHECK(p.value().is_err());
+  CHECK(sem.try_acquire().error() == TryAcquireError::Closed);
+  CHECK(sem.blocking_acquire().is_err());
+}
+
+TEST_CASE("closed_constructor") {
+  Semaphore sem(Semaphore::closed);
+  CHECK(sem.is_closed());
+  CHECK(sem.available_permits() == 0);
+  CHECK(sem.try_acquire().error() == TryAcquireError::Closed);
+}
+
+TEST_CASE("forget_permits") {
+  Semaphore sem(10);
+  CHECK(sem.forget_permits(4) == 4);
+  CHECK(sem.available_permits() == 6);
+  CHECK(sem.forget_permits(10) == 6);
+  CHECK(sem.available_permits() == 0);
+}
+
+TEST_CASE("permit_move_assign_releases_old") {
+  Semaphore a(1), b(1);
+  auto pa = a.try_acquire();
+  auto pb = b.try_acquire();
+  *pa = std::move(*pb);  // a's permit goes back
+  CHECK(a.available_permits() == 1);
+  CHECK(b.available_permits() == 0);
+  CHECK(pb->num_permits() == 0);
+}
+
+TEST_CASE("cancel_pending_acquire_returns_permits") {
+  Semaphore sem(3);
+  auto held = sem.try_acquire();
+  {
+    MockTask task;
+    auto fut = sem.acquire_many(5);
+    CHECK(task.poll(fut).is_pending());
+    CHECK(sem.available_permits() == 0);
+  }
+  CHECK(sem.available_permits() == 2);
+}
+
+}  // namespace
