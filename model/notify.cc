@@ -1,0 +1,326 @@
+// Model scenarios of Notify. Ported from tokio/src/sync/tests/loom_notify.rs, under the
+// same names (a Loom test that runs several variants becomes one scenario per variant,
+// suffixed), plus scenarios of our own for notify_last, cancellation and enable().
+//
+// Strategies: bounded(2), Loom's usual bound, where the search stays within a few seconds;
+// scenarios with three or more threads, or a pile of batch + 1 waiters, take random
+// search instead (their bounded(2) runs take minutes under Relacy, which has no partial
+// order reduction). Any of them can be run exhaustively-bounded by hand:
+//   bazel-bin/model/notify --scenario=notify_drop --strategy=bounded:2
+#include "model/harness/scenario.h"
+#include "sync/notify.h"
+#include "sync/platform/platform.h"
+#include "sync/task/atomic_waker.h"
+#include "sync/task/block_on.h"
+#include "sync/task/mock_task.h"
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace platform = weft::platform;
+using weft::Context;
+using weft::MockTask;
+using weft::Notified;
+using weft::Notify;
+using weft::Poll;
+
+namespace {
+
+// `util::wake_list::NUM_WAKERS` in the Loom file: the batch size of notify_waiters.
+constexpr std::size_t wake_list_size = weft::detail::notify_waiters_batch;
+
+// Plain data written before a notification and read after it completes: the model reports
+// a data race unless the notification orders the two.
+struct Payload {
+  platform::cell<int> value{0};
+  void write(int v) {
+    value.with_mut([v](int& x) { x = v; });
+  }
+  int read() const {
+    return value.with([](const int& x) { return x; });
+  }
+};
+
+// A future polled by its own MockTask, as tokio_test::task::spawn.
+struct Spawned {
+  MockTask task;
+  Notified fut;
+  explicit Spawned(Notified f) : fut(std::move(f)) {}
+  Poll<void> poll() { return task.poll(fut); }
+};
+
+std::vector<std::unique_ptr<Spawned>> spawn_many(Notify& notify, std::size_t n) {
+  std::vector<std::unique_ptr<Spawned>> futs;
+  for (std::size_t i = 0; i < n; ++i) futs.push_back(std::make_unique<Spawned>(notify.notified()));
+  return futs;
+}
+
+// A one-shot signal (the Loom file uses tokio's oneshot): set() once, wait() in block_on.
+struct Signal {
+  platform::atomic<int> set_flag{0};
+  weft::AtomicWaker waiter;
+  void set() {
+    // Release: pairs with the Acquire load in wait().
+    set_flag.store(1, std::memory_order_release);
+    waiter.wake();
+  }
+  void wait() {
+    weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+      waiter.register_by_ref(cx.waker());
+      // Acquire: pairs with the Release store in set().
+      if (set_flag.load(std::memory_order_acquire) == 1) return weft::ready;
+      return weft::pending;
+    }));
+  }
+};
+
+}  // namespace
+
+// ----- tokio/src/sync/tests/loom_notify.rs -----
+
+WEFT_MODEL_TEST(notify_one, weft::model::bounded(2), 1) {
+  auto tx = std::make_shared<Notify>();
+  auto payload = std::make_shared<Payload>();
+  platform::thread th([tx, payload] {
+    weft::block_on(tx->notified());
+    WEFT_INVARIANT(payload->read() == 1);  // what preceded notify_one is visible
+  });
+  payload->write(1);
+  tx->notify_one();
+  th.join();
+}
+
+WEFT_MODEL_TEST(notify_waiters, weft::model::bounded(2), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto payload = std::make_shared<Payload>();
+  auto notified1 = std::make_unique<Notified>(notify->notified());
+  auto notified2 = std::make_unique<Notified>(notify->notified());
+  platform::thread th([notify, payload] {
+    payload->write(1);
+    notify->notify_waiters();
+  });
+  weft::block_on(*notified1);
+  weft::block_on(*notified2);
+  WEFT_INVARIANT(payload->read() == 1);
+  th.join();
+}
+
+WEFT_MODEL_TEST(notify_waiters_and_one, weft::model::random(30000), 3) {
+  auto notify = std::make_shared<Notify>();
+  platform::thread th1([notify] { notify->notify_waiters(); });
+  platform::thread th2([notify] { notify->notify_one(); });
+  platform::thread th3([notify] { weft::block_on(notify->notified()); });
+  th1.join();
+  th2.join();
+  th3.join();
+}
+
+WEFT_MODEL_TEST(notify_multi, weft::model::random(30000), 2) {
+  auto notify = std::make_shared<Notify>();
+  platform::thread ths[2];
+  for (auto& th : ths) {
+    th = platform::thread([notify] {
+      weft::block_on(notify->notified());
+      notify->notify_one();
+    });
+  }
+  notify->notify_one();
+  for (auto& th : ths) th.join();
+  weft::block_on(notify->notified());
+}
+
+WEFT_MODEL_TEST(notify_drop, weft::model::random(30000), 2) {
+  auto notify = std::make_shared<Notify>();
+  platform::thread th1([notify] {
+    auto recv = std::make_unique<Notified>(notify->notified());
+    weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+      if (recv->poll(cx).is_ready()) notify->notify_one();
+      return weft::ready;
+    }));
+    // recv is destroyed here: a notification it received but did not complete moves on.
+  });
+  platform::thread th2([notify] {
+    weft::block_on(notify->notified());
+    notify->notify_one();  // the second notification
+    weft::block_on(notify->notified());
+  });
+  notify->notify_one();
+  th1.join();
+  th2.join();
+}
+
+namespace {
+
+// If one of two futures was completed by notify_waiters, the other one must be too.
+template <bool Poll0, bool Poll1>
+void notify_waiters_poll_consistency_variant() {
+  auto notify = std::make_shared<Notify>();
+  auto notified = spawn_many(*notify, 2);
+  if (Poll0) WEFT_INVARIANT(notified[0]->poll().is_pending());
+  if (Poll1) WEFT_INVARIANT(notified[1]->poll().is_pending());
+  platform::thread th([notify] { notify->notify_waiters(); });
+  const bool res1 = notified[0]->poll().is_ready();
+  const bool res2 = notified[1]->poll().is_ready();
+  WEFT_INVARIANT(!res1 || res2);
+  th.join();
+}
+
+// The same with batch + 1 waiters, so the two tested futures fall into different batches.
+template <std::size_t First, std::size_t Second>
+void notify_waiters_poll_consistency_many_variant() {
+  auto notify = std::make_shared<Notify>();
+  auto futs = spawn_many(*notify, wake_list_size + 1);
+  WEFT_INVARIANT(futs[First]->poll().is_pending());
+  for (std::size_t i = 2; i < futs.size(); ++i) WEFT_INVARIANT(futs[i]->poll().is_pending());
+  WEFT_INVARIANT(futs[Second]->poll().is_pending());
+  platform::thread th([notify] { notify->notify_waiters(); });
+  const bool res1 = futs[0]->poll().is_ready();
+  const bool res2 = futs[1]->poll().is_ready();
+  WEFT_INVARIANT(!res1 || res2);
+  th.join();
+}
+
+// Once one future completes by notify_waiters, all do: a later notify_one must reach a
+// new future, not an old one still in the list.
+template <std::size_t Tested>
+void notify_waiters_is_atomic_variant() {
+  auto notify = std::make_shared<Notify>();
+  auto futs = spawn_many(*notify, wake_list_size + 1);
+  for (auto& fut : futs) WEFT_INVARIANT(fut->poll().is_pending());
+  platform::thread th([notify] { notify->notify_waiters(); });
+  {
+    std::unique_ptr<Spawned> tested = std::move(futs[Tested]);
+    weft::block_on(tested->fut);
+  }
+  Spawned new_fut(notify->notified());
+  WEFT_INVARIANT(new_fut.poll().is_pending());
+  notify->notify_one();
+  WEFT_INVARIANT(new_fut.poll().is_ready());  // it must consume this notify_one
+  th.join();
+}
+
+}  // namespace
+
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_none_polled, weft::model::bounded(2), 1) {
+  notify_waiters_poll_consistency_variant<false, false>();
+}
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_first_polled, weft::model::bounded(2), 1) {
+  notify_waiters_poll_consistency_variant<true, false>();
+}
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_second_polled, weft::model::bounded(2), 1) {
+  notify_waiters_poll_consistency_variant<false, true>();
+}
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_both_polled, weft::model::bounded(2), 1) {
+  notify_waiters_poll_consistency_variant<true, true>();
+}
+
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_many_0_1, weft::model::random(20000), 1) {
+  notify_waiters_poll_consistency_many_variant<0, 1>();
+}
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_many_1_0, weft::model::random(20000), 1) {
+  notify_waiters_poll_consistency_many_variant<1, 0>();
+}
+
+WEFT_MODEL_TEST(notify_waiters_is_atomic_first, weft::model::random(20000), 1) {
+  notify_waiters_is_atomic_variant<0>();
+}
+WEFT_MODEL_TEST(notify_waiters_is_atomic_last, weft::model::random(20000), 1) {
+  notify_waiters_is_atomic_variant<wake_list_size>();
+}
+
+// One notify_waiters call must not complete two futures created and awaited one after
+// the other.
+WEFT_MODEL_TEST(notify_waiters_sequential_notified_await, weft::model::random(20000), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto fst = std::make_shared<Signal>();
+  auto snd = std::make_shared<Signal>();
+  platform::thread receiver([notify, fst, snd] {
+    // The first waiter in the queue.
+    auto first_notified = std::make_unique<Spawned>(notify->notified());
+    WEFT_INVARIANT(first_notified->poll().is_pending());
+    // More waiters, so that notify_waiters releases the lock at least once.
+    auto task_pile = spawn_many(*notify, wake_list_size + 1);
+    for (auto& fut : task_pile) WEFT_INVARIANT(fut->poll().is_pending());
+    fst->set();  // ready for the notify_waiters call
+    weft::block_on(first_notified->fut);
+    // The second future tries to enter the queue while the call may be in progress.
+    Spawned second_notified(notify->notified());
+    WEFT_INVARIANT(second_notified.poll().is_pending());
+    snd->wait();  // the call has ended
+    WEFT_INVARIANT(second_notified.poll().is_pending());
+  });
+  fst->wait();
+  notify->notify_waiters();
+  snd->set();
+  receiver.join();
+}
+
+// ----- our own -----
+
+// notify_last and a cancelled winner: the notification moves on to the other waiter,
+// which must complete (block_on reports a lost one as a deadlock).
+WEFT_MODEL_TEST(notify_last_drop_forwards, weft::model::random(30000), 2) {
+  auto notify = std::make_shared<Notify>();
+  platform::thread canceller([notify] {
+    MockTask task;
+    Notified fut = notify->notified();
+    // Completing consumes the one notification: pass it on, as notify_drop does.
+    if (task.poll(fut).is_ready()) notify->notify_one();
+    // Else fut is destroyed pending, possibly after notify_last chose it.
+  });
+  platform::thread waiter([notify] { weft::block_on(notify->notified()); });
+  notify->notify_last();
+  canceller.join();
+  waiter.join();
+}
+
+// A cancelled waiter racing notify_one: the notification reaches the remaining waiter, or
+// is stored as the permit, never lost.
+WEFT_MODEL_TEST(notify_one_cancel_race, weft::model::bounded(2), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto keeper = std::make_unique<Spawned>(notify->notified());
+  auto cancelled = std::make_unique<Spawned>(notify->notified());
+  WEFT_INVARIANT(cancelled->poll().is_pending());  // the oldest: notify_one picks it first
+  WEFT_INVARIANT(keeper->poll().is_pending());
+  platform::thread th([notify] { notify->notify_one(); });
+  cancelled.reset();
+  th.join();
+  const bool kept = keeper->poll().is_ready();
+  keeper.reset();
+  Spawned after(notify->notified());
+  const bool permit = after.fut.enable();
+  WEFT_INVARIANT(kept != permit);  // exactly one of them got the one notification
+}
+
+// The MPMC pattern of the header comment (Tokio's doc example): two consumers enable()
+// before checking a mutex-protected queue, two producers push and notify_one. No consumer
+// may sleep forever, though two notify_one calls may leave a single permit.
+struct enable_mpmc {
+  static constexpr int threads = 4;
+  Notify notify;
+  platform::mutex queue_lock;
+  platform::cell<int> items{0};  // protected by queue_lock
+
+  bool try_take() {
+    platform::mutex_guard guard(queue_lock);
+    return items.with_mut([](int& n) { return n > 0 ? (--n, true) : false; });
+  }
+  void thread(int index) {
+    if (index < 2) {
+      {
+        platform::mutex_guard guard(queue_lock);
+        items.with_mut([](int& n) { ++n; });
+      }
+      notify.notify_one();
+      return;
+    }
+    for (;;) {
+      Notified fut = notify.notified();
+      fut.enable();
+      if (try_take()) return;
+      weft::block_on(fut);
+    }
+  }
+};
+WEFT_MODEL_SCENARIO(enable_mpmc, weft::model::random(30000));
