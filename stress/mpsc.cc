@@ -1,0 +1,286 @@
+// Stress test of the mpsc channels on real threads: several senders and one receiver per
+// run, each picking its operations at random (send, try_send, reserve, reserve_many,
+// reserve_owned; recv, try_recv, recv_many, poll with a mock task). Conservation: every
+// message is delivered exactly once and in per-sender order, or handed back in an error;
+// every value is destroyed exactly once. Seeded: WEFT_STRESS_SEED=N replays a run (the
+// seed is printed at start).
+#include "model/harness/scenario.h"
+#include "sync/mpsc/bounded.h"
+#include "sync/mpsc/unbounded.h"
+#include "sync/platform/platform.h"
+#include "sync/task/block_on.h"
+#include "sync/task/mock_task.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace platform = weft::platform;
+namespace mpsc = weft::mpsc;
+
+namespace {
+
+std::uint64_t base_seed() {
+  static const std::uint64_t seed = [] {
+    const char* env = std::getenv("WEFT_STRESS_SEED");
+    const std::uint64_t s =
+        env != nullptr ? std::strtoull(env, nullptr, 10)
+                       : static_cast<std::uint64_t>(
+                             std::chrono::steady_clock::now().time_since_epoch().count());
+    std::printf("stress/mpsc: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
+    return s;
+  }();
+  return seed;
+}
+const std::uint64_t seed_printed = base_seed();
+
+struct Rng {
+  std::uint64_t state;
+  std::uint32_t next() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::uint32_t>(state >> 33);
+  }
+  std::uint32_t below(std::uint32_t n) { return next() % n; }
+};
+
+platform::atomic<std::uint64_t> run_counter{0};
+
+// A message that counts live instances holding a value.
+struct Message {
+  platform::atomic<long>* live;
+  int sender;
+  int sequence;
+  Message(platform::atomic<long>* l, int s, int q) : live(l), sender(s), sequence(q) {
+    live->fetch_add(1, std::memory_order_relaxed);
+  }
+  Message(Message&& o) noexcept
+      : live(std::exchange(o.live, nullptr)), sender(o.sender), sequence(o.sequence) {}
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+  ~Message() {
+    if (live != nullptr) live->fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+
+constexpr int senders = 3;
+constexpr int messages_per_sender = 600;
+
+// What the receiver saw, checked at the end of a run.
+struct Tally {
+  std::vector<int> next = std::vector<int>(senders, 0);  // receiver only
+  platform::atomic<long> returned{0};                    // values handed back in errors
+  platform::atomic<long> live{0};
+  long received = 0;
+
+  void take(const Message& m) {
+    WEFT_INVARIANT(m.sequence == next[m.sender]);  // per-sender order, no duplicate
+    ++next[m.sender];
+    ++received;
+  }
+};
+
+// Receives with a random mix of operations until the channel reports its end; if
+// `close_after` >= 0, closes the channel after that many messages.
+template <class Rx>
+void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after) {
+  weft::MockTask task;
+  std::vector<Message> buffer;
+  bool closed = false;
+  for (;;) {
+    if (!closed && close_after >= 0 && tally.received >= close_after) {
+      rx.close();
+      closed = true;
+    }
+    switch (rng.below(4)) {
+      case 0: {
+        auto v = rx.blocking_recv();
+        if (!v) return;
+        tally.take(*v);
+        break;
+      }
+      case 1: {
+        auto r = rx.try_recv();
+        if (r) {
+          tally.take(*r);
+        } else if (r.error() == mpsc::TryRecvError::Disconnected) {
+          WEFT_INVARIANT(!rx.blocking_recv().has_value());
+          return;
+        }
+        break;
+      }
+      case 2: {
+        buffer.clear();
+        const std::size_t n = rx.blocking_recv_many(buffer, 1 + rng.below(16));
+        if (n == 0) return;
+        for (const Message& m : buffer) tally.take(m);
+        break;
+      }
+      default: {
+        auto recv = rx.recv();
+        auto p = task.poll(recv);
+        if (p.is_ready()) {
+          if (!p.value()) return;
+          tally.take(*p.value());
+        }
+        break;
+      }
+    }
+  }
+}
+
+void check_tally(Tally& tally) {
+  long expected = static_cast<long>(senders) * messages_per_sender;
+  WEFT_INVARIANT(tally.received + tally.returned.load(std::memory_order_relaxed) == expected);
+  WEFT_INVARIANT(tally.live.load(std::memory_order_relaxed) == 0);
+}
+
+// Unbounded: senders send everything; the receiver takes it all (or closes midway, and
+// the rest comes back in SendError).
+template <bool CloseMidway>
+struct unbounded_run {
+  static constexpr int threads = senders + 1;
+  Rng rng{base_seed() + 0x9e3779b97f4a7c15ULL * run_counter.fetch_add(1, std::memory_order_relaxed)};
+  Tally tally;
+  std::optional<mpsc::UnboundedSender<Message>> tx;
+  std::optional<mpsc::UnboundedReceiver<Message>> rx;
+  std::vector<mpsc::UnboundedSender<Message>> handles;
+
+  void setup() {
+    auto [t, r] = mpsc::unbounded_channel<Message>();
+    for (int s = 0; s < senders; ++s) handles.push_back(t);
+    rx.emplace(std::move(r));
+  }
+  void thread(int index) {
+    if (index == senders) {
+      Rng local{rng.next()};
+      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1);
+      rx.reset();
+      return;
+    }
+    auto sender = std::move(handles[index]);
+    for (int i = 0; i < messages_per_sender; ++i) {
+      auto r = sender.send(Message(&tally.live, index, i));
+      if (r.is_err()) {
+        WEFT_INVARIANT(r.error().value.sequence == i);
+        tally.returned.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  void check() { check_tally(tally); }
+};
+
+// Bounded: senders pick send / try_send / reserve / reserve_many / reserve_owned.
+template <bool CloseMidway>
+struct bounded_run {
+  static constexpr int threads = senders + 1;
+  Rng rng{base_seed() + 0xbf58476d1ce4e5b9ULL * run_counter.fetch_add(1, std::memory_order_relaxed)};
+  Tally tally;
+  std::optional<mpsc::Receiver<Message>> rx;
+  std::vector<mpsc::Sender<Message>> handles;
+  std::vector<std::uint64_t> seeds;
+
+  void setup() {
+    auto [t, r] = mpsc::channel<Message>(1 + rng.below(8));
+    for (int s = 0; s < senders; ++s) {
+      handles.push_back(t);
+      seeds.push_back(rng.next());
+    }
+    seeds.push_back(rng.next());
+    rx.emplace(std::move(r));
+  }
+  void thread(int index) {
+    Rng local{seeds[index]};
+    if (index == senders) {
+      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1);
+      rx.reset();
+      return;
+    }
+    auto sender = std::move(handles[index]);
+    auto give_back = [&](int i) {
+      WEFT_INVARIANT(sender.is_closed());
+      (void)i;
+      tally.returned.fetch_add(1, std::memory_order_relaxed);
+    };
+    int i = 0;
+    while (i < messages_per_sender) {
+      switch (local.below(5)) {
+        case 0: {
+          auto r = sender.blocking_send(Message(&tally.live, index, i));
+          if (r.is_err()) {
+            WEFT_INVARIANT(r.error().value.sequence == i);
+            give_back(i);
+          }
+          ++i;
+          break;
+        }
+        case 1: {
+          auto r = sender.try_send(Message(&tally.live, index, i));
+          if (r.is_ok()) {
+            ++i;
+          } else if (r.error().is_closed()) {
+            WEFT_INVARIANT(r.error().value.sequence == i);
+            give_back(i);
+            ++i;
+          } else {
+            platform::yield_now();  // full: the value came back; try again
+          }
+          break;
+        }
+        case 2: {
+          auto permit = weft::block_on(sender.reserve());
+          if (permit.is_ok()) {
+            std::move(*permit).send(Message(&tally.live, index, i));
+          } else {
+            give_back(i);
+          }
+          ++i;
+          break;
+        }
+        case 3: {
+          const std::size_t want = 1 + local.below(static_cast<std::uint32_t>(sender.max_capacity()));
+          auto permits = weft::block_on(sender.reserve_many(want));
+          if (permits.is_err()) {
+            give_back(i);
+            ++i;
+            break;
+          }
+          while (i < messages_per_sender) {
+            auto p = permits->next();
+            if (!p) break;
+            std::move(*p).send(Message(&tally.live, index, i));
+            ++i;
+          }
+          break;  // unused permits go back with the iterator
+        }
+        default: {
+          auto owned = weft::block_on(mpsc::Sender<Message>(sender).reserve_owned());
+          if (owned.is_ok()) {
+            auto back = std::move(*owned).send(Message(&tally.live, index, i));
+            WEFT_INVARIANT(back.same_channel(sender));
+          } else {
+            give_back(i);
+          }
+          ++i;
+          break;
+        }
+      }
+    }
+  }
+  void check() { check_tally(tally); }
+};
+
+using unbounded_conservation = unbounded_run<false>;
+using unbounded_close_midway = unbounded_run<true>;
+using bounded_conservation = bounded_run<false>;
+using bounded_close_midway = bounded_run<true>;
+
+}  // namespace
+
+WEFT_MODEL_SCENARIO(unbounded_conservation, weft::model::random(1));
+WEFT_MODEL_SCENARIO(unbounded_close_midway, weft::model::random(1));
+WEFT_MODEL_SCENARIO(bounded_conservation, weft::model::random(1));
+WEFT_MODEL_SCENARIO(bounded_close_midway, weft::model::random(1));
