@@ -293,6 +293,23 @@ WEFT_MODEL_TEST(notify_one_cancel_race, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(kept != permit);  // exactly one of them got the one notification
 }
 
+// The consumer re-polls without waiting for its wake (a task polled for another reason):
+// its completion on the lock-free path must still see what preceded notify_one, and own
+// the waiter's waker slot. Only the notification's Release / Acquire pair orders them.
+WEFT_MODEL_TEST(notify_one_polled_without_wake, weft::model::bounded(2), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto payload = std::make_shared<Payload>();
+  auto fut = std::make_unique<Spawned>(notify->notified());
+  WEFT_INVARIANT(fut->poll().is_pending());
+  platform::thread th([notify, payload] {
+    payload->write(1);
+    notify->notify_one();
+  });
+  while (fut->poll().is_pending()) platform::yield_now();
+  WEFT_INVARIANT(payload->read() == 1);
+  th.join();
+}
+
 // The MPMC pattern of the header comment (Tokio's doc example): two consumers enable()
 // before checking a mutex-protected queue, two producers push and notify_one. No consumer
 // may sleep forever, though two notify_one calls may leave a single permit.
