@@ -26,6 +26,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -195,6 +196,37 @@ using CloneCounted = BasicCounted<true>;
 
 // ===== The driver loop =====
 
+// What a crash handler prints: the current iteration's rerun line and operations.
+// (doctest reports a crash, but not the INFO context of the iteration.)
+struct CrashReport {
+  static CrashReport& get() {
+    static CrashReport report;
+    return report;
+  }
+  const char* driver = "";
+  std::uint64_t seed = 0;
+  const Trace* trace = nullptr;
+  bool active = false;
+};
+
+extern "C" inline void weft_fuzz_on_crash(int signal) {
+  CrashReport& r = CrashReport::get();
+  if (r.active) {
+    r.active = false;
+    std::fprintf(stderr, "\nfuzz/%s crashed (signal %d). Rerun this iteration alone: "
+                 "WEFT_FUZZ_SEED=%llu WEFT_FUZZ_ITERATIONS=1\noperations:\n%s\n",
+                 r.driver, signal, static_cast<unsigned long long>(r.seed),
+                 r.trace != nullptr ? r.trace->text().c_str() : "");
+    std::fflush(stderr);
+  }
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+inline void install_crash_report() {
+  for (int sig : {SIGABRT, SIGSEGV, SIGFPE, SIGILL, SIGBUS}) std::signal(sig, &weft_fuzz_on_crash);
+}
+
 struct Config {
   std::uint64_t seed = 0;
   std::uint64_t iterations = 0;  // 0: until the time budget is spent
@@ -224,6 +256,7 @@ void run(const char* driver, Fn&& one) {
               c.iterations != 0 ? ("WEFT_FUZZ_ITERATIONS=" + std::to_string(c.iterations)).c_str()
                                 : ("WEFT_FUZZ_SECONDS=" + std::to_string(c.seconds)).c_str());
   std::fflush(stdout);
+  install_crash_report();
   const auto start = std::chrono::steady_clock::now();
   const auto budget = std::chrono::duration<double>(c.seconds);
   std::uint64_t done = 0;
@@ -236,6 +269,11 @@ void run(const char* driver, Fn&& one) {
     const std::uint64_t seed = c.seed + i;
     Ledger::get().reset();
     Trace trace;
+    CrashReport& crash = CrashReport::get();
+    crash.driver = driver;
+    crash.seed = seed;
+    crash.trace = &trace;
+    crash.active = true;
     INFO("rerun this iteration alone: WEFT_FUZZ_SEED=", seed, " WEFT_FUZZ_ITERATIONS=1 (fuzz/",
          std::string(driver), ")\noperations:\n", trace.text());
     {
@@ -245,6 +283,8 @@ void run(const char* driver, Fn&& one) {
     WEFT_FUZZ_LEDGER_CLEAN();
     REQUIRE_MESSAGE(Ledger::get().live() == 0,
                     "Counted instances never destroyed (ids): ", Ledger::get().live_ids());
+    crash.active = false;
+    crash.trace = nullptr;
     ops += trace.ops();
     ++done;
   }

@@ -1,0 +1,533 @@
+// Operation-sequence fuzzing of Semaphore (sync/semaphore.h) and its RAII permits against
+// a sequential model: a permit count, a closed flag, a FIFO of waiting acquires (with the
+// permits already assigned to each) and the permits the driver holds.
+//
+// Each iteration: acquire / acquire_many / the owned variants (polled from two tasks,
+// dropped while queued, polled after close), try_acquire(_many)(_owned), permits dropped
+// (given back), forgotten, split (too many: nullopt), merged (with a permit of another
+// semaphore: std::invalid_argument, nothing changed) and move-assigned over live ones;
+// add_permits (overflow: std::length_error, nothing added), forget_permits, close;
+// requests above MAX_PERMITS (std::invalid_argument). Each result, each wake and the
+// waker clones out are checked against the model. See fuzz/fuzz.h.
+#include "fuzz/fuzz.h"
+#include "sync/semaphore.h"
+#include "sync/task/mock_task.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using weft::MockTask;
+using weft::OwnedSemaphorePermit;
+using weft::Semaphore;
+using weft::SemaphorePermit;
+using weft::TryAcquireError;
+using weft::fuzz::Rng;
+using weft::fuzz::Trace;
+
+constexpr std::size_t MAX = Semaphore::MAX_PERMITS;
+constexpr int fut_slots = 4;
+constexpr int permit_slots = 4;
+constexpr int tasks = 2;
+
+enum class Stage { init, queued, granted, closed_out, done };
+
+struct FutModel {
+  Stage stage = Stage::init;
+  bool owned = false;
+  std::size_t wanted = 0;
+  std::size_t need = 0;
+  std::size_t assigned = 0;
+  int task = -1;
+};
+
+struct FutSlot {
+  std::unique_ptr<Semaphore::Acquire> borrowed;
+  std::unique_ptr<Semaphore::AcquireOwned> owned;
+  FutModel m;
+  bool present() const { return borrowed || owned; }
+  void reset() {
+    borrowed.reset();
+    owned.reset();
+  }
+};
+
+struct PermitSlot {
+  std::optional<SemaphorePermit> borrowed;
+  std::optional<OwnedSemaphorePermit> owned;
+  bool present() const { return borrowed.has_value() || owned.has_value(); }
+  std::size_t count() const {
+    return borrowed ? borrowed->num_permits() : owned ? owned->num_permits() : 0;
+  }
+};
+
+struct World {
+  std::array<MockTask, tasks> task;
+  std::shared_ptr<Semaphore> sem = std::make_shared<Semaphore>(0);
+  Semaphore other{4};  // a second semaphore: its permits must not merge with sem's
+  std::array<FutSlot, fut_slots> fut;
+  std::array<PermitSlot, permit_slots> permit;
+  std::array<std::size_t, permit_slots> held{};  // the model's count per permit slot
+  // The model.
+  std::size_t avail = 0;
+  bool closed = false;
+  std::deque<int> queue;
+  std::vector<std::pair<int, std::size_t>> expected_wakes;
+
+  void expect_wake(int& t) {
+    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
+    t = -1;
+  }
+  void check_wakes(const char* what) {
+    for (auto [t, before] : expected_wakes) {
+      INFO("task ", t, " must be woken by ", std::string(what));
+      REQUIRE(task[t].wake_count() > before);
+    }
+    expected_wakes.clear();
+  }
+  void check_state() {
+    REQUIRE(sem->available_permits() == avail);
+    REQUIRE(sem->is_closed() == closed);
+    for (int p = 0; p < permit_slots; ++p) REQUIRE(permit[p].count() == held[p]);
+    for (int t = 0; t < tasks; ++t) {
+      std::size_t expected = 0;
+      for (int s : queue) expected += fut[s].m.task == t ? 1 : 0;
+      INFO("waker clones of task ", t);
+      REQUIRE(task[t].waker_ref_count() == expected);
+    }
+  }
+  bool release_overflows(std::size_t n) const {
+    if (n > MAX) return true;  // merged permits can hold more than MAX_PERMITS
+    for (int s : queue) {
+      n -= std::min(n, fut[s].m.need);
+      if (n == 0) return false;
+    }
+    return avail > MAX - n;
+  }
+  // add_permits(n) in the model; false: std::length_error, the excess not added.
+  bool model_release(std::size_t n) {
+    if (n > MAX) return false;  // add_permits refuses it whole
+    while (n > 0 && !queue.empty()) {
+      FutModel& f = fut[queue.front()].m;
+      const std::size_t give = std::min(n, f.need);
+      f.need -= give;
+      f.assigned += give;
+      n -= give;
+      if (f.need != 0) break;
+      queue.pop_front();
+      f.stage = Stage::granted;
+      expect_wake(f.task);
+    }
+    if (n == 0) return true;
+    if (avail > MAX - n) return false;
+    avail += n;
+    return true;
+  }
+  std::size_t fut_give_back(int s) const {
+    const FutModel& f = fut[s].m;
+    switch (f.stage) {
+      case Stage::queued:
+      case Stage::closed_out:
+      case Stage::done:  // a failed acquire keeps its assigned permits (an Ok one: 0)
+        return f.assigned;
+      case Stage::granted: return f.wanted;
+      default: return 0;
+    }
+  }
+};
+
+std::size_t pick_count(Rng& rng) {
+  switch (rng.weighted({16, 1, 1, 1})) {
+    case 0: return rng.below(4);
+    case 1: return MAX - rng.below(3);
+    case 2: return MAX + 1;
+    default: return SIZE_MAX;
+  }
+}
+
+// Giving back n permits now would overflow: the permit's (noexcept) destructor would
+// terminate (see the skipped test case at the end), so the driver does not.
+bool drop_would_terminate(const World& w, std::size_t n) { return n > 0 && w.release_overflows(n); }
+
+bool drop_fut(World& w, int s, Trace& trace) {
+  FutSlot& sl = w.fut[s];
+  if (!sl.present()) return true;
+  const std::size_t back = w.fut_give_back(s);
+  std::deque<int> saved = w.queue;
+  if (sl.m.stage == Stage::queued) w.queue.erase(std::find(w.queue.begin(), w.queue.end(), s));
+  if (drop_would_terminate(w, back)) {
+    w.queue = saved;
+    return false;
+  }
+  trace.op("f", s, " drop (gives back ", back, ")");
+  REQUIRE(w.model_release(back));
+  sl.m = FutModel{};
+  sl.reset();
+  w.check_wakes("a dropped acquire's permits");
+  return true;
+}
+
+bool drop_permit(World& w, int p, Trace& trace) {
+  PermitSlot& sl = w.permit[p];
+  if (!sl.present()) return true;
+  if (drop_would_terminate(w, w.held[p])) return false;
+  trace.op("p", p, " drop (", w.held[p], " permits back)");
+  REQUIRE(w.model_release(w.held[p]));
+  w.held[p] = 0;
+  sl.borrowed.reset();
+  sl.owned.reset();
+  w.check_wakes("a dropped permit");
+  return true;
+}
+
+int free_permit_slot(World& w) {
+  for (int p = 0; p < permit_slots; ++p) {
+    if (!w.permit[p].present()) return p;
+  }
+  return -1;
+}
+
+void poll_fut(World& w, int s, int t, Trace& trace) {
+  FutSlot& sl = w.fut[s];
+  FutModel& f = sl.m;
+  trace.op("f", s, " (acquire ", f.wanted, f.owned ? ", owned" : "", ").poll as task ", t);
+  enum { pend, ok, err } expect = pend;
+  switch (f.stage) {
+    case Stage::init:
+      if (w.closed) {
+        expect = err;
+      } else if (w.avail >= f.wanted) {
+        w.avail -= f.wanted;
+        expect = ok;
+      } else {
+        f.assigned = w.avail;
+        f.need = f.wanted - w.avail;
+        w.avail = 0;
+        f.stage = Stage::queued;
+        f.task = t;
+        w.queue.push_back(s);
+      }
+      break;
+    case Stage::queued:
+      f.task = t;
+      break;
+    case Stage::granted:
+      expect = w.closed ? err : ok;
+      break;
+    case Stage::closed_out:
+      expect = err;
+      break;
+    case Stage::done:
+      FAIL("model: a completed acquire is not polled again");
+  }
+  const int slot = free_permit_slot(w);
+  auto finish = [&](auto& p, auto& dest) {
+    if (expect == pend) {
+      REQUIRE(p.is_pending());
+      return;
+    }
+    REQUIRE(p.is_ready());
+    REQUIRE(p.value().is_ok() == (expect == ok));
+    if (expect == ok) {
+      REQUIRE(p.value().value().num_permits() == f.wanted);
+      dest.emplace(std::move(p.value().value()));
+    }
+  };
+  // Where an obtained permit goes: a free slot, or a scratch one forgotten at once.
+  std::optional<SemaphorePermit> scratch;
+  std::optional<OwnedSemaphorePermit> scratch_owned;
+  if (f.owned) {
+    auto p = w.task[t].poll(*sl.owned);
+    finish(p, slot >= 0 ? w.permit[slot].owned : scratch_owned);
+  } else {
+    auto p = w.task[t].poll(*sl.borrowed);
+    finish(p, slot >= 0 ? w.permit[slot].borrowed : scratch);
+  }
+  if (expect == pend) return;
+  f.stage = Stage::done;
+  f.task = -1;
+  if (expect == ok) {
+    if (slot >= 0) {
+      w.held[slot] = f.wanted;
+    } else {
+      trace.op("  (no free slot: the permit is forgotten)");
+      if (scratch) scratch->forget();
+      if (scratch_owned) scratch_owned->forget();
+    }
+    f.assigned = 0;
+  }
+  // A failed acquire keeps its assigned permits until the future is dropped.
+}
+
+void step(World& w, Rng& rng, Trace& trace) {
+  const int s = static_cast<int>(rng.below(fut_slots));
+  const int p = static_cast<int>(rng.below(permit_slots));
+  const int t = static_cast<int>(rng.below(tasks));
+  switch (rng.weighted({5, 9, 2, 5, 4, 2, 2, 2, 4, 2, 2, 1})) {
+    case 0: {  // a new acquire future
+      if (!drop_fut(w, s, trace)) return;
+      const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
+      const bool owned = rng.chance(1, 3);
+      const bool many = n != 1 || rng.chance(1, 2);
+      trace.op("f", s, " = ", owned ? (many ? "acquire_many_owned(" : "acquire_owned(")
+                                    : (many ? "acquire_many(" : "acquire("),
+               many ? std::to_string(n) : "", ")");
+      if (n > MAX) {
+        if (owned) {
+          REQUIRE_THROWS_AS((void)Semaphore::acquire_many_owned(w.sem, n), std::invalid_argument);
+        } else {
+          REQUIRE_THROWS_AS((void)w.sem->acquire_many(n), std::invalid_argument);
+        }
+        return;
+      }
+      FutSlot& sl = w.fut[s];
+      if (owned) {
+        sl.owned = std::make_unique<Semaphore::AcquireOwned>(
+            many ? Semaphore::acquire_many_owned(w.sem, n) : Semaphore::acquire_owned(w.sem));
+      } else {
+        sl.borrowed = std::make_unique<Semaphore::Acquire>(many ? w.sem->acquire_many(n)
+                                                               : w.sem->acquire());
+      }
+      sl.m.owned = owned;
+      sl.m.wanted = n;
+      break;
+    }
+    case 1:  // poll
+      if (!w.fut[s].present() || w.fut[s].m.stage == Stage::done) return;
+      poll_fut(w, s, t, trace);
+      break;
+    case 2:
+      drop_fut(w, s, trace);
+      break;
+    case 3: {  // try_acquire(_many)(_owned) into permit slot p
+      if (!drop_permit(w, p, trace)) return;
+      const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
+      const bool owned = rng.chance(1, 3);
+      trace.op("p", p, " = try_acquire_many", owned ? "_owned(" : "(", n, ")");
+      if (n > MAX) {
+        if (owned) {
+          REQUIRE_THROWS_AS((void)Semaphore::try_acquire_many_owned(w.sem, n), std::invalid_argument);
+        } else {
+          REQUIRE_THROWS_AS((void)w.sem->try_acquire_many(n), std::invalid_argument);
+        }
+        return;
+      }
+      const bool expect_ok = !w.closed && w.avail >= n;
+      auto check = [&](auto r, auto& dest) {
+        REQUIRE(r.is_ok() == expect_ok);
+        if (expect_ok) {
+          REQUIRE(r.value().num_permits() == n);
+          dest.emplace(std::move(r.value()));
+        } else {
+          REQUIRE(r.error() == (w.closed ? TryAcquireError::Closed : TryAcquireError::NoPermits));
+        }
+      };
+      if (owned) {
+        check(Semaphore::try_acquire_many_owned(w.sem, n), w.permit[p].owned);
+      } else {
+        check(w.sem->try_acquire_many(n), w.permit[p].borrowed);
+      }
+      if (expect_ok) {
+        w.avail -= n;
+        w.held[p] = n;
+      }
+      break;
+    }
+    case 4:  // drop a permit: its permits go back
+      drop_permit(w, p, trace);
+      break;
+    case 5: {  // forget
+      PermitSlot& sl = w.permit[p];
+      if (!sl.present()) return;
+      trace.op("p", p, ".forget()");
+      if (sl.borrowed) sl.borrowed->forget();
+      if (sl.owned) sl.owned->forget();
+      w.held[p] = 0;
+      break;
+    }
+    case 6: {  // split
+      PermitSlot& sl = w.permit[p];
+      const int dest = free_permit_slot(w);
+      if (!sl.present() || dest < 0) return;
+      const std::size_t n = rng.below(w.held[p] + 2);
+      trace.op("p", dest, " = p", p, ".split(", n, ")");
+      const bool expect = n <= w.held[p];
+      if (sl.borrowed) {
+        auto part = sl.borrowed->split(n);
+        REQUIRE(part.has_value() == expect);
+        if (part) w.permit[dest].borrowed.emplace(std::move(*part));
+      } else {
+        auto part = sl.owned->split(n);
+        REQUIRE(part.has_value() == expect);
+        if (part) w.permit[dest].owned.emplace(std::move(*part));
+      }
+      if (expect) {
+        w.held[p] -= n;
+        w.held[dest] = n;
+      }
+      break;
+    }
+    case 7: {  // merge two permits of the same kind, or with another semaphore's
+      const int q = static_cast<int>(rng.below(permit_slots));
+      PermitSlot& a = w.permit[p];
+      if (!a.present()) return;
+      if (a.borrowed && rng.chance(1, 3)) {
+        trace.op("p", p, ".merge(a permit of another semaphore)");
+        auto foreign = w.other.try_acquire();
+        REQUIRE(foreign.is_ok());
+        REQUIRE_THROWS_AS(a.borrowed->merge(std::move(foreign.value())), std::invalid_argument);
+        REQUIRE(foreign.value().num_permits() == 1);  // nothing changed
+        break;
+      }
+      PermitSlot& b = w.permit[q];
+      if (q == p || !b.present() || a.borrowed.has_value() != b.borrowed.has_value()) return;
+      trace.op("p", p, ".merge(p", q, ")");
+      if (a.borrowed) {
+        a.borrowed->merge(std::move(*b.borrowed));
+      } else {
+        a.owned->merge(std::move(*b.owned));
+      }
+      w.held[p] += w.held[q];
+      w.held[q] = 0;  // b is left holding nothing
+      break;
+    }
+    case 8: {  // add_permits
+      const std::size_t n = pick_count(rng);
+      trace.op("add_permits(", n, ")");
+      if (n > MAX) {
+        REQUIRE_THROWS_AS(w.sem->add_permits(n), std::length_error);
+        break;
+      }
+      if (w.model_release(n)) {
+        w.sem->add_permits(n);
+      } else {
+        REQUIRE_THROWS_AS(w.sem->add_permits(n), std::length_error);
+      }
+      w.check_wakes("add_permits");
+      break;
+    }
+    case 9: {  // forget_permits
+      const std::size_t n = pick_count(rng);
+      trace.op("forget_permits(", n, ")");
+      const std::size_t removed = std::min(n, w.avail);
+      REQUIRE(w.sem->forget_permits(n) == removed);
+      w.avail -= removed;
+      break;
+    }
+    case 10: {  // close
+      trace.op("close()");
+      w.closed = true;
+      for (int q : w.queue) {
+        w.fut[q].m.stage = Stage::closed_out;
+        w.expect_wake(w.fut[q].m.task);
+      }
+      w.queue.clear();
+      w.sem->close();
+      w.check_wakes("close");
+      break;
+    }
+    default: {  // move-assign one permit over another of the same kind: the target's go back
+      const int q = static_cast<int>(rng.below(permit_slots));
+      PermitSlot& a = w.permit[p];
+      PermitSlot& b = w.permit[q];
+      if (q == p || !a.present() || !b.present() || a.borrowed.has_value() != b.borrowed.has_value()) return;
+      if (drop_would_terminate(w, w.held[p])) return;
+      trace.op("p", p, " = std::move(p", q, ") (p", p, "'s ", w.held[p], " permits go back)");
+      REQUIRE(w.model_release(w.held[p]));
+      if (a.borrowed) {
+        *a.borrowed = std::move(*b.borrowed);
+      } else {
+        *a.owned = std::move(*b.owned);
+      }
+      w.held[p] = w.held[q];
+      w.held[q] = 0;
+      b.borrowed.reset();  // a moved-from permit is only destroyed
+      b.owned.reset();
+      w.check_wakes("a permit released by move assignment");
+      break;
+    }
+  }
+  w.check_state();
+}
+
+}  // namespace
+
+TEST_CASE("semaphore: random operation sequences against the model") {
+  weft::fuzz::run("semaphore", [](Rng& rng, Trace& trace) {
+    auto w = std::make_unique<World>();
+    const std::size_t initial = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
+    trace.op("sem = Semaphore(", initial, ")");
+    if (initial > MAX) {
+      REQUIRE_THROWS_AS(Semaphore{initial}, std::length_error);
+    } else if (rng.chance(1, 10)) {
+      trace.op("sem = Semaphore(Semaphore::closed)");
+      w->sem = std::make_shared<Semaphore>(Semaphore::closed);
+      w->closed = true;
+    } else {
+      w->sem = std::make_shared<Semaphore>(initial);
+      w->avail = initial;
+    }
+    const int steps = static_cast<int>(rng.between(1, 80));
+    for (int i = 0; i < steps; ++i) step(*w, rng, trace);
+    trace.op("tear down");
+    for (int s = 0; s < fut_slots; ++s) {
+      w->sem->forget_permits(SIZE_MAX);  // so that no give-back can overflow
+      w->avail = 0;
+      REQUIRE(drop_fut(*w, s, trace));
+    }
+    for (int p = 0; p < permit_slots; ++p) {
+      w->sem->forget_permits(SIZE_MAX);
+      w->avail = 0;
+      if (w->held[p] > MAX) {  // merged past MAX_PERMITS: can never go back (see below)
+        trace.op("p", p, ".forget() (holds ", w->held[p], " > MAX_PERMITS)");
+        if (w->permit[p].borrowed) w->permit[p].borrowed->forget();
+        if (w->permit[p].owned) w->permit[p].owned->forget();
+        w->held[p] = 0;
+      }
+      REQUIRE(drop_permit(*w, p, trace));
+    }
+    w->check_state();
+    w->sem.reset();  // the last reference (owned permits and futures are gone)
+    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+  });
+}
+
+// TODO(semaphore): a permit whose give-back would take the semaphore past MAX_PERMITS
+// terminates the process: SemaphorePermit::release() is noexcept and calls add_permits,
+// which throws std::length_error. (The documented error is an exception; a destructor
+// cannot throw it.) Same for OwnedSemaphorePermit and for a dropped Acquire holding
+// assigned permits (fuzz/batch_semaphore.cc). merge() makes it easy: it adds the counts
+// unchecked, so two permits obtained after add_permits can hold more than MAX_PERMITS
+// together, and no release of them can ever succeed. Skipped until the primitive decides.
+TEST_CASE("semaphore: dropping a permit whose give-back overflows MAX_PERMITS" *
+          doctest::skip()) {
+  Semaphore sem(1);
+  {
+    auto permit = sem.try_acquire();
+    REQUIRE(permit.is_ok());
+    sem.add_permits(MAX);  // the count is MAX now, with one permit out
+    // ~SemaphorePermit gives 1 back: MAX + 1. Today: std::terminate.
+  }
+  CHECK(sem.available_permits() <= MAX);
+}
+
+TEST_CASE("semaphore: merged permits holding more than MAX_PERMITS" * doctest::skip()) {
+  Semaphore sem(MAX);
+  auto a = sem.try_acquire_many(MAX);
+  REQUIRE(a.is_ok());
+  sem.add_permits(2);
+  auto b = sem.try_acquire_many(2);
+  REQUIRE(b.is_ok());
+  a.value().merge(std::move(b.value()));  // MAX + 2 permits in one: accepted today
+  CHECK(a.value().num_permits() <= MAX);
+  // ~SemaphorePermit: add_permits(MAX + 2) throws std::length_error: std::terminate.
+}
