@@ -1,0 +1,210 @@
+// Operation-sequence fuzzing of SetOnce (sync/set_once.h) against a sequential model
+// (an optional value and the pending wait() futures).
+//
+// Each iteration works on two cells (empty, built with a value, or copied from the
+// other): set (a second set must give the value back in SetOnceError), get, initialized,
+// operator==, wait() futures polled from two tasks, polled again after they completed,
+// and dropped while pending; at the end into_inner() on one cell. Every value is a
+// CloneCounted (the copy constructor copies it), destroyed exactly once; every waker
+// clone is released. See fuzz/fuzz.h.
+#include "fuzz/fuzz.h"
+#include "sync/set_once.h"
+#include "sync/task/mock_task.h"
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using weft::MockTask;
+using weft::SetOnce;
+using weft::fuzz::CloneCounted;
+using weft::fuzz::Rng;
+using weft::fuzz::Trace;
+
+// CloneCounted has no operator==; SetOnce's needs one.
+struct Value : CloneCounted {
+  explicit Value(long v) : CloneCounted(v) {}
+  friend bool operator==(const Value& a, const Value& b) { return a.value() == b.value(); }
+};
+
+using Cell = SetOnce<Value>;
+
+constexpr int cells = 2;
+constexpr int fut_slots = 4;
+constexpr int tasks = 2;
+
+struct FutSlot {
+  std::unique_ptr<Cell::Wait> fut;
+  int cell = 0;
+  int task = -1;  // registered while pending
+  bool done = false;
+};
+
+struct World {
+  std::array<MockTask, tasks> task;
+  std::array<std::unique_ptr<Cell>, cells> cell;
+  std::array<std::optional<long>, cells> model;
+  std::array<FutSlot, fut_slots> fut;
+  long next_value = 1;
+  std::vector<std::pair<int, std::size_t>> expected_wakes;
+
+  void check_wakes(const char* what) {
+    for (auto [t, before] : expected_wakes) {
+      INFO("task ", t, " must be woken by ", std::string(what));
+      REQUIRE(task[t].wake_count() > before);
+    }
+    expected_wakes.clear();
+  }
+  void check_waker_refs() {
+    for (int t = 0; t < tasks; ++t) {
+      std::size_t expected = 0;
+      for (const FutSlot& f : fut) expected += (f.fut && !f.done && f.task == t) ? 1 : 0;
+      INFO("waker clones of task ", t);
+      REQUIRE(task[t].waker_ref_count() == expected);
+    }
+  }
+  void drop_futures_of(int c, Trace& trace) {
+    for (int s = 0; s < fut_slots; ++s) {
+      if (fut[s].fut && fut[s].cell == c) {
+        trace.op("w", s, " drop");
+        fut[s] = FutSlot{};
+      }
+    }
+  }
+  void new_cell(int c, Rng& rng, Trace& trace) {
+    drop_futures_of(c, trace);  // they borrow the cell
+    switch (rng.below(3)) {
+      case 0:
+        trace.op("cell", c, " = SetOnce()");
+        cell[c] = std::make_unique<Cell>();
+        model[c].reset();
+        break;
+      case 1: {
+        const long v = next_value++;
+        trace.op("cell", c, " = SetOnce(", v, ")");
+        cell[c] = std::make_unique<Cell>(Value(v));
+        model[c] = v;
+        break;
+      }
+      default: {
+        const int from = 1 - c;
+        if (!cell[from]) return new_cell(c, rng, trace);
+        trace.op("cell", c, " = copy of cell", from);
+        cell[c] = std::make_unique<Cell>(*cell[from]);
+        model[c] = model[from];
+        break;
+      }
+    }
+  }
+};
+
+void step(World& w, Rng& rng, Trace& trace) {
+  const int c = static_cast<int>(rng.below(cells));
+  const int s = static_cast<int>(rng.below(fut_slots));
+  const int t = static_cast<int>(rng.below(tasks));
+  switch (rng.weighted({1, 4, 3, 3, 4, 8, 2})) {
+    case 0:
+      w.new_cell(c, rng, trace);
+      break;
+    case 1: {  // set
+      const long v = w.next_value++;
+      trace.op("cell", c, ".set(", v, ")");
+      if (!w.model[c]) {
+        for (FutSlot& f : w.fut) {
+          if (f.fut && f.cell == c && !f.done && f.task >= 0) {
+            w.expected_wakes.emplace_back(f.task, w.task[f.task].wake_count());
+            f.task = -1;  // woken: the waker is used up
+          }
+        }
+      }
+      auto r = w.cell[c]->set(Value(v));
+      if (w.model[c]) {
+        REQUIRE(r.is_err());
+        REQUIRE(r.error().value.value() == v);  // the value comes back
+      } else {
+        REQUIRE(r.is_ok());
+        w.model[c] = v;
+      }
+      w.check_wakes("set");
+      break;
+    }
+    case 2: {  // get / initialized
+      trace.op("cell", c, ".get() / initialized()");
+      const Value* got = w.cell[c]->get();
+      REQUIRE((got != nullptr) == w.model[c].has_value());
+      if (got != nullptr) REQUIRE(got->value() == *w.model[c]);
+      REQUIRE(w.cell[c]->initialized() == w.model[c].has_value());
+      break;
+    }
+    case 3: {  // operator==
+      trace.op("cell0 == cell1");
+      REQUIRE((*w.cell[0] == *w.cell[1]) == (w.model[0] == w.model[1]));
+      break;
+    }
+    case 4: {  // a new wait() future (dropping what was there)
+      if (w.fut[s].fut) trace.op("w", s, " drop");
+      w.fut[s] = FutSlot{};
+      trace.op("w", s, " = cell", c, ".wait()");
+      w.fut[s].fut = std::make_unique<Cell::Wait>(w.cell[c]->wait());
+      w.fut[s].cell = c;
+      break;
+    }
+    case 5: {  // poll a wait() future (again after it completed, too)
+      FutSlot& f = w.fut[s];
+      if (!f.fut) return;
+      trace.op("w", s, " (cell", f.cell, ").poll as task ", t);
+      auto p = w.task[t].poll(*f.fut);
+      if (w.model[f.cell]) {
+        REQUIRE(p.is_ready());
+        REQUIRE(p.value().get().value() == *w.model[f.cell]);
+        REQUIRE(&p.value().get() == w.cell[f.cell]->get());
+        f.done = true;
+        f.task = -1;
+      } else {
+        REQUIRE(p.is_pending());
+        f.task = t;
+      }
+      break;
+    }
+    default: {  // drop a future (pending or not)
+      if (!w.fut[s].fut) return;
+      trace.op("w", s, " drop");
+      w.fut[s] = FutSlot{};
+      break;
+    }
+  }
+  w.check_waker_refs();
+}
+
+}  // namespace
+
+TEST_CASE("set_once: random operation sequences against the model") {
+  weft::fuzz::run("set_once", [](Rng& rng, Trace& trace) {
+    auto w = std::make_unique<World>();
+    w->new_cell(0, rng, trace);
+    w->new_cell(1, rng, trace);
+    const int steps = static_cast<int>(rng.between(1, 60));
+    for (int i = 0; i < steps; ++i) {
+      step(*w, rng, trace);
+      WEFT_FUZZ_LEDGER_CLEAN();
+    }
+    trace.op("tear down");
+    for (FutSlot& f : w->fut) f = FutSlot{};
+    if (rng.chance(1, 2)) {
+      const int c = static_cast<int>(rng.below(cells));
+      trace.op("std::move(cell", c, ").into_inner()");
+      std::optional<Value> out = std::move(*w->cell[c]).into_inner();
+      REQUIRE(out.has_value() == w->model[c].has_value());
+      if (out) REQUIRE(out->value() == *w->model[c]);
+      REQUIRE(w->cell[c]->get() == nullptr);  // left empty
+    }
+    w->cell = {};
+    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+  });
+}
