@@ -30,6 +30,9 @@
 //    exception thrown by an awaited future's poll is thrown at the co_await.
 //  - Polling a completed (or moved-from) Task throws std::invalid_argument.
 //  - Only weft futures can be awaited in a Task (a static_assert says so otherwise).
+//  - Compiler caveat: GCC 12 destroys an aggregate-initialized temporary in a co_await
+//    expression twice (`co_await Fut{a, b}`: a GCC bug, seen under ASan). Await a named
+//    future, a function's result (`co_await sem.acquire()`) or a constructor call.
 //
 // Memory ordering: none of its own; the body runs on whichever thread polls the Task,
 // and the executor or block_on that polls it orders successive polls.
@@ -40,6 +43,7 @@
 #include "sync/task/waker.h"
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -61,6 +65,12 @@ struct AwaitPoint {
 
 class TaskPromiseBase {
  public:
+  // The frame goes through the plain global operator new / delete: GCC would otherwise
+  // free it with the sized delete, which Relacy's allocator (the model build's leak
+  // checker) does not replace.
+  static void* operator new(std::size_t size) { return ::operator new(size); }
+  static void operator delete(void* frame) noexcept { ::operator delete(frame); }
+
   std::suspend_always initial_suspend() noexcept { return {}; }
   std::suspend_always final_suspend() noexcept { return {}; }
   void unhandled_exception() noexcept { error_ = std::current_exception(); }

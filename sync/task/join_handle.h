@@ -1,0 +1,152 @@
+// weft/sync/task/join_handle.h: JoinHandle<T>, what spawning on an executor returns: a
+// future of the task's outcome, and blocking_join() for plain threads.
+//
+// Follows tokio/src/runtime/task/join.rs (no abort()).
+//
+// Outcome: Result<T, JoinError>: the task's value, or JoinError::cancelled if its
+// executor shut down first. An exception thrown by the task is rethrown by the poll (or
+// blocking_join) that sees the task complete, i.e. to the joiner.
+//
+// Concurrency: one thread uses a JoinHandle at a time (like any future); the task runs
+// on its executor meanwhile. Destroying the handle detaches the task (it keeps running,
+// its output is destroyed when it completes), as in Tokio. Cancel-safe: dropping a
+// pending join loses nothing but the output.
+//
+// Memory ordering: everything the task did happens-before the join that returns its
+// outcome (the Release of the completing CAS, the Acquire load here).
+//
+//   weft::ThreadPool pool(2);
+//   weft::JoinHandle<int> h = pool.spawn(compute());     // compute() -> weft::Task<int>
+//   weft::Result<int, weft::JoinError> r = h.blocking_join();
+//   // or, inside a weft::Task: auto r = co_await pool.spawn(compute());
+//
+// Polling again after the outcome was returned throws std::invalid_argument.
+#pragma once
+
+#include "sync/result.h"
+#include "sync/task/block_on.h"
+#include "sync/task/scheduler.h"
+
+#include <exception>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace weft {
+
+namespace detail {
+struct SpawnAccess;
+}
+
+template <class T>
+class [[nodiscard]] JoinHandle {
+  using Cell = detail::TaskWithOutput<T>;
+  using Header = detail::TaskHeader;
+
+ public:
+  using Outcome = Result<T, JoinError>;
+
+  JoinHandle() noexcept = default;
+  JoinHandle(JoinHandle&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
+  JoinHandle& operator=(JoinHandle&& other) noexcept {
+    if (this != &other) {
+      release();
+      task_ = std::exchange(other.task_, nullptr);
+    }
+    return *this;
+  }
+  ~JoinHandle() { release(); }
+
+  // False when moved from, default-constructed, or its outcome was already returned.
+  bool valid() const noexcept { return task_ != nullptr; }
+
+  // True once the task completed or was cancelled (the next poll is ready).
+  bool is_finished() const {
+    // Acquire: pairs with the AcqRel CAS that completes the task.
+    return task_ != nullptr &&
+           (task_->load_state(std::memory_order_acquire) & Header::COMPLETE) != 0;
+  }
+
+  Poll<Outcome> poll(Context& cx) {
+    if (task_ == nullptr) throw std::invalid_argument("weft::JoinHandle polled after its outcome");
+    // Acquire: pairs with the AcqRel CAS in TaskHeader::complete() / cancel().
+    std::uintptr_t state = task_->load_state(std::memory_order_acquire);
+    if ((state & Header::COMPLETE) == 0) {
+      task_->join_waker.register_by_ref(cx.waker());
+      // Acquire: as above; registering first means a completion after this load wakes us.
+      state = task_->load_state(std::memory_order_acquire);
+      if ((state & Header::COMPLETE) == 0) return pending;
+    }
+    return take(state);
+  }
+
+  // Parks the calling thread until the task completes or is cancelled. Must not be
+  // called from a task of a single-threaded executor that would have to run the task.
+  Outcome blocking_join() { return block_on(*this); }
+
+ private:
+  friend struct detail::SpawnAccess;
+  explicit JoinHandle(Cell* task) noexcept : task_(task) {}
+
+  Poll<Outcome> take(std::uintptr_t state) {
+    Cell* task = std::exchange(task_, nullptr);
+    struct Release {
+      Cell* task;
+      ~Release() {
+        // Our interest ends with the outcome taken: the output slot is empty already.
+        (void)task->drop_join_interest();
+        task->drop_ref();
+      }
+    } release{task};
+    if ((state & Header::CANCELLED) != 0) return Outcome(Err(JoinError::cancelled));
+    typename Cell::Output output = task->take_output();
+    if (auto* error = std::get_if<2>(&output)) std::rethrow_exception(*error);
+    if constexpr (std::is_void_v<T>) {
+      return Outcome();
+    } else {
+      return Outcome(std::move(std::get<1>(output)));
+    }
+  }
+
+  void release() noexcept {
+    if (task_ == nullptr) return;
+    Cell* task = std::exchange(task_, nullptr);
+    const std::uintptr_t before = task->drop_join_interest();
+    // Complete before we gave up interest: the output is ours to destroy.
+    if ((before & Header::COMPLETE) != 0) task->discard_output();
+    task->drop_ref();
+  }
+
+  Cell* task_ = nullptr;
+};
+
+namespace detail {
+
+struct SpawnAccess {
+  template <class T>
+  static JoinHandle<T> make(TaskWithOutput<T>* task) noexcept {
+    return JoinHandle<T>(task);
+  }
+};
+
+// Spawns `future` on `scheduler`: registers it, queues it, returns its handle. If the
+// scheduler is closed, the task is cancelled at once (its future destroyed here).
+template <class F>
+JoinHandle<future_output_t<std::decay_t<F>>> spawn_on(Scheduler* scheduler, F&& future) {
+  using Fut = std::decay_t<F>;
+  static_assert(Future<Fut>, "spawn takes a weft future (a weft::Task<T>, say)");
+  auto* task = new TaskCell<Fut>(scheduler, Fut(std::forward<F>(future)));
+  auto handle = SpawnAccess::make<future_output_t<Fut>>(task);
+  if (scheduler->register_task(task)) {
+    scheduler->schedule(task);
+  } else {
+    task->cancel();
+    task->drop_ref();  // the list's reference: never listed
+    task->drop_ref();  // the queue's reference: never queued
+  }
+  return handle;
+}
+
+}  // namespace detail
+}  // namespace weft

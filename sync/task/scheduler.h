@@ -1,0 +1,540 @@
+// weft/sync/task/scheduler.h: the machinery under LocalExecutor and ThreadPool: a
+// spawned task (TaskHeader, its state word and its Waker), and Scheduler, which owns
+// every live task, queues the runnable ones and parks idle workers.
+//
+// Follows the task state machine of tokio/src/runtime/task/{state,harness,raw}.rs, much
+// reduced: one global run queue (sync/task/run_queue.h), no per-worker queues, no
+// budget, no abort.
+//
+// Concurrency: a task is polled by one worker at a time (the RUNNING bit); its Wakers
+// may be cloned, woken and dropped from any thread, at any time, also after the
+// executor is gone (a wake then does nothing). A woken task is queued on the scheduler
+// that spawned it. Waking costs one CAS on the task's state word and, if the task was
+// idle, one push on the run queue (a CAS and a store) and a SeqCst fence; it takes a
+// lock only to unpark a sleeping worker (the parker's slow path). No user code (a poll,
+// a future's destructor, a waker) runs under a scheduler lock.
+//
+// Memory ordering: what a thread did before waking a task happens-before the poll that
+// the wake causes (Release CAS in wake_by_ref, Acquire CAS in run); each poll of a task
+// happens-before the next one; the completing poll (and the output it stored)
+// happens-before the JoinHandle sees the task complete.
+//
+// Not a public header: use sync/task/local_executor.h or sync/task/thread_pool.h.
+#pragma once
+
+#include "sync/detail/linked_list.h"
+#include "sync/platform/atomic.h"
+#include "sync/platform/cell.h"
+#include "sync/platform/fence.h"
+#include "sync/platform/invariant.h"
+#include "sync/platform/mutex.h"
+#include "sync/platform/parker.h"
+#include "sync/result.h"
+#include "sync/task/atomic_waker.h"
+#include "sync/task/future.h"
+#include "sync/task/run_queue.h"
+#include "sync/task/waker.h"
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace weft {
+
+// Why a JoinHandle has no value: the task was cancelled (its executor shut down before
+// it completed). An exception thrown by the task is rethrown by the join instead.
+enum class JoinError { cancelled };
+
+namespace detail {
+
+class Scheduler;
+
+// A Waker that borrows a reference instead of owning one: it is never destroyed, so its
+// drop never runs (as Rust's WakerRef / ManuallyDrop<Waker>). Clones are real Wakers.
+class WakerRef {
+ public:
+  explicit WakerRef(RawWaker raw) noexcept : waker_(Waker::from_raw(raw)) {}
+  ~WakerRef() {}  // deliberately leaves waker_ alone
+  WakerRef(const WakerRef&) = delete;
+  WakerRef& operator=(const WakerRef&) = delete;
+  const Waker& get() const noexcept { return waker_; }
+
+ private:
+  union {
+    Waker waker_;
+  };
+};
+
+// The type-independent part of a spawned task.
+class TaskHeader {
+ public:
+  TaskHeader(const TaskHeader&) = delete;
+  TaskHeader& operator=(const TaskHeader&) = delete;
+
+  // In Scheduler::tasks_ while the task is alive and not complete; protected by
+  // Scheduler::mutex_.
+  ListLinks<TaskHeader> owner_links;
+  // In the run queue's overflow list while queued there; protected by its mutex.
+  ListLinks<TaskHeader> queue_links;
+  // The JoinHandle's waker, woken when the task completes or is cancelled.
+  AtomicWaker join_waker;
+
+  // Called by the worker that popped this task from the run queue; consumes the queue's
+  // reference. Polls the future once, unless the task was cancelled while queued.
+  void run();
+
+  // Cancels a task that no worker can run any more (the scheduler is shutting down):
+  // destroys its future and completes it as cancelled. The caller holds a reference.
+  void cancel();
+
+  // Drops a reference; the last one frees the task.
+  void drop_ref() noexcept {
+    // AcqRel: the last owner's delete must see every other owner's use of the task;
+    // pairs with the other owners' decrements.
+    const std::uintptr_t previous = state_.fetch_sub(REF_ONE, std::memory_order_acq_rel);
+    WEFT_INVARIANT(refs(previous) >= 1);
+    if (refs(previous) == 1) dealloc();
+  }
+
+  void wake_by_ref() {
+    std::uintptr_t current = state_.load(std::memory_order_relaxed);
+    for (;;) {
+      // Complete: nothing to poll. Notified: a poll is already owed; it comes after
+      // whatever registration this waker came from (that registration and this wake
+      // synchronize through the primitive that holds the waker), so it sees what the
+      // waking thread did.
+      if ((current & (COMPLETE | NOTIFIED)) != 0) return;
+      std::uintptr_t next = current | NOTIFIED;
+      // Idle: the run queue gets a reference. Running: the poller re-queues it.
+      if ((current & RUNNING) == 0) next += REF_ONE;
+      // Release: pairs with the Acquire CAS in run(), so what this thread did before the
+      // wake happens-before the poll it causes.
+      if (state_.compare_exchange_strong(current, next, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+        if ((current & RUNNING) == 0) schedule();
+        return;
+      }
+    }
+  }
+
+  // A new Waker handle (one reference).
+  Waker waker() {
+    add_ref();
+    return Waker::from_raw(RawWaker{this, &waker_vtable});
+  }
+
+  // For JoinHandle.
+  std::uintptr_t load_state(std::memory_order order) const { return state_.load(order); }
+  // Gives up JOIN_INTEREST; returns the state before.
+  std::uintptr_t drop_join_interest() {
+    std::uintptr_t current = state_.load(std::memory_order_relaxed);
+    // AcqRel: Release pairs with the Acquire of complete()'s CAS (which then owns the
+    // output); Acquire pairs with complete()'s Release (if COMPLETE, we own the output).
+    while (!state_.compare_exchange_strong(current, current & ~JOIN_INTEREST,
+                                         std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+    }
+    return current;
+  }
+
+  // State word (after tokio/src/runtime/task/state.rs):
+  //   RUNNING        a worker (or the canceller) is polling or destroying the future;
+  //                  only the holder of RUNNING touches the future
+  //   COMPLETE       the future is gone: it finished (output stored) or was cancelled;
+  //                  never cleared
+  //   NOTIFIED       the task must be polled again. Set by a wake. Set while idle: the
+  //                  run queue holds the task and one reference. Set while RUNNING: the
+  //                  poller re-queues the task (with the reference it already holds)
+  //   CANCELLED      with COMPLETE: cancelled, no output
+  //   JOIN_INTEREST  the JoinHandle is alive; whoever clears it or sets COMPLETE second
+  //                  destroys the output
+  //   bits 6..       reference count: the scheduler's task list (until complete), the
+  //                  JoinHandle, the run queue (while queued), every Waker handle
+  // Transitions: wake: idle -> NOTIFIED (+1 ref, push); RUNNING -> RUNNING|NOTIFIED.
+  // run: NOTIFIED -> RUNNING, then RUNNING -> idle (-1 ref) or, if NOTIFIED meanwhile,
+  // -> NOTIFIED (push again), or -> COMPLETE (-1 ref). cancel: -> RUNNING -> COMPLETE.
+  static constexpr std::uintptr_t RUNNING = 1u << 0;
+  static constexpr std::uintptr_t COMPLETE = 1u << 1;
+  static constexpr std::uintptr_t NOTIFIED = 1u << 2;
+  static constexpr std::uintptr_t CANCELLED = 1u << 3;
+  static constexpr std::uintptr_t JOIN_INTEREST = 1u << 4;
+  static constexpr unsigned REF_SHIFT = 6;
+  static constexpr std::uintptr_t REF_ONE = std::uintptr_t{1} << REF_SHIFT;
+  static constexpr std::uintptr_t refs(std::uintptr_t state) { return state >> REF_SHIFT; }
+
+ protected:
+  // A new task: queued (NOTIFIED), joinable, with three references: the task list, the
+  // JoinHandle and the run queue.
+  explicit TaskHeader(Scheduler* scheduler);
+  virtual ~TaskHeader();
+
+  // Polls the future once (RUNNING is held); on completion stores the output (or the
+  // exception) and returns true.
+  virtual bool poll_future(Context& cx) noexcept = 0;
+  // Destroys the future (RUNNING is held, or the task is being cancelled).
+  virtual void drop_future() noexcept = 0;
+  // Destroys the stored output (by whoever owns it, see JOIN_INTEREST).
+  virtual void drop_output() noexcept = 0;
+
+ private:
+  void add_ref() noexcept {
+    // Relaxed: a new reference is made from one the caller holds (as Arc::clone).
+    const std::uintptr_t previous = state_.fetch_add(REF_ONE, std::memory_order_relaxed);
+    WEFT_INVARIANT(refs(previous) >= 1);
+  }
+  void schedule();
+  void complete();
+  void dealloc() noexcept;
+
+  static TaskHeader* self(const void* data) {
+    return const_cast<TaskHeader*>(static_cast<const TaskHeader*>(data));
+  }
+  static RawWaker clone_raw(const void* data) {
+    self(data)->add_ref();
+    return RawWaker{data, &waker_vtable};
+  }
+  static void wake_raw(const void* data) {
+    TaskHeader* task = self(data);
+    struct Release {
+      TaskHeader* task;
+      ~Release() { task->drop_ref(); }
+    } release{task};
+    task->wake_by_ref();
+  }
+  static void wake_by_ref_raw(const void* data) { self(data)->wake_by_ref(); }
+  static void drop_raw(const void* data) noexcept { self(data)->drop_ref(); }
+  static constexpr RawWakerVTable waker_vtable{&clone_raw, &wake_raw, &wake_by_ref_raw,
+                                               &drop_raw};
+
+  platform::atomic<std::uintptr_t> state_;
+  Scheduler* const scheduler_;
+};
+
+// A task whose future yields T: where the output waits for the JoinHandle.
+template <class T>
+class TaskWithOutput : public TaskHeader {
+ public:
+  using Value = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+  // Nothing yet, the value, or the exception the future threw.
+  using Output = std::variant<std::monostate, Value, std::exception_ptr>;
+
+  // Takes the output of a complete task (the JoinHandle, after an Acquire load saw
+  // COMPLETE and JOIN_INTEREST is still set).
+  Output take_output() {
+    return output_.with_mut([](Output& o) {
+      Output taken(std::move(o));
+      o.template emplace<0>();
+      return taken;
+    });
+  }
+  // Destroys the output of a complete task that is no longer wanted (same owner rule).
+  void discard_output() noexcept { drop_output(); }
+
+ protected:
+  using TaskHeader::TaskHeader;
+  void drop_output() noexcept override {
+    output_.with_mut([](Output& o) { o.template emplace<0>(); });
+  }
+  // Written by the poll that completes the task (RUNNING held); then owned as the
+  // JOIN_INTEREST protocol says (see TaskHeader).
+  platform::cell<Output> output_;
+};
+
+// A spawned future of type F.
+template <class F>
+class TaskCell final : public TaskWithOutput<future_output_t<F>> {
+  using Out = future_output_t<F>;
+  using Base = TaskWithOutput<Out>;
+
+ public:
+  TaskCell(Scheduler* scheduler, F&& future)
+      : Base(scheduler), future_(std::in_place, std::move(future)) {}
+
+ private:
+  bool poll_future(Context& cx) noexcept override {
+    try {
+      std::optional<Poll<Out>> poll;
+      future_.with_mut([&](std::optional<F>& f) { poll.emplace(f->poll(cx)); });
+      if (poll->is_pending()) return false;
+      if constexpr (std::is_void_v<Out>) {
+        this->output_.with_mut([](typename Base::Output& o) { o.template emplace<1>(); });
+      } else {
+        this->output_.with_mut([&](typename Base::Output& o) {
+          o.template emplace<1>(std::move(*poll).value());
+        });
+      }
+    } catch (...) {
+      this->output_.with_mut(
+          [](typename Base::Output& o) { o.template emplace<2>(std::current_exception()); });
+    }
+    return true;
+  }
+  void drop_future() noexcept override {
+    future_.with_mut([](std::optional<F>& f) { f.reset(); });
+  }
+
+  // Touched only by the holder of RUNNING (see TaskHeader).
+  platform::cell<std::optional<F>> future_;
+};
+
+// Owns every live task of one executor, queues the runnable ones, parks idle workers.
+// Reference-counted: the executor holds one reference and every task one, so a late
+// wake never reaches a freed scheduler.
+class Scheduler {
+ public:
+  // Workers are numbered 0..workers-1; a bit each in the idle mask.
+  static constexpr unsigned max_workers = 64;
+
+  static Scheduler* create(unsigned workers) { return new Scheduler(workers); }
+
+  void acquire() noexcept {
+    // Relaxed: made from a reference the caller holds.
+    refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    // AcqRel: the last owner's delete sees every other owner's use; pairs with theirs.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // Adds a new task to the task list; false if the scheduler is closed.
+  bool register_task(TaskHeader* task) {
+    platform::mutex_guard guard(mutex_);
+    if (closed_.with([](const bool& c) { return c; })) return false;
+    tasks_.push_front(task);
+    return true;
+  }
+
+  // Unlinks a completed task and drops the list's reference.
+  void remove_task(TaskHeader* task) noexcept {
+    bool removed;
+    {
+      platform::mutex_guard guard(mutex_);
+      removed = tasks_.remove(task);
+    }
+    if (removed) task->drop_ref();
+  }
+
+  // Queues a task whose NOTIFIED bit this thread set (the queue's reference included),
+  // and wakes an idle worker.
+  void schedule(TaskHeader* task) {
+    queue_.push(task);
+    // SeqCst fence: the store-then-load pattern with the fence in wait_for_work() (and in
+    // shutdown()): either that worker's pop sees this push, or this load sees its idle
+    // bit (or the draining flag).
+    platform::fence(std::memory_order_seq_cst);
+    std::uintptr_t idle = idle_.load(std::memory_order_relaxed);
+    while (idle != 0) {
+      const unsigned worker = static_cast<unsigned>(std::countr_zero(idle));
+      // Relaxed: claiming the worker only decides who unparks it; the parker orders
+      // the push before the worker's pop.
+      if (idle_.compare_exchange_strong(idle, idle & ~(std::uintptr_t{1} << worker),
+                                      std::memory_order_relaxed,
+                                      std::memory_order_relaxed)) {
+        parkers_[worker].unpark();
+        break;
+      }
+    }
+    // Acquire: pairs with the Release store in shutdown(), so the cancellations that
+    // precede it (COMPLETE on every task) are visible to the drain.
+    if (draining_.load(std::memory_order_acquire)) drain();
+  }
+
+  TaskHeader* pop() { return queue_.pop(); }
+
+  // Worker `worker` found the queue empty: parks it until work arrives or stop().
+  // Returns a task found on the re-check, or nullptr (the caller looks again).
+  TaskHeader* wait_for_work(unsigned worker) {
+    const std::uintptr_t bit = std::uintptr_t{1} << worker;
+    idle_.fetch_or(bit, std::memory_order_relaxed);
+    // SeqCst fence: pairs with the fence in schedule() (see there).
+    platform::fence(std::memory_order_seq_cst);
+    TaskHeader* task = queue_.pop();
+    if (task == nullptr && !stopping_.load(std::memory_order_relaxed)) {
+      parkers_[worker].park();
+    }
+    idle_.fetch_and(~bit, std::memory_order_relaxed);
+    return task;
+  }
+
+  // Asks the workers to return after the poll they are in.
+  void stop() {
+    stopping_.store(true, std::memory_order_relaxed);
+    // Every worker gets a token: one about to park returns at once (the parker's
+    // Release/Acquire then shows it `stopping_`).
+    for (unsigned i = 0; i < workers_; ++i) parkers_[i].unpark();
+  }
+  bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+
+  // After the workers stopped: refuses new tasks, cancels every live one (destroying its
+  // future on this thread, outside any lock), and releases what the run queue holds.
+  // Idempotent.
+  void shutdown() {
+    {
+      platform::mutex_guard guard(mutex_);
+      if (closed_.with([](const bool& c) { return c; })) return;
+      closed_.with_mut([](bool& c) { c = true; });
+    }
+    for (;;) {
+      TaskHeader* task;
+      {
+        platform::mutex_guard guard(mutex_);
+        task = tasks_.pop_back();
+      }
+      if (task == nullptr) break;
+      task->cancel();   // may wake or spawn: queued or refused, never lost
+      task->drop_ref();  // the list's reference
+    }
+    // Every task is complete now. A wake that queued one before it was cancelled may
+    // still be pushing: from here on, schedule() drains after its push.
+    // Release: pairs with the Acquire load in schedule() (see there).
+    draining_.store(true, std::memory_order_release);
+    // SeqCst fence: pairs with the fence in schedule() (see there).
+    platform::fence(std::memory_order_seq_cst);
+    drain();
+  }
+
+  unsigned workers() const noexcept { return workers_; }
+
+ private:
+  explicit Scheduler(unsigned workers)
+      : workers_(workers), parkers_(std::make_unique<platform::parker[]>(workers)) {}
+  ~Scheduler() = default;
+
+  // Releases queued tasks after shutdown (each is complete).
+  void drain() {
+    while (TaskHeader* task = queue_.pop()) task->run();
+  }
+
+  const unsigned workers_;
+  platform::atomic<std::size_t> refs_{1};
+
+  platform::mutex mutex_;
+  // Every live task not yet complete; protected by mutex_.
+  LinkedList<TaskHeader, &TaskHeader::owner_links> tasks_;
+  // No more tasks: set once by shutdown(); protected by mutex_.
+  platform::cell<bool> closed_{false};
+
+  RunQueue<TaskHeader> queue_;
+  std::unique_ptr<platform::parker[]> parkers_;
+  // Bit i set: worker i is parked or about to park (see wait_for_work).
+  platform::atomic<std::uintptr_t> idle_{0};
+  platform::atomic<bool> stopping_{false};
+  platform::atomic<bool> draining_{false};
+};
+
+inline TaskHeader::TaskHeader(Scheduler* scheduler)
+    : state_(NOTIFIED | JOIN_INTEREST | 3 * REF_ONE), scheduler_(scheduler) {
+  scheduler_->acquire();
+}
+
+inline TaskHeader::~TaskHeader() = default;
+
+inline void TaskHeader::schedule() { scheduler_->schedule(this); }
+
+inline void TaskHeader::dealloc() noexcept {
+  Scheduler* scheduler = scheduler_;
+  delete this;
+  scheduler->release();
+}
+
+inline void TaskHeader::run() {
+  std::uintptr_t current = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    WEFT_INVARIANT((current & RUNNING) == 0);
+    if ((current & COMPLETE) != 0) {
+      drop_ref();  // cancelled while queued: only the queue's reference is left to drop
+      return;
+    }
+    WEFT_INVARIANT((current & NOTIFIED) != 0);
+    // Acquire: pairs with the Release CAS in wake_by_ref() and the Release CAS that
+    // ended the previous poll (the future's state, what the waker wrote).
+    if (state_.compare_exchange_strong(current, (current & ~NOTIFIED) | RUNNING,
+                                     std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+      break;
+    }
+  }
+
+  // The queue's reference keeps the task alive during the poll; the borrowed waker
+  // lends it to the future (a clone takes a reference of its own).
+  const WakerRef waker(RawWaker{this, &waker_vtable});
+  Context cx(waker.get());
+  if (poll_future(cx)) {
+    complete();
+    return;
+  }
+
+  current = state_.load(std::memory_order_relaxed);
+  std::uintptr_t next;
+  do {
+    WEFT_INVARIANT((current & RUNNING) != 0 && (current & COMPLETE) == 0);
+    next = current & ~RUNNING;
+    // Woken during the poll: keep the queue's reference and queue it again.
+    if ((current & NOTIFIED) == 0) next -= REF_ONE;
+    // Release: pairs with the Acquire CAS in the next run() (the future's state).
+  } while (!state_.compare_exchange_strong(current, next, std::memory_order_release,
+                                         std::memory_order_relaxed));
+  WEFT_INVARIANT(refs(next) >= 1);  // the task list's reference, at least
+  if ((current & NOTIFIED) != 0) schedule();
+}
+
+inline void TaskHeader::complete() {
+  drop_future();  // user code: the destructor runs outside every lock
+  std::uintptr_t current = state_.load(std::memory_order_relaxed);
+  // The queue's reference goes; a wake during the poll (NOTIFIED) took none.
+  // AcqRel: Release publishes the output to the JoinHandle (its Acquire load of
+  // COMPLETE); Acquire pairs with drop_join_interest()'s Release.
+  while (!state_.compare_exchange_strong(
+      current, ((current & ~(RUNNING | NOTIFIED)) | COMPLETE) - REF_ONE,
+      std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
+  if ((current & JOIN_INTEREST) == 0) {
+    drop_output();  // nobody will join: the output is ours to destroy
+  } else {
+    try {
+      join_waker.wake();  // the joiner's waker: its failure is not this task's
+    } catch (...) {
+    }
+  }
+  scheduler_->remove_task(this);
+}
+
+inline void TaskHeader::cancel() {
+  std::uintptr_t current = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    WEFT_INVARIANT((current & RUNNING) == 0);  // no worker runs any more
+    if ((current & COMPLETE) != 0) return;
+    // Acquire: pairs with the Release CAS that ended the last poll (the future's
+    // state). NOTIFIED is cleared: a queued task stays queued with its reference, and
+    // its pop finds it COMPLETE.
+    if (state_.compare_exchange_strong(current, (current & ~NOTIFIED) | RUNNING,
+                                     std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  drop_future();
+  current = state_.load(std::memory_order_relaxed);
+  // AcqRel: Release publishes the cancellation to the JoinHandle (its Acquire load);
+  // Acquire pairs with drop_join_interest()'s Release. A wake during the destruction
+  // (NOTIFIED while RUNNING) took no reference: clear it.
+  while (!state_.compare_exchange_strong(
+      current, (current & ~(RUNNING | NOTIFIED)) | COMPLETE | CANCELLED,
+      std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
+  if ((current & JOIN_INTEREST) != 0) {
+    try {
+      join_waker.wake();
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace weft

@@ -1,0 +1,195 @@
+// Unit tests of ThreadPool and its JoinHandles: sizes, many tasks, spawning from tasks,
+// tasks woken across workers, exceptions, shutdown cancelling what is left and refusing
+// later spawns, every future and output destroyed exactly once.
+#include "sync/task/thread_pool.h"
+
+#include "sync/task/atomic_waker.h"
+#include "sync/task/local_executor.h"
+#include "sync/task/task.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+namespace {
+
+using weft::Context;
+using weft::JoinError;
+using weft::JoinHandle;
+using weft::Poll;
+using weft::Task;
+using weft::ThreadPool;
+
+struct Counted {
+  static inline std::atomic<int> live{0};
+  int value;
+  explicit Counted(int v) : value(v) { live.fetch_add(1); }
+  Counted(Counted&& other) noexcept : value(other.value) { live.fetch_add(1); }
+  Counted(const Counted&) = delete;
+  ~Counted() { live.fetch_sub(1); }
+};
+
+struct Gate {
+  weft::AtomicWaker waker;
+  std::atomic<bool> is_open{false};
+  void open() {
+    is_open.store(true, std::memory_order_release);
+    waker.wake();
+  }
+};
+
+struct GateFuture {
+  Gate* gate;
+  Counted token{0};  // counts live futures
+  explicit GateFuture(Gate& g) : gate(&g) {}
+  Poll<void> poll(Context& cx) {
+    gate->waker.register_by_ref(cx.waker());
+    if (gate->is_open.load(std::memory_order_acquire)) return weft::ready;
+    return weft::pending;
+  }
+};
+
+Task<int> square(int x) { co_return x * x; }
+
+Task<int> after_gate(Gate& gate, int v) {
+  co_await GateFuture(gate);
+  co_return v;
+}
+
+}  // namespace
+
+TEST_CASE("size_limits") {
+  CHECK_THROWS_AS(ThreadPool(0), std::invalid_argument);
+  CHECK_THROWS_AS(ThreadPool(ThreadPool::max_workers + 1), std::invalid_argument);
+  ThreadPool pool(3);
+  CHECK(pool.size() == 3);
+}
+
+TEST_CASE("many_tasks_all_complete") {
+  ThreadPool pool(2);
+  std::vector<JoinHandle<int>> handles;
+  for (int i = 0; i < 5000; ++i) handles.push_back(pool.spawn(square(i % 100)));
+  long total = 0;
+  for (auto& h : handles) total += *h.blocking_join();
+  long expected = 0;
+  for (int i = 0; i < 5000; ++i) expected += (i % 100) * (i % 100);
+  CHECK(total == expected);
+}
+
+TEST_CASE("spawn_from_inside_a_task") {
+  ThreadPool pool(2);
+  auto parent = [&]() -> Task<int> {
+    JoinHandle<int> a = pool.spawn(square(3));
+    JoinHandle<int> b = pool.spawn(square(4));
+    co_return *co_await a + *co_await b;
+  };
+  CHECK(*pool.spawn(parent()).blocking_join() == 25);
+}
+
+TEST_CASE("woken_from_outside_the_pool") {
+  ThreadPool pool(2);
+  std::vector<std::unique_ptr<Gate>> gates;
+  std::vector<JoinHandle<int>> handles;
+  for (int i = 0; i < 50; ++i) {
+    gates.push_back(std::make_unique<Gate>());
+    handles.push_back(pool.spawn(after_gate(*gates.back(), i)));
+  }
+  for (auto& g : gates) g->open();
+  int sum = 0;
+  for (auto& h : handles) sum += *h.blocking_join();
+  CHECK(sum == 49 * 50 / 2);
+  CHECK(Counted::live == 0);
+}
+
+TEST_CASE("exception_reaches_blocking_join") {
+  ThreadPool pool(1);
+  auto thrower = []() -> Task<int> { throw std::runtime_error("task"); co_return 0; };
+  auto h = pool.spawn(thrower());
+  CHECK_THROWS_AS((void)h.blocking_join(), std::runtime_error);
+}
+
+TEST_CASE("shutdown_cancels_pending_tasks_exactly_once") {
+  Gate never;
+  std::vector<JoinHandle<int>> handles;
+  {
+    ThreadPool pool(2);
+    for (int i = 0; i < 20; ++i) handles.push_back(pool.spawn(after_gate(never, i)));
+    handles.push_back(pool.spawn(square(5)));
+    // Let the finished one finish; the rest stay pending.
+    (void)handles.back().is_finished();
+    pool.shutdown();
+    pool.shutdown();  // idempotent
+    // Spawning after shutdown cancels at once.
+    auto late = pool.spawn(square(2));
+    CHECK(late.is_finished());
+    auto outcome = late.blocking_join();
+    REQUIRE(outcome.is_err());
+    CHECK(outcome.error() == JoinError::cancelled);
+  }
+  CHECK(Counted::live == 0);  // every GateFuture destroyed
+  int cancelled = 0;
+  for (auto& h : handles) {
+    auto outcome = h.blocking_join();
+    if (outcome.is_err()) {
+      CHECK(outcome.error() == JoinError::cancelled);
+      ++cancelled;
+    } else {
+      CHECK(*outcome == 25);
+    }
+  }
+  CHECK(cancelled >= 20);
+  never.open();  // wakers left in the gate by cancelled tasks: harmless
+}
+
+TEST_CASE("outputs_destroyed_once_with_detached_handles") {
+  {
+    ThreadPool pool(2);
+    for (int i = 0; i < 200; ++i) {
+      auto h = pool.spawn(weft::poll_fn([i](Context&) -> Poll<Counted> { return Counted(i); }));
+      if (i % 2 == 0) (void)h.blocking_join();  // the odd ones are detached
+    }
+  }
+  CHECK(Counted::live == 0);
+}
+
+TEST_CASE("join_from_a_local_executor") {
+  ThreadPool pool(2);
+  weft::LocalExecutor ex;
+  Gate gate;
+  JoinHandle<int> remote = pool.spawn(after_gate(gate, 6));
+  auto local = [&]() -> Task<int> {
+    gate.open();
+    co_return *co_await remote + 1;
+  };
+  CHECK(ex.run_until(local()) == 7);
+}
+
+TEST_CASE("ping_pong_between_workers") {
+  // Two tasks pass a counter back and forth through two AtomicWakers.
+  struct Shared {
+    std::atomic<int> turn{0};
+    weft::AtomicWaker wakers[2];
+  } shared;
+  constexpr int rounds = 2000;
+  auto player = [&](int me) {
+    return weft::poll_fn([&shared, me](Context& cx) -> Poll<void> {
+      for (;;) {
+        shared.wakers[me].register_by_ref(cx.waker());
+        int t = shared.turn.load(std::memory_order_acquire);
+        if (t >= 2 * rounds) return weft::ready;
+        if (t % 2 != me) return weft::pending;
+        shared.turn.store(t + 1, std::memory_order_release);
+        shared.wakers[1 - me].wake();
+      }
+    });
+  };
+  ThreadPool pool(2);
+  auto a = pool.spawn(player(0));
+  auto b = pool.spawn(player(1));
+  CHECK(a.blocking_join().is_ok());
+  CHECK(b.blocking_join().is_ok());
+  CHECK(shared.turn.load() == 2 * rounds);
+}
