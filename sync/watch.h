@@ -1,0 +1,556 @@
+// weft/sync/watch.h: a multi-producer, multi-consumer channel that keeps only the last
+// value sent.
+//
+// Ported from tokio/src/sync/watch.rs.
+//
+// weft::watch::channel(init) returns a {Sender, Receiver} pair around one shared value.
+// Senders replace or modify it (send, send_replace, send_modify, send_if_modified) and wake
+// every waiting receiver; receivers read it (borrow) and wait for a version they have not
+// seen (changed, wait_for). A receiver tracks the version it last marked seen;
+// borrow_and_update(), changed() and wait_for() mark the current one seen.
+//
+// Errors: send() fails with SendError<T> (the value comes back) when no receiver exists;
+// send_replace / send_modify / send_if_modified always store. changed() and has_changed()
+// fail with RecvError once every Sender is gone and the current value was seen; wait_for()
+// fails once the Senders are gone and the predicate was false for the last value. Using a
+// moved-from handle throws std::invalid_argument.
+//
+// Concurrency: every handle may be copied (Sender and Receiver both count their copies) and
+// used from any thread; one handle and its futures are used by one thread at a time. The
+// value sits behind a reader-writer lock: a Ref (from borrow) holds the read lock, so keep
+// it short and never hold it across a wait, or a send (which takes the write lock) blocks.
+//
+// Cancel safety: changed() is cancel-safe (destroying it before it completes marks nothing
+// seen); wait_for() is cancel-safe in the sense that the last value marked seen, if any,
+// did not satisfy the predicate; Sender::closed() is cancel-safe.
+//
+// Memory ordering: everything a sender did before storing a value happens-before the
+// return of any borrow / changed / wait_for that observes that version. Wake-ups go through
+// weft::Notify (notify_waiters), woken outside every lock.
+//
+//   auto [tx, rx] = weft::watch::channel<std::string>("hello");
+//   std::thread t([rx = std::move(rx)]() mutable {
+//     while (weft::block_on(rx.changed()).is_ok()) use(*rx.borrow_and_update());
+//   });
+//   tx.send("world");           // Result<void, SendError<std::string>>
+#pragma once
+
+#include "sync/notify.h"
+#include "sync/platform/atomic.h"
+#include "sync/platform/cell.h"
+#include "sync/platform/invariant.h"
+#include "sync/platform/mutex.h"
+#include "sync/result.h"
+#include "sync/task/future.h"
+#include "sync/task/poll.h"
+#include "sync/task/waker.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+namespace weft::watch {
+
+// send() found no receiver: the value comes back.
+template <class T>
+struct SendError {
+  T value;
+  const char* what() const noexcept { return "channel closed"; }
+};
+
+// Every Sender is gone (and, for changed(), the current value was seen).
+struct RecvError {
+  friend bool operator==(RecvError, RecvError) noexcept { return true; }
+  const char* what() const noexcept { return "channel closed"; }
+};
+
+template <class T>
+class Sender;
+template <class T>
+class Receiver;
+template <class T>
+class Ref;
+
+namespace detail {
+
+[[noreturn]] inline void misuse(const char* what) { throw std::invalid_argument(what); }
+
+// How many Notify objects share the receivers' waits (Tokio's BigNotify: 8, to spread lock
+// contention). The model build keeps 2, so a send still wakes through more than one.
+#if defined(WEFT_MODEL)
+inline constexpr std::size_t notify_width = 2;
+#else
+inline constexpr std::size_t notify_width = 8;
+#endif
+
+class BigNotify {
+ public:
+  Notified notified() {
+    // Relaxed: only spreads waiters over the Notify objects.
+    return inner_[next_.fetch_add(1, std::memory_order_relaxed) % notify_width].notified();
+  }
+  void notify_waiters() {
+    for (Notify& n : inner_) n.notify_waiters();
+  }
+
+ private:
+  platform::atomic<std::size_t> next_{0};
+  Notify inner_[notify_width];
+};
+
+// A reader-writer lock for the value: many borrows at once, or one sender. Blocking (the
+// value is only held briefly); written on the platform mutex and condvar so the model
+// checks it. Writers are not preferred: borrows that keep coming can delay a send.
+class ValueLock {
+ public:
+  void lock_shared() {
+    platform::mutex_guard guard(mutex_);
+    while (writer_.with([](const bool& w) { return w; })) changed_.wait(guard);
+    readers_.with_mut([](std::size_t& n) { ++n; });
+  }
+  void unlock_shared() {
+    bool last = false;
+    {
+      platform::mutex_guard guard(mutex_);
+      last = readers_.with_mut([](std::size_t& n) { return --n == 0; });
+    }
+    if (last) changed_.notify_all();
+  }
+  void lock() {
+    platform::mutex_guard guard(mutex_);
+    while (writer_.with([](const bool& w) { return w; }) ||
+           readers_.with([](const std::size_t& n) { return n != 0; })) {
+      changed_.wait(guard);
+    }
+    writer_.with_mut([](bool& w) { w = true; });
+  }
+  void unlock() {
+    {
+      platform::mutex_guard guard(mutex_);
+      writer_.with_mut([](bool& w) { w = false; });
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  platform::mutex mutex_;
+  platform::condvar changed_;
+  platform::cell<bool> writer_{false};         // under mutex_
+  platform::cell<std::size_t> readers_{0};     // under mutex_
+};
+
+template <class T>
+class Shared {
+ public:
+  // State word (state): bit 0 is CLOSED (every Sender is gone; never cleared), the other
+  // bits the version, bumped by STEP for each stored value while the write lock is held.
+  // A receiver compares versions only for equality.
+  static constexpr std::uintptr_t CLOSED = 1;
+  static constexpr std::uintptr_t STEP = 2;
+
+  template <class... Args>
+  explicit Shared(Args&&... args) : value(std::forward<Args>(args)...) {}
+
+  void acquire() noexcept {
+    // Relaxed: made from a reference the caller holds (as Arc::clone).
+    refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    // AcqRel: the deleting thread sees every other handle's last use.
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  std::uintptr_t load_state() const {
+    // Acquire: pairs with the Release fetch_add in store_version (the value written under
+    // the write lock) and the Release fetch_or of the last Sender.
+    return state.load(std::memory_order_acquire);
+  }
+  static std::uintptr_t version_of(std::uintptr_t s) noexcept { return s & ~CLOSED; }
+
+  // Under the write lock, after the value changed.
+  void bump_version() {
+    // Release: pairs with load_state()'s Acquire.
+    state.fetch_add(STEP, std::memory_order_release);
+  }
+
+  // Receiver side of changed(): Ok when a version this receiver has not seen exists (and
+  // marks it seen), Err when closed and nothing is new, nullopt otherwise.
+  std::optional<Result<void, RecvError>> maybe_changed(std::uintptr_t& version) const {
+    const std::uintptr_t s = load_state();
+    const std::uintptr_t current = version_of(s);
+    if (version != current) {
+      version = current;
+      return Result<void, RecvError>(Ok());
+    }
+    if ((s & CLOSED) != 0) return Result<void, RecvError>(Err(RecvError{}));
+    return std::nullopt;
+  }
+
+  ValueLock lock;
+  platform::cell<T> value;  // read under lock_shared(), written under lock()
+  platform::atomic<std::uintptr_t> state{0};
+  platform::atomic<std::size_t> ref_count_rx{1};
+  platform::atomic<std::size_t> ref_count_tx{1};
+  platform::atomic<std::size_t> refs{2};
+  BigNotify notify_rx;  // receivers waiting for a new version
+  Notify notify_tx;     // Sender::closed() waiting for the last receiver
+};
+
+// Waits for a version the receiver has not seen (Tokio's changed_impl): request the
+// notification first, then check, so a send between the two is never missed.
+class ChangedWait {
+ public:
+  template <class T>
+  Poll<Result<void, RecvError>> poll(Shared<T>& shared, std::uintptr_t& version, Context& cx) {
+    for (;;) {
+      if (!notified_) {
+        notified_.emplace(shared.notify_rx.notified());
+        if (auto done = shared.maybe_changed(version)) {
+          notified_.reset();
+          return std::move(*done);
+        }
+      }
+      if (notified_->poll(cx).is_pending()) return pending;
+      notified_.reset();  // woken (maybe spuriously): check again
+    }
+  }
+
+ private:
+  std::optional<Notified> notified_;
+};
+
+}  // namespace detail
+
+// A borrow of the current value: holds the read lock until destroyed. Move-only.
+template <class T>
+class Ref {
+ public:
+  Ref(Ref&& other) noexcept
+      : shared_(std::exchange(other.shared_, nullptr)), value_(other.value_),
+        has_changed_(other.has_changed_) {}
+  Ref& operator=(Ref&&) = delete;
+  Ref(const Ref&) = delete;
+  ~Ref() {
+    if (shared_ != nullptr) shared_->lock.unlock_shared();
+  }
+  const T& operator*() const noexcept { return *value_; }
+  const T* operator->() const noexcept { return value_; }
+  const T& get() const noexcept { return *value_; }
+  // Whether this value was new to the receiver that borrowed it (false from a Sender).
+  bool has_changed() const noexcept { return has_changed_; }
+
+ private:
+  friend class Sender<T>;
+  friend class Receiver<T>;
+  // Takes over a read lock the caller holds.
+  Ref(detail::Shared<T>* shared, bool has_changed) : shared_(shared), has_changed_(has_changed) {
+    shared_->value.with([&](const T& v) { value_ = &v; });
+  }
+  detail::Shared<T>* shared_;
+  const T* value_ = nullptr;
+  bool has_changed_;
+};
+
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(T init);
+
+// The receiving half. Copyable: a copy starts at the same seen version.
+template <class T>
+class Receiver {
+ public:
+  Receiver(const Receiver& other) : shared_(&other.shared()), version_(other.version_) {
+    shared_->acquire();
+    // Relaxed: a counter, made from a live Receiver.
+    shared_->ref_count_rx.fetch_add(1, std::memory_order_relaxed);
+  }
+  Receiver(Receiver&& other) noexcept
+      : shared_(std::exchange(other.shared_, nullptr)), version_(other.version_) {}
+  Receiver& operator=(Receiver other) noexcept {
+    std::swap(shared_, other.shared_);
+    std::swap(version_, other.version_);
+    return *this;
+  }
+  ~Receiver() { drop(); }
+
+  // The current value, without marking it seen.
+  Ref<T> borrow() const {
+    detail::Shared<T>& s = shared();
+    s.lock.lock_shared();
+    // Under the read lock no store can happen: the version matches the value borrowed.
+    const bool changed = version_ != detail::Shared<T>::version_of(s.load_state());
+    return Ref<T>(&s, changed);
+  }
+
+  // The current value, marked seen.
+  Ref<T> borrow_and_update() {
+    detail::Shared<T>& s = shared();
+    s.lock.lock_shared();
+    const std::uintptr_t current = detail::Shared<T>::version_of(s.load_state());
+    const bool changed = version_ != current;
+    version_ = current;
+    return Ref<T>(&s, changed);
+  }
+
+  // Whether a value this receiver has not marked seen exists; RecvError once every
+  // Sender is gone.
+  Result<bool, RecvError> has_changed() const {
+    const std::uintptr_t s = shared().load_state();
+    if ((s & detail::Shared<T>::CLOSED) != 0) return Err(RecvError{});
+    return version_ != detail::Shared<T>::version_of(s);
+  }
+
+  // Makes the current value count as unseen (changed() returns at once).
+  void mark_changed() { version_ -= detail::Shared<T>::STEP; }
+  // Makes the current value count as seen.
+  void mark_unchanged() { version_ = detail::Shared<T>::version_of(shared().load_state()); }
+
+  bool same_channel(const Receiver& other) const noexcept { return shared_ == other.shared_; }
+
+  // changed(): completes when a value this receiver has not seen exists (marking it seen),
+  // or with RecvError when every Sender is gone and the current value was seen. Must not
+  // move once polled; the Receiver must outlive it.
+  class Changed {
+   public:
+    explicit Changed(Receiver& rx) noexcept : rx_(&rx) {}
+    Changed(const Changed&) = delete;
+    Poll<Result<void, RecvError>> poll(Context& cx) {
+      return wait_.poll(rx_->shared(), rx_->version_, cx);
+    }
+
+   private:
+    Receiver* rx_;
+    detail::ChangedWait wait_;
+  };
+  Changed changed() { return Changed(*this); }
+
+  // wait_for(f): completes with a Ref to the first value (the current one included, even
+  // if seen) for which f returns true, marking it seen; RecvError when every Sender is gone
+  // and f was false for the last value. f runs under the read lock; if it throws, the
+  // exception propagates from poll() and the lock is released.
+  template <class F>
+  class WaitFor {
+   public:
+    WaitFor(Receiver& rx, F f) : rx_(&rx), f_(std::move(f)) {}
+    WaitFor(const WaitFor&) = delete;
+    Poll<Result<Ref<T>, RecvError>> poll(Context& cx) {
+      detail::Shared<T>& s = rx_->shared();
+      for (;;) {
+        if (check_) {
+          s.lock.lock_shared();
+          struct Unlock {
+            detail::Shared<T>* s;
+            ~Unlock() {
+              if (s != nullptr) s->lock.unlock_shared();
+            }
+          } held{&s};
+          const std::uintptr_t current = detail::Shared<T>::version_of(s.load_state());
+          const bool changed = rx_->version_ != current;
+          rx_->version_ = current;
+          if (!closed_ || changed) {
+            const bool hit = s.value.with([&](const T& v) { return static_cast<bool>(f_(v)); });
+            if (hit) {
+              held.s = nullptr;  // the Ref takes the read lock over
+              return Result<Ref<T>, RecvError>(Ref<T>(&s, changed));
+            }
+          }
+          if (closed_) return Result<Ref<T>, RecvError>(Err(RecvError{}));
+          check_ = false;
+        }
+        Poll<Result<void, RecvError>> waited = wait_.poll(s, rx_->version_, cx);
+        if (waited.is_pending()) return pending;
+        closed_ = waited.value().is_err();
+        // The wait marked the new version seen; look at it (it is also the value f sees).
+        check_ = true;
+      }
+    }
+
+   private:
+    Receiver* rx_;
+    F f_;
+    bool check_ = true;
+    bool closed_ = false;
+    detail::ChangedWait wait_;
+  };
+  template <class F>
+  WaitFor<F> wait_for(F f) {
+    return WaitFor<F>(*this, std::move(f));
+  }
+
+ private:
+  friend class Sender<T>;
+  friend std::pair<Sender<T>, Receiver<T>> channel<T>(T);
+  Receiver(detail::Shared<T>* shared, std::uintptr_t version) noexcept
+      : shared_(shared), version_(version) {}
+
+  detail::Shared<T>& shared() const {
+    if (shared_ == nullptr) detail::misuse("watch::Receiver used after move");
+    return *shared_;
+  }
+  void drop() noexcept {
+    detail::Shared<T>* s = std::exchange(shared_, nullptr);
+    if (s == nullptr) return;
+    // Relaxed: a counter; Sender::closed() re-checks it after requesting a notification.
+    if (s->ref_count_rx.fetch_sub(1, std::memory_order_relaxed) == 1) s->notify_tx.notify_waiters();
+    s->release();
+  }
+
+  detail::Shared<T>* shared_;
+  std::uintptr_t version_;
+};
+
+// The sending half. Copyable: every copy counts; the channel closes (receivers see
+// RecvError after the last value) when the last one goes.
+template <class T>
+class Sender {
+ public:
+  // A Sender with no receiver (Tokio's Sender::new): send() fails until subscribe().
+  explicit Sender(T init) : shared_(new detail::Shared<T>(std::move(init))) {
+    // Relaxed: nobody else sees the new state yet. No receiver, one Sender, one reference.
+    shared_->ref_count_rx.store(0, std::memory_order_relaxed);
+    shared_->refs.store(1, std::memory_order_relaxed);
+  }
+  Sender(const Sender& other) : shared_(&other.shared()) {
+    shared_->acquire();
+    // Relaxed: made from a live Sender (as Arc::clone).
+    shared_->ref_count_tx.fetch_add(1, std::memory_order_relaxed);
+  }
+  Sender(Sender&& other) noexcept : shared_(std::exchange(other.shared_, nullptr)) {}
+  Sender& operator=(Sender other) noexcept {
+    std::swap(shared_, other.shared_);
+    return *this;
+  }
+  ~Sender() { drop(); }
+
+  // Stores `value` and wakes the receivers; Err(value back) when there is no receiver.
+  Result<void, SendError<T>> send(T value) const {
+    if (receiver_count() == 0) return Err(SendError<T>{std::move(value)});
+    (void)send_replace(std::move(value));
+    return Ok();
+  }
+
+  // Calls modify(value) under the write lock; if it returns true, the value counts as new
+  // and receivers are woken. Returns modify's answer. If modify throws, nothing is
+  // notified, the exception propagates, and its changes so far stay visible.
+  template <class F>
+  bool send_if_modified(F&& modify) const {
+    detail::Shared<T>& s = shared();
+    {
+      s.lock.lock();
+      struct Unlock {
+        detail::ValueLock& lock;
+        ~Unlock() { lock.unlock(); }
+      } held{s.lock};
+      const bool modified =
+          s.value.with_mut([&](T& v) { return static_cast<bool>(std::forward<F>(modify)(v)); });
+      if (!modified) return false;
+      s.bump_version();  // under the write lock, so a borrow sees value and version agree
+    }
+    s.notify_rx.notify_waiters();
+    return true;
+  }
+
+  // Calls modify(value) under the write lock and wakes the receivers; works with no
+  // receiver too.
+  template <class F>
+  void send_modify(F&& modify) const {
+    send_if_modified([&](T& v) {
+      std::forward<F>(modify)(v);
+      return true;
+    });
+  }
+
+  // Stores `value` (even with no receiver), wakes the receivers, returns the old value.
+  T send_replace(T value) const {
+    send_modify([&](T& v) {
+      using std::swap;
+      swap(v, value);
+    });
+    return value;
+  }
+
+  // The current value (has_changed() is always false here).
+  Ref<T> borrow() const {
+    detail::Shared<T>& s = shared();
+    s.lock.lock_shared();
+    return Ref<T>(&s, false);
+  }
+
+  // True when no receiver exists (subscribe() re-opens it).
+  bool is_closed() const { return receiver_count() == 0; }
+
+  // A new Receiver; the current value counts as seen by it.
+  Receiver<T> subscribe() const {
+    detail::Shared<T>& s = shared();
+    s.acquire();
+    // Relaxed: a counter.
+    s.ref_count_rx.fetch_add(1, std::memory_order_relaxed);
+    return Receiver<T>(&s, detail::Shared<T>::version_of(s.load_state()));
+  }
+
+  // Relaxed: counters, a hint at the moment of the call (as Tokio).
+  std::size_t receiver_count() const {
+    return shared().ref_count_rx.load(std::memory_order_relaxed);
+  }
+  std::size_t sender_count() const { return shared().ref_count_tx.load(std::memory_order_relaxed); }
+  bool same_channel(const Sender& other) const noexcept { return shared_ == other.shared_; }
+
+  // closed(): completes when no receiver exists. Cancel-safe. A channel closed only
+  // briefly (last receiver gone, then subscribe) may or may not complete it. Must not
+  // move once polled; the Sender must outlive it.
+  class Closed {
+   public:
+    explicit Closed(const Sender& tx) noexcept : tx_(&tx) {}
+    Closed(const Closed&) = delete;
+    Poll<void> poll(Context& cx) {
+      detail::Shared<T>& s = tx_->shared();
+      for (;;) {
+        if (tx_->receiver_count() == 0) return ready;
+        if (!notified_) {
+          notified_.emplace(s.notify_tx.notified());
+          if (tx_->receiver_count() == 0) return ready;  // checked after the request
+        }
+        if (notified_->poll(cx).is_pending()) return pending;
+        notified_.reset();  // re-opened meanwhile, or spurious: check again
+      }
+    }
+
+   private:
+    const Sender* tx_;
+    std::optional<Notified> notified_;
+  };
+  Closed closed() const { return Closed(*this); }
+
+ private:
+  friend std::pair<Sender<T>, Receiver<T>> channel<T>(T);
+  struct Adopt {};
+  Sender(Adopt, detail::Shared<T>* shared) noexcept : shared_(shared) {}
+
+  detail::Shared<T>& shared() const {
+    if (shared_ == nullptr) detail::misuse("watch::Sender used after move");
+    return *shared_;
+  }
+  void drop() noexcept {
+    detail::Shared<T>* s = std::exchange(shared_, nullptr);
+    if (s == nullptr) return;
+    // AcqRel: the last Sender sees the others' stores before closing.
+    if (s->ref_count_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Release: pairs with load_state()'s Acquire.
+      s->state.fetch_or(detail::Shared<T>::CLOSED, std::memory_order_release);
+      s->notify_rx.notify_waiters();
+    }
+    s->release();
+  }
+
+  detail::Shared<T>* shared_;
+};
+
+// A channel holding `init`; the Receiver starts with it marked seen.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(T init) {
+  auto* shared = new detail::Shared<T>(std::move(init));
+  return {Sender<T>(typename Sender<T>::Adopt{}, shared), Receiver<T>(shared, 0)};
+}
+
+}  // namespace weft::watch
