@@ -73,7 +73,7 @@ TEST_CASE("reserve_disarm") {
   CHECK(rx.blocking_recv() == 1);
   CHECK(t3.is_woken());
   CHECK_FALSE(t4.is_woken());
-  { auto dropped = std::move(permit2); }  // dropping a permit opens a slot too
+  { auto dropped = std::move(*permit2); }  // dropping a permit opens a slot too
   CHECK(t4.is_woken());
   auto r1 = tx1.reserve();
   MockTask t1;
@@ -200,7 +200,7 @@ TEST_CASE("drop_permit_releases_permit") {
   MockTask t2;
   auto reserve2 = tx2.reserve();
   CHECK(t2.poll(reserve2).is_pending());
-  { auto dropped = std::move(permit); }
+  { auto dropped = std::move(*permit); }
   CHECK(t2.is_woken());
   CHECK(ready_value(t2, reserve2).is_ok());
 }
@@ -262,7 +262,7 @@ TEST_CASE("ready_close_cancel_bounded") {
   MockTask t;
   auto recv = rx.recv();
   CHECK(t.poll(recv).is_pending());
-  { auto dropped = std::move(permit); }
+  { auto dropped = std::move(*permit); }
   CHECK(t.is_woken());
   CHECK(ready_value(t, recv) == std::nullopt);
 }
@@ -276,7 +276,7 @@ TEST_CASE("permit_available_not_acquired_close") {
     auto permit2 = tx2.reserve();
     CHECK(t2.poll(permit2).is_pending());
     rx.close();
-    { auto dropped = std::move(permit1); }
+    { auto dropped = std::move(*permit1); }
     CHECK(t2.is_woken());
   }
   CHECK(rx.blocking_recv() == std::nullopt);
