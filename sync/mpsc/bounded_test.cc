@@ -4,6 +4,7 @@
 #include "sync/mpsc/bounded.h"
 
 #include "sync/task/mock_task.h"
+#include "sync/task/task.h"
 
 #include <doctest/doctest.h>
 
@@ -523,6 +524,44 @@ TEST_CASE("many_threads_bounded_conservation") {
   }
   CHECK(received == senders * per_sender);
   for (auto& t : threads) t.join();
+}
+
+weft::Task<int> sum_all(weft::mpsc::Receiver<int>& rx) {
+  int sum = 0;
+  while (auto v = co_await rx.recv()) sum += *v;
+  co_return sum;
+}
+
+weft::Task<void> produce(weft::mpsc::Sender<int> tx, int count) {
+  for (int i = 1; i <= count; ++i) {
+    auto permit = co_await tx.reserve();
+    if (!permit) co_return;
+    std::move(*permit).send(i);
+  }
+}
+
+TEST_CASE("coroutines_send_and_recv") {
+  auto [tx, rx] = channel<int>(2);
+  std::thread producer([tx = std::move(tx)]() mutable { weft::block_on(produce(std::move(tx), 100)); });
+  CHECK(weft::block_on(sum_all(rx)) == 5050);
+  producer.join();
+}
+
+TEST_CASE("assignment_of_handles") {
+  auto [tx1, rx1] = channel<int>(1);
+  auto [tx2, rx2] = channel<int>(1);
+  auto a = tx1;
+  a = tx2;  // copy-assign: tx1's channel loses a sender, tx2's gains one
+  CHECK(tx1.strong_count() == 1);
+  CHECK(tx2.strong_count() == 2);
+  a = std::move(tx1);  // move-assign: the last sender of channel 1 now lives in `a`
+  CHECK(a.strong_count() == 1);
+  CHECK(tx2.strong_count() == 1);
+  rx2 = std::move(rx1);  // the old receiver of channel 2 is dropped: it closes
+  CHECK(tx2.is_closed());
+  CHECK_FALSE(a.is_closed());
+  CHECK(a.try_send(1).is_ok());
+  CHECK(rx2.blocking_recv() == 1);
 }
 
 }  // namespace
