@@ -1,0 +1,162 @@
+// Model scenarios of watch. Ported from tokio/src/sync/tests/loom_watch.rs and the loom
+// tests in tokio/src/sync/watch.rs (watch_spurious_wakeup, watch_borrow), under the same
+// names, plus scenarios where the Loom suite is thin (closed() racing the last receiver,
+// a borrow racing a send). Every send wakes through notify_width Notify objects, each
+// with its own lock, so these scenarios are costly for Relacy: smoke (3 receivers, Loom has
+// 5) and wait_for_test run at bound 1, the two multi-phase ones on random interleavings
+// (at bound 1 watch_spurious_wakeup alone takes 35 s).
+#include "model/harness/scenario.h"
+#include "sync/platform/platform.h"
+#include "sync/task/block_on.h"
+#include "sync/task/mock_task.h"
+#include "sync/watch.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+namespace platform = weft::platform;
+namespace watch = weft::watch;
+
+namespace {
+
+// Polls a changed() future once and drops it (Rust's now_or_never()).
+void changed_now_or_never(watch::Receiver<int>& rx) {
+  weft::MockTask task;
+  auto fut = rx.changed();
+  (void)task.poll(fut);
+}
+
+}  // namespace
+
+WEFT_MODEL_TEST(smoke, weft::model::bounded(1), 1) {
+  auto [tx, rx1] = watch::channel<int>(1);
+  auto rx2 = rx1;
+  auto rx3 = rx1;
+  platform::thread th([tx = std::move(tx)] { WEFT_INVARIANT(tx.send(2).is_ok()); });
+  for (watch::Receiver<int>* rx : {&rx1, &rx2, &rx3}) {
+    WEFT_INVARIANT(weft::block_on(rx->changed()).is_ok());
+    WEFT_INVARIANT(*rx->borrow() == 2);
+  }
+  th.join();
+}
+
+WEFT_MODEL_TEST(wait_for_test, weft::model::bounded(1), 2) {
+  auto [tx, rx] = watch::channel<bool>(false);
+  auto tx1 = tx;
+  auto tx2 = std::move(tx);
+  platform::thread th1([tx1 = std::move(tx1)] {
+    for (int i = 0; i < 2; ++i) tx1.send_modify([](bool&) {});
+  });
+  platform::thread th2([tx2 = std::move(tx2)] { WEFT_INVARIANT(tx2.send(true).is_ok()); });
+  {
+    auto r = weft::block_on(rx.wait_for([](bool x) { return x; }));
+    WEFT_INVARIANT(r.is_ok() && **r);
+  }
+  th1.join();
+  th2.join();
+}
+
+WEFT_MODEL_TEST(wait_for_returns_correct_value, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<int>(0);
+  platform::thread jh([tx = std::move(tx)] {
+    for (int v : {1, 2, 3}) WEFT_INVARIANT(tx.send(v).is_ok());
+  });
+  // Stop at the first value we are called at.
+  int stopped_at = -1;
+  {
+    auto r = weft::block_on(rx.wait_for([&](int x) {
+      stopped_at = x;
+      return true;
+    }));
+    // It returned the same value as the one we returned true for.
+    WEFT_INVARIANT(r.is_ok() && **r == stopped_at);
+  }
+  jh.join();
+}
+
+WEFT_MODEL_TEST(multiple_sender_drop_concurrently, weft::model::bounded(2), 2) {
+  auto [tx1, rx] = watch::channel<int>(0);
+  auto tx2 = tx1;
+  platform::thread th1([tx1 = std::move(tx1)]() mutable { auto gone = std::move(tx1); });
+  platform::thread th2([tx2 = std::move(tx2)]() mutable { auto gone = std::move(tx2); });
+  // Only once both are gone is the channel closed: changed() must end with RecvError.
+  WEFT_INVARIANT(weft::block_on(rx.changed()).is_err());
+  th1.join();
+  th2.join();
+}
+
+// tokio-rs/tokio#3168: a changed() future dropped after a poll must not leave a waiter
+// behind that later sends trip over.
+WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::random(50000), 3) {
+  auto [send, recv] = watch::channel<int>(0);
+  WEFT_INVARIANT(send.send(1).is_ok());
+  auto shared_send = std::make_shared<std::optional<watch::Sender<int>>>(std::move(send));
+  {
+    platform::thread send_thread([shared_send] { WEFT_INVARIANT((*shared_send)->send(2).is_ok()); });
+    changed_now_or_never(recv);
+    send_thread.join();
+  }
+  {
+    platform::thread recv_thread([&recv] {
+      changed_now_or_never(recv);
+      changed_now_or_never(recv);
+    });
+    WEFT_INVARIANT((*shared_send)->send(3).is_ok());
+    recv_thread.join();
+  }
+  {
+    platform::thread send_thread([shared_send] { WEFT_INVARIANT((*shared_send)->send(2).is_ok()); });
+    changed_now_or_never(recv);
+    send_thread.join();
+  }
+}
+
+WEFT_MODEL_TEST(watch_borrow, weft::model::random(50000), 3) {
+  auto [send, recv] = watch::channel<int>(0);
+  WEFT_INVARIANT(*send.borrow() == 0 && *recv.borrow() == 0);
+  WEFT_INVARIANT(send.send(1).is_ok());
+  WEFT_INVARIANT(*send.borrow() == 1);
+  {
+    platform::thread send_thread([&send] { WEFT_INVARIANT(send.send(2).is_ok()); });
+    changed_now_or_never(recv);
+    send_thread.join();
+  }
+  {
+    platform::thread recv_thread([&recv] {
+      changed_now_or_never(recv);
+      changed_now_or_never(recv);
+    });
+    WEFT_INVARIANT(send.send(3).is_ok());
+    recv_thread.join();
+  }
+  WEFT_INVARIANT(*recv.borrow() == 3 && *send.borrow() == 3);
+  WEFT_INVARIANT(send.send(2).is_ok());
+  platform::thread reader([&recv] { WEFT_INVARIANT(*recv.borrow() == 2); });
+  WEFT_INVARIANT(*send.borrow() == 2);
+  reader.join();
+}
+
+// ---- beyond Loom ----
+
+// Sender::closed() racing the drop of the last receiver: a lost wakeup parks forever.
+WEFT_MODEL_TEST(closed_races_last_rx_drop, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<int>(0);
+  platform::thread dropper([rx = std::move(rx)]() mutable { auto gone = std::move(rx); });
+  weft::block_on(tx.closed());
+  WEFT_INVARIANT(tx.is_closed());
+  dropper.join();
+}
+
+// A borrow racing a send sees the old or the new value whole, and its has_changed() says
+// which (the version is read under the same read lock as the value).
+WEFT_MODEL_TEST(borrow_races_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<int>(0);
+  platform::thread sender([&tx] { WEFT_INVARIANT(tx.send(5).is_ok()); });
+  {
+    auto seen = rx.borrow_and_update();
+    WEFT_INVARIANT((*seen == 0 && !seen.has_changed()) || (*seen == 5 && seen.has_changed()));
+  }
+  sender.join();
+  WEFT_INVARIANT(*rx.borrow() == 5);
+}
