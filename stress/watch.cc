@@ -1,0 +1,141 @@
+// Stress test of watch on real threads: two senders bump a counted value (send_modify and
+// send_replace), receivers follow it with changed() / borrow_and_update() and wait_for(),
+// and a closed() waiter sees the last receiver go. Values only grow, each receiver ends on
+// the final value, and every value is destroyed exactly once.
+// Seeded: WEFT_STRESS_SEED=N replays a run; the seed is printed at start.
+#include "model/harness/scenario.h"
+#include "sync/platform/platform.h"
+#include "sync/task/block_on.h"
+#include "sync/watch.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+
+namespace platform = weft::platform;
+namespace watch = weft::watch;
+
+namespace {
+
+std::uint64_t base_seed() {
+  static const std::uint64_t seed = [] {
+    const char* env = std::getenv("WEFT_STRESS_SEED");
+    const std::uint64_t s =
+        env != nullptr ? std::strtoull(env, nullptr, 10)
+                       : static_cast<std::uint64_t>(
+                             std::chrono::steady_clock::now().time_since_epoch().count());
+    std::printf("stress/watch: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
+    return s;
+  }();
+  return seed;
+}
+const std::uint64_t seed_printed = base_seed();
+platform::atomic<std::uint64_t> run_counter{0};
+
+struct Rng {
+  std::uint64_t state;
+  std::uint32_t next() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::uint32_t>(state >> 33);
+  }
+};
+
+struct Counted {
+  platform::atomic<long>* live;
+  long value;
+  Counted(platform::atomic<long>* l, long v) : live(l), value(v) {
+    live->fetch_add(1, std::memory_order_relaxed);
+  }
+  Counted(const Counted& o) : live(o.live), value(o.value) {
+    live->fetch_add(1, std::memory_order_relaxed);
+  }
+  Counted(Counted&& o) noexcept : live(o.live), value(o.value) {
+    live->fetch_add(1, std::memory_order_relaxed);
+  }
+  Counted& operator=(const Counted& o) {
+    value = o.value;
+    return *this;
+  }
+  ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
+};
+
+constexpr long bumps_per_sender = 500;
+constexpr long final_value = 2 * bumps_per_sender;
+
+struct senders_and_watchers {
+  static constexpr int threads = 6;
+  platform::atomic<long> live{0};
+  std::optional<watch::Sender<Counted>> tx[2];
+  std::optional<watch::Sender<Counted>> closer;
+  std::optional<watch::Receiver<Counted>> rx[3];
+  std::uint64_t seed = 0;
+
+  void setup() {
+    seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+    auto [s, r] = watch::channel<Counted>(Counted(&live, 0));
+    rx[1].emplace(r);
+    rx[2].emplace(r);
+    rx[0].emplace(std::move(r));
+    tx[1].emplace(s);
+    closer.emplace(s);
+    tx[0].emplace(std::move(s));
+  }
+  void thread(int index) {
+    Rng rng{seed * 8 + static_cast<std::uint64_t>(index)};
+    switch (index) {
+      case 0:
+      case 1:  // senders: +1 each time, under the write lock
+        for (long i = 0; i < bumps_per_sender; ++i) {
+          if (rng.next() % 2 == 0) {
+            tx[index]->send_modify([](Counted& c) { c.value += 1; });
+          } else {
+            // read-modify-replace is not atomic across senders: use send_if_modified.
+            const bool modified = tx[index]->send_if_modified([](Counted& c) {
+              c.value += 1;
+              return true;
+            });
+            WEFT_INVARIANT(modified);
+          }
+          if (rng.next() % 32 == 0) platform::yield_now();
+        }
+        tx[index].reset();
+        break;
+      case 2:
+      case 3: {  // followers: changed() up to the final value, values only grow
+        auto& r = *rx[index - 2];
+        long last = 0;
+        while (last != final_value) {  // (the channel stays open: `closer` is a Sender)
+          WEFT_INVARIANT(weft::block_on(r.changed()).is_ok());
+          const long v = r.borrow_and_update()->value;
+          WEFT_INVARIANT(v > last);
+          last = v;
+        }
+        rx[index - 2].reset();
+        break;
+      }
+      case 4: {  // wait_for the final value, then drop
+        auto& r = *rx[2];
+        {
+          auto got = weft::block_on(r.wait_for([](const Counted& c) { return c.value == final_value; }));
+          WEFT_INVARIANT(got.is_ok() && (*got)->value == final_value);
+        }
+        rx[2].reset();
+        break;
+      }
+      default: {  // closed(): completes once every receiver is gone
+        weft::block_on(closer->closed());
+        WEFT_INVARIANT(closer->is_closed());
+        auto refused = closer->send(Counted(&live, -1));
+        WEFT_INVARIANT(refused.is_err() && refused.error().value.value == -1);
+        closer.reset();
+        break;
+      }
+    }
+  }
+  void check() { WEFT_INVARIANT(live.load(std::memory_order_relaxed) == 0); }
+};
+WEFT_MODEL_SCENARIO(senders_and_watchers, weft::model::random(1));
+
+}  // namespace
