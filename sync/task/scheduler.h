@@ -199,6 +199,9 @@ class TaskHeader {
     self(data)->add_ref();
     return RawWaker{data, &waker_vtable};
   }
+  // Wake by value keeps its own reference until schedule() returned: handing it to the
+  // run queue instead would let a worker complete and free the task (and the last task
+  // free the scheduler) while schedule() still runs; shutdown_races_wake catches that.
   static void wake_raw(const void* data) {
     TaskHeader* task = self(data);
     struct Release {
