@@ -7,9 +7,21 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <new>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+// Counts heap allocations made by this program, to check block_on's fast path.
+static std::atomic<long> allocations{0};
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -140,4 +152,28 @@ TEST_CASE("waker_outlives_thread") {
   t.join();
   escaped.wake_by_ref();  // the thread's cache is gone; the parker lives on
   escaped = weft::Waker();
+}
+
+TEST_CASE("no_allocation_per_call_in_production") {
+  // The first call on a thread creates its cached ThreadWaker; later ones reuse it.
+  weft::block_on(weft::poll_fn([](Context&) -> Poll<int> { return 1; }));
+  const long before = allocations.load(std::memory_order_relaxed);
+  for (int i = 0; i < 100; ++i) {
+    int polls = 0;
+    weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+      if (polls++ == 0) {
+        cx.waker().wake_by_ref();  // pending once: one park that returns at once
+        return weft::pending;
+      }
+      return weft::ready;
+    }));
+  }
+  CHECK(allocations.load(std::memory_order_relaxed) == before);
+  // A nested call needs its own parker: that one allocates (and frees) one.
+  weft::block_on(weft::poll_fn([&](Context&) -> Poll<void> {
+    const long outer = allocations.load(std::memory_order_relaxed);
+    weft::block_on(weft::poll_fn([](Context&) -> Poll<int> { return 2; }));
+    CHECK(allocations.load(std::memory_order_relaxed) == outer + 1);
+    return weft::ready;
+  }));
 }
