@@ -361,3 +361,19 @@ WEFT_MODEL_TEST(bounded_value_conserved_when_receiver_drops, weft::model::bounde
   }
   WEFT_INVARIANT(drops->load(std::memory_order_relaxed) == 1);
 }
+
+// recv_many on a full bounded channel: the values it takes free capacity for a blocked
+// sender in one release; every value arrives once, in order.
+WEFT_MODEL_TEST(recv_many_bounded_frees_capacity, weft::model::random(20000), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  platform::thread t([tx = std::move(tx)] {
+    for (int i = 0; i < 4; ++i) WEFT_INVARIANT(tx.blocking_send(i).is_ok());
+  });
+  auto buffer = std::make_unique<std::vector<int>>();
+  while (rx.blocking_recv_many(*buffer, 2) != 0) {
+  }
+  WEFT_INVARIANT(buffer->size() == 4);
+  for (int i = 0; i < 4; ++i) WEFT_INVARIANT((*buffer)[i] == i);
+  WEFT_INVARIANT(rx.capacity() == 2);
+  t.join();
+}

@@ -6,16 +6,16 @@
 // gives it back; reserve() takes it ahead of time as a Permit.
 //
 //   auto [tx, rx] = weft::mpsc::channel<int>(16);
+//   auto permit = weft::block_on(tx.reserve());   // capacity first ...
+//   if (permit) std::move(*permit).send(-1);      // ... then the value
 //   weft::platform::thread producer([tx = std::move(tx)] {
 //     for (int i = 0; i < 100; ++i) {
-//       if (!tx.blocking_send(i)) return;      // the receiver is gone
+//       if (!tx.blocking_send(i)) return;         // the receiver is gone
 //     }
 //   });
-//   while (std::optional<int> v = rx.blocking_recv()) use(*v);   // 0 .. 99, in order
+//   std::vector<int> got;
+//   while (std::optional<int> v = rx.blocking_recv()) got.push_back(*v);  // -1, 0 .. 99
 //   producer.join();
-//
-//   auto permit = weft::block_on(tx.reserve());  // capacity first ...
-//   if (permit) std::move(*permit).send(make_value());   // ... then the value
 //
 // Contract:
 //  - channel(0) throws std::invalid_argument; a buffer over the semaphore's MAX_PERMITS

@@ -3,6 +3,7 @@
 // value is destroyed exactly once.
 #include "sync/mpsc/bounded.h"
 
+#include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/task.h"
 
@@ -41,6 +42,23 @@ auto ready_value(MockTask& task, F& future) {
   auto p = task.poll(future);
   REQUIRE(p.is_ready());
   return std::move(p).value();
+}
+
+TEST_CASE("header_example") {
+  auto [tx, rx] = channel<int>(16);
+  auto permit = weft::block_on(tx.reserve());
+  if (permit) std::move(*permit).send(-1);
+  weft::platform::thread producer([tx = std::move(tx)] {
+    for (int i = 0; i < 100; ++i) {
+      if (!tx.blocking_send(i)) return;
+    }
+  });
+  std::vector<int> got;
+  while (std::optional<int> v = rx.blocking_recv()) got.push_back(*v);
+  producer.join();
+  REQUIRE(got.size() == 101);
+  CHECK(got.front() == -1);
+  for (int i = 0; i < 100; ++i) CHECK(got[i + 1] == i);
 }
 
 TEST_CASE("send_recv_with_buffer") {

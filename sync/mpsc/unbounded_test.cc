@@ -2,6 +2,7 @@
 // unbounded cases), with counted values: every value is destroyed exactly once.
 #include "sync/mpsc/unbounded.h"
 
+#include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
@@ -33,6 +34,17 @@ struct Counted {
   }
   static void reset() { live = drops = 0; }
 };
+
+TEST_CASE("header_example") {
+  auto [tx, rx] = weft::mpsc::unbounded_channel<int>();
+  weft::platform::thread producer([tx = std::move(tx)] {
+    for (int i = 0; i < 3; ++i) (void)tx.send(i);
+  });
+  std::vector<int> got;
+  while (std::optional<int> v = rx.blocking_recv()) got.push_back(*v);
+  producer.join();
+  CHECK(got == std::vector<int>{0, 1, 2});
+}
 
 TEST_CASE("send_recv_unbounded") {
   auto [tx, rx] = unbounded_channel<int>();
