@@ -1,0 +1,194 @@
+// Model scenarios of ThreadPool, ported from tokio/src/runtime/tests/loom_pool.rs under
+// the same names (the block_in_place / spawn_blocking ones have no counterpart here: the
+// blocking side is played by a plain thread). Loom's `track` is not needed: every heap
+// allocation of a scenario is leak-checked, so a task, future or output that is never
+// destroyed is reported as MEMORY LEAK, a lost wakeup as DEADLOCK.
+#include "model/harness/scenario.h"
+#include "sync/platform/platform.h"
+#include "sync/task/atomic_waker.h"
+#include "sync/task/block_on.h"
+#include "sync/task/task.h"
+#include "sync/task/thread_pool.h"
+
+#include <memory>
+#include <utility>
+
+namespace platform = weft::platform;
+using weft::Context;
+using weft::Poll;
+using weft::Task;
+
+namespace {
+
+// A one-shot signal (the scenarios' oneshot channel): set once, awaited by one waiter.
+struct Signal {
+  platform::atomic<int> set{0};
+  weft::AtomicWaker waker;
+  void send() {
+    // Release: pairs with the Acquire load in wait().
+    set.store(1, std::memory_order_release);
+    waker.wake();
+  }
+  auto wait() {
+    return weft::poll_fn([this](Context& cx) -> Poll<void> {
+      waker.register_by_ref(cx.waker());
+      // Acquire: pairs with the Release store in send().
+      if (set.load(std::memory_order_acquire) == 1) return weft::ready;
+      return weft::pending;
+    });
+  }
+};
+
+// Loom's gated2: pending on the first poll, after handing a clone of the waker to a new
+// thread (`thread`) or a new task on `pool` that opens the gate and wakes it.
+class Gated {
+ public:
+  Gated(weft::ThreadPool* pool, platform::thread* thread_slot)
+      : pool_(pool), thread_slot_(thread_slot), gate_(std::make_shared<platform::atomic<int>>(0)) {}
+  Poll<int> poll(Context& cx) {
+    if (!fired_) {
+      fired_ = true;
+      auto opener = [gate = gate_, waker = weft::Waker(cx.waker())] {
+        // Release: pairs with the Acquire load below.
+        gate->store(1, std::memory_order_release);
+        waker.wake_by_ref();
+      };
+      if (thread_slot_ != nullptr) {
+        *thread_slot_ = platform::thread(std::move(opener));
+      } else {
+        (void)pool_->spawn(weft::poll_fn([opener](Context&) -> Poll<void> {
+          opener();
+          return weft::ready;
+        }));
+      }
+      return weft::pending;
+    }
+    // Acquire: pairs with the Release store of the opener.
+    if (gate_->load(std::memory_order_acquire) == 1) return 1;
+    return weft::pending;
+  }
+
+ private:
+  weft::ThreadPool* pool_;
+  platform::thread* thread_slot_;
+  std::shared_ptr<platform::atomic<int>> gate_;
+  bool fired_ = false;
+};
+
+Task<void> yield_twice() {
+  struct YieldNow {
+    bool yielded = false;
+    Poll<void> poll(Context& cx) {
+      if (yielded) return weft::ready;
+      yielded = true;
+      cx.waker().wake_by_ref();
+      return weft::pending;
+    }
+  };
+  for (int i = 0; i < 2; ++i) co_await YieldNow();
+}
+
+}  // namespace
+
+// Two tasks each spawn a task; the second of those to run signals the main thread.
+WEFT_MODEL_TEST(pool_multi_spawn, weft::model::random(120000), 2) {
+  weft::ThreadPool pool(2);
+  auto counter = std::make_shared<platform::atomic<int>>(0);
+  auto done = std::make_shared<Signal>();
+  for (int i = 0; i < 2; ++i) {
+    (void)pool.spawn(weft::poll_fn([&pool, counter, done](Context&) -> Poll<void> {
+      (void)pool.spawn(weft::poll_fn([counter, done](Context&) -> Poll<void> {
+        if (counter->fetch_add(1, std::memory_order_relaxed) == 1) done->send();
+        return weft::ready;
+      }));
+      return weft::ready;
+    }));
+  }
+  weft::block_on(done->wait());
+}
+
+// A spawned task's output reaches the task that awaits its JoinHandle.
+WEFT_MODEL_TEST(join_output, weft::model::random(120000), 1) {
+  weft::ThreadPool pool(1);
+  auto body = [&pool]() -> Task<int> {
+    auto handle = pool.spawn(weft::poll_fn([](Context&) -> Poll<std::unique_ptr<int>> {
+      return std::make_unique<int>(5);
+    }));
+    auto outcome = co_await handle;
+    co_return **outcome;
+  };
+  WEFT_INVARIANT(weft::block_on(body()) == 5);
+}
+
+// A JoinHandle polled once (registering the joiner's waker) and then dropped.
+WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::random(120000), 1) {
+  weft::ThreadPool pool(1);
+  auto handle = pool.spawn(weft::poll_fn([](Context&) -> Poll<std::unique_ptr<int>> {
+    return std::make_unique<int>(6);
+  }));
+  weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+    (void)handle.poll(cx);
+    return weft::ready;
+  }));
+  handle = {};
+}
+
+// block_on completes while the pool re-schedules a yielding task.
+WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::random(120000), 2) {
+  weft::ThreadPool pool(1);
+  platform::thread opener;
+  (void)pool.spawn(yield_twice());
+  WEFT_INVARIANT(weft::block_on(Gated(&pool, &opener)) == 1);
+  opener.join();
+}
+
+// The pool dropped while one task waits on a thread and another on a task.
+WEFT_MODEL_TEST(pool_shutdown, weft::model::random(120000), 3) {
+  platform::thread opener;
+  {
+    weft::ThreadPool pool(2);
+    (void)pool.spawn(Gated(&pool, &opener));
+    (void)pool.spawn(Gated(&pool, nullptr));
+  }
+  if (opener.joinable()) opener.join();
+}
+
+// Two tasks, each gated twice by tasks it spawns; the second to finish signals.
+WEFT_MODEL_TEST(pool_multi_notify, weft::model::random(80000), 2) {
+  weft::ThreadPool pool(2);
+  auto counter = std::make_shared<platform::atomic<int>>(0);
+  auto done = std::make_shared<Signal>();
+  for (int i = 0; i < 2; ++i) {
+    auto body = [](weft::ThreadPool* pool, std::shared_ptr<platform::atomic<int>> counter,
+                   std::shared_ptr<Signal> done) -> Task<void> {
+      co_await Gated(pool, nullptr);
+      co_await Gated(pool, nullptr);
+      if (counter->fetch_add(1, std::memory_order_relaxed) == 1) done->send();
+    };
+    (void)pool.spawn(body(&pool, counter, done));
+  }
+  weft::block_on(done->wait());
+}
+
+// The pool shut down while a task is being notified from a thread and another task
+// waits for it: every task is completed or cancelled, nothing leaks.
+WEFT_MODEL_TEST(shutdown_with_notification, weft::model::random(120000), 3) {
+  platform::thread sender;
+  {
+    weft::ThreadPool pool(2);
+    auto rx = std::make_shared<Signal>();
+    auto done = std::make_shared<Signal>();
+    auto outer = [](weft::ThreadPool* pool, platform::thread* sender,
+                    std::shared_ptr<Signal> rx, std::shared_ptr<Signal> done) -> Task<void> {
+      (void)pool->spawn([](platform::thread* sender, std::shared_ptr<Signal> rx,
+                           std::shared_ptr<Signal> done) -> Task<void> {
+        *sender = platform::thread([rx] { rx->send(); });
+        co_await done->wait();
+      }(sender, rx, done));
+      co_await rx->wait();
+      done->send();
+    };
+    (void)pool.spawn(outer(&pool, &sender, rx, done));
+  }
+  if (sender.joinable()) sender.join();
+}
