@@ -40,7 +40,7 @@ void count_until_closed(broadcast::Receiver<T>& rx, std::uint64_t expected) {
 
 }  // namespace
 
-WEFT_MODEL_TEST(broadcast_send, weft::model::random(50000), 2) {
+WEFT_MODEL_TEST(broadcast_send, weft::model::random(30000), 2) {
   auto [tx1, rx] = broadcast::channel<int>(2);
   std::optional<broadcast::Sender<int>> a(tx1);
   std::optional<broadcast::Sender<int>> b(std::move(tx1));
@@ -58,7 +58,7 @@ WEFT_MODEL_TEST(broadcast_send, weft::model::random(50000), 2) {
 }
 
 // A heap value (shared_ptr) so the leak checker sees any value not released.
-WEFT_MODEL_TEST(broadcast_two, weft::model::random(50000), 2) {
+WEFT_MODEL_TEST(broadcast_two, weft::model::random(30000), 2) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(16);
   auto rx2 = tx.subscribe();
   auto receive = [](broadcast::Receiver<std::shared_ptr<int>> rx) {
@@ -78,7 +78,7 @@ WEFT_MODEL_TEST(broadcast_two, weft::model::random(50000), 2) {
   th2.join();
 }
 
-WEFT_MODEL_TEST(broadcast_wrap, weft::model::random(50000), 2) {
+WEFT_MODEL_TEST(broadcast_wrap, weft::model::random(30000), 2) {
   auto [tx, rx1] = broadcast::channel<int>(2);
   auto rx2 = tx.subscribe();
   platform::thread th1([&] { count_until_closed(rx1, 3); });
