@@ -77,7 +77,7 @@ WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::bounded(1), 1) {
 
 // A task's waker cloned to two threads: one wakes it (by value), one drops its clone,
 // while the executor polls and completes the task. The task is freed exactly once.
-WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(200000), 2) {
+WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(100000), 2) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread waker_thread;
@@ -99,7 +99,7 @@ WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(2
 
 // ThreadPool(1): spawn from the main thread, completion woken on the worker, joined by
 // blocking_join on the main thread (Tokio's pool spawn/join race).
-WEFT_MODEL_TEST(pool_spawn_join, weft::model::random(200000), 1) {
+WEFT_MODEL_TEST(pool_spawn_join, weft::model::random(100000), 1) {
   weft::ThreadPool pool(1);
   auto gate = std::make_shared<Gate>();
   weft::JoinHandle<int> handle = pool.spawn(await_gate(gate));
@@ -228,3 +228,27 @@ struct run_queue_overflow_spsc {
   }
 };
 WEFT_MODEL_SCENARIO(run_queue_overflow_spsc, weft::model::bounded(2));
+
+// The executor's own promise, with no atomics of the future's to lean on: what a thread
+// wrote before waking a task is visible to the poll that the wake causes, also when the
+// wake lands while the task is being polled (the poller re-queues it).
+WEFT_MODEL_TEST(wake_publishes_to_next_poll, weft::model::bounded(2), 1) {
+  auto data = std::make_shared<platform::cell<int>>(0);
+  weft::LocalExecutor executor;
+  platform::thread t;
+  int polls = 0;
+  const int seen = executor.run_until(weft::poll_fn([&](Context& cx) -> Poll<int> {
+    if (++polls == 1) {
+      // The thread gets a clone of the waker; it writes, then wakes by value.
+      t = platform::thread([data, waker = weft::Waker(cx.waker())]() mutable {
+        data->with_mut([](int& d) { d = 42; });
+        waker.wake();
+      });
+      return weft::pending;
+    }
+    // Only the thread's wake causes a second poll: its write must be visible.
+    return data->with([](const int& d) { return d; });
+  }));
+  WEFT_INVARIANT(seen == 42);
+  t.join();
+}
