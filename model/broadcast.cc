@@ -1,6 +1,8 @@
 // Model scenarios of broadcast. Ported from tokio/src/sync/tests/loom_broadcast.rs, under
 // the same names, plus scenarios where the Loom suite is thin (a recv future cancelled
-// while a send wakes it, Sender::closed() racing the last receiver, weak senders).
+// while a send wakes it, Sender::closed() racing the last receiver, weak senders). The
+// cloned-receiver scenarios (drop_cloned_rx, drop_multiple_cloned_rx_with_overflow) are
+// from Tokio's newer loom_broadcast.rs.
 // broadcast_send, broadcast_two and broadcast_wrap (six sends or two blocked receivers)
 // explore random interleavings: Relacy's bounded search has no partial-order reduction and
 // does not finish them in minutes even at bound 1. The others are searched systematically.
@@ -202,4 +204,40 @@ WEFT_MODEL_TEST(drop_lagging_rx_during_send, weft::model::bounded(2), 1) {
   auto v = rx1.try_recv();
   WEFT_INVARIANT(v.is_ok() && **v == 3);
   WEFT_INVARIANT(tx.is_empty());
+}
+
+WEFT_MODEL_TEST(drop_cloned_rx, weft::model::random(30000), 2) {
+  auto [tx, rx1] = broadcast::channel<int>(16);
+  auto rx2 = rx1;
+  platform::thread th1([&] {
+    for (int expected : {1, 2, 3}) {
+      auto v = weft::block_on(rx1.recv());
+      WEFT_INVARIANT(v.is_ok() && *v == expected);
+    }
+    auto end = weft::block_on(rx1.recv());
+    WEFT_INVARIANT(end.is_err() && end.error().is_closed());
+  });
+  platform::thread th2([&] { auto gone = std::move(rx2); });
+  for (int v : {1, 2, 3}) WEFT_INVARIANT(tx.send(v).is_ok());
+  { auto gone = std::move(tx); }
+  th1.join();
+  th2.join();
+}
+
+WEFT_MODEL_TEST(drop_multiple_cloned_rx_with_overflow, weft::model::random(20000), 2) {
+  // It is essential to have multiple senders and receivers in this test case.
+  auto [tx, rx] = broadcast::channel<int>(1);
+  auto rx2 = rx;
+  (void)tx.send(0);
+  broadcast::Sender<int> tx2 = tx;
+  platform::thread th1([&] {
+    for (int i = 0; i < 100; ++i) (void)tx2.send(i);
+  });
+  (void)tx.send(0);
+  platform::thread th2([&] {
+    while (weft::block_on(rx.recv()).is_ok()) {
+    }
+  });
+  th1.join();
+  th2.join();
 }

@@ -16,7 +16,7 @@
 // SIZE_MAX / 2, or more than SIZE_MAX / 4 receivers, throws std::length_error. Using a
 // moved-from handle throws std::invalid_argument.
 //
-// Concurrency: Senders (copyable) and Receivers (move-only) may be used from any threads
+// Concurrency: Senders and Receivers (both copyable) may be used from any threads
 // at once; each Receiver, and each future, is used by one thread at a time.
 //
 // Cancel safety: recv() is cancel-safe: destroying its future before it completes
@@ -248,6 +248,21 @@ class Shared {
     if (count == 0) set(closed_, false);
     set(rx_count_, count + 1);
     return get(tail_pos_);
+  }
+
+  // A copy of a receiver at position `next`: counted as a receiver, and as one more
+  // reader of every value kept from `next` on (Tokio's Receiver::clone).
+  void add_receiver_at(std::uint64_t next) {
+    platform::mutex_guard tail(tail_lock_);
+    const std::size_t count = get(rx_count_);
+    if (count >= max_receivers) throw std::length_error("broadcast channel: too many receivers");
+    set(rx_count_, count + 1);
+    for (std::uint64_t pos = next; pos != get(tail_pos_); ++pos) {
+      Slot<T>& slot = buffer_[pos & mask_];
+      platform::mutex_guard slot_guard(slot.lock);
+      // An overwritten position stays lagged for the copy, as for the original.
+      if (get(slot.pos) == pos) set(slot.rem, get(slot.rem) + 1);
+    }
   }
 
   // A Receiver goes away: returns the tail position it must catch up to (to release its
@@ -645,8 +660,8 @@ class WeakSender {
   detail::Shared<T>* shared_;
 };
 
-// The receiving half: its own position in the queue. Move-only; used by one thread at a
-// time. Destroying it releases its share of every value it has not read.
+// The receiving half: its own position in the queue. Used by one thread at a time; a copy
+// starts at the same position. Destroying it releases its share of every value it has not read.
 template <class T>
 class Receiver {
  public:
@@ -660,7 +675,12 @@ class Receiver {
     }
     return *this;
   }
-  Receiver(const Receiver&) = delete;
+  // A copy at the same position: it will receive every value this one has yet to read
+  // (Tokio's Receiver::clone).
+  Receiver(const Receiver& other) : shared_(&other.shared()), next_(other.next_) {
+    shared_->add_receiver_at(next_);
+    shared_->acquire();
+  }
   Receiver& operator=(const Receiver&) = delete;
   ~Receiver() { drop(); }
 

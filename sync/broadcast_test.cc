@@ -594,6 +594,59 @@ TEST_CASE("moved-from handles are misuse") {
   CHECK(recv_now(rx2) == 1);
 }
 
+TEST_CASE("receiver_same_position_as_cloned") {
+  auto pair = broadcast::channel<int>(3);
+  auto& tx = pair.first;
+  auto& rx = pair.second;
+  std::optional<broadcast::Receiver<int>> rx_clone(rx);
+  // The receiver count includes the copy.
+  CHECK(tx.receiver_count() == 2);
+  // The copy may receive before the original.
+  CHECK(tx.send(1).is_ok());
+  CHECK(recv_now(*rx_clone) == 1);
+  rx_clone.reset();
+  CHECK(tx.send(2).is_ok());
+  CHECK(tx.send(3).is_ok());
+  // rx: [1, 2, 3]; the original may receive before the copy.
+  rx_clone.emplace(rx);
+  CHECK(recv_now(rx) == 1);
+  CHECK(recv_now(*rx_clone) == 1);
+  // The dropped copy releases its interest in every position it had not read.
+  rx_clone.reset();
+  CHECK(tx.send(4).is_ok());  // rx: [2, 3, 4]
+  rx_clone.emplace(rx);
+  // The copy registered interest in 2, 3 and 4: they stay after rx reads them.
+  CHECK(recv_now(rx) == 2);
+  CHECK(recv_now(rx) == 3);
+  CHECK(recv_now(*rx_clone) == 2);
+  CHECK(recv_now(*rx_clone) == 3);
+  CHECK(recv_now(*rx_clone) == 4);
+  CHECK(recv_now(rx) == 4);
+  CHECK(tx.send(5).is_ok());
+  { auto gone = std::move(pair.first); }
+  CHECK(recv_now(rx) == 5);
+  CHECK(recv_now(*rx_clone) == 5);
+  check_closed(rx);
+  check_closed(*rx_clone);
+}
+
+TEST_CASE("counted: a copied receiver releases what it did not read") {
+  LiveCheck check;
+  auto [tx, rx] = broadcast::channel<Counted>(4);
+  CHECK(tx.send(Counted(1)).is_ok());
+  CHECK(tx.send(Counted(2)).is_ok());
+  {
+    auto copy = rx;
+    CHECK(recv_now(copy).value == 1);
+    CHECK(recv_now(rx).value == 1);
+    CHECK(Counted::live.load() == 1);
+  }
+  CHECK(Counted::live.load() == 1);  // 2 is still owed to rx
+  CHECK(recv_now(rx).value == 2);
+  CHECK(Counted::live.load() == 0);
+  CHECK(tx.is_empty());
+}
+
 // ---- counted values ----
 
 TEST_CASE("counted: values still queued when the channel goes are destroyed") {
