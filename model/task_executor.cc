@@ -77,7 +77,7 @@ WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::bounded(1), 1) {
 
 // A task's waker cloned to two threads: one wakes it (by value), one drops its clone,
 // while the executor polls and completes the task. The task is freed exactly once.
-WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(100000), 2) {
+WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(50000), 2) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread waker_thread;
@@ -99,7 +99,7 @@ WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(1
 
 // ThreadPool(1): spawn from the main thread, completion woken on the worker, joined by
 // blocking_join on the main thread (Tokio's pool spawn/join race).
-WEFT_MODEL_TEST(pool_spawn_join, weft::model::random(100000), 1) {
+WEFT_MODEL_TEST(pool_spawn_join, weft::model::random(50000), 1) {
   weft::ThreadPool pool(1);
   auto gate = std::make_shared<Gate>();
   weft::JoinHandle<int> handle = pool.spawn(await_gate(gate));
@@ -110,7 +110,7 @@ WEFT_MODEL_TEST(pool_spawn_join, weft::model::random(100000), 1) {
 
 // ThreadPool(2): two tasks woken from the main thread, run by either worker, each
 // joined; both workers contend for the queue and park/unpark.
-WEFT_MODEL_TEST(pool_two_workers, weft::model::random(50000), 2) {
+WEFT_MODEL_TEST(pool_two_workers, weft::model::random(20000), 2) {
   weft::ThreadPool pool(2);
   auto a = std::make_shared<Gate>();
   auto b = std::make_shared<Gate>();
@@ -137,7 +137,7 @@ WEFT_MODEL_TEST(join_handle_dropped_while_completing, weft::model::bounded(1), 1
 // Shutdown while another thread wakes a pending task: the task is cancelled (its future
 // and coroutine frame destroyed once), its JoinHandle says cancelled, and a wake that
 // queued it late is drained, not leaked.
-WEFT_MODEL_TEST(shutdown_races_wake, weft::model::random(200000), 2) {
+WEFT_MODEL_TEST(shutdown_races_wake, weft::model::random(80000), 2) {
   auto gate = std::make_shared<Gate>();
   auto pool = std::make_unique<weft::ThreadPool>(1);
   weft::JoinHandle<int> handle = pool->spawn(await_gate(gate));
@@ -198,7 +198,7 @@ struct run_queue_mpmc {
     WEFT_INVARIANT(consumed.load(std::memory_order_relaxed) == 2 * per_producer);
   }
 };
-WEFT_MODEL_SCENARIO(run_queue_mpmc, weft::model::random(300000));
+WEFT_MODEL_SCENARIO(run_queue_mpmc, weft::model::random(100000));
 
 // One producer overflowing the 2-slot ring while a consumer pops: the hand-over through
 // slot sequence numbers and the overflow list, every interleaving within the bound.

@@ -210,7 +210,7 @@ WEFT_MODEL_SCENARIO(shutdown_with_tokens_in_flight, weft::model::random(1));
 struct local_executor_woken_from_threads {
   static constexpr int threads = 1;
   void thread(int) {
-    constexpr int count = 2000;
+    constexpr int count = 1000;
     auto stations = std::make_unique<Station[]>(count);
     auto sink = std::make_unique<Station[]>(count);
     weft::LocalExecutor ex;
