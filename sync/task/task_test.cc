@@ -2,6 +2,7 @@
 // value and exception paths, cancellation by destruction, move-only use.
 #include "sync/task/task.h"
 
+#include "sync/notify.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
@@ -272,4 +273,23 @@ TEST_CASE("task_lvalue_future_awaited") {
     co_return 4;
   };
   CHECK(weft::block_on(body()) == 4);
+}
+
+// With a real primitive: destroying a suspended Task destroys the Notified it awaits,
+// which unlinks its waiter (Notify's destructor checks that no waiter is left), so a
+// later notify_one() stores the permit instead of waking the cancelled task.
+
+TEST_CASE("task_cancel_unlinks_a_primitive_waiter") {
+  weft::Notify notify;
+  auto waiter = [&notify]() -> Task<void> { co_await notify.notified(); };
+  {
+    MockTask mock;
+    Task<void> task = waiter();
+    CHECK(mock.poll(task).is_pending());
+    CHECK(mock.waker_ref_count() == 1);  // held by the Notified's waiter
+  }
+  notify.notify_one();
+  MockTask mock;
+  Task<void> again = waiter();
+  CHECK(mock.poll(again).is_ready());  // the permit was stored, not lost
 }
