@@ -1,0 +1,64 @@
+// Stress test of SetOnce on real threads: setters race with counted values, waiters block
+// or give up after one poll; exactly one value is stored, every waiter that completes sees
+// it, and every value is destroyed exactly once.
+#include "model/harness/scenario.h"
+#include "sync/platform/platform.h"
+#include "sync/set_once.h"
+#include "sync/task/block_on.h"
+#include "sync/task/mock_task.h"
+
+#include <memory>
+
+namespace platform = weft::platform;
+
+namespace {
+
+struct Counted {
+  platform::atomic<long>* live;
+  int value;
+  Counted(platform::atomic<long>* l, int v) : live(l), value(v) {
+    live->fetch_add(1, std::memory_order_relaxed);
+  }
+  Counted(Counted&& o) noexcept : live(o.live), value(o.value) {
+    live->fetch_add(1, std::memory_order_relaxed);
+  }
+  Counted(const Counted&) = delete;
+  ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
+};
+
+}  // namespace
+
+struct set_once_race {
+  static constexpr int threads = 6;
+  platform::atomic<long> live{0};
+  std::unique_ptr<weft::SetOnce<Counted>> once = std::make_unique<weft::SetOnce<Counted>>();
+  platform::atomic<int> wins{0};
+  platform::atomic<int> winner{-1};
+
+  void thread(int index) {
+    if (index < 3) {
+      if (once->set(Counted(&live, index)).is_ok()) {
+        wins.fetch_add(1, std::memory_order_relaxed);
+        winner.store(index, std::memory_order_relaxed);
+      }
+      return;
+    }
+    if (index == 3) {
+      weft::MockTask task;
+      auto w = once->wait();
+      auto p = task.poll(w);
+      if (p.is_ready()) WEFT_INVARIANT(p.value().get().value < 3);
+      return;  // gives up
+    }
+    const Counted& v = weft::block_on(once->wait());
+    WEFT_INVARIANT(v.value >= 0 && v.value < 3);
+    WEFT_INVARIANT(once->get() == &v);
+  }
+  void check() {
+    WEFT_INVARIANT(wins.load(std::memory_order_relaxed) == 1);
+    WEFT_INVARIANT(once->get()->value == winner.load(std::memory_order_relaxed));
+    once.reset();
+    WEFT_INVARIANT(live.load(std::memory_order_relaxed) == 0);
+  }
+};
+WEFT_MODEL_SCENARIO(set_once_race, weft::model::random(1));
