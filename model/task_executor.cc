@@ -67,7 +67,7 @@ WEFT_MODEL_TEST(task_woken_while_polled, weft::model::bounded(1), 1) {
 }
 
 // The same through a coroutine: the co_await bridge re-polls the awaited future.
-WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::random(30000), 1) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread t([gate] { gate->raise(); });

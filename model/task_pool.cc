@@ -91,7 +91,7 @@ Task<void> yield_twice() {
 }  // namespace
 
 // Two tasks each spawn a task; the second of those to run signals the main thread.
-WEFT_MODEL_TEST(pool_multi_spawn, weft::model::random(50000), 2) {
+WEFT_MODEL_TEST(pool_multi_spawn, weft::model::random(25000), 2) {
   weft::ThreadPool pool(2);
   auto counter = std::make_shared<platform::atomic<int>>(0);
   auto done = std::make_shared<Signal>();
@@ -108,7 +108,7 @@ WEFT_MODEL_TEST(pool_multi_spawn, weft::model::random(50000), 2) {
 }
 
 // A spawned task's output reaches the task that awaits its JoinHandle.
-WEFT_MODEL_TEST(join_output, weft::model::random(50000), 1) {
+WEFT_MODEL_TEST(join_output, weft::model::random(25000), 1) {
   weft::ThreadPool pool(1);
   auto body = [&pool]() -> Task<int> {
     auto handle = pool.spawn(weft::poll_fn([](Context&) -> Poll<std::unique_ptr<int>> {
@@ -121,7 +121,7 @@ WEFT_MODEL_TEST(join_output, weft::model::random(50000), 1) {
 }
 
 // A JoinHandle polled once (registering the joiner's waker) and then dropped.
-WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::random(50000), 1) {
+WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::random(25000), 1) {
   weft::ThreadPool pool(1);
   auto handle = pool.spawn(weft::poll_fn([](Context&) -> Poll<std::unique_ptr<int>> {
     return std::make_unique<int>(6);
@@ -134,7 +134,7 @@ WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::random(50000), 1) {
 }
 
 // block_on completes while the pool re-schedules a yielding task.
-WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::random(50000), 2) {
+WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::random(25000), 2) {
   weft::ThreadPool pool(1);
   platform::thread opener;
   (void)pool.spawn(yield_twice());
@@ -143,7 +143,7 @@ WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::random(50000), 2) {
 }
 
 // The pool dropped while one task waits on a thread and another on a task.
-WEFT_MODEL_TEST(pool_shutdown, weft::model::random(50000), 3) {
+WEFT_MODEL_TEST(pool_shutdown, weft::model::random(25000), 3) {
   platform::thread opener;
   {
     weft::ThreadPool pool(2);
@@ -154,7 +154,7 @@ WEFT_MODEL_TEST(pool_shutdown, weft::model::random(50000), 3) {
 }
 
 // Two tasks, each gated twice by tasks it spawns; the second to finish signals.
-WEFT_MODEL_TEST(pool_multi_notify, weft::model::random(30000), 2) {
+WEFT_MODEL_TEST(pool_multi_notify, weft::model::random(15000), 2) {
   weft::ThreadPool pool(2);
   auto counter = std::make_shared<platform::atomic<int>>(0);
   auto done = std::make_shared<Signal>();
@@ -172,7 +172,7 @@ WEFT_MODEL_TEST(pool_multi_notify, weft::model::random(30000), 2) {
 
 // The pool shut down while a task is being notified from a thread and another task
 // waits for it: every task is completed or cancelled, nothing leaks.
-WEFT_MODEL_TEST(shutdown_with_notification, weft::model::random(50000), 3) {
+WEFT_MODEL_TEST(shutdown_with_notification, weft::model::random(25000), 3) {
   platform::thread sender;
   {
     weft::ThreadPool pool(2);
