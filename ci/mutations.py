@@ -95,7 +95,7 @@ MUTATIONS = [
     dict(id="oneshot.drop_leaks_value", file="sync/oneshot.h",
          what="the Receiver's destructor does not destroy a value sent but never received",
          find="      if ((prev & detail::OneshotInner<T>::VALUE_SENT) != 0) inner->consume_value();\n",
-         replace="",
+         replace="      (void)prev;\n",
          tests=["//model:oneshot"]),
     dict(id="oneshot.release_relaxed", file="sync/oneshot.h",
          what="the shared state's reference count is released with a relaxed fetch_sub",
@@ -431,7 +431,7 @@ MUTATIONS = [
          what="a woken waiter completes without checking that its own generation ended",
          find="        if (barrier_->generation(guard) != generation_) {",
          replace="        if (true) {",
-         tests=["//model:barrier"]),
+         tests=["//model:barrier", "//model:mutant_kills_barrier"]),
     dict(id="barrier.arrivals_not_reset", file="sync/barrier.h",
          what="the leader does not reset the arrival count for the next generation",
          find="""          if (++s.arrived == barrier_->n_) {
