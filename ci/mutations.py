@@ -161,14 +161,14 @@ MUTATIONS = [
          replace="""      if (permits_.compare_exchange_weak(curr, curr + (added << PERMIT_SHIFT),
                                          std::memory_order_relaxed,
                                          std::memory_order_relaxed)) {""",
-         tests=["//model:semaphore_batch"]),
+         tests=["//model:semaphore_batch", "//model:mutant_kills_batch_semaphore"]),
     dict(id="batch_semaphore.try_acquire_relaxed", file="sync/detail/batch_semaphore.h",
          what="try_acquire's CAS taking permits is relaxed",
          find="""      if (permits_.compare_exchange_weak(curr, curr - wanted, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {""",
          replace="""      if (permits_.compare_exchange_weak(curr, curr - wanted, std::memory_order_relaxed,
                                          std::memory_order_relaxed)) {""",
-         tests=["//model:semaphore_batch"]),
+         tests=["//model:semaphore_batch", "//model:mutant_kills_batch_semaphore"]),
     dict(id="batch_semaphore.release_wake_dropped", file="sync/detail/batch_semaphore.h",
          what="a release that completes a waiter unlinks it but never wakes it",
          find="""        queue_.pop_back();
@@ -205,7 +205,11 @@ MUTATIONS = [
          what="assign_permits publishes a waiter's remaining need with a relaxed store",
          find="waiter.state.store(curr - assign, std::memory_order_release);",
          replace="waiter.state.store(curr - assign, std::memory_order_relaxed);",
-         tests=["//model:semaphore_batch"]),
+         tests=["//model:semaphore_batch"],
+         equivalent="poll_acquire's lock-free read of the node's state is a hint only: a queued "
+                    "node always takes waiters_lock_ and re-reads state under it (assign_permits), "
+                    "so the handover is ordered by the lock; a stale hint only makes it take "
+                    "permits that release_locked gives back at once"),
     dict(id="batch_semaphore.cancel_unlink_skipped", file="sync/detail/batch_semaphore.h",
          what="a cancelled acquire stays linked in the waiter queue",
          find="""  lock.emplace(waiters_lock_);
@@ -216,7 +220,10 @@ MUTATIONS = [
          what="release_locked adds permits to the count without clearing WAITERS",
          find="const std::size_t next = (curr & ~WAITERS) + (rem << PERMIT_SHIFT);",
          replace="const std::size_t next = curr + (rem << PERMIT_SHIFT);",
-         tests=["//model:semaphore_batch"]),
+         tests=["//model:semaphore_batch"],
+         equivalent="the count only grows while the queue is empty, so WAITERS left set with a "
+                    "non-zero count changes no outcome: acquirers still take the count first, "
+                    "release() just always takes the lock path (slower, not wrong)"),
     # --- sync/semaphore.h
     dict(id="semaphore.permit_not_returned", file="sync/semaphore.h",
          what="a SemaphorePermit's destructor does not give its permits back",
