@@ -41,8 +41,8 @@ struct CallbackWaker {
   }
   static RawWaker clone(const void* data) {
     CallbackWaker* self = of(data);
+    if (self->on_clone) self->on_clone();  // may throw: no reference taken yet
     self->refs.fetch_add(1, std::memory_order_relaxed);
-    if (self->on_clone) self->on_clone();
     return RawWaker{data, &vtable};
   }
   static void release(CallbackWaker* self) noexcept {
