@@ -243,7 +243,7 @@ MUTATIONS = [
          what="the permit of acquire_many(n) holds 1 permit instead of n",
          find="""      return p.value().is_ok() ? Out(SemaphorePermit(sem_, inner_.num_permits()))""",
          replace="""      return p.value().is_ok() ? Out(SemaphorePermit(sem_, 1))""",
-         tests=["//model:semaphore"]),
+         tests=["//model:semaphore", "//model:mutant_kills_semaphore"]),
     # --- sync/mpsc/*
     dict(id="mpsc.unbounded_count_relaxed", file="sync/mpsc/chan.h",
          what="the unbounded semaphore's add_permits (a value received) is relaxed",
@@ -352,7 +352,7 @@ MUTATIONS = [
     s.notify_rx.notify_waiters();""",
          replace="""      s.bump_version();  // under the write lock, so a borrow sees value and version agree
     }""",
-         tests=["//model:watch"]),
+         tests=["//model:watch", "//model:mutant_kills_watch"]),
     dict(id="watch.changed_checks_first", file="sync/watch.h",
          what="changed() checks the version before requesting the notification (lost wakeup)",
          find="""        notified_.emplace(shared.notify_rx.notified());
@@ -375,7 +375,7 @@ MUTATIONS = [
          what="the version bump is relaxed",
          find="state.fetch_add(STEP, std::memory_order_release);",
          replace="state.fetch_add(STEP, std::memory_order_relaxed);",
-         tests=["//model:watch"]),
+         tests=["//model:watch", "//model:mutant_kills_watch"]),
     dict(id="watch.last_receiver_no_notify", file="sync/watch.h",
          what="the last Receiver's drop does not complete Sender::closed()",
          find="if (s->ref_count_rx.fetch_sub(1, std::memory_order_relaxed) == 1) s->notify_tx.notify_waiters();",
@@ -384,7 +384,7 @@ MUTATIONS = [
     dict(id="watch.reader_unlock_no_notify", file="sync/watch.h",
          what="the last reader leaving the value lock never wakes a waiting writer",
          find="    if (last) changed_.notify_all();\n",
-         replace="",
+         replace="    (void)last;\n",
          tests=["//model:watch"]),
     # --- sync/set_once.h
     dict(id="set_once.set_relaxed", file="sync/set_once.h",
