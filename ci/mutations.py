@@ -445,4 +445,23 @@ MUTATIONS = [
             s.arrived = 0;""",
          replace="""          if (++s.arrived == barrier_->n_) {""",
          tests=["//model:barrier"]),
+    # --- sync/once_cell.h
+    dict(id="once_cell.set_no_close", file="sync/once_cell.h",
+         what="storing the value does not close the semaphore: the waiters are never released",
+         find="""    semaphore_->close();
+    permit.forget();""",
+         replace="""    permit.forget();""",
+         tests=["//model:once_cell"]),
+    dict(id="once_cell.value_set_relaxed", file="sync/once_cell.h",
+         what="set_value publishes value_set_ with a relaxed store",
+         find="""    // Release: pairs with the Acquire load in initialized().
+    value_set_.store(true, std::memory_order_release);""",
+         replace="""    // Release: pairs with the Acquire load in initialized().
+    value_set_.store(true, std::memory_order_relaxed);""",
+         tests=["//model:once_cell"]),
+    dict(id="once_cell.failed_init_keeps_permit", file="sync/once_cell.h",
+         what="a failed get_or_try_init initializer never gives the permit back",
+         find="          permit.reset();  // give the permit back: the next waiter tries",
+         replace="          permit->forget();  // give the permit back: the next waiter tries",
+         tests=["//model:once_cell"]),
 ]
