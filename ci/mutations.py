@@ -249,13 +249,16 @@ MUTATIONS = [
          what="the unbounded semaphore's add_permits (a value received) is relaxed",
          find="const std::size_t previous = state_.fetch_sub(n * STEP, std::memory_order_release);",
          replace="const std::size_t previous = state_.fetch_sub(n * STEP, std::memory_order_relaxed);",
-         tests=["//model:mpsc"]),
+         tests=["//model:mpsc"],
+         equivalent="only the receiver calls the unbounded add_permits, and the receiver is the "
+                    "only reader of is_idle(); the senders' try_acquire CAS takes nothing from it "
+                    "but the count, which the RMW chain keeps exact in any order"),
     dict(id="mpsc.unbounded_closed_bit_dropped", file="sync/mpsc/chan.h",
          what="the unbounded channel's close() never sets the CLOSED bit (sends still succeed)",
          find="""    // Release: pairs with the Acquire loads in try_acquire() and is_closed().
     state_.fetch_or(CLOSED, std::memory_order_release);""",
          replace="",
-         tests=["//model:mpsc"]),
+         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
     dict(id="mpsc.send_wake_dropped", file="sync/mpsc/chan.h",
          what="Chan::send pushes the value but never wakes the receiver",
          find="""    tx_.push(std::forward<U>(value));
@@ -272,7 +275,7 @@ MUTATIONS = [
          what="a sender's drop decrements the sender count relaxed",
          find="if (chan->tx_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {",
          replace="if (chan->tx_count_.fetch_sub(1, std::memory_order_relaxed) == 1) {",
-         tests=["//model:mpsc"]),
+         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
     dict(id="mpsc.close_notify_dropped", file="sync/mpsc/chan.h",
          what="Receiver::close never completes the senders' closed() futures",
          find="""    chan_->semaphore_.close();

@@ -1,0 +1,55 @@
+// Model scenarios that kill mutations of sync/mpsc the main suite (model/mpsc.cc,
+// model/mpsc_list.cc) lets survive (ci/mutations.py names them).
+#include "model/harness/scenario.h"
+#include "sync/mpsc/unbounded.h"
+#include "sync/platform/platform.h"
+
+#include <memory>
+#include <optional>
+
+namespace platform = weft::platform;
+namespace mpsc = weft::mpsc;
+
+// Kills mpsc.unbounded_closed_bit_dropped: once close() returned, a send must fail and
+// give the value back, and the senders see the channel closed.
+WEFT_MODEL_TEST(unbounded_send_after_close_fails, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  rx.close();
+  platform::thread sender([tx] {  // a copy: the channel stays open on the sending side
+    auto r = tx.send(1);
+    WEFT_INVARIANT(r.is_err() && r.error().value == 1);
+    WEFT_INVARIANT(tx.is_closed());
+  });
+  sender.join();
+  WEFT_INVARIANT(!rx.blocking_recv().has_value());  // closed and drained
+}
+
+namespace {
+struct Notes {
+  platform::cell<int> a{0};
+  platform::cell<int> b{0};
+};
+}  // namespace
+
+// Kills mpsc.tx_count_relaxed: everything every sender did before it was destroyed
+// happens-before the receive that reports the end. Two senders write plain data and go
+// away; whichever is last closes the list, and the other's write must be ordered before
+// that close through the sender count (AcqRel decrements, one release sequence).
+WEFT_MODEL_TEST(senders_writes_ordered_before_end, weft::model::bounded(2), 2) {
+  auto notes = std::make_shared<Notes>();
+  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  auto second = std::make_shared<std::optional<mpsc::UnboundedSender<int>>>(tx);
+  platform::thread a([notes, tx = std::move(tx)]() mutable {
+    notes->a.with_mut([](int& v) { v = 1; });
+    auto gone = std::move(tx);
+  });
+  platform::thread b([notes, second] {
+    notes->b.with_mut([](int& v) { v = 1; });
+    second->reset();
+  });
+  WEFT_INVARIANT(!rx.blocking_recv().has_value());  // the end: both senders are gone
+  notes->a.with([](const int& v) { WEFT_INVARIANT(v == 1); });
+  notes->b.with([](const int& v) { WEFT_INVARIANT(v == 1); });
+  a.join();
+  b.join();
+}
