@@ -309,7 +309,7 @@ MUTATIONS = [
          what="returning the last permit of a closed channel does not wake the receiver",
          find="  if (semaphore.is_closed() && semaphore.is_idle()) chan.wake_rx();\n",
          replace="",
-         tests=["//model:mpsc"]),
+         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",

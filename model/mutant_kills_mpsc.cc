@@ -1,7 +1,9 @@
 // Model scenarios that kill mutations of sync/mpsc the main suite (model/mpsc.cc,
 // model/mpsc_list.cc) lets survive (ci/mutations.py names them).
 #include "model/harness/scenario.h"
+#include "sync/mpsc/bounded.h"
 #include "sync/mpsc/unbounded.h"
+#include "sync/task/block_on.h"
 #include "sync/platform/platform.h"
 
 #include <memory>
@@ -52,4 +54,29 @@ WEFT_MODEL_TEST(senders_writes_ordered_before_end, weft::model::bounded(2), 2) {
   notes->b.with([](const int& v) { WEFT_INVARIANT(v == 1); });
   a.join();
   b.join();
+}
+
+namespace {
+// A Sender and a permit borrowed from it, handed to another thread together.
+struct Reservation {
+  explicit Reservation(mpsc::Sender<int> s) : tx(std::move(s)) {
+    auto p = tx.try_reserve();
+    WEFT_INVARIANT(p.is_ok());
+    permit.emplace(std::move(p.value()));
+  }
+  mpsc::Sender<int> tx;
+  std::optional<mpsc::Permit<int>> permit;  // declared after tx: destroyed first
+};
+}  // namespace
+
+// Kills mpsc.bounded_permit_drop_no_wake: after close(), the receiver waits for the last
+// outstanding permit; dropping it unused must wake the receiver, which then sees the end.
+// A Sender stays alive on the receiving thread, so no last-sender wake can stand in.
+WEFT_MODEL_TEST(permit_drop_wakes_closed_receiver_senders_alive, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  auto held = std::make_shared<Reservation>(tx);  // a copy of tx; main keeps tx
+  rx.close();
+  platform::thread t([held = std::move(held)]() mutable { held->permit.reset(); });
+  WEFT_INVARIANT(!weft::block_on(rx.recv()).has_value());
+  t.join();
 }
