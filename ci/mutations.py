@@ -334,13 +334,14 @@ MUTATIONS = [
          what="a dropped recv() future stays linked in the wait list",
          find="""        (closed_list ? closed_waiters_ : waiters_).remove(&waiter);
         waiter.queued.store(false, std::memory_order_relaxed);""",
-         replace="""        waiter.queued.store(false, std::memory_order_relaxed);""",
+         replace="""        (void)closed_list;
+        waiter.queued.store(false, std::memory_order_relaxed);""",
          tests=["//model:broadcast"]),
     dict(id="broadcast.sender_count_relaxed", file="sync/broadcast.h",
          what="a Sender's drop decrements the sender count relaxed",
          find="if (shared->num_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) shared->close_channel();",
          replace="if (shared->num_tx.fetch_sub(1, std::memory_order_relaxed) == 1) shared->close_channel();",
-         tests=["//model:broadcast"]),
+         tests=["//model:broadcast", "//model:mutant_kills_broadcast"]),
     dict(id="broadcast.share_not_released", file="sync/broadcast.h",
          what="a receiver's read does not release its share of the slot",
          find="""      const std::size_t rem = get(slot.rem) - 1;
