@@ -5,12 +5,12 @@
 #include "sync/notify.h"
 #include "sync/task/thread_pool.h"
 
-#include <atomic>
+#include "sync/platform/atomic.h"
 #include <cstdint>
 
 namespace {
 
-weft::Task<void> trivial(std::atomic<uint64_t>* left, weft::Notify* done) {
+weft::Task<void> trivial(weft::platform::atomic<uint64_t>* left, weft::Notify* done) {
   // AcqRel: the last decrement sees every earlier task's effects.
   if (left->fetch_sub(1, std::memory_order_acq_rel) == 1) done->notify_one();
   co_return;
@@ -18,7 +18,7 @@ weft::Task<void> trivial(std::atomic<uint64_t>* left, weft::Notify* done) {
 
 // Spawns from inside a task, as Tokio's workload spawns from a worker; each JoinHandle is
 // dropped at once (the task is detached, as in Tokio).
-weft::Task<void> spawner(weft::ThreadPool* pool, uint64_t n, std::atomic<uint64_t>* left,
+weft::Task<void> spawner(weft::ThreadPool* pool, uint64_t n, weft::platform::atomic<uint64_t>* left,
                          weft::Notify* done) {
   for (uint64_t i = 0; i < n; ++i) (void)pool->spawn(trivial(left, done));
   co_return;
@@ -27,7 +27,7 @@ weft::Task<void> spawner(weft::ThreadPool* pool, uint64_t n, std::atomic<uint64_
 // n trivial tasks on a 2-worker pool, timed until the last one has run.
 uint64_t weft_spawn(uint64_t n) {
   weft::ThreadPool pool(bench::kWorkers);
-  std::atomic<uint64_t> left{n};
+  weft::platform::atomic<uint64_t> left{n};
   weft::Notify done;
   (void)pool.spawn(spawner(&pool, n, &left, &done));
   // Acquire: pairs with the AcqRel decrements in trivial().

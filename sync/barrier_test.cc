@@ -1,6 +1,7 @@
 // Unit tests of Barrier. Ported from tokio/tests/sync_barrier.rs, plus generations that
 // overlap, cancellation and real threads.
 #include "sync/barrier.h"
+#include "sync/platform/atomic.h"
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
@@ -130,8 +131,8 @@ TEST_CASE("threads: one leader per generation") {
   constexpr int n = 4;
   constexpr int rounds = 200;
   Barrier b(n);
-  std::atomic<int> leaders{0};
-  std::atomic<int> before{0};
+  weft::platform::atomic<int> leaders{0};
+  weft::platform::atomic<int> before{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < n; ++t) {
     threads.emplace_back([&] {
@@ -145,7 +146,7 @@ TEST_CASE("threads: one leader per generation") {
     });
   }
   for (auto& t : threads) t.join();
-  CHECK(leaders.load() == rounds);
+  CHECK(leaders.load(std::memory_order_relaxed) == rounds);
 }
 
 }  // namespace
