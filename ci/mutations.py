@@ -155,12 +155,12 @@ MUTATIONS = [
     # --- sync/detail/batch_semaphore.h
     dict(id="batch_semaphore.release_fast_relaxed", file="sync/detail/batch_semaphore.h",
          what="release()'s lock-free CAS adding permits is relaxed",
-         find="""      if (permits_.compare_exchange_weak(curr, curr + (added << PERMIT_SHIFT),
-                                         std::memory_order_release,
-                                         std::memory_order_relaxed)) {""",
-         replace="""      if (permits_.compare_exchange_weak(curr, curr + (added << PERMIT_SHIFT),
-                                         std::memory_order_relaxed,
-                                         std::memory_order_relaxed)) {""",
+         find="""      if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+        return true;""",
+         replace="""      if (permits_.compare_exchange_weak(curr, *next, std::memory_order_relaxed,
+                                         std::memory_order_relaxed)) {
+        return true;""",
          tests=["//model:semaphore_batch", "//model:mutant_kills_batch_semaphore"]),
     dict(id="batch_semaphore.try_acquire_relaxed", file="sync/detail/batch_semaphore.h",
          what="try_acquire's CAS taking permits is relaxed",
@@ -188,10 +188,10 @@ MUTATIONS = [
     dict(id="batch_semaphore.cancel_keeps_permits", file="sync/detail/batch_semaphore.h",
          what="a cancelled acquire does not give back the permits assigned to it",
          find="""  node.waker.with_mut([&](std::optional<Waker>& w) { old = std::move(w); w.reset(); });
-  release_locked(assigned, lock);""",
+  release_locked(assigned, lock, Overflow::saturate);""",
          replace="""  node.waker.with_mut([&](std::optional<Waker>& w) { old = std::move(w); w.reset(); });
   (void)assigned;
-  release_locked(0, lock);""",
+  release_locked(0, lock, Overflow::saturate);""",
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.lock_after_cas", file="sync/detail/batch_semaphore.h",
          what="an acquirer short of permits locks only after its CAS set WAITERS (window)",
@@ -218,8 +218,8 @@ MUTATIONS = [
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.waiters_flag_kept", file="sync/detail/batch_semaphore.h",
          what="release_locked adds permits to the count without clearing WAITERS",
-         find="const std::size_t next = (curr & ~WAITERS) + (rem << PERMIT_SHIFT);",
-         replace="const std::size_t next = curr + (rem << PERMIT_SHIFT);",
+         find="return (curr & CLOSED) | (next_count << PERMIT_SHIFT);",
+         replace="return (curr & FLAGS) | (next_count << PERMIT_SHIFT);",
          tests=["//model:semaphore_batch"],
          equivalent="the count only grows while the queue is empty, so WAITERS left set with a "
                     "non-zero count changes no outcome: acquirers still take the count first, "
@@ -228,15 +228,15 @@ MUTATIONS = [
     dict(id="semaphore.permit_not_returned", file="sync/semaphore.h",
          what="a SemaphorePermit's destructor does not give its permits back",
          find="""inline void SemaphorePermit::release() noexcept {
-  if (permits_ != 0) sem_->add_permits(std::exchange(permits_, 0));""",
+  if (permits_ != 0) sem_->give_back(std::exchange(permits_, 0));""",
          replace="""inline void SemaphorePermit::release() noexcept {
   permits_ = 0;""",
          tests=["//model:semaphore"]),
     dict(id="semaphore.owned_permit_returned_twice", file="sync/semaphore.h",
          what="an OwnedSemaphorePermit gives its permits back twice",
-         find="""  if (permits_ != 0) sem_->add_permits(std::exchange(permits_, 0));
+         find="""  if (permits_ != 0) sem_->give_back(std::exchange(permits_, 0));
   sem_.reset();""",
-         replace="""  if (permits_ != 0) sem_->add_permits(permits_ + std::exchange(permits_, 0));
+         replace="""  if (permits_ != 0) sem_->give_back(permits_ + std::exchange(permits_, 0));
   sem_.reset();""",
          tests=["//model:semaphore"]),
     dict(id="semaphore.acquire_many_counts_one", file="sync/semaphore.h",
@@ -412,7 +412,7 @@ MUTATIONS = [
     # --- sync/mutex.h
     dict(id="mutex.unlock_skipped", file="sync/mutex.h",
          what="a guard's destructor never gives the permit back (the lock is never released)",
-         find="    if (semaphore != nullptr) std::exchange(semaphore, nullptr)->release(1);",
+         find="    if (semaphore != nullptr) std::exchange(semaphore, nullptr)->release_saturating(1);",
          replace="    semaphore = nullptr;",
          tests=["//model:mutex"]),
     dict(id="mutex.try_lock_ignores_failure", file="sync/mutex.h",

@@ -5,8 +5,10 @@
 // Each iteration: acquire / acquire_many / the owned variants (polled from two tasks,
 // dropped while queued, polled after close), try_acquire(_many)(_owned), permits dropped
 // (given back), forgotten, split (too many: nullopt), merged (with a permit of another
-// semaphore: std::invalid_argument, nothing changed) and move-assigned over live ones;
-// add_permits (overflow: std::length_error, nothing added), forget_permits, close;
+// semaphore: std::invalid_argument, nothing changed; past MAX_PERMITS: std::length_error,
+// nothing changed) and move-assigned over live ones; add_permits (overflow:
+// std::length_error, nothing added), forget_permits, close; permits and futures given
+// back past MAX_PERMITS (saturate, never throw);
 // requests above MAX_PERMITS (std::invalid_argument). Each result, each wake and the
 // waker clones out are checked against the model. See fuzz/fuzz.h.
 #include "fuzz/fuzz.h"
@@ -105,14 +107,6 @@ struct World {
       REQUIRE(task[t].waker_ref_count() == expected);
     }
   }
-  bool release_overflows(std::size_t n) const {
-    if (n > MAX) return true;  // merged permits can hold more than MAX_PERMITS
-    for (int s : queue) {
-      n -= std::min(n, fut[s].m.need);
-      if (n == 0) return false;
-    }
-    return avail > MAX - n;
-  }
   // add_permits(n) in the model; false: std::length_error, the excess not added.
   bool model_release(std::size_t n) {
     if (n > MAX) return false;  // add_permits refuses it whole
@@ -131,6 +125,11 @@ struct World {
     if (avail > MAX - n) return false;
     avail += n;
     return true;
+  }
+  // A give-back from a destructor (a permit, a future): never fails; the count
+  // saturates at MAX_PERMITS, the excess is forgotten.
+  void model_give_back(std::size_t n) {
+    if (!model_release(n)) avail = MAX;
   }
   std::size_t fut_give_back(int s) const {
     const FutModel& f = fut[s].m;
@@ -154,39 +153,27 @@ std::size_t pick_count(Rng& rng) {
   }
 }
 
-// Giving back n permits now would overflow: the permit's (noexcept) destructor would
-// terminate (see the skipped test case at the end), so the driver does not.
-bool drop_would_terminate(const World& w, std::size_t n) { return n > 0 && w.release_overflows(n); }
-
-bool drop_fut(World& w, int s, Trace& trace) {
+void drop_fut(World& w, int s, Trace& trace) {
   FutSlot& sl = w.fut[s];
-  if (!sl.present()) return true;
+  if (!sl.present()) return;
   const std::size_t back = w.fut_give_back(s);
-  std::deque<int> saved = w.queue;
   if (sl.m.stage == Stage::queued) w.queue.erase(std::find(w.queue.begin(), w.queue.end(), s));
-  if (drop_would_terminate(w, back)) {
-    w.queue = saved;
-    return false;
-  }
-  trace.op("f", s, " drop (gives back ", back, ")");
-  REQUIRE(w.model_release(back));
+  trace.op("f", s, " drop (gives back ", back, ", saturating)");
+  w.model_give_back(back);
   sl.m = FutModel{};
   sl.reset();
   w.check_wakes("a dropped acquire's permits");
-  return true;
 }
 
-bool drop_permit(World& w, int p, Trace& trace) {
+void drop_permit(World& w, int p, Trace& trace) {
   PermitSlot& sl = w.permit[p];
-  if (!sl.present()) return true;
-  if (drop_would_terminate(w, w.held[p])) return false;
-  trace.op("p", p, " drop (", w.held[p], " permits back)");
-  REQUIRE(w.model_release(w.held[p]));
+  if (!sl.present()) return;
+  trace.op("p", p, " drop (", w.held[p], " permits back, saturating)");
+  w.model_give_back(w.held[p]);
   w.held[p] = 0;
   sl.borrowed.reset();
   sl.owned.reset();
   w.check_wakes("a dropped permit");
-  return true;
 }
 
 int free_permit_slot(World& w) {
@@ -274,7 +261,7 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int t = static_cast<int>(rng.below(tasks));
   switch (rng.weighted({5, 9, 2, 5, 4, 2, 2, 2, 4, 2, 2, 1})) {
     case 0: {  // a new acquire future
-      if (!drop_fut(w, s, trace)) return;
+      drop_fut(w, s, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
       const bool owned = rng.chance(1, 3);
       const bool many = n != 1 || rng.chance(1, 2);
@@ -309,7 +296,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       drop_fut(w, s, trace);
       break;
     case 3: {  // try_acquire(_many)(_owned) into permit slot p
-      if (!drop_permit(w, p, trace)) return;
+      drop_permit(w, p, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
       const bool owned = rng.chance(1, 3);
       trace.op("p", p, " = try_acquire_many", owned ? "_owned(" : "(", n, ")");
@@ -391,6 +378,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       PermitSlot& b = w.permit[q];
       if (q == p || !b.present() || a.borrowed.has_value() != b.borrowed.has_value()) return;
       trace.op("p", p, ".merge(p", q, ")");
+      if (w.held[q] > MAX - w.held[p]) {  // more than MAX_PERMITS in one: refused
+        if (a.borrowed) {
+          REQUIRE_THROWS_AS(a.borrowed->merge(std::move(*b.borrowed)), std::length_error);
+        } else {
+          REQUIRE_THROWS_AS(a.owned->merge(std::move(*b.owned)), std::length_error);
+        }
+        break;  // nothing changed (check_state compares both counts)
+      }
       if (a.borrowed) {
         a.borrowed->merge(std::move(*b.borrowed));
       } else {
@@ -440,9 +435,8 @@ void step(World& w, Rng& rng, Trace& trace) {
       PermitSlot& a = w.permit[p];
       PermitSlot& b = w.permit[q];
       if (q == p || !a.present() || !b.present() || a.borrowed.has_value() != b.borrowed.has_value()) return;
-      if (drop_would_terminate(w, w.held[p])) return;
       trace.op("p", p, " = std::move(p", q, ") (p", p, "'s ", w.held[p], " permits go back)");
-      REQUIRE(w.model_release(w.held[p]));
+      w.model_give_back(w.held[p]);
       if (a.borrowed) {
         *a.borrowed = std::move(*b.borrowed);
       } else {
@@ -480,20 +474,12 @@ TEST_CASE("semaphore: random operation sequences against the model") {
     for (int i = 0; i < steps; ++i) step(*w, rng, trace);
     trace.op("tear down");
     for (int s = 0; s < fut_slots; ++s) {
-      w->sem->forget_permits(SIZE_MAX);  // so that no give-back can overflow
-      w->avail = 0;
-      REQUIRE(drop_fut(*w, s, trace));
+      drop_fut(*w, s, trace);  // may saturate at MAX_PERMITS: never throws
+      w->check_state();
     }
     for (int p = 0; p < permit_slots; ++p) {
-      w->sem->forget_permits(SIZE_MAX);
-      w->avail = 0;
-      if (w->held[p] > MAX) {  // merged past MAX_PERMITS: can never go back (see below)
-        trace.op("p", p, ".forget() (holds ", w->held[p], " > MAX_PERMITS)");
-        if (w->permit[p].borrowed) w->permit[p].borrowed->forget();
-        if (w->permit[p].owned) w->permit[p].owned->forget();
-        w->held[p] = 0;
-      }
-      REQUIRE(drop_permit(*w, p, trace));
+      drop_permit(*w, p, trace);
+      w->check_state();
     }
     w->check_state();
     w->sem.reset();  // the last reference (owned permits and futures are gone)
@@ -501,33 +487,34 @@ TEST_CASE("semaphore: random operation sequences against the model") {
   });
 }
 
-// TODO(semaphore): a permit whose give-back would take the semaphore past MAX_PERMITS
-// terminates the process: SemaphorePermit::release() is noexcept and calls add_permits,
-// which throws std::length_error. (The documented error is an exception; a destructor
-// cannot throw it.) Same for OwnedSemaphorePermit and for a dropped Acquire holding
-// assigned permits (fuzz/batch_semaphore.cc). merge() makes it easy: it adds the counts
-// unchecked, so two permits obtained after add_permits can hold more than MAX_PERMITS
-// together, and no release of them can ever succeed. Skipped until the primitive decides.
-TEST_CASE("semaphore: dropping a permit whose give-back overflows MAX_PERMITS" *
-          doctest::skip()) {
+// Found by this driver: a permit whose give-back would take the semaphore past
+// MAX_PERMITS used to terminate the process (SemaphorePermit::release() is noexcept and
+// called add_permits, which throws std::length_error). Now a give-back saturates at
+// MAX_PERMITS and forgets the excess; only add_permits throws. merge() used to add the
+// counts unchecked; now it refuses more than MAX_PERMITS in one permit.
+TEST_CASE("semaphore: dropping a permit whose give-back overflows MAX_PERMITS") {
   Semaphore sem(1);
   {
     auto permit = sem.try_acquire();
     REQUIRE(permit.is_ok());
     sem.add_permits(MAX);  // the count is MAX now, with one permit out
-    // ~SemaphorePermit gives 1 back: MAX + 1. Today: std::terminate.
+    CHECK_THROWS_AS(sem.add_permits(1), std::length_error);  // the explicit path reports
+    // ~SemaphorePermit gives 1 back: MAX + 1, saturates.
   }
-  CHECK(sem.available_permits() <= MAX);
+  CHECK(sem.available_permits() == MAX);
 }
 
-TEST_CASE("semaphore: merged permits holding more than MAX_PERMITS" * doctest::skip()) {
+TEST_CASE("semaphore: merged permits holding more than MAX_PERMITS") {
   Semaphore sem(MAX);
   auto a = sem.try_acquire_many(MAX);
   REQUIRE(a.is_ok());
   sem.add_permits(2);
   auto b = sem.try_acquire_many(2);
   REQUIRE(b.is_ok());
-  a.value().merge(std::move(b.value()));  // MAX + 2 permits in one: accepted today
-  CHECK(a.value().num_permits() <= MAX);
-  // ~SemaphorePermit: add_permits(MAX + 2) throws std::length_error: std::terminate.
+  CHECK_THROWS_AS(a.value().merge(std::move(b.value())), std::length_error);
+  CHECK(a.value().num_permits() == MAX);  // nothing changed
+  CHECK(b.value().num_permits() == 2);
+  b.value().forget();
+  CHECK(sem.available_permits() == 0);
+  // ~SemaphorePermit gives MAX back, as at the start.
 }

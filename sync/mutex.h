@@ -81,8 +81,9 @@ struct MutexPermit {
     return *this;
   }
   ~MutexPermit() { reset(); }
+  // Never throws (see BatchSemaphore::release_saturating; one permit cannot overflow).
   void reset() noexcept {
-    if (semaphore != nullptr) std::exchange(semaphore, nullptr)->release(1);
+    if (semaphore != nullptr) std::exchange(semaphore, nullptr)->release_saturating(1);
   }
 };
 }  // namespace detail

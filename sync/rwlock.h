@@ -92,14 +92,15 @@ struct RwPermits {
     return *this;
   }
   ~RwPermits() { reset(); }
+  // Never throws: the lock's count never exceeds max_reads, so this cannot saturate.
   void reset() noexcept {
-    if (semaphore != nullptr && count != 0) semaphore->release(count);
+    if (semaphore != nullptr && count != 0) semaphore->release_saturating(count);
     semaphore = nullptr;
     count = 0;
   }
   // Keeps one permit (a read), gives the rest back: downgrade.
   void keep_one() noexcept {
-    if (count > 1) semaphore->release(count - 1);
+    if (count > 1) semaphore->release_saturating(count - 1);
     count = 1;
   }
 };

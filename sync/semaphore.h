@@ -26,7 +26,13 @@
 // Result<SemaphorePermit, TryAcquireError> (Closed or NoPermits). Misuse throws: more than
 // MAX_PERMITS at construction or held after add_permits (std::length_error), a request
 // for more than MAX_PERMITS (std::invalid_argument), merging permits of two different
-// semaphores (std::invalid_argument).
+// semaphores (std::invalid_argument) or into more than MAX_PERMITS (std::length_error).
+//
+// Overflow when permits go back: destroying a permit (or a pending future holding
+// assigned permits) never throws. If the semaphore's count would pass MAX_PERMITS (only
+// possible after add_permits raised it meanwhile), it saturates at MAX_PERMITS and the
+// excess is forgotten, as if forget_permits() had removed it. Only add_permits reports
+// an overflow (std::length_error). See sync/detail/batch_semaphore.h.
 //
 // Futures are weft futures: poll(Context&) -> Poll<Result<...>>, movable until first
 // polled, not after. The Semaphore must outlive its futures and (non-owned) permits; the
@@ -56,6 +62,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace weft {
@@ -82,7 +89,8 @@ class [[nodiscard]] SemaphorePermit {
   // Keeps the permits out of the semaphore for good (they are not given back).
   void forget() noexcept { permits_ = 0; }
   // Takes over other's permits; both must come from the same semaphore (else
-  // std::invalid_argument, nothing changed).
+  // std::invalid_argument) and hold at most MAX_PERMITS together (else
+  // std::length_error); on a throw nothing changed.
   void merge(SemaphorePermit&& other);
   // Splits n permits off into a new permit; nullopt (nothing changed) if this holds
   // fewer than n.
@@ -120,7 +128,7 @@ class [[nodiscard]] OwnedSemaphorePermit {
   ~OwnedSemaphorePermit() { release(); }
 
   void forget() noexcept { permits_ = 0; }
-  // As SemaphorePermit::merge.
+  // As SemaphorePermit::merge (a moved-from permit belongs to no semaphore).
   void merge(OwnedSemaphorePermit&& other);
   std::optional<OwnedSemaphorePermit> split(std::size_t n) {
     if (n > permits_) return std::nullopt;
@@ -157,7 +165,8 @@ class Semaphore {
 
   std::size_t available_permits() const { return inner_.available_permits(); }
   // Adds n permits (to the waiters first, oldest first). Throws std::length_error if the
-  // semaphore would hold more than MAX_PERMITS; then nothing is added.
+  // semaphore would hold more than MAX_PERMITS; then the excess is not added (waiters
+  // still get theirs).
   void add_permits(std::size_t n) { inner_.release(n); }
   // Removes up to n available permits; returns how many were removed.
   std::size_t forget_permits(std::size_t n) { return inner_.forget_permits(n); }
@@ -250,29 +259,45 @@ class Semaphore {
   }
 
  private:
+  friend class SemaphorePermit;
+  friend class OwnedSemaphorePermit;
+  // A permit's give-back: saturates at MAX_PERMITS, never throws (see the header).
+  void give_back(std::size_t n) noexcept { inner_.release_saturating(n); }
+
   detail::BatchSemaphore inner_;
 };
 
-inline void SemaphorePermit::merge(SemaphorePermit&& other) {
-  if (other.sem_ != sem_) {
+namespace detail {
+// merge()'s checks, shared by both permit kinds.
+inline void check_merge(const void* sem, const void* other_sem, std::size_t permits,
+                        std::size_t other_permits) {
+  if (other_sem != sem) {
     throw std::invalid_argument("merging permits from different semaphore instances");
   }
+  if (other_permits > Semaphore::MAX_PERMITS - permits) {
+    throw std::length_error("merged permits would hold " + std::to_string(permits) + " + " +
+                            std::to_string(other_permits) + ", more than MAX_PERMITS (" +
+                            std::to_string(Semaphore::MAX_PERMITS) + ")");
+  }
+}
+}  // namespace detail
+
+inline void SemaphorePermit::merge(SemaphorePermit&& other) {
+  detail::check_merge(sem_, other.sem_, permits_, other.permits_);
   permits_ += std::exchange(other.permits_, 0);
 }
 
 inline void SemaphorePermit::release() noexcept {
-  if (permits_ != 0) sem_->add_permits(std::exchange(permits_, 0));
+  if (permits_ != 0) sem_->give_back(std::exchange(permits_, 0));
 }
 
 inline void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
-  if (other.sem_ != sem_) {
-    throw std::invalid_argument("merging permits from different semaphore instances");
-  }
+  detail::check_merge(sem_.get(), other.sem_.get(), permits_, other.permits_);
   permits_ += std::exchange(other.permits_, 0);
 }
 
 inline void OwnedSemaphorePermit::release() noexcept {
-  if (permits_ != 0) sem_->add_permits(std::exchange(permits_, 0));
+  if (permits_ != 0) sem_->give_back(std::exchange(permits_, 0));
   sem_.reset();
 }
 

@@ -189,4 +189,37 @@ TEST_CASE("close_fails_owned_acquire") {
   CHECK(Semaphore::try_acquire_owned(sem).error() == weft::TryAcquireError::Closed);
 }
 
+
+// As in semaphore_test.cc: give-backs saturate, merge checks the total.
+TEST_CASE("permit_drop_past_max_permits_saturates") {
+  auto sem = std::make_shared<Semaphore>(1);
+  {
+    auto permit = Semaphore::try_acquire_owned(sem);
+    REQUIRE(permit.is_ok());
+    sem->add_permits(Semaphore::MAX_PERMITS);
+  }
+  CHECK(sem->available_permits() == Semaphore::MAX_PERMITS);
+}
+
+TEST_CASE("merge_past_max_permits_throws") {
+  auto sem = std::make_shared<Semaphore>(Semaphore::MAX_PERMITS);
+  auto a = Semaphore::try_acquire_many_owned(sem, Semaphore::MAX_PERMITS);
+  REQUIRE(a.is_ok());
+  sem->add_permits(2);
+  auto b = Semaphore::try_acquire_many_owned(sem, 2);
+  REQUIRE(b.is_ok());
+  CHECK_THROWS_AS(a->merge(std::move(*b)), std::length_error);
+  CHECK(a->num_permits() == Semaphore::MAX_PERMITS);
+  CHECK(b->num_permits() == 2);
+}
+
+TEST_CASE("merge_moved_from_permit_throws") {
+  auto sem = std::make_shared<Semaphore>(3);
+  auto a = Semaphore::try_acquire_owned(sem);
+  auto b = Semaphore::try_acquire_owned(sem);
+  OwnedSemaphorePermit c = std::move(*b);  // *b belongs to no semaphore now
+  CHECK_THROWS_AS(a->merge(std::move(*b)), std::invalid_argument);
+  CHECK(a->num_permits() == 1);
+}
+
 }  // namespace

@@ -274,4 +274,58 @@ TEST_CASE("cancel_pending_acquire_returns_permits") {
   CHECK(sem.available_permits() == 2);
 }
 
+
+// Give-backs past MAX_PERMITS saturate (a destructor cannot throw); add_permits and
+// merge report the overflow with std::length_error. (Found by fuzz/semaphore.cc.)
+TEST_CASE("permit_drop_past_max_permits_saturates") {
+  Semaphore sem(2);
+  {
+    auto permit = sem.try_acquire_many(2);
+    REQUIRE(permit.is_ok());
+    sem.add_permits(Semaphore::MAX_PERMITS - 1);
+    CHECK_THROWS_AS(sem.add_permits(2), std::length_error);
+    CHECK(sem.available_permits() == Semaphore::MAX_PERMITS - 1);
+  }  // gives 2 back: 1 fits, 1 is forgotten
+  CHECK(sem.available_permits() == Semaphore::MAX_PERMITS);
+}
+
+TEST_CASE("dropped_acquire_past_max_permits_saturates") {
+  Semaphore sem(1);
+  MockTask task;
+  {
+    auto acquire = sem.acquire_many(2);
+    CHECK(task.poll(acquire).is_pending());  // 1 assigned
+    sem.close();
+    sem.add_permits(Semaphore::MAX_PERMITS);
+  }
+  CHECK(sem.available_permits() == Semaphore::MAX_PERMITS);
+}
+
+TEST_CASE("merge_past_max_permits_throws") {
+  Semaphore sem(Semaphore::MAX_PERMITS);
+  auto a = sem.try_acquire_many(Semaphore::MAX_PERMITS);
+  REQUIRE(a.is_ok());
+  sem.add_permits(1);
+  auto b = sem.try_acquire();
+  REQUIRE(b.is_ok());
+  CHECK_THROWS_AS(a->merge(std::move(*b)), std::length_error);
+  CHECK(a->num_permits() == Semaphore::MAX_PERMITS);  // nothing changed
+  CHECK(b->num_permits() == 1);
+  auto part = a->split(1);
+  REQUIRE(part.has_value());
+  a->merge(std::move(*b));  // MAX_PERMITS exactly: allowed
+  CHECK(a->num_permits() == Semaphore::MAX_PERMITS);
+  CHECK(b->num_permits() == 0);
+}
+
+TEST_CASE("merge_unrelated_permits_changes_nothing") {
+  Semaphore sem1(3);
+  Semaphore sem2(3);
+  auto p1 = sem1.try_acquire();
+  auto p2 = sem2.try_acquire_many(2);
+  CHECK_THROWS_AS(p1->merge(std::move(*p2)), std::invalid_argument);
+  CHECK(p1->num_permits() == 1);
+  CHECK(p2->num_permits() == 2);
+}
+
 }  // namespace

@@ -27,8 +27,17 @@
 // that reports AcquireError / TryAcquireError::Closed.
 //
 // Errors: AcquireError and TryAcquireError are values (sync/result.h). Misuse throws:
-// more than MAX_PERMITS requested (std::invalid_argument) or held after a release
-// (std::length_error), with a message naming the limit.
+// more than MAX_PERMITS requested (std::invalid_argument) or held after an explicit
+// release() (std::length_error), with a message naming the limit.
+//
+// Overflow on give-back: the paths that give permits back on their own (destroying an
+// Acquire that holds assigned permits, a poll that returns surplus or closes, and
+// release_saturating(), which the permits and guards built on this class call from
+// their destructors) never throw: the count saturates at MAX_PERMITS and the permits
+// beyond it are forgotten, as forget_permits() would. Waiters are served first, as by
+// release(). Only the explicit release() (Semaphore::add_permits) reports the overflow.
+// (Tokio panics in both cases; a C++ destructor cannot throw, and a count already at
+// MAX_PERMITS has nothing left to gain from the excess.)
 //
 //   weft::detail::BatchSemaphore sem(2);
 //   weft::MockTask task;
@@ -119,25 +128,26 @@ class BatchSemaphore {
   }
 
   // Adds `added` permits: to the waiters, oldest first, then to the count. Throws
-  // std::length_error if that would hold more than MAX_PERMITS (nothing is added).
-  // Uncontended (no waiter): one CAS, no lock.
+  // std::length_error if the count would then exceed MAX_PERMITS: the excess is not
+  // added (waiters still get theirs). Uncontended (no waiter): one CAS, no lock.
   void release(std::size_t added) {
     if (added == 0) return;
     if (added > MAX_PERMITS) throw_overflow(added);
-    std::size_t curr = permits_.load(std::memory_order_relaxed);
-    while ((curr & WAITERS) == 0) {
-      if ((curr >> PERMIT_SHIFT) > MAX_PERMITS - added) throw_overflow(added);
-      // Release: pairs with the Acquire/AcqRel loads and CASes of the acquirers, so what
-      // this thread did before releasing happens-before the use of the permits.
-      if (permits_.compare_exchange_weak(curr, curr + (added << PERMIT_SHIFT),
-                                         std::memory_order_release,
-                                         std::memory_order_relaxed)) {
-        return;
-      }
-    }
+    if (release_unqueued(added, Overflow::report)) return;
     std::optional<platform::mutex_guard> lock;
     lock.emplace(waiters_lock_);
-    release_locked(added, lock);
+    if (!release_locked(added, lock, Overflow::report)) throw_overflow(added);
+  }
+
+  // release() for the paths that cannot report an error (destructors of permits and
+  // guards): never throws; the count saturates at MAX_PERMITS and the excess is
+  // forgotten (see "Overflow on give-back" above). Uncontended: one CAS, no lock.
+  void release_saturating(std::size_t added) noexcept {
+    if (added == 0) return;
+    if (release_unqueued(added, Overflow::saturate)) return;
+    std::optional<platform::mutex_guard> lock;
+    lock.emplace(waiters_lock_);
+    release_locked(added, lock, Overflow::saturate);
   }
 
   // Closes the semaphore: every waiter is woken with AcquireError, every later acquire
@@ -231,6 +241,46 @@ class BatchSemaphore {
           std::to_string(MAX_PERMITS) + "): cannot acquire " + std::to_string(num_permits));
     }
   }
+  // What a give-back does with permits that would take the count past MAX_PERMITS.
+  enum class Overflow {
+    report,    // add none of the excess; the caller throws std::length_error
+    saturate,  // fill the count to MAX_PERMITS and forget the rest
+  };
+
+  // The count after adding `added` permits to the word `curr` (flags kept, WAITERS
+  // cleared), or nullopt if it would exceed MAX_PERMITS and `overflow` is report.
+  static std::optional<std::size_t> add_to_count(std::size_t curr, std::size_t added,
+                                                 Overflow overflow) {
+    const std::size_t count = curr >> PERMIT_SHIFT;
+    // count <= MAX_PERMITS always, so the test cannot wrap.
+    std::size_t next_count = MAX_PERMITS;
+    if (added <= MAX_PERMITS - count) {
+      next_count = count + added;
+    } else if (overflow == Overflow::report) {
+      return std::nullopt;
+    }
+    return (curr & CLOSED) | (next_count << PERMIT_SHIFT);
+  }
+
+  // The lock-free half of a release: adds `added` to the count while WAITERS is clear.
+  // Returns true if done (false: waiters are queued, hand over under the lock). Throws
+  // std::length_error on overflow when `overflow` is report.
+  bool release_unqueued(std::size_t added, Overflow overflow) {
+    std::size_t curr = permits_.load(std::memory_order_relaxed);
+    while ((curr & WAITERS) == 0) {
+      const std::optional<std::size_t> next = add_to_count(curr, added, overflow);
+      if (!next) throw_overflow(added);
+      if (*next == curr) return true;  // saturated already: nothing to publish
+      // Release: pairs with the Acquire/AcqRel loads and CASes of the acquirers, so what
+      // this thread did before releasing happens-before the use of the permits.
+      if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   [[noreturn]] static void throw_overflow(std::size_t added) {
     throw std::length_error("number of added permits (" + std::to_string(added) +
                             ") would overflow MAX_PERMITS (" + std::to_string(MAX_PERMITS) +
@@ -239,11 +289,13 @@ class BatchSemaphore {
 
   // Gives `rem` permits to the waiters, oldest first, and the rest to the count; clears
   // WAITERS when it empties the queue. Called with the lock held (in `lock`); returns
-  // with it released and every collected waker woken. Throws std::length_error (after
-  // waking) if the count would exceed MAX_PERMITS; the excess is then not added.
-  void release_locked(std::size_t rem, std::optional<platform::mutex_guard>& lock) {
+  // with it released and every collected waker woken. Returns false if the count would
+  // exceed MAX_PERMITS and `overflow` is report: the excess is then not added (the
+  // caller throws). With saturate the count stops at MAX_PERMITS and it returns true.
+  bool release_locked(std::size_t rem, std::optional<platform::mutex_guard>& lock,
+                      Overflow overflow) {
     WakeList wakers;
-    bool overflow = false;
+    bool added = true;
     for (;;) {
       if (!lock) lock.emplace(waiters_lock_);
       bool is_empty = false;
@@ -265,26 +317,26 @@ class BatchSemaphore {
         // validates the count.
         std::size_t curr = permits_.load(std::memory_order_relaxed);
         for (;;) {
-          if ((curr >> PERMIT_SHIFT) > MAX_PERMITS - rem) {
-            overflow = true;
+          const std::optional<std::size_t> next = add_to_count(curr, rem, overflow);
+          if (!next) {
+            added = false;
             break;
           }
-          const std::size_t next = (curr & ~WAITERS) + (rem << PERMIT_SHIFT);
-          if (next == curr) break;
+          if (*next == curr) break;
           // Release: pairs with the acquirers' Acquire loads and CASes, as release().
-          if (permits_.compare_exchange_weak(curr, next, std::memory_order_release,
+          if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
                                              std::memory_order_relaxed)) {
             break;
           }
         }
-        if (!overflow) rem = 0;
+        rem = 0;
       }
       lock.reset();
       wakers.wake_all();
-      if (rem == 0 || overflow) break;
+      if (rem == 0) break;
       // More waiters than one WakeList: relock and go on.
     }
-    if (overflow) throw_overflow(rem);
+    return added;
   }
 
   // Pops up to one WakeList of waiters for close(); clears WAITERS when the queue is
@@ -422,14 +474,16 @@ inline Poll<Result<void, AcquireError>> BatchSemaphore::poll_acquire(Context& cx
 
   // Relaxed: CLOSED is set under the lock we hold.
   if ((permits_.load(std::memory_order_relaxed) & CLOSED) != 0) {
-    if (acquired != 0) release_locked(acquired, lock);  // give back what this poll took
+    // Give back what this poll took (a concurrent release may have filled the count:
+    // saturate, never throw from a poll).
+    if (acquired != 0) release_locked(acquired, lock, Overflow::saturate);
     return Outcome(Err(AcquireError{}));
   }
 
   if (assign_permits(node, acquired)) {
     // Need met: either it never queued, or a release already unlinked it. Give back
-    // any surplus (and clear WAITERS if the queue is empty).
-    release_locked(acquired, lock);
+    // any surplus (and clear WAITERS if the queue is empty); saturating, as above.
+    release_locked(acquired, lock, Overflow::saturate);
     return Outcome();
   }
   WEFT_INVARIANT(acquired == 0);
@@ -458,10 +512,11 @@ inline void BatchSemaphore::cancel(Waiter& node, std::size_t num_permits) {
   queue_.remove(&node);
   // Relaxed: state is written only under the lock we hold.
   const std::size_t assigned = num_permits - node.state.load(std::memory_order_relaxed);
-  // Gives back the assigned permits, and clears WAITERS if the queue is now empty.
+  // Gives back the assigned permits, and clears WAITERS if the queue is now empty. Runs
+  // from ~Acquire: saturates at MAX_PERMITS, never throws (see the header).
   std::optional<Waker> old;
   node.waker.with_mut([&](std::optional<Waker>& w) { old = std::move(w); w.reset(); });
-  release_locked(assigned, lock);
+  release_locked(assigned, lock, Overflow::saturate);
 }
 
 }  // namespace weft::detail

@@ -460,4 +460,63 @@ TEST_CASE("throwing_waker_clone_leaves_semaphore_consistent") {
   CHECK(ready_ok(b.poll(cx)));  // permits there: no waker is cloned
 }
 
+
+// Overflow on give-back (see "Overflow on give-back" in batch_semaphore.h): the explicit
+// release() throws and adds nothing past MAX_PERMITS; release_saturating() and the
+// give-backs of dropped futures never throw and stop at MAX_PERMITS.
+
+TEST_CASE("release_overflow_throws_and_adds_nothing") {
+  BatchSemaphore s(MAX_PERMITS - 1);
+  CHECK_THROWS_AS(s.release(2), std::length_error);
+  CHECK(s.available_permits() == MAX_PERMITS - 1);
+  CHECK_THROWS_AS(s.release(MAX_PERMITS + 1), std::length_error);
+  s.release(1);
+  CHECK(s.available_permits() == MAX_PERMITS);
+}
+
+TEST_CASE("release_saturating_stops_at_max_permits") {
+  BatchSemaphore s(MAX_PERMITS - 1);
+  static_assert(noexcept(s.release_saturating(1)));
+  s.release_saturating(5);
+  CHECK(s.available_permits() == MAX_PERMITS);
+  s.release_saturating(SIZE_MAX);  // even more than MAX_PERMITS at once
+  CHECK(s.available_permits() == MAX_PERMITS);
+  s.release_saturating(0);
+  CHECK(s.available_permits() == MAX_PERMITS);
+  CHECK(s.try_acquire(MAX_PERMITS).is_ok());
+  CHECK(s.available_permits() == 0);
+}
+
+TEST_CASE("release_saturating_serves_waiters_first") {
+  BatchSemaphore s(0);
+  MockTask task;
+  auto acquire = s.acquire(3);
+  CHECK(task.poll(acquire).is_pending());
+  s.release_saturating(SIZE_MAX);  // 3 to the waiter, the count saturates
+  CHECK(task.is_woken());
+  CHECK(s.available_permits() == MAX_PERMITS);
+  CHECK(ready_ok(task.poll(acquire)));
+}
+
+TEST_CASE("release_saturating_keeps_closed") {
+  BatchSemaphore s(MAX_PERMITS);
+  s.close();
+  s.release_saturating(1);
+  CHECK(s.is_closed());
+  CHECK(s.available_permits() == MAX_PERMITS);
+}
+
+TEST_CASE("dropped_acquire_give_back_saturates") {
+  BatchSemaphore s(5);
+  MockTask task;
+  {
+    auto acquire = s.acquire(10);
+    CHECK(task.poll(acquire).is_pending());  // holds 5 assigned permits
+    s.close();
+    s.release(MAX_PERMITS);  // counted after close; nothing left for the 5 to go back to
+    CHECK(ready_err(task.poll(acquire)));
+  }  // ~Acquire: 5 back past MAX_PERMITS, saturates instead of terminating
+  CHECK(s.available_permits() == MAX_PERMITS);
+}
+
 }  // namespace
