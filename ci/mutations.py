@@ -155,13 +155,22 @@ MUTATIONS = [
     # --- sync/detail/batch_semaphore.h
     dict(id="batch_semaphore.release_fast_relaxed", file="sync/detail/batch_semaphore.h",
          what="release()'s lock-free CAS adding permits is relaxed",
-         find="""      if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
+         find="""      if (permits_.compare_exchange_weak(curr, next, std::memory_order_release,
                                          std::memory_order_relaxed)) {
         return true;""",
-         replace="""      if (permits_.compare_exchange_weak(curr, *next, std::memory_order_relaxed,
+         replace="""      if (permits_.compare_exchange_weak(curr, next, std::memory_order_relaxed,
                                          std::memory_order_relaxed)) {
         return true;""",
          tests=["//model:semaphore_batch", "//model:mutant_kills_batch_semaphore"]),
+    dict(id="batch_semaphore.fast_take_relaxed", file="sync/detail/batch_semaphore.h",
+         what="the acquire fast path's CAS (try_take, first poll) is relaxed",
+         find="""    return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
+                                            std::memory_order_acq_rel,
+                                            std::memory_order_relaxed);""",
+         replace="""    return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
+                                            std::memory_order_relaxed,
+                                            std::memory_order_relaxed);""",
+         tests=["//model:mutex", "//model:semaphore_batch"]),
     dict(id="batch_semaphore.try_acquire_relaxed", file="sync/detail/batch_semaphore.h",
          what="try_acquire's CAS taking permits is relaxed",
          find="""      if (permits_.compare_exchange_weak(curr, curr - wanted, std::memory_order_acq_rel,
@@ -195,7 +204,7 @@ MUTATIONS = [
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.lock_after_cas", file="sync/detail/batch_semaphore.h",
          what="an acquirer short of permits locks only after its CAS set WAITERS (window)",
-         find="""      if (!lock) lock.emplace(waiters_lock_);
+         find="""      lock.lock();
     }
     // AcqRel: Acquire pairs with the Release that added the permits; Release continues""",
          replace="""    }
@@ -212,9 +221,9 @@ MUTATIONS = [
                     "permits that release_locked gives back at once"),
     dict(id="batch_semaphore.cancel_unlink_skipped", file="sync/detail/batch_semaphore.h",
          what="a cancelled acquire stays linked in the waiter queue",
-         find="""  lock.emplace(waiters_lock_);
+         find="""  lock.lock();
   queue_.remove(&node);""",
-         replace="""  lock.emplace(waiters_lock_);""",
+         replace="""  lock.lock();""",
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.waiters_flag_kept", file="sync/detail/batch_semaphore.h",
          what="release_locked adds permits to the count without clearing WAITERS",

@@ -4,6 +4,7 @@
 #include "model/harness/scenario.h"
 #include "sync/mutex.h"
 #include "sync/platform/platform.h"
+#include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
 #include <memory>
@@ -19,6 +20,18 @@ WEFT_MODEL_TEST(mutual_exclusion, weft::model::bounded(2), 1) {
   *m->blocking_lock() += 1;
   t.join();
   WEFT_INVARIANT(*m->blocking_lock() == 2);
+}
+
+// Both lockers go through lock() futures (block_on), not try_lock first: the first
+// poll's one-CAS fast path (BatchSemaphore::try_take) races with the other's unlock and
+// with the queued slow path. A fast path that took the lock without Acquire would race
+// on the cell.
+WEFT_MODEL_TEST(async_lock_fast_path, weft::model::bounded(2), 1) {
+  auto m = std::make_shared<Mutex<int>>(0);
+  platform::thread t([m] { *weft::block_on(m->lock()) += 1; });
+  *weft::block_on(m->lock()) += 1;
+  t.join();
+  WEFT_INVARIANT(*weft::block_on(m->lock()) == 2);
 }
 
 // Three lockers (a queue of two behind the holder): FIFO hand-off keeps exclusion.

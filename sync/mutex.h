@@ -140,8 +140,13 @@ class Mutex {
     if (semaphore_.try_acquire(1).is_err()) return Err(TryLockError{});
     return MutexGuard<T>(this);
   }
-  // lock() on the calling thread, parking it while it waits.
-  MutexGuard<T> blocking_lock() { return block_on(lock()); }
+  // lock() on the calling thread, parking it while it waits. Tries the lock first (one
+  // CAS; never ahead of a queued waiter), so the uncontended case sets up no future and
+  // no parker.
+  MutexGuard<T> blocking_lock() {
+    if (semaphore_.try_acquire(1).is_ok()) return MutexGuard<T>(this);
+    return block_on(lock());
+  }
 
   // Owned variants (Tokio's methods on Arc<Mutex<T>>): the guard keeps the mutex alive.
   static LockOwned lock_owned(std::shared_ptr<Mutex> m) { return LockOwned(std::move(m)); }
@@ -150,6 +155,7 @@ class Mutex {
     return OwnedMutexGuard<T>(std::move(m));
   }
   static OwnedMutexGuard<T> blocking_lock_owned(std::shared_ptr<Mutex> m) {
+    if (m->semaphore_.try_acquire(1).is_ok()) return OwnedMutexGuard<T>(std::move(m));
     return block_on(lock_owned(std::move(m)));
   }
 

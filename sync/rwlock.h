@@ -225,8 +225,16 @@ class RwLock {
     if (semaphore_.try_acquire(max_readers_).is_err()) return Err(TryLockError{});
     return make_write();
   }
-  RwLockReadGuard<T> blocking_read() { return block_on(read()); }
-  RwLockWriteGuard<T> blocking_write() { return block_on(write()); }
+  // read() / write() on the calling thread, parking it while it waits. Each tries the
+  // permits first (one CAS; never ahead of a queued waiter).
+  RwLockReadGuard<T> blocking_read() {
+    if (semaphore_.try_acquire(1).is_ok()) return make_read();
+    return block_on(read());
+  }
+  RwLockWriteGuard<T> blocking_write() {
+    if (semaphore_.try_acquire(max_readers_).is_ok()) return make_write();
+    return block_on(write());
+  }
 
   // Owned variants (Tokio's methods on Arc<RwLock<T>>).
   static ReadOwned read_owned(std::shared_ptr<RwLock> l) { return ReadOwned(std::move(l)); }
@@ -241,9 +249,11 @@ class RwLock {
     return make_write_owned(l);
   }
   static OwnedRwLockReadGuard<T> blocking_read_owned(std::shared_ptr<RwLock> l) {
+    if (l->semaphore_.try_acquire(1).is_ok()) return make_read_owned(std::move(l));
     return block_on(read_owned(std::move(l)));
   }
   static OwnedRwLockWriteGuard<T> blocking_write_owned(std::shared_ptr<RwLock> l) {
+    if (l->semaphore_.try_acquire(l->max_readers_).is_ok()) return make_write_owned(std::move(l));
     return block_on(write_owned(std::move(l)));
   }
 

@@ -225,9 +225,12 @@ class Semaphore {
     return SemaphorePermit(this, n);
   }
 
-  // acquire() / acquire_many() on the calling thread, parking it while it waits.
-  Result<SemaphorePermit, AcquireError> blocking_acquire() { return block_on(acquire()); }
+  // acquire() / acquire_many() on the calling thread, parking it while it waits. Tries
+  // the permits first (one CAS; never ahead of a queued waiter), so the uncontended case
+  // sets up no future and no parker.
+  Result<SemaphorePermit, AcquireError> blocking_acquire() { return blocking_acquire_many(1); }
   Result<SemaphorePermit, AcquireError> blocking_acquire_many(std::size_t n) {
+    if (inner_.try_acquire(n).is_ok()) return SemaphorePermit(this, n);
     return block_on(acquire_many(n));
   }
 
@@ -251,10 +254,12 @@ class Semaphore {
   }
   static Result<OwnedSemaphorePermit, AcquireError> blocking_acquire_owned(
       std::shared_ptr<Semaphore> sem) {
-    return block_on(acquire_owned(std::move(sem)));
+    return blocking_acquire_many_owned(std::move(sem), 1);
   }
+  // As blocking_acquire_many: tries the permits first.
   static Result<OwnedSemaphorePermit, AcquireError> blocking_acquire_many_owned(
       std::shared_ptr<Semaphore> sem, std::size_t n) {
+    if (sem->inner_.try_acquire(n).is_ok()) return OwnedSemaphorePermit(std::move(sem), n);
     return block_on(acquire_many_owned(std::move(sem), n));
   }
 

@@ -5,7 +5,8 @@
 // Follows tokio/src/sync/batch_semaphore.rs.
 //
 // How it works: an atomic word counts the available permits. An acquire that finds
-// enough takes them with one CAS and never locks. One that does not takes what is there,
+// enough takes them with one CAS (inline in Acquire::poll, before the waiter node or the
+// lock is touched) and never locks; a release with no waiter queued is one CAS too. One that does not takes what is there,
 // then queues a waiter node (living inside its Acquire future, so queuing never
 // allocates) at the front of an intrusive FIFO list under a lock. Released permits go to
 // the oldest waiter first (partially, if it wants more than there are); a waiter whose
@@ -134,8 +135,7 @@ class BatchSemaphore {
     if (added == 0) return;
     if (added > MAX_PERMITS) throw_overflow(added);
     if (release_unqueued(added, Overflow::report)) return;
-    std::optional<platform::mutex_guard> lock;
-    lock.emplace(waiters_lock_);
+    WaitersLock lock(waiters_lock_);
     if (!release_locked(added, lock, Overflow::report)) throw_overflow(added);
   }
 
@@ -145,8 +145,7 @@ class BatchSemaphore {
   void release_saturating(std::size_t added) noexcept {
     if (added == 0) return;
     if (release_unqueued(added, Overflow::saturate)) return;
-    std::optional<platform::mutex_guard> lock;
-    lock.emplace(waiters_lock_);
+    WaitersLock lock(waiters_lock_);
     release_locked(added, lock, Overflow::saturate);
   }
 
@@ -214,6 +213,36 @@ class BatchSemaphore {
   Acquire acquire(std::size_t num_permits);
 
  private:
+  // A hold on waiters_lock_ that is taken late (only by the paths that need it), given
+  // up early (before waking) and retaken in a loop. A plain pointer plus a flag rather
+  // than std::optional<mutex_guard>: g++ 12 cannot prove the optional's payload
+  // initialized on every path (-Wmaybe-uninitialized at -O1 with asan and at -O3), and
+  // the flag costs nothing on the lock-free paths that never lock.
+  class WaitersLock {
+   public:
+    explicit WaitersLock(platform::mutex& m) noexcept : mutex_(&m) {}
+    WaitersLock(const WaitersLock&) = delete;
+    WaitersLock& operator=(const WaitersLock&) = delete;
+    ~WaitersLock() {
+      if (held_) mutex_->unlock();
+    }
+    void lock() {
+      if (held_) return;
+      mutex_->lock();
+      held_ = true;
+    }
+    void unlock() noexcept {
+      if (!held_) return;
+      held_ = false;
+      mutex_->unlock();
+    }
+    bool held() const noexcept { return held_; }
+
+   private:
+    platform::mutex* mutex_;
+    bool held_ = false;
+  };
+
   // A queued acquirer; lives inside an Acquire future.
   struct Waiter {
     explicit Waiter(std::size_t needed) : state(needed) {}
@@ -266,19 +295,41 @@ class BatchSemaphore {
   // Returns true if done (false: waiters are queued, hand over under the lock). Throws
   // std::length_error on overflow when `overflow` is report.
   bool release_unqueued(std::size_t added, Overflow overflow) {
+    // Relaxed: a guess for the CAS, which validates it.
     std::size_t curr = permits_.load(std::memory_order_relaxed);
     while ((curr & WAITERS) == 0) {
-      const std::optional<std::size_t> next = add_to_count(curr, added, overflow);
-      if (!next) throw_overflow(added);
-      if (*next == curr) return true;  // saturated already: nothing to publish
+      std::size_t next = curr + (added << PERMIT_SHIFT);
+      if (added > MAX_PERMITS - (curr >> PERMIT_SHIFT)) {  // rare: would overflow
+        const std::optional<std::size_t> capped = add_to_count(curr, added, overflow);
+        if (!capped) throw_overflow(added);
+        if (*capped == curr) return true;  // saturated already: nothing to publish
+        next = *capped;
+      }
       // Release: pairs with the Acquire/AcqRel loads and CASes of the acquirers, so what
       // this thread did before releasing happens-before the use of the permits.
-      if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
+      if (permits_.compare_exchange_weak(curr, next, std::memory_order_release,
                                          std::memory_order_relaxed)) {
         return true;
       }
     }
     return false;
+  }
+
+  // An acquire's uncontended fast path (first poll of an Acquire, before it touches its
+  // waiter node or the lock): takes n permits with one CAS if the count has them and
+  // the semaphore is open. A non-zero count means nobody is queued (WAITERS implies a
+  // count of 0), so this never overtakes a waiter. false: nothing was taken (no
+  // permits, closed, or the CAS lost a race); the caller takes the slow path.
+  bool try_take(std::size_t n) noexcept {
+    // Relaxed: a guess for the CAS, which validates it.
+    std::size_t curr = permits_.load(std::memory_order_relaxed);
+    if ((curr & CLOSED) != 0 || (curr >> PERMIT_SHIFT) < n) return false;
+    // AcqRel: Acquire pairs with the Release that added the permits; Release continues
+    // the word's release sequence, as in poll_acquire. Failure: relaxed, its value is
+    // not used (the slow path reloads with Acquire).
+    return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
+                                            std::memory_order_acq_rel,
+                                            std::memory_order_relaxed);
   }
 
   [[noreturn]] static void throw_overflow(std::size_t added) {
@@ -292,12 +343,11 @@ class BatchSemaphore {
   // with it released and every collected waker woken. Returns false if the count would
   // exceed MAX_PERMITS and `overflow` is report: the excess is then not added (the
   // caller throws). With saturate the count stops at MAX_PERMITS and it returns true.
-  bool release_locked(std::size_t rem, std::optional<platform::mutex_guard>& lock,
-                      Overflow overflow) {
+  bool release_locked(std::size_t rem, WaitersLock& lock, Overflow overflow) {
     WakeList wakers;
     bool added = true;
     for (;;) {
-      if (!lock) lock.emplace(waiters_lock_);
+      lock.lock();
       bool is_empty = false;
       while (wakers.can_push()) {
         Waiter* oldest = queue_.back();
@@ -331,7 +381,7 @@ class BatchSemaphore {
         }
         rem = 0;
       }
-      lock.reset();
+      lock.unlock();
       wakers.wake_all();
       if (rem == 0) break;
       // More waiters than one WakeList: relock and go on.
@@ -369,6 +419,8 @@ class BatchSemaphore {
     return curr == assign;
   }
 
+  // The slow paths, kept out of line so that Acquire::poll and ~Acquire inline into
+  // their callers (the fast path is a load and a CAS).
   Poll<Result<void, AcquireError>> poll_acquire(Context& cx, std::size_t num_permits,
                                                 Waiter& node, bool& queued);
   void cancel(Waiter& node, std::size_t num_permits);
@@ -401,6 +453,8 @@ class [[nodiscard]] BatchSemaphore::Acquire {
   }
 
   Poll<Result<void, AcquireError>> poll(Context& cx) {
+    // Uncontended: one CAS, inline; no lock, the waiter node untouched.
+    if (!queued_ && semaphore_->try_take(num_permits_)) return Result<void, AcquireError>();
     auto result = semaphore_->poll_acquire(cx, num_permits_, node_, queued_);
     // Completed with the permits: the node is out of the queue and holds nothing.
     if (result.is_ready() && result.value().is_ok()) queued_ = false;
@@ -424,17 +478,17 @@ inline BatchSemaphore::Acquire BatchSemaphore::acquire(std::size_t num_permits) 
   return Acquire(*this, num_permits);
 }
 
-inline Poll<Result<void, AcquireError>> BatchSemaphore::poll_acquire(Context& cx,
-                                                                      std::size_t num_permits,
-                                                                      Waiter& node,
-                                                                      bool& queued) {
+// Out of line (noinline), as cancel(): the slow paths stay out of the callers, so that
+// Acquire::poll (a load and a CAS when uncontended) and ~Acquire inline there.
+[[gnu::noinline]] inline Poll<Result<void, AcquireError>> BatchSemaphore::poll_acquire(
+    Context& cx, std::size_t num_permits, Waiter& node, bool& queued) {
   using Outcome = Result<void, AcquireError>;
   // Permits taken from the count by this poll, not yet assigned to the node.
   std::size_t acquired = 0;
   // Acquire: pairs with the Release store in assign_permits.
   const std::size_t needed = queued ? node.state.load(std::memory_order_acquire) : num_permits;
 
-  std::optional<platform::mutex_guard> lock;
+  WaitersLock lock(waiters_lock_);
   // Acquire: pairs with the Release operations that added permits.
   std::size_t curr = permits_.load(std::memory_order_acquire);
   for (;;) {
@@ -455,7 +509,7 @@ inline Poll<Result<void, AcquireError>> BatchSemaphore::poll_acquire(Context& cx
       short_of_permits = true;
       // Lock before the CAS: once the count is 0 and WAITERS set, releases go through
       // the lock, so none can slip between this CAS and the node being queued.
-      if (!lock) lock.emplace(waiters_lock_);
+      lock.lock();
     }
     // AcqRel: Acquire pairs with the Release that added the permits; Release continues
     // the word's release sequence for later takers. Failure: Acquire, as the load.
@@ -464,13 +518,13 @@ inline Poll<Result<void, AcquireError>> BatchSemaphore::poll_acquire(Context& cx
       acquired += take;
       if (!short_of_permits && !queued) {
         // Uncontended path: no lock was taken, nothing was queued.
-        lock.reset();
+        lock.unlock();
         return Outcome();
       }
       break;
     }
   }
-  if (!lock) lock.emplace(waiters_lock_);
+  lock.lock();
 
   // Relaxed: CLOSED is set under the lock we hold.
   if ((permits_.load(std::memory_order_relaxed) & CLOSED) != 0) {
@@ -502,13 +556,13 @@ inline Poll<Result<void, AcquireError>> BatchSemaphore::poll_acquire(Context& cx
       old = std::exchange(w, std::move(fresh));
     }
   });
-  lock.reset();
+  lock.unlock();
   return pending;
 }
 
-inline void BatchSemaphore::cancel(Waiter& node, std::size_t num_permits) {
-  std::optional<platform::mutex_guard> lock;
-  lock.emplace(waiters_lock_);
+[[gnu::noinline]] inline void BatchSemaphore::cancel(Waiter& node, std::size_t num_permits) {
+  WaitersLock lock(waiters_lock_);
+  lock.lock();
   queue_.remove(&node);
   // Relaxed: state is written only under the lock we hold.
   const std::size_t assigned = num_permits - node.state.load(std::memory_order_relaxed);
