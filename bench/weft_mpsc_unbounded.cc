@@ -4,8 +4,8 @@
 #include "bench/weft_support.h"
 #include "sync/mpsc/unbounded.h"
 
-#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
