@@ -170,7 +170,7 @@ MUTATIONS = [
          replace="""    return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
                                             std::memory_order_relaxed,
                                             std::memory_order_relaxed);""",
-         tests=["//model:mutex", "//model:semaphore_batch"]),
+         tests=["//model:mutex", "//model:mutant_kills_batch_semaphore"]),
     dict(id="batch_semaphore.try_acquire_relaxed", file="sync/detail/batch_semaphore.h",
          what="try_acquire's CAS taking permits is relaxed",
          find="""      if (permits_.compare_exchange_weak(curr, curr - wanted, std::memory_order_acq_rel,

@@ -27,10 +27,10 @@ struct Guarded {
 
 }  // namespace
 
-// Kills batch_semaphore.release_fast_relaxed: two tasks take turns through acquire().
-// Uncontended, the permit goes back through release()'s lock-free CAS and is taken by the
-// other task's lock-free CAS: only that Release / Acquire pair orders the first task's
-// write before the second's.
+// Kills batch_semaphore.release_fast_relaxed and batch_semaphore.fast_take_relaxed: two
+// tasks take turns through acquire(). Uncontended, the permit goes back through
+// release()'s lock-free CAS and is taken by the other task's first-poll CAS (try_take):
+// only that Release / Acquire pair orders the first task's write before the second's.
 WEFT_MODEL_TEST(handover_orders_data_acquire, weft::model::bounded(2), 1) {
   auto g = std::make_shared<Guarded>();
   platform::thread t([g] {
