@@ -2,45 +2,23 @@
 // receiver that lags, and receivers that subscribe and drop mid-stream. Every receiver
 // accounts for every value (received or reported lagged), sees each sender's values in
 // order, and every value is destroyed exactly once.
-// Seeded: WEFT_STRESS_SEED=N replays a run; the seed is printed at start.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/broadcast.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 namespace broadcast = weft::broadcast;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/broadcast: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
-platform::atomic<std::uint64_t> run_counter{0};
-
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-};
+const std::uint64_t seed_printed = stress::base_seed("broadcast");
 
 struct Counted {
   platform::atomic<long>* live;
@@ -58,8 +36,8 @@ struct Counted {
   ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
 };
 
-constexpr int sends_per_sender = 2000;
-constexpr std::uint64_t total = 2 * sends_per_sender;
+const int sends_per_sender = stress::ops(2000);
+const std::uint64_t total = 2 * static_cast<std::uint64_t>(sends_per_sender);
 
 // Checks per-sender order; returns values seen plus values reported lagged.
 struct Tally {
@@ -80,7 +58,7 @@ struct senders_and_receivers {
   std::uint64_t seed = 0;
 
   void setup() {
-    seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+    seed = stress::run_seed<senders_and_receivers>("senders_and_receivers");
     auto [s, r] = broadcast::channel<Counted>(16);
     rx[1].emplace(s.subscribe());
     rx[2].emplace(s.subscribe());
@@ -89,7 +67,7 @@ struct senders_and_receivers {
     rx[0].emplace(std::move(r));
   }
   void thread(int index) {
-    Rng rng{seed * 8 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     switch (index) {
       case 0:
       case 1: {  // senders

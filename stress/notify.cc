@@ -3,52 +3,29 @@
 // sometimes cancel a future after one poll (which forwards a notification it received),
 // and a third party calls notify_waiters now and then. Every item is taken exactly once
 // and nobody sleeps forever (a lost wakeup hangs the test until its timeout).
-// Seeded: WEFT_STRESS_SEED=N replays a run; the seed is printed at start.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/notify.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 using weft::Notified;
 using weft::Notify;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/notify: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
-platform::atomic<std::uint64_t> run_counter{0};
-
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-  std::uint32_t below(std::uint32_t n) { return next() % n; }
-};
+const std::uint64_t seed_printed = stress::base_seed("notify");
 
 constexpr int producers = 2;
 constexpr int consumers = 3;
-constexpr int items_per_producer = 300;
-constexpr int total_items = producers * items_per_producer;
+const int items_per_producer = stress::ops(300);
+const int total_items = producers * items_per_producer;
 
 }  // namespace
 
@@ -59,7 +36,7 @@ struct notify_queue {
   platform::cell<int> queued{0};  // protected by lock
   platform::atomic<int> taken{0};
   platform::atomic<int> done{0};
-  std::uint64_t seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t seed = stress::run_seed<notify_queue>("notify_queue");
 
   bool try_take() {
     platform::mutex_guard guard(lock);
@@ -67,7 +44,7 @@ struct notify_queue {
   }
 
   void thread(int index) {
-    Rng rng{seed * 31 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     if (index < producers) {
       for (int i = 0; i < items_per_producer; ++i) {
         {
@@ -124,7 +101,7 @@ struct notify_waiters_crowd {
   static constexpr int threads = 4;
   Notify notify;
   platform::atomic<int> ready{0};
-  std::uint64_t seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t seed = stress::run_seed<notify_waiters_crowd>("notify_waiters_crowd");
 
   void thread(int index) {
     if (index == 0) {
@@ -133,7 +110,7 @@ struct notify_waiters_crowd {
       notify.notify_waiters();
       return;
     }
-    Rng rng{seed * 17 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     constexpr int per_thread = 40;
     weft::MockTask tasks[per_thread];
     std::optional<Notified> futs[per_thread];

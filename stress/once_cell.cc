@@ -2,46 +2,23 @@
 // initializers that fail, are cancelled after one poll, or succeed; set() races them too.
 // Exactly one value is stored, every completed call sees it, and every value is destroyed
 // exactly once.
-// Seeded: WEFT_STRESS_SEED=N replays a run; the seed is printed at start.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/once_cell.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/once_cell: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
-platform::atomic<std::uint64_t> run_counter{0};
-
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-  std::uint32_t below(std::uint32_t n) { return next() % n; }
-};
+const std::uint64_t seed_printed = stress::base_seed("once_cell");
 
 struct Counted {
   platform::atomic<long>* live;
@@ -77,10 +54,10 @@ struct once_cell_race {
   platform::atomic<long> live{0};
   std::unique_ptr<weft::OnceCell<Counted>> cell = std::make_unique<weft::OnceCell<Counted>>();
   platform::atomic<int> inits{0};
-  std::uint64_t seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t seed = stress::run_seed<once_cell_race>("once_cell_race");
 
   void thread(int index) {
-    Rng rng{seed * 13 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     for (;;) {
       switch (rng.below(4)) {
         case 0: {  // cancelled after one poll (maybe holding the permit)

@@ -1,48 +1,25 @@
 // Stress test of oneshot on real threads: many channels per run, a sender thread and a
 // receiver thread that picks a random way to end each channel (blocking_recv, poll, close
 // then try_recv, drop). Every value must be received or handed back, and destroyed once.
-// Seeded: WEFT_STRESS_SEED=N replays a run; the seed is printed at start.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/oneshot.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <vector>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 namespace oneshot = weft::oneshot;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/oneshot: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
-
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-};
-
-platform::atomic<std::uint64_t> run_counter{0};
+const std::uint64_t seed_printed = stress::base_seed("oneshot");
 
 struct Counted {
   platform::atomic<long>* live;
@@ -67,12 +44,18 @@ struct many_channels {
   platform::atomic<long> received{0};
   std::vector<std::optional<oneshot::Sender<Counted>>> tx;
   std::vector<std::optional<oneshot::Receiver<Counted>>> rx;
+  // Per channel: the send succeeded (sender thread); the value was received, and the
+  // receiver waited for the outcome instead of dropping (receiver thread). Read by check().
+  std::vector<char> sent, got, waited;
   std::uint64_t seed = 0;
 
   void setup() {
-    seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+    seed = stress::run_seed<many_channels>("many_channels");
     tx.resize(channels_per_run);
     rx.resize(channels_per_run);
+    sent.assign(channels_per_run, 0);
+    got.assign(channels_per_run, 0);
+    waited.assign(channels_per_run, 0);
     for (int i = 0; i < channels_per_run; ++i) {
       auto [s, r] = oneshot::channel<Counted>();
       tx[i].emplace(std::move(s));
@@ -80,15 +63,17 @@ struct many_channels {
     }
   }
   void thread(int index) {
-    Rng rng{seed * 2 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     if (index == 0) {
       for (int i = 0; i < channels_per_run; ++i) {
-        switch (rng.next() % 4) {
+        if (rng.one_in(8)) platform::yield_now();
+        switch (rng.below(4)) {
           case 0:
             break;  // drop the sender unsent: the receiver sees RecvError / Closed
           default: {
             auto r = std::move(*tx[i]).send(Counted(&live, i));
             if (r.is_ok()) {
+              sent[i] = 1;
               delivered.fetch_add(1, std::memory_order_relaxed);
             } else {
               WEFT_INVARIANT(r.error().value == i);  // the same value came back
@@ -102,37 +87,41 @@ struct many_channels {
     } else {
       for (int i = 0; i < channels_per_run; ++i) {
         auto& r = *rx[i];
-        switch (rng.next() % 5) {
+        const auto take = [&](const Counted& c) {
+          WEFT_INVARIANT(c.value == i);
+          got[i] = 1;
+          received.fetch_add(1, std::memory_order_relaxed);
+        };
+        const std::uint32_t mode = rng.below(5);
+        waited[i] = mode < 4;
+        switch (mode) {
           case 0: {
-            auto got = std::move(r).blocking_recv();
-            if (got.is_ok()) {
-              WEFT_INVARIANT(got->value == i);
-              received.fetch_add(1, std::memory_order_relaxed);
-            }
+            auto v = std::move(r).blocking_recv();
+            if (v.is_ok()) take(*v);
             break;
           }
           case 1: {
-            r.close();
-            auto got = r.try_recv();
-            if (got.is_ok()) received.fetch_add(1, std::memory_order_relaxed);
-            else WEFT_INVARIANT(got.error() == oneshot::TryRecvError::Closed);
+            r.close();  // a send completed before this is still received below
+            auto v = r.try_recv();
+            if (v.is_ok()) take(*v);
+            else WEFT_INVARIANT(v.error() == oneshot::TryRecvError::Closed);
             break;
           }
           case 2: {
             for (;;) {
-              auto got = r.try_recv();
-              if (got.is_ok()) {
-                received.fetch_add(1, std::memory_order_relaxed);
+              auto v = r.try_recv();
+              if (v.is_ok()) {
+                take(*v);
                 break;
               }
-              if (got.error() == oneshot::TryRecvError::Closed) break;
+              if (v.error() == oneshot::TryRecvError::Closed) break;
               platform::yield_now();
             }
             break;
           }
           case 3: {
-            auto got = weft::block_on(r);
-            if (got.is_ok()) received.fetch_add(1, std::memory_order_relaxed);
+            auto v = weft::block_on(r);
+            if (v.is_ok()) take(*v);
             break;
           }
           default:
@@ -146,6 +135,11 @@ struct many_channels {
     WEFT_INVARIANT(live.load(std::memory_order_relaxed) == 0);
     WEFT_INVARIANT(received.load(std::memory_order_relaxed) <=
                    delivered.load(std::memory_order_relaxed));
+    // Exactly once: a receiver that waited for the outcome got the value iff it was sent.
+    for (int i = 0; i < channels_per_run; ++i) {
+      if (waited[i]) WEFT_INVARIANT(got[i] == sent[i]);
+      else WEFT_INVARIANT(got[i] == 0);
+    }
   }
 };
 WEFT_MODEL_SCENARIO(many_channels, weft::model::random(1));
@@ -155,6 +149,7 @@ struct closed_wakes_sender {
   static constexpr int threads = 2;
   std::vector<std::optional<oneshot::Sender<int>>> tx;
   std::vector<std::optional<oneshot::Receiver<int>>> rx;
+  std::uint64_t seed = stress::run_seed<closed_wakes_sender>("closed_wakes_sender");
   void setup() {
     tx.resize(channels_per_run);
     rx.resize(channels_per_run);
@@ -165,12 +160,13 @@ struct closed_wakes_sender {
     }
   }
   void thread(int index) {
+    stress::Rng rng{seed, index};
     for (int i = 0; i < channels_per_run; ++i) {
       if (index == 0) {
         weft::block_on(tx[i]->closed());
         WEFT_INVARIANT(tx[i]->is_closed());
         WEFT_INVARIANT(std::move(*tx[i]).send(i).is_err());
-      } else if (i % 2 == 0) {
+      } else if (rng.jitter(1), rng.one_in(2)) {
         rx[i]->close();
       } else {
         rx[i].reset();

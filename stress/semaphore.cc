@@ -1,48 +1,26 @@
 // Stress test of Semaphore (and so BatchSemaphore) on real threads: mixed batch
 // acquires, try_acquires, cancelled acquires, permit add/forget pairs and a close
 // midway. Invariants: never more permits held than exist; every permit comes back.
-// Seeded: WEFT_STRESS_SEED=N replays a run; the seed is printed at start.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/platform/platform.h"
 #include "sync/semaphore.h"
 #include "sync/task/mock_task.h"
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 using weft::Semaphore;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/semaphore: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
-platform::atomic<std::uint64_t> run_counter{0};
-
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-};
+const std::uint64_t seed_printed = stress::base_seed("semaphore");
 
 constexpr std::size_t capacity = 5;
-constexpr int ops_per_thread = 300;
+const int ops_per_thread = stress::ops(300);
 
 // Holds n permits for a moment and checks the bound.
 void use(platform::atomic<std::size_t>& held, std::size_t n) {
@@ -58,14 +36,14 @@ struct mixed_batches {
   static constexpr int threads = 4;
   Semaphore sem{capacity};
   platform::atomic<std::size_t> held{0};
-  std::uint64_t seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t seed = stress::run_seed<mixed_batches>("mixed_batches");
 
   void thread(int index) {
-    Rng rng{seed * 31 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     weft::MockTask task;
     for (int i = 0; i < ops_per_thread; ++i) {
-      const std::size_t n = 1 + rng.next() % 3;
-      switch (rng.next() % 5) {
+      const std::size_t n = 1 + rng.below(3);
+      switch (rng.below(5)) {
         case 0:
         case 1: {
           auto p = sem.blocking_acquire_many(n);
@@ -104,23 +82,35 @@ struct mixed_batches {
 };
 WEFT_MODEL_SCENARIO(mixed_batches, weft::model::random(1));
 
-// Acquirers loop until the semaphore closes; one thread closes it midway. Everyone
-// stops, and every permit handed out comes back.
+// Acquirers loop until the semaphore closes; one thread acquires like them until the
+// others have acquired a random number of times, then closes it midway (counted in
+// acquisitions, not yields: a yield loop with three busy threads on two cores took 90 ms
+// a run). Everyone stops (a waiter queued at
+// the close is woken with an error), and every permit handed out comes back.
 struct close_midway {
   static constexpr int threads = 4;
   Semaphore sem{2};
-  std::uint64_t seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+  platform::atomic<long> progress{0};
+  std::uint64_t seed = stress::run_seed<close_midway>("close_midway");
 
   void thread(int index) {
-    Rng rng{seed * 17 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     if (index == 0) {
-      for (std::uint32_t spins = rng.next() % 200; spins > 0; --spins) platform::yield_now();
+      // Until the others have acquired `target` times (bounded, in case they never run).
+      const long target = static_cast<long>(rng.below(200));
+      for (int rounds = 0; rounds < 100000 && progress.load(std::memory_order_relaxed) < target;
+           ++rounds) {
+        auto p = sem.blocking_acquire_many(1 + rng.below(2));
+        WEFT_INVARIANT(p.is_ok());  // only this thread closes
+      }
       sem.close();
+      WEFT_INVARIANT(sem.try_acquire_many(1).is_err());
       return;
     }
     for (;;) {
-      auto p = sem.blocking_acquire_many(1 + rng.next() % 2);
+      auto p = sem.blocking_acquire_many(1 + rng.below(2));
       if (p.is_err()) break;
+      progress.fetch_add(1, std::memory_order_relaxed);  // only a count
     }
     WEFT_INVARIANT(sem.is_closed());
   }
@@ -132,8 +122,11 @@ WEFT_MODEL_SCENARIO(close_midway, weft::model::random(1));
 struct add_and_forget {
   static constexpr int threads = 3;
   Semaphore sem{3};
+  std::uint64_t seed = stress::run_seed<add_and_forget>("add_and_forget");
   void thread(int index) {
+    stress::Rng rng{seed, index};
     for (int i = 0; i < ops_per_thread; ++i) {
+      rng.jitter(1);
       if (index == 0) {
         sem.add_permits(2);
         std::size_t left = 2;

@@ -1,7 +1,10 @@
 // Stress test of SetOnce on real threads: setters race with counted values, waiters block
 // or give up after one poll; exactly one value is stored, every waiter that completes sees
-// it, and every value is destroyed exactly once.
+// it, and every value is destroyed exactly once. Which thread plays which role, and the
+// delays before each acts, are drawn per run.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/platform/platform.h"
 #include "sync/set_once.h"
 #include "sync/task/block_on.h"
@@ -10,8 +13,11 @@
 #include <memory>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 
 namespace {
+
+const std::uint64_t seed_printed = stress::base_seed("set_once");
 
 struct Counted {
   platform::atomic<long>* live;
@@ -34,8 +40,13 @@ struct set_once_race {
   std::unique_ptr<weft::SetOnce<Counted>> once = std::make_unique<weft::SetOnce<Counted>>();
   platform::atomic<int> wins{0};
   platform::atomic<int> winner{-1};
+  std::uint64_t seed = stress::run_seed<set_once_race>("set_once_race");
+  int rotate = static_cast<int>(stress::Rng{seed, -1}.below(threads));
 
-  void thread(int index) {
+  void thread(int slot) {
+    stress::Rng rng{seed, slot};
+    const int index = (slot + rotate) % threads;  // the role: 0-2 set, 3 gives up, 4-5 wait
+    rng.jitter(3);
     if (index < 3) {
       if (once->set(Counted(&live, index)).is_ok()) {
         wins.fetch_add(1, std::memory_order_relaxed);

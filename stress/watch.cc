@@ -2,45 +2,23 @@
 // send_replace), receivers follow it with changed() / borrow_and_update() and wait_for(),
 // and a closed() waiter sees the last receiver go. Values only grow, each receiver ends on
 // the final value, and every value is destroyed exactly once.
-// Seeded: WEFT_STRESS_SEED=N replays a run; the seed is printed at start.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/watch.h"
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 namespace watch = weft::watch;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/watch: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
-platform::atomic<std::uint64_t> run_counter{0};
-
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-};
+const std::uint64_t seed_printed = stress::base_seed("watch");
 
 struct Counted {
   platform::atomic<long>* live;
@@ -61,8 +39,8 @@ struct Counted {
   ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
 };
 
-constexpr long bumps_per_sender = 500;
-constexpr long final_value = 2 * bumps_per_sender;
+const long bumps_per_sender = stress::ops(500);
+const long final_value = 2 * bumps_per_sender;
 
 struct senders_and_watchers {
   static constexpr int threads = 6;
@@ -73,7 +51,7 @@ struct senders_and_watchers {
   std::uint64_t seed = 0;
 
   void setup() {
-    seed = base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed);
+    seed = stress::run_seed<senders_and_watchers>("senders_and_watchers");
     auto [s, r] = watch::channel<Counted>(Counted(&live, 0));
     rx[1].emplace(r);
     rx[2].emplace(r);
@@ -83,7 +61,7 @@ struct senders_and_watchers {
     tx[0].emplace(std::move(s));
   }
   void thread(int index) {
-    Rng rng{seed * 8 + static_cast<std::uint64_t>(index)};
+    stress::Rng rng{seed, index};
     switch (index) {
       case 0:
       case 1:  // senders: +1 each time, under the write lock
