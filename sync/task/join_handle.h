@@ -1,11 +1,22 @@
 // weft/sync/task/join_handle.h: JoinHandle<T>, what spawning on an executor returns: a
-// future of the task's outcome, and blocking_join() for plain threads.
+// future of the task's outcome, and blocking_join() for plain threads; AbortHandle, which
+// can only abort the task and ask whether it finished.
 //
-// Follows tokio/src/runtime/task/join.rs (no abort()).
+// Follows tokio/src/runtime/task/join.rs and abort.rs.
 //
-// Outcome: Result<T, JoinError>: the task's value, or JoinError::cancelled if its
-// executor shut down first. An exception thrown by the task is rethrown by the poll (or
-// blocking_join) that sees the task complete, i.e. to the joiner.
+// Outcome: Result<T, JoinError>: the task's value, or JoinError::cancelled
+// (weft::is_cancelled(error)) if its executor shut down or it was aborted first. An
+// exception thrown by the task is rethrown by the poll (or blocking_join) that sees the
+// task complete, i.e. to the joiner.
+//
+// Abort (abort(), AbortHandle::abort(); from any thread, any number of times): an idle
+// task is queued on its executor, which destroys its future (cancelling what it awaits:
+// a waiter unlinks itself) instead of polling it; a task being polled is cancelled the
+// same way after that poll returns, at its next suspension point; a task that already
+// completed keeps its value, and a poll that completes concurrently with the abort wins
+// (the join yields the value). The future is never destroyed on the aborting thread, so
+// a task may abort itself. An aborted task's future is destroyed only when its executor
+// runs it (a LocalExecutor: in the next run_*; or when the executor is destroyed).
 //
 // Concurrency: one thread uses a JoinHandle at a time (like any future); the task runs
 // on its executor meanwhile. Destroying the handle detaches the task (it keeps running,
@@ -39,6 +50,49 @@ namespace detail {
 struct SpawnAccess;
 }
 
+// Aborts a spawned task (see above) without joining it; keeps the task's memory (not its
+// future) alive. Copyable; dropping it does nothing to the task. One thread uses one
+// AbortHandle object at a time; copies may be used from different threads.
+class AbortHandle {
+  using Header = detail::TaskHeader;
+
+ public:
+  AbortHandle() noexcept = default;
+  AbortHandle(const AbortHandle& other) noexcept : task_(other.task_) {
+    if (task_ != nullptr) task_->acquire_ref();
+  }
+  AbortHandle(AbortHandle&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
+  AbortHandle& operator=(AbortHandle other) noexcept {
+    std::swap(task_, other.task_);
+    return *this;
+  }
+  ~AbortHandle() {
+    if (task_ != nullptr) task_->drop_ref();
+  }
+
+  // False when moved from or default-constructed.
+  bool valid() const noexcept { return task_ != nullptr; }
+
+  // Aborts the task (see above). Does nothing on an invalid handle.
+  void abort() {
+    if (task_ != nullptr) task_->abort();
+  }
+
+  // True once the task completed or was cancelled.
+  bool is_finished() const {
+    // Acquire: pairs with the AcqRel CAS that completes the task.
+    return task_ != nullptr &&
+           (task_->load_state(std::memory_order_acquire) & Header::COMPLETE) != 0;
+  }
+
+ private:
+  template <class T>
+  friend class JoinHandle;
+  explicit AbortHandle(Header* task) noexcept : task_(task) { task_->acquire_ref(); }
+
+  Header* task_ = nullptr;
+};
+
 template <class T>
 class [[nodiscard]] JoinHandle {
   using Cell = detail::TaskWithOutput<T>;
@@ -66,6 +120,18 @@ class [[nodiscard]] JoinHandle {
     // Acquire: pairs with the AcqRel CAS that completes the task.
     return task_ != nullptr &&
            (task_->load_state(std::memory_order_acquire) & Header::COMPLETE) != 0;
+  }
+
+  // Aborts the task (see above). Does nothing on an invalid handle.
+  void abort() {
+    if (task_ != nullptr) task_->abort();
+  }
+
+  // A handle that can abort the task without owning its output; throws
+  // std::invalid_argument on an invalid JoinHandle.
+  AbortHandle abort_handle() const {
+    if (task_ == nullptr) throw std::invalid_argument("weft::JoinHandle::abort_handle on an invalid handle");
+    return AbortHandle(task_);
   }
 
   Poll<Outcome> poll(Context& cx) {

@@ -278,3 +278,104 @@ TEST_CASE("waker_clones_and_by_value_wakes") {
   CHECK(ex.run_until_idle() == 1);
   CHECK(*h.blocking_join() == 2);
 }
+
+// JoinHandle::abort / AbortHandle (tokio/tests/task_abort.rs), on the driver thread.
+
+TEST_CASE("abort_idle_task_destroys_its_future_on_the_driver") {
+  Gate gate;
+  {
+    LocalExecutor ex;
+    const int before = GateFuture::live.load();
+    JoinHandle<Counted> h = ex.spawn(counted_after_gate(gate, 3));
+    ex.run_until_idle();  // now idle, awaiting the gate
+    CHECK(GateFuture::live.load() == before + 1);
+    CHECK_FALSE(h.is_finished());
+    h.abort();
+    // Not destroyed by the aborting call: the executor does it when it runs the task.
+    CHECK(GateFuture::live.load() == before + 1);
+    CHECK(ex.run_until_idle() == 1);
+    CHECK(GateFuture::live.load() == before);
+    CHECK(h.is_finished());
+    auto outcome = h.blocking_join();
+    REQUIRE(outcome.is_err());
+    CHECK(weft::is_cancelled(outcome.error()));
+    h.abort();  // on an invalid handle: nothing
+  }
+  gate.open();  // the gate's waker was dropped with the future: nothing to wake
+  CHECK(Counted::live.load() == 0);
+}
+
+TEST_CASE("abort_before_first_poll_never_polls") {
+  LocalExecutor ex;
+  std::atomic<int> polls{0};
+  auto h = ex.spawn(weft::poll_fn([&](Context&) -> Poll<int> {
+    polls.fetch_add(1);
+    return 1;
+  }));
+  h.abort();
+  h.abort();  // twice: still one cancellation
+  ex.run_until_idle();
+  CHECK(polls.load() == 0);
+  auto outcome = h.blocking_join();
+  REQUIRE(outcome.is_err());
+  CHECK(outcome.error() == JoinError::cancelled);
+}
+
+TEST_CASE("abort_after_completion_keeps_the_value") {
+  LocalExecutor ex;
+  auto h = ex.spawn([]() -> Task<Counted> { co_return Counted(9); }());
+  ex.run_until_idle();
+  CHECK(h.is_finished());
+  auto abort = h.abort_handle();
+  abort.abort();
+  h.abort();
+  CHECK(ex.run_until_idle() == 0);  // nothing queued by the aborts
+  auto outcome = h.blocking_join();
+  REQUIRE(outcome.is_ok());
+  CHECK(outcome.value().value == 9);
+  CHECK(abort.is_finished());
+  CHECK_THROWS_AS((void)h.abort_handle(), std::invalid_argument);
+}
+
+TEST_CASE("task_aborts_itself_at_its_next_yield_point") {
+  // abort() from inside the running task: the poll continues to its next suspension,
+  // then the task is cancelled; the frame is not destroyed under the running body.
+  LocalExecutor ex;
+  std::atomic<int> steps{0};
+  weft::AbortHandle self;
+  auto body = [&]() -> Task<void> {
+    steps.fetch_add(1);
+    self.abort();
+    steps.fetch_add(1);   // still runs: the abort takes effect at the next suspension
+    co_await YieldNow();  // pending: the task is re-queued and cancelled when popped
+    steps.fetch_add(1);   // never
+  };
+  auto h = ex.spawn(body());
+  self = h.abort_handle();
+  ex.run_until_idle();
+  CHECK(steps.load() == 2);
+  auto outcome = h.blocking_join();
+  REQUIRE(outcome.is_err());
+  CHECK(weft::is_cancelled(outcome.error()));
+}
+
+TEST_CASE("abort_handle_outlives_task_and_executor") {
+  weft::AbortHandle copy;
+  {
+    LocalExecutor ex;
+    Gate gate;
+    auto h = ex.spawn(after_gate(gate, 1));
+    weft::AbortHandle a = h.abort_handle();
+    copy = a;
+    CHECK(copy.valid());
+    h = {};  // detached
+    ex.run_until_idle();
+    CHECK_FALSE(copy.is_finished());
+    a.abort();
+    ex.run_until_idle();
+    CHECK(copy.is_finished());
+  }
+  copy.abort();  // complete: nothing, and the executor is gone
+  CHECK(copy.is_finished());
+  CHECK(GateFuture::live.load() == 0);
+}

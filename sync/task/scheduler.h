@@ -3,16 +3,21 @@
 // every live task, queues the runnable ones and parks idle workers.
 //
 // Follows the task state machine of tokio/src/runtime/task/{state,harness,raw}.rs, much
-// reduced: one global run queue (sync/task/run_queue.h), no per-worker queues, no
-// budget, no abort.
+// reduced: one global run queue (sync/task/run_queue.h, Tokio's injector) plus a LIFO
+// slot per worker (tokio/src/runtime/scheduler/multi_thread/worker.rs), no per-worker
+// ring, no budget; abort as in tokio/src/runtime/task/abort.rs.
 //
 // Concurrency: a task is polled by one worker at a time (the RUNNING bit); its Wakers
 // may be cloned, woken and dropped from any thread, at any time, also after the
 // executor is gone (a wake then does nothing). A woken task is queued on the scheduler
-// that spawned it. Waking costs one CAS on the task's state word and, if the task was
-// idle, one push on the run queue (a CAS and a store) and a SeqCst fence; it takes a
-// lock only to unpark a sleeping worker (the parker's slow path). No user code (a poll,
-// a future's destructor, a waker) runs under a scheduler lock.
+// that spawned it: a task woken by a worker of its own pool goes to that worker's LIFO
+// slot and runs there as soon as the current poll returns (the task it displaces, if
+// any, goes to the global queue); any other wake pushes it on the global queue. Waking
+// costs one CAS on the task's state word and, if the task was idle, one exchange on the
+// LIFO slot, or one push on the run queue (a CAS and a store) and a SeqCst fence; it
+// takes a lock only to unpark a sleeping worker (the parker's slow path). Idle workers
+// spin briefly (platform::Backoff) before they park. No user code (a poll, a future's
+// destructor, a waker) runs under a scheduler lock.
 //
 // Memory ordering: what a thread did before waking a task happens-before the poll that
 // the wake causes (Release CAS in wake_by_ref, Acquire CAS in run); each poll of a task
@@ -29,6 +34,7 @@
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
 #include "sync/platform/parker.h"
+#include "sync/platform/spin.h"
 #include "sync/result.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/future.h"
@@ -47,13 +53,40 @@
 
 namespace weft {
 
-// Why a JoinHandle has no value: the task was cancelled (its executor shut down before
-// it completed). An exception thrown by the task is rethrown by the join instead.
+// Why a JoinHandle has no value: the task was cancelled (its executor shut down, or it
+// was aborted, before it completed). An exception thrown by the task is rethrown by the
+// join instead.
 enum class JoinError { cancelled };
+
+// Tokio's JoinError::is_cancelled(): `weft::is_cancelled(outcome.error())`.
+constexpr bool is_cancelled(JoinError error) noexcept { return error == JoinError::cancelled; }
 
 namespace detail {
 
 class Scheduler;
+
+// Which worker of which scheduler the calling thread is (null on any other thread): how a
+// wake finds "its" worker's LIFO slot, as Tokio's thread-local CONTEXT. Production: a
+// thread_local. Model: Relacy has no thread_local, so a table indexed by the simulated
+// thread (plain pointers, each written and read by its own thread only).
+struct CurrentWorker {
+  Scheduler* scheduler;
+  unsigned index;
+};
+#if defined(WEFT_MODEL)
+inline CurrentWorker*& current_worker() noexcept {
+  constexpr unsigned max_model_threads = 64;  // far more than any scenario declares
+  static CurrentWorker* by_thread[max_model_threads] = {};
+  const unsigned thread = rl::thread_index();
+  WEFT_INVARIANT(thread < max_model_threads);
+  return by_thread[thread];
+}
+#else
+inline CurrentWorker*& current_worker() noexcept {
+  thread_local CurrentWorker* current = nullptr;
+  return current;
+}
+#endif
 
 // A Waker that borrows a reference instead of owning one: it is never destroyed, so its
 // drop never runs (as Rust's WakerRef / ManuallyDrop<Waker>). Clones are real Wakers.
@@ -93,6 +126,31 @@ class TaskHeader {
   // destroys its future and completes it as cancelled. The caller holds a reference.
   void cancel();
 
+  // Asks for the task to be cancelled (JoinHandle::abort): an idle task is queued, and
+  // the run that pops it destroys the future instead of polling it; a running one is
+  // re-queued when its poll returns, with the same effect; a queued one is cancelled
+  // when popped; a complete one is left alone. Callable from any thread, any number of
+  // times; the caller holds a reference. The future is destroyed on the executor.
+  void abort() {
+    std::uintptr_t current = state_.load(std::memory_order_relaxed);
+    for (;;) {
+      if ((current & (COMPLETE | ABORTED)) != 0) return;  // finished, or asked already
+      std::uintptr_t next = current | ABORTED;
+      // Idle: queue it (with a reference) as a wake would. Running: make the poller
+      // re-queue it. Queued (NOTIFIED, not running): its run will see ABORTED.
+      const bool queue = (current & (RUNNING | NOTIFIED)) == 0;
+      if (queue) next += REF_ONE;
+      next |= NOTIFIED;
+      // Release: pairs with the Acquire CAS in run() (as in wake_by_ref), so the run
+      // that sees ABORTED also sees what the aborting thread did before.
+      if (state_.compare_exchange_strong(current, next, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+        if (queue) schedule();
+        return;
+      }
+    }
+  }
+
   // Drops a reference; the last one frees the task.
   void drop_ref() noexcept {
     // AcqRel: the last owner's delete must see every other owner's use of the task;
@@ -129,6 +187,9 @@ class TaskHeader {
     return Waker::from_raw(RawWaker{this, &waker_vtable});
   }
 
+  // A new reference for an AbortHandle (made from one the caller holds).
+  void acquire_ref() noexcept { add_ref(); }
+
   // For JoinHandle.
   std::uintptr_t load_state(std::memory_order order) const { return state_.load(order); }
   // Gives up JOIN_INTEREST; returns the state before.
@@ -151,19 +212,24 @@ class TaskHeader {
   //   NOTIFIED       the task must be polled again. Set by a wake. Set while idle: the
   //                  run queue holds the task and one reference. Set while RUNNING: the
   //                  poller re-queues the task (with the reference it already holds)
-  //   CANCELLED      with COMPLETE: cancelled, no output
+  //   CANCELLED      with COMPLETE: cancelled (shut down or aborted), no output
   //   JOIN_INTEREST  the JoinHandle is alive; whoever clears it or sets COMPLETE second
   //                  destroys the output
+  //   ABORTED        abort() was called before COMPLETE; never cleared. Set with
+  //                  NOTIFIED, so some run() will see it and cancel instead of polling
   //   bits 6..       reference count: the scheduler's task list (until complete), the
   //                  JoinHandle, the run queue (while queued), every Waker handle
   // Transitions: wake: idle -> NOTIFIED (+1 ref, push); RUNNING -> RUNNING|NOTIFIED.
   // run: NOTIFIED -> RUNNING, then RUNNING -> idle (-1 ref) or, if NOTIFIED meanwhile,
   // -> NOTIFIED (push again), or -> COMPLETE (-1 ref). cancel: -> RUNNING -> COMPLETE.
+  // abort: idle -> ABORTED|NOTIFIED (+1 ref, push); else |ABORTED|NOTIFIED; then a run
+  // that starts with ABORTED: NOTIFIED -> RUNNING -> COMPLETE|CANCELLED (-1 ref).
   static constexpr std::uintptr_t RUNNING = 1u << 0;
   static constexpr std::uintptr_t COMPLETE = 1u << 1;
   static constexpr std::uintptr_t NOTIFIED = 1u << 2;
   static constexpr std::uintptr_t CANCELLED = 1u << 3;
   static constexpr std::uintptr_t JOIN_INTEREST = 1u << 4;
+  static constexpr std::uintptr_t ABORTED = 1u << 5;
   static constexpr unsigned REF_SHIFT = 6;
   static constexpr std::uintptr_t REF_ONE = std::uintptr_t{1} << REF_SHIFT;
   static constexpr std::uintptr_t refs(std::uintptr_t state) { return state >> REF_SHIFT; }
@@ -189,7 +255,8 @@ class TaskHeader {
     WEFT_INVARIANT(refs(previous) >= 1);
   }
   void schedule();
-  void complete();
+  void schedule_yield();
+  void complete(bool cancelled);
   void dealloc() noexcept;
 
   static TaskHeader* self(const void* data) {
@@ -323,9 +390,24 @@ class Scheduler {
     if (removed) task->drop_ref();
   }
 
-  // Queues a task whose NOTIFIED bit this thread set (the queue's reference included),
-  // and wakes an idle worker.
+  // Queues a task whose NOTIFIED bit this thread set (the queue's reference included).
+  // On one of our workers: into its LIFO slot, to run right after the current poll, on
+  // this core (no fence, no unpark); the task it displaces goes to the global queue.
+  // Elsewhere: the global queue (schedule_remote).
   void schedule(TaskHeader* task) {
+    CurrentWorker* me = current_worker();
+    if (me != nullptr && me->scheduler == this) {
+      // AcqRel: Release publishes the task to a thief's or the drain's Acquire exchange
+      // in take_lifo(); Acquire pairs with the Release of whoever stored the displaced
+      // task (this worker itself).
+      task = lifo_[me->index].task.exchange(task, std::memory_order_acq_rel);
+      if (task == nullptr) return;
+    }
+    schedule_remote(task);
+  }
+
+  // Pushes a task (as schedule) on the global queue and wakes an idle worker.
+  void schedule_remote(TaskHeader* task) {
     queue_.push(task);
     // SeqCst fence: the store-then-load pattern with the fence in wait_for_work() (and in
     // shutdown()): either that worker's pop sees this push, or this load sees its idle
@@ -350,6 +432,33 @@ class Scheduler {
 
   TaskHeader* pop() { return queue_.pop(); }
 
+  // The body of worker thread `index` (ThreadPool): runs tasks until stop(). Order of
+  // looking for work: its LIFO slot (at most max_lifo_polls times in a row, so that two
+  // tasks waking each other cannot starve the global queue), the global queue, a short
+  // spin on the global queue, then wait_for_work().
+  void run_worker(unsigned index) {
+    CurrentWorker me{this, index};
+    current_worker() = &me;
+    struct Reset {
+      ~Reset() { current_worker() = nullptr; }
+    } reset;
+    unsigned lifo_streak = 0;
+    while (!stopping()) {
+      TaskHeader* task = nullptr;
+      if (lifo_streak < max_lifo_polls) task = take_lifo(index);
+      if (task != nullptr) {
+        ++lifo_streak;
+      } else {
+        lifo_streak = 0;
+        task = queue_.pop();
+        if (task == nullptr) task = take_lifo(index);
+        if (task == nullptr) task = spin_for_work();
+        if (task == nullptr) task = wait_for_work(index);
+      }
+      if (task != nullptr) task->run();
+    }
+  }
+
   // Worker `worker` found the queue empty: parks it until work arrives or stop().
   // Returns a task found on the re-check, or nullptr (the caller looks again).
   TaskHeader* wait_for_work(unsigned worker) {
@@ -358,6 +467,9 @@ class Scheduler {
     // SeqCst fence: pairs with the fence in schedule() (see there).
     platform::fence(std::memory_order_seq_cst);
     TaskHeader* task = queue_.pop();
+    // Before sleeping, take what another worker's LIFO slot holds: its owner runs it
+    // anyway once its current poll returns, but that poll may be a long one.
+    if (task == nullptr) task = steal_lifo(worker);
     if (task == nullptr && !stopping_.load(std::memory_order_relaxed)) {
       parkers_[worker].park();
     }
@@ -405,12 +517,69 @@ class Scheduler {
   unsigned workers() const noexcept { return workers_; }
 
  private:
+  // Tasks a worker runs from its LIFO slot in a row before it looks at the global queue
+  // (Tokio's MAX_LIFO_POLLS_PER_TICK). Rounds of Backoff::snooze() an idle worker spends
+  // re-checking the global queue before it parks: about a microsecond of pauses and a
+  // few yields; one round in the model (every round is a scheduling point there).
+  static constexpr unsigned max_lifo_polls = 3;
+#if defined(WEFT_MODEL)
+  static constexpr unsigned idle_spins = 1;
+#else
+  static constexpr unsigned idle_spins = 12;
+#endif
+
+  // One per worker, on its own cache line (production).
+  struct alignas(
+#if defined(WEFT_MODEL)
+      alignof(void*)
+#else
+      64
+#endif
+          ) LifoSlot {
+    // A queued task (holding the queue's reference) that worker i runs next; written by
+    // worker i only (schedule()), emptied by worker i, a stealing worker about to park,
+    // or the drain.
+    platform::atomic<TaskHeader*> task{nullptr};
+  };
+
   explicit Scheduler(unsigned workers)
-      : workers_(workers), parkers_(std::make_unique<platform::parker[]>(workers)) {}
+      : workers_(workers),
+        parkers_(std::make_unique<platform::parker[]>(workers)),
+        lifo_(std::make_unique<LifoSlot[]>(workers)) {}
   ~Scheduler() = default;
 
-  // Releases queued tasks after shutdown (each is complete).
+  TaskHeader* take_lifo(unsigned worker) {
+    platform::atomic<TaskHeader*>& slot = lifo_[worker].task;
+    // Relaxed: a hint that saves the RMW when empty; the exchange decides.
+    if (slot.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    // Acquire: pairs with the AcqRel exchange in schedule() that stored the task.
+    return slot.exchange(nullptr, std::memory_order_acquire);
+  }
+
+  TaskHeader* steal_lifo(unsigned self) {
+    for (unsigned i = 0; i < workers_; ++i) {
+      if (i == self) continue;
+      if (TaskHeader* task = take_lifo(i)) return task;
+    }
+    return nullptr;
+  }
+
+  TaskHeader* spin_for_work() {
+    platform::Backoff backoff;
+    for (unsigned round = 0; round < idle_spins; ++round) {
+      backoff.snooze();
+      if (stopping()) return nullptr;
+      if (TaskHeader* task = queue_.pop()) return task;
+    }
+    return nullptr;
+  }
+
+  // Releases queued tasks after shutdown (each is complete): the LIFO slots (their
+  // workers have been joined), then the global queue.
   void drain() {
+    for (unsigned i = 0; i < workers_; ++i) {
+      if (TaskHeader* task = take_lifo(i)) task->run();
+    }
     while (TaskHeader* task = queue_.pop()) task->run();
   }
 
@@ -425,6 +594,7 @@ class Scheduler {
 
   RunQueue<TaskHeader> queue_;
   std::unique_ptr<platform::parker[]> parkers_;
+  std::unique_ptr<LifoSlot[]> lifo_;
   // Bit i set: worker i is parked or about to park (see wait_for_work).
   platform::atomic<std::uintptr_t> idle_{0};
   platform::atomic<bool> stopping_{false};
@@ -439,6 +609,7 @@ inline TaskHeader::TaskHeader(Scheduler* scheduler)
 inline TaskHeader::~TaskHeader() = default;
 
 inline void TaskHeader::schedule() { scheduler_->schedule(this); }
+inline void TaskHeader::schedule_yield() { scheduler_->schedule_remote(this); }
 
 inline void TaskHeader::dealloc() noexcept {
   Scheduler* scheduler = scheduler_;
@@ -463,13 +634,17 @@ inline void TaskHeader::run() {
       break;
     }
   }
+  if ((current & ABORTED) != 0) {
+    complete(/*cancelled=*/true);  // aborted: destroy the future instead of polling it
+    return;
+  }
 
   // The queue's reference keeps the task alive during the poll; the borrowed waker
   // lends it to the future (a clone takes a reference of its own).
   const WakerRef waker(RawWaker{this, &waker_vtable});
   Context cx(waker.get());
   if (poll_future(cx)) {
-    complete();
+    complete(/*cancelled=*/false);
     return;
   }
 
@@ -484,17 +659,22 @@ inline void TaskHeader::run() {
   } while (!state_.compare_exchange_strong(current, next, std::memory_order_release,
                                          std::memory_order_relaxed));
   WEFT_INVARIANT(refs(next) >= 1);  // the task list's reference, at least
-  if ((current & NOTIFIED) != 0) schedule();
+  // Woken (or aborted) during its own poll: to the back of the global queue, not the
+  // LIFO slot, so a task that keeps waking itself cannot starve the others.
+  if ((current & NOTIFIED) != 0) schedule_yield();
 }
 
-inline void TaskHeader::complete() {
+// The run that completed the poll (output stored), or that found ABORTED (no output:
+// `cancelled`), holds RUNNING and the queue's reference.
+inline void TaskHeader::complete(bool cancelled) {
   drop_future();  // user code: the destructor runs outside every lock
   std::uintptr_t current = state_.load(std::memory_order_relaxed);
+  const std::uintptr_t set = cancelled ? (COMPLETE | CANCELLED) : COMPLETE;
   // The queue's reference goes; a wake during the poll (NOTIFIED) took none.
   // AcqRel: Release publishes the output to the JoinHandle (its Acquire load of
   // COMPLETE); Acquire pairs with drop_join_interest()'s Release.
   while (!state_.compare_exchange_strong(
-      current, ((current & ~(RUNNING | NOTIFIED)) | COMPLETE) - REF_ONE,
+      current, ((current & ~(RUNNING | NOTIFIED)) | set) - REF_ONE,
       std::memory_order_acq_rel, std::memory_order_relaxed)) {
   }
   if ((current & JOIN_INTEREST) == 0) {

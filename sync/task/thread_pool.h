@@ -1,10 +1,16 @@
 // weft/sync/task/thread_pool.h: ThreadPool(n), an executor with n worker threads sharing
-// one lock-free run queue.
+// one lock-free run queue, each with a LIFO slot.
 //
 // Concurrency: spawn() from any thread, also from inside a task; Wakers from any thread.
-// A woken task is queued on its own pool and polled by whichever worker pops it, one
-// worker at a time. Waking an idle task is one CAS on the task plus a queue push (a CAS
-// and a store) and a fence; a lock is taken only to unpark a sleeping worker.
+// A woken task is queued on its own pool and polled by one worker at a time. A task woken
+// from a worker of its pool (by the task that worker polls, say a channel's sender waking
+// the receiver) goes to that worker's LIFO slot and runs there right after the current
+// poll, with warm caches (as in Tokio); a worker about to sleep takes it over. Other
+// wakes go to the shared queue, polled by whichever worker pops it. Waking an idle task
+// is one CAS on the task plus one exchange on the LIFO slot, or a queue push (a CAS and
+// a store) and a fence; a lock is taken only to unpark a sleeping worker. Idle workers
+// spin briefly before they park. A poll that blocks its thread delays the task in that
+// worker's LIFO slot until another worker goes idle.
 //
 // Shutdown (shutdown() or the destructor; from a thread outside the pool): the workers
 // finish the poll they are in and stop; then every task that has not completed is
@@ -81,11 +87,7 @@ class ThreadPool {
   }
 
   static void work(detail::Scheduler* scheduler, unsigned index) {
-    while (!scheduler->stopping()) {
-      detail::TaskHeader* task = scheduler->pop();
-      if (task == nullptr) task = scheduler->wait_for_work(index);
-      if (task != nullptr) task->run();
-    }
+    scheduler->run_worker(index);
   }
 
   detail::Scheduler* scheduler_;

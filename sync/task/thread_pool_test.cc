@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -192,4 +193,101 @@ TEST_CASE("ping_pong_between_workers") {
   CHECK(a.blocking_join().is_ok());
   CHECK(b.blocking_join().is_ok());
   CHECK(shared.turn.load() == 2 * rounds);
+}
+
+// JoinHandle::abort / AbortHandle (tokio/tests/task_abort.rs) on a pool.
+
+TEST_CASE("abort_pending_tasks_others_complete") {
+  const int before = Counted::live.load();
+  {
+    ThreadPool pool(2);
+    std::vector<Gate> gates(64);
+    std::vector<JoinHandle<int>> handles;
+    for (int i = 0; i < 64; ++i) handles.push_back(pool.spawn(after_gate(gates[i], i)));
+    for (int i = 0; i < 64; i += 2) handles[i].abort();
+    for (int i = 1; i < 64; i += 2) gates[i].open();
+    for (int i = 0; i < 64; ++i) {
+      auto outcome = handles[i].blocking_join();
+      if (i % 2 == 0) {
+        // Aborted before its gate opened (it never opens): cancelled.
+        REQUIRE(outcome.is_err());
+        CHECK(weft::is_cancelled(outcome.error()));
+      } else {
+        REQUIRE(outcome.is_ok());
+        CHECK(*outcome == i);
+      }
+    }
+  }
+  CHECK(Counted::live.load() == before);  // every GateFuture destroyed once
+}
+
+TEST_CASE("abort_racing_completion_yields_value_or_cancelled") {
+  ThreadPool pool(2);
+  int values = 0, cancelled = 0;
+  for (int i = 0; i < 500; ++i) {
+    Gate gate;
+    auto h = pool.spawn(after_gate(gate, 7));
+    std::thread opener([&] { gate.open(); });
+    auto abort = h.abort_handle();
+    abort.abort();
+    auto outcome = h.blocking_join();
+    opener.join();
+    CHECK(abort.is_finished());
+    if (outcome.is_ok()) {
+      CHECK(*outcome == 7);
+      ++values;
+    } else {
+      CHECK(weft::is_cancelled(outcome.error()));
+      ++cancelled;
+    }
+  }
+  CHECK(values + cancelled == 500);
+}
+
+TEST_CASE("abort_from_another_task_on_the_pool") {
+  ThreadPool pool(2);
+  Gate gate;
+  auto victim = pool.spawn(after_gate(gate, 1));
+  auto killer = pool.spawn([](weft::AbortHandle h) -> Task<void> {
+    h.abort();
+    co_return;
+  }(victim.abort_handle()));
+  CHECK(killer.blocking_join().is_ok());
+  auto outcome = victim.blocking_join();
+  REQUIRE(outcome.is_err());
+  CHECK(outcome.error() == JoinError::cancelled);
+}
+
+TEST_CASE("woken_from_a_worker_runs_via_lifo_and_yielders_are_not_starved") {
+  // Two tasks wake each other from the workers (the LIFO path) for a while; a third
+  // task, queued globally, must still complete meanwhile (the LIFO streak is bounded).
+  struct Shared {
+    std::atomic<bool> stop{false};
+    std::atomic<int> turn{0};
+    weft::AtomicWaker wakers[2];
+  } shared;
+  auto player = [&](int me) {
+    return weft::poll_fn([&shared, me](Context& cx) -> Poll<void> {
+      shared.wakers[me].register_by_ref(cx.waker());
+      if (shared.stop.load(std::memory_order_acquire)) {
+        shared.wakers[1 - me].wake();
+        return weft::ready;
+      }
+      int t = shared.turn.load(std::memory_order_acquire);
+      if (t % 2 != me) return weft::pending;
+      shared.turn.store(t + 1, std::memory_order_release);
+      shared.wakers[1 - me].wake();
+      return weft::pending;
+    });
+  };
+  ThreadPool pool(1);  // one worker: the third task needs the LIFO streak to end
+  auto a = pool.spawn(player(0));
+  auto b = pool.spawn(player(1));
+  auto third = pool.spawn(square(5));
+  CHECK(*third.blocking_join() == 25);
+  shared.stop.store(true, std::memory_order_release);
+  shared.wakers[0].wake();
+  shared.wakers[1].wake();
+  CHECK(a.blocking_join().is_ok());
+  CHECK(b.blocking_join().is_ok());
 }
