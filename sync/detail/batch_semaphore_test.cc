@@ -519,4 +519,46 @@ TEST_CASE("dropped_acquire_give_back_saturates") {
   CHECK(s.available_permits() == MAX_PERMITS);
 }
 
+
+// usually_idle (Mutex's semaphore): the fast paths guess the word; every wrong guess
+// must fall back to the ordinary path with the same outcome.
+TEST_CASE("usually_idle_guesses_right_and_wrong") {
+  BatchSemaphore s(2, BatchSemaphore::usually_idle);
+  CHECK(s.try_acquire(2).is_ok());  // right guess: idle word
+  CHECK(s.available_permits() == 0);
+  CHECK(s.try_acquire(1).error() == TryAcquireError::NoPermits);  // wrong guess
+  s.release(2);                       // right guess: only these 2 were out
+  CHECK(s.available_permits() == 2);
+  CHECK(s.try_acquire(1).is_ok());    // right guess
+  CHECK(s.try_acquire(1).is_ok());    // wrong guess (1 left): ordinary path
+  CHECK(s.available_permits() == 0);
+  s.release(1);                       // wrong guess (1 still out)
+  CHECK(s.available_permits() == 1);
+  s.release(1);                       // right guess
+  CHECK(s.available_permits() == 2);
+  s.release(3);                       // more than the idle count: no guess
+  CHECK(s.available_permits() == 5);
+  CHECK(ready_ok(poll_once(s, 3)));   // wrong guess (5 in), ordinary fast path
+  CHECK(s.available_permits() == 2);
+  CHECK(s.try_acquire(3).error() == TryAcquireError::NoPermits);  // more than idle: no guess
+}
+
+TEST_CASE("usually_idle_waiter_and_close") {
+  BatchSemaphore s(1, BatchSemaphore::usually_idle);
+  MockTask task;
+  CHECK(s.try_acquire(1).is_ok());
+  auto acquire = s.acquire(1);
+  CHECK(task.poll(acquire).is_pending());  // WAITERS set: guesses fail
+  s.release(1);                            // handed to the waiter, not to the count
+  CHECK(task.is_woken());
+  CHECK(s.available_permits() == 0);
+  CHECK(ready_ok(task.poll(acquire)));
+  s.release(1);
+  CHECK(s.available_permits() == 1);
+  s.close();
+  CHECK(s.try_acquire(1).error() == TryAcquireError::Closed);  // CLOSED: guess fails
+  CHECK(ready_err(poll_once(s, 1)));
+  CHECK(s.available_permits() == 1);
+}
+
 }  // namespace
