@@ -75,7 +75,7 @@ std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls) {
   return std::nullopt;
 }
 
-constexpr int ops_per_thread = 1500;
+constexpr int ops_per_thread = 800;
 
 }  // namespace
 

@@ -127,7 +127,7 @@ std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls) {
 }
 
 constexpr std::uint32_t max_readers = 3;
-constexpr int ops_per_thread = 800;
+constexpr int ops_per_thread = 500;
 
 std::shared_ptr<RwLock<State>> make_lock(std::uint32_t max) {
   return std::make_shared<RwLock<State>>(RwLock<State>::with_max_readers_tag, max);
