@@ -341,3 +341,45 @@ struct enable_mpmc {
   }
 };
 WEFT_MODEL_SCENARIO(enable_mpmc, weft::model::random(30000));
+
+// notify_waiters' lock-free fast path (nobody enqueued) racing a waiter that checks a
+// condition after notified() and then enqueues, the pattern of watch's changed(): either
+// the waiter sees the flag, or its enqueue CAS sees the new count, or the fast path sees
+// WAITING and takes the lock to complete it. A lost wakeup deadlocks block_on.
+WEFT_MODEL_TEST(notify_waiters_fast_path_no_lost_wakeup, weft::model::bounded(2), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto flag = std::make_shared<platform::atomic<int>>(0);
+  auto payload = std::make_shared<Payload>();
+  platform::thread th([notify, flag, payload] {
+    payload->write(1);
+    // Release: pairs with the waiter's Acquire load.
+    flag->store(1, std::memory_order_release);
+    notify->notify_waiters();
+  });
+  Notified fut = notify->notified();
+  // Acquire: pairs with the Release store above.
+  if (flag->load(std::memory_order_acquire) == 0) weft::block_on(fut);
+  WEFT_INVARIANT(payload->read() == 1);
+  th.join();
+}
+
+// A future created before a notify_waiters() that may take the fast path, polled after a
+// second future (created during the race) enqueued itself: it may find the state WAITING
+// with a count that moved, and its completion must still see what preceded the call.
+WEFT_MODEL_TEST(notify_waiters_fast_path_then_waiting, weft::model::bounded(2), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto payload = std::make_shared<Payload>();
+  auto before = std::make_unique<Spawned>(notify->notified());
+  platform::thread th([notify, payload] {
+    payload->write(1);
+    notify->notify_waiters();
+  });
+  auto during = std::make_unique<Spawned>(notify->notified());
+  const bool during_done = during->poll().is_ready();
+  if (before->poll().is_ready()) WEFT_INVARIANT(payload->read() == 1);
+  th.join();
+  WEFT_INVARIANT(before->poll().is_ready());  // created before the call: completed by it
+  WEFT_INVARIANT(payload->read() == 1);
+  if (!during_done) notify->notify_one();  // let `during` finish (it may predate the call)
+  WEFT_INVARIANT(during->poll().is_ready());
+}

@@ -33,8 +33,8 @@
 //
 // Waiters live inside the Notified futures, in an intrusive list under a platform::mutex;
 // wakers are collected under it and woken after it is released, so no user code (a waker
-// clone, wake or drop) ever runs with the lock held. notify_one and notify_last cost one
-// atomic read-modify-write when nobody waits.
+// clone, wake or drop) ever runs with the lock held. notify_one, notify_last and
+// notify_waiters cost one atomic read-modify-write, and no lock, when nobody waits.
 //
 //   weft::Notify notify;
 //   // consumer (at most one per permit, else see enable() below):
@@ -158,10 +158,14 @@ class Notify {
   //                               the lock
   //   EMPTY -> WAITING            a Notified enqueues itself, under the lock
   //   WAITING -> EMPTY            the last waiter leaves the list, under the lock
-  //   count + 1                   notify_waiters, under the lock
-  // Invariant: the state leaves WAITING, and the count changes, only under mutex_; so a
-  // load made under the lock that sees WAITING sees the current word, and the count it
-  // sees is current whatever the permit bits say.
+  //   count + 1                   notify_waiters: a lock-free CAS while the state is not
+  //                               WAITING, else under the lock (with WAITING -> EMPTY)
+  // Invariant: a word whose state is WAITING changes only under mutex_ (every lock-free
+  // CAS expects EMPTY or NOTIFIED); so a load made under the lock that sees WAITING sees
+  // the current word. A non-WAITING word seen under the lock may be stale (permit bits
+  // and count alike): the lock holder acts on it only through a CAS, which re-reads it.
+  // Since the list holds a waiter only while WAITING, every linked waiter's recorded count
+  // is current, and a lock-free count change never has a waiter to complete.
   static constexpr std::uintptr_t EMPTY = 0;
   static constexpr std::uintptr_t WAITING = 1;
   static constexpr std::uintptr_t NOTIFIED = 2;
@@ -326,14 +330,27 @@ inline std::optional<Waker> Notify::notify_locked(detail::NotifyWaitList& list,
 }
 
 inline void Notify::notify_waiters() {
+  // Fast path: nobody enqueued, so only count the call (futures created before it then
+  // complete when first polled, seeing the new count). No lock: a waiter enqueues by a CAS
+  // EMPTY -> WAITING, ordered with this CAS on state_, so either it sees the new count
+  // (and completes) or this CAS sees WAITING (and takes the lock to complete it).
+  // Relaxed: the CAS below re-reads the word.
+  std::uintptr_t word = state_.load(std::memory_order_relaxed);
+  while (get_state(word) != WAITING) {
+    // Release: pairs with the Acquire load in notified() and the Acquire loads / CASes of
+    // the count in NotifiedCore::poll.
+    if (state_.compare_exchange_weak(word, word + ONE_CALL, std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+      return;
+    }
+  }
   std::optional<platform::mutex_guard> guard;
   guard.emplace(mutex_);
-  // Relaxed: under the lock (see the state word's invariant).
-  const std::uintptr_t word = state_.load(std::memory_order_relaxed);
+  // Relaxed: under the lock; a WAITING word is current (see the state word's invariant).
+  word = state_.load(std::memory_order_relaxed);
   if (get_state(word) != WAITING) {
-    // Nobody enqueued: only count the call, so that futures created before it complete
-    // when first polled. An RMW, since lock-free permit CASes may run concurrently.
-    // Release: pairs with the Acquire load in notified().
+    // The last waiter left meanwhile: only count the call, by an RMW, since lock-free CASes
+    // may run concurrently. Release: as in the fast path.
     state_.fetch_add(ONE_CALL, std::memory_order_release);
     return;
   }
@@ -408,35 +425,41 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
 
       std::optional<Waker> old;  // dropped after the lock is released
       platform::mutex_guard guard(notify.mutex_);
-      // Relaxed: under the lock (see the state word's invariant).
-      word = notify.state_.load(std::memory_order_relaxed);
-      if (Notify::get_calls(word) != calls_) {
-        stage_ = Stage::done;  // notify_waiters() was called since notified()
-        continue;
-      }
+      // Acquire: pairs with the Release count increment of a lock-free notify_waiters()
+      // (see below). The word may be stale unless WAITING: the CASes below re-read it.
+      word = notify.state_.load(std::memory_order_acquire);
       bool consumed = false;
-      for (bool enqueue = false; !enqueue && !consumed;) {
+      bool counted = false;
+      for (bool enqueue = false; !enqueue && !consumed && !counted;) {
+        if (Notify::get_calls(word) != calls_) {
+          // notify_waiters() was called since notified(). Acquire (every load of `word`):
+          // pairs with that call's Release increment (or a later RMW in its release
+          // sequence), so this completion happens-after the call.
+          counted = true;
+          break;
+        }
         switch (Notify::get_state(word)) {
           case Notify::EMPTY:
-            // Relaxed: WAITING carries no data; only lock holders act on it. A failure
-            // means a notify_one() stored the permit meanwhile.
+            // A failure means a notify_one() stored the permit or a notify_waiters()
+            // counted itself meanwhile. Acquire on failure: as the load above (on success
+            // it re-reads the word already acquired; WAITING itself carries no data).
             enqueue = notify.state_.compare_exchange_strong(
-                word, Notify::set_state(word, Notify::WAITING), std::memory_order_relaxed,
-                std::memory_order_relaxed);
+                word, Notify::set_state(word, Notify::WAITING), std::memory_order_acquire,
+                std::memory_order_acquire);
             break;
           case Notify::WAITING:
-            enqueue = true;
+            enqueue = true;  // current (the state word's invariant): the count matched
             break;
           default:  // NOTIFIED
             // Acquire: pairs with the Release CAS that stored the permit. A failure means
-            // a lock-free poll consumed it meanwhile.
+            // a lock-free poll consumed it or a notify_waiters() counted itself meanwhile.
             consumed = notify.state_.compare_exchange_strong(
                 word, Notify::set_state(word, Notify::EMPTY), std::memory_order_acquire,
-                std::memory_order_relaxed);
+                std::memory_order_acquire);
             break;
         }
       }
-      if (consumed) {
+      if (consumed || counted) {
         stage_ = Stage::done;
         continue;
       }
@@ -465,6 +488,9 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
         old = take_waker();
         stage_ = Stage::done;
       } else if (Notify::get_calls(notify.state_.load(std::memory_order_relaxed)) != calls_) {
+        // Relaxed: while this waiter is linked only a locked notify_waiters() changes the
+        // count first (lock-free ones need a non-WAITING word, so an empty list), and it
+        // released the lock after counting itself.
         // A notify_waiters() call is in progress and holds this waiter in its guarded list
         // (it moved the whole list when it counted itself): complete now, and unlink.
         old = take_waker();
