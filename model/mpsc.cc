@@ -377,3 +377,59 @@ WEFT_MODEL_TEST(recv_many_bounded_frees_capacity, weft::model::random(20000), 1)
   WEFT_INVARIANT(rx.capacity() == 2);
   t.join();
 }
+
+// ---- lost wakeups after close(): capacity given back by a future (cf. tokio#8260) ----
+
+namespace {
+// A Sender and a send future borrowing it, handed to another thread together.
+struct PendingSend {
+  explicit PendingSend(mpsc::Sender<int> s) : tx(std::move(s)) { send.emplace(tx.send(2)); }
+  mpsc::Sender<int> tx;
+  weft::MockTask task;
+  std::optional<mpsc::Sender<int>::SendFuture> send;  // declared last: destroyed first
+};
+// The same for reserve_many(n).
+struct PendingReserveMany {
+  PendingReserveMany(mpsc::Sender<int> s, std::size_t n) : tx(std::move(s)) {
+    reserve.emplace(tx.reserve_many(n));
+  }
+  mpsc::Sender<int> tx;
+  weft::MockTask task;
+  std::optional<mpsc::Sender<int>::ReserveManyFuture> reserve;
+};
+}  // namespace
+
+// A send future was handed the only permit by a receive, then is cancelled (dropped) on
+// another thread while the receiver closes and waits for the end: the permit it gives
+// back is the last one out, so its drop must wake the receiver. Main keeps a Sender, so
+// no last-sender wake can stand in.
+WEFT_MODEL_TEST(cancelled_send_wakes_closed_receiver, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  auto pending = std::make_shared<PendingSend>(tx);
+  WEFT_INVARIANT(pending->task.poll(*pending->send).is_pending());  // queued for the permit
+  WEFT_INVARIANT(rx.try_recv().is_ok());  // hands the permit to the queued future
+  platform::thread t([pending = std::move(pending)]() mutable { pending->send.reset(); });
+  rx.close();
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+}
+
+// reserve_many(2) holds one of two permits and waits for the other when close() comes:
+// polled again it fails, and the permit it gives back on drop is the last one out (the
+// receiver took the queued value). That drop must wake the receiver waiting for the end.
+WEFT_MODEL_TEST(failed_reserve_many_wakes_closed_receiver, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  auto pending = std::make_shared<PendingReserveMany>(tx, 2);
+  WEFT_INVARIANT(pending->task.poll(*pending->reserve).is_pending());  // took 1 of 2
+  rx.close();
+  platform::thread t([pending = std::move(pending)]() mutable {
+    auto r = pending->task.poll(*pending->reserve);
+    WEFT_INVARIANT(r.is_ready() && r.value().is_err());  // closed
+    pending->reserve.reset();
+  });
+  WEFT_INVARIANT(block_on(rx.recv()) == 1);
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+}
