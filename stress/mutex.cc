@@ -75,7 +75,7 @@ std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls) {
   return std::nullopt;
 }
 
-constexpr int ops_per_thread = 800;
+constexpr int ops_per_thread = 600;
 
 }  // namespace
 
@@ -409,3 +409,91 @@ struct mutex_fifo {
   }
 };
 WEFT_MODEL_SCENARIO(mutex_fifo, weft::model::random(1));
+
+// Guards released on another thread (model: owned_guard_released_on_other_thread at
+// scale): producers lock (plain or owned), do the first half of an increment, and hand
+// the guard through a mailbox; the consumer finishes the increment and drops the guard
+// on its own thread. The lock passes on each time; no increment is lost.
+struct mutex_guard_handoff {
+  static constexpr int threads = 3;
+  static constexpr int producers = 2;
+  std::shared_ptr<Mutex<State>> m = std::make_shared<Mutex<State>>();
+  platform::mutex mailbox_lock;
+  // Protected by mailbox_lock: at most one guard in flight (the mutex is held meanwhile).
+  std::optional<MutexGuard<State>> plain_box;
+  std::optional<OwnedMutexGuard<State>> owned_box;
+  platform::atomic<int> inside{0};
+  platform::atomic<int> producers_done{0};
+  platform::atomic<long> increments{0};
+  std::uint64_t seed = stress::run_seed<mutex_guard_handoff>("mutex_guard_handoff");
+
+  void thread(int index) {
+    stress::Rng rng{seed, index};
+    const int n = stress::ops(ops_per_thread / 8);
+    if (index < producers) {
+      for (int i = 0; i < n; ++i) {
+        const bool owned = rng.one_in(2);
+        std::optional<MutexGuard<State>> g;
+        std::optional<OwnedMutexGuard<State>> og;
+        State* s;
+        if (owned) {
+          og.emplace(Mutex<State>::blocking_lock_owned(m));
+          s = &**og;
+        } else {
+          g.emplace(m->blocking_lock());
+          s = &**g;
+        }
+        // Relaxed: a count; exclusion is what is checked.
+        WEFT_INVARIANT(inside.fetch_add(1, std::memory_order_relaxed) == 0);
+        WEFT_INVARIANT(s->pair.a == s->pair.b);
+        s->pair.a += 1;
+        platform::mutex_guard box(mailbox_lock);
+        if (owned) {
+          WEFT_INVARIANT(!owned_box.has_value());
+          owned_box = std::move(og);
+        } else {
+          WEFT_INVARIANT(!plain_box.has_value());
+          plain_box = std::move(g);
+        }
+      }
+      // Release: pairs with the consumer's Acquire load (all handed guards are boxed).
+      producers_done.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    long finished = 0;
+    for (;;) {
+      std::optional<MutexGuard<State>> g;
+      std::optional<OwnedMutexGuard<State>> og;
+      // Acquire: pairs with the producers' Release (read before looking in the box).
+      const bool last = producers_done.load(std::memory_order_acquire) == producers;
+      {
+        platform::mutex_guard box(mailbox_lock);
+        g = std::move(plain_box);
+        plain_box.reset();
+        og = std::move(owned_box);
+        owned_box.reset();
+      }
+      WEFT_INVARIANT(!(g && og));  // the mutex is held by one of them at most
+      State* s = g ? &**g : og ? &**og : nullptr;
+      if (s == nullptr) {
+        if (last) break;
+        platform::yield_now();
+        continue;
+      }
+      rng.jitter(1);
+      s->pair.b += 1;
+      WEFT_INVARIANT(inside.fetch_sub(1, std::memory_order_relaxed) == 1);
+      ++finished;
+      // g / og unlock here, on this thread
+    }
+    increments.fetch_add(finished, std::memory_order_relaxed);
+  }
+  void check() {
+    auto g = m->try_lock();
+    WEFT_INVARIANT(g.is_ok());
+    const long total = increments.load(std::memory_order_relaxed);
+    WEFT_INVARIANT(total == producers * stress::ops(ops_per_thread / 8));
+    WEFT_INVARIANT((*g)->pair.a == total && (*g)->pair.b == total);
+  }
+};
+WEFT_MODEL_SCENARIO(mutex_guard_handoff, weft::model::random(1));

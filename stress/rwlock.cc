@@ -483,3 +483,47 @@ struct rwlock_write_preferring {
   void check() { WEFT_INVARIANT(lock.try_write().is_ok()); }
 };
 WEFT_MODEL_SCENARIO(rwlock_write_preferring, weft::model::random(1));
+
+// Read-heavy, with the default max_readers (MAX_READS, about 5e8 permits): a write takes
+// them all, gathered from the count and from every departing reader; cancelled writes
+// must give back exactly what they gathered. Readers overlap freely.
+struct rwlock_default_max {
+  static constexpr int threads = 4;
+  RwLock<State> lock;
+  Occupancy occ{.max_readers = RwLock<State>::MAX_READS};
+  platform::atomic<long> written{0};
+  std::uint64_t seed = stress::run_seed<rwlock_default_max>("rwlock_default_max");
+
+  void thread(int index) {
+    stress::Rng rng{seed, index};
+    const int n = stress::ops(ops_per_thread / 2);
+    long mine = 0;
+    for (int i = 0; i < n; ++i) {
+      if (index != 3 || rng.one_in(2)) {
+        if (rng.one_in(4)) {
+          if (auto g = lock.try_read(); g.is_ok()) read_section((*g)->fields, occ, rng);
+        } else {
+          auto g = lock.blocking_read();
+          read_section(g->fields, occ, rng);
+        }
+      } else if (rng.one_in(3)) {
+        if (auto g = poll_then_cancel(lock.write(), 1 + static_cast<int>(rng.below(2)))) {
+          write_section((*g)->fields, 1, occ, rng);
+          mine += 1;
+        }
+      } else {
+        auto g = lock.blocking_write();
+        write_section(g->fields, 1, occ, rng);
+        mine += 1;
+      }
+    }
+    written.fetch_add(mine, std::memory_order_relaxed);
+  }
+  void check() {
+    auto g = lock.try_write();
+    WEFT_INVARIANT(g.is_ok());
+    check_fields((*g)->fields);
+    WEFT_INVARIANT((*g)->fields.a == written.load(std::memory_order_relaxed));
+  }
+};
+WEFT_MODEL_SCENARIO(rwlock_default_max, weft::model::random(1));
