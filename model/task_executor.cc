@@ -252,3 +252,56 @@ WEFT_MODEL_TEST(wake_publishes_to_next_poll, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(seen == 42);
   t.join();
 }
+
+// JoinHandle::abort (tokio/src/runtime/task/abort.rs; tokio/tests/task_abort.rs).
+
+// Abort racing completion: a thread opens the gate (waking the task) while the main
+// thread aborts it. The join sees the value (the poll that completed won) or cancelled;
+// never neither (DEADLOCK), the future and frame are destroyed once (leak / double free).
+WEFT_MODEL_TEST(abort_races_completion, weft::model::random(40000), 2) {
+  auto gate = std::make_shared<Gate>();
+  weft::ThreadPool pool(1);
+  weft::JoinHandle<int> handle = pool.spawn(await_gate(gate));
+  platform::thread t([gate] { gate->raise(); });
+  handle.abort();
+  auto outcome = handle.blocking_join();
+  WEFT_INVARIANT(outcome.is_ok() ? *outcome == 8 : weft::is_cancelled(outcome.error()));
+  t.join();
+}
+
+// Abort racing a wake: the task passes a gate a thread opens, then waits on one nobody
+// opens, so the abort must end it whichever state it finds (idle, queued by the wake,
+// running): always cancelled, the frame destroyed on the worker exactly once, the join
+// not lost. An AbortHandle copy aborts too and outlives the task.
+WEFT_MODEL_TEST(abort_races_wake, weft::model::random(40000), 2) {
+  auto first = std::make_shared<Gate>();
+  auto never = std::make_shared<Gate>();
+  weft::ThreadPool pool(1);
+  auto body = [](std::shared_ptr<Gate> a, std::shared_ptr<Gate> b) -> weft::Task<int> {
+    int x = co_await await_gate(std::move(a));
+    int y = co_await await_gate(std::move(b));
+    co_return x + y;
+  };
+  weft::JoinHandle<int> handle = pool.spawn(body(first, never));
+  weft::AbortHandle abort = handle.abort_handle();
+  platform::thread t([first] { first->raise(); });
+  abort.abort();
+  handle.abort();
+  auto outcome = handle.blocking_join();
+  WEFT_INVARIANT(outcome.is_err() && weft::is_cancelled(outcome.error()));
+  WEFT_INVARIANT(abort.is_finished());
+  t.join();
+}
+
+// LocalExecutor: another thread aborts an idle task while the driver waits for it; the
+// frame is destroyed on the driver (the abort queues it and wakes the driver).
+WEFT_MODEL_TEST(abort_local_from_thread, weft::model::random(20000), 1) {
+  auto gate = std::make_shared<Gate>();
+  weft::LocalExecutor executor;
+  weft::JoinHandle<int> handle = executor.spawn(await_gate(gate));
+  executor.run_until_idle();
+  platform::thread t([abort = handle.abort_handle()] { abort.abort(); });
+  auto outcome = executor.run_until(std::move(handle));
+  WEFT_INVARIANT(outcome.is_err() && weft::is_cancelled(outcome.error()));
+  t.join();
+}

@@ -74,7 +74,7 @@ class AbortHandle {
   bool valid() const noexcept { return task_ != nullptr; }
 
   // Aborts the task (see above). Does nothing on an invalid handle.
-  void abort() {
+  void abort() const {
     if (task_ != nullptr) task_->abort();
   }
 
@@ -123,7 +123,7 @@ class [[nodiscard]] JoinHandle {
   }
 
   // Aborts the task (see above). Does nothing on an invalid handle.
-  void abort() {
+  void abort() const {
     if (task_ != nullptr) task_->abort();
   }
 
