@@ -4,7 +4,11 @@
 // complete, every future and output be destroyed exactly once. A second scenario shuts
 // the pool down while tokens are in flight: every task completes or is cancelled,
 // completions form a prefix of each chain, and exactly one token survives per chain.
-// A third drives a LocalExecutor while other threads wake its tasks.
+// A third drives a LocalExecutor while other threads wake its tasks. A fourth aborts a
+// random half of 10,000 tasks blocked on a weft::Semaphore or a weft::Mutex (while
+// permits are being released, so aborts race wakes and completions): every aborted task
+// is cancelled or completed, every other one completes, no permit is lost or doubled,
+// every future is destroyed once.
 // Seeded: WEFT_STRESS_SEED=N replays a run's spawn order; the seed is printed at start.
 #include "model/harness/scenario.h"
 #include "sync/platform/platform.h"
@@ -12,6 +16,8 @@
 #include "sync/task/local_executor.h"
 #include "sync/task/task.h"
 #include "sync/task/thread_pool.h"
+#include "sync/mutex.h"
+#include "sync/semaphore.h"
 
 #include <algorithm>
 #include <chrono>
@@ -235,5 +241,109 @@ struct local_executor_woken_from_threads {
   }
 };
 WEFT_MODEL_SCENARIO(local_executor_woken_from_threads, weft::model::random(1));
+
+// Counts live futures of the abort scenario (the task bodies' frames).
+platform::atomic<long> live_bodies{0};
+struct LiveBody {
+  LiveBody() { live_bodies.fetch_add(1, std::memory_order_relaxed); }
+  LiveBody(const LiveBody&) = delete;
+  ~LiveBody() { live_bodies.fetch_sub(1, std::memory_order_relaxed); }
+};
+
+Task<int> wait_permit(weft::Semaphore& sem) {
+  LiveBody live;
+  auto permit = co_await sem.acquire();
+  WEFT_INVARIANT(permit.is_ok());
+  permit.value().forget();  // consumed: available_permits() counts what is left
+  co_return 1;
+}
+
+Task<int> wait_lock(weft::Mutex<long>& mutex) {
+  LiveBody live;
+  auto guard = co_await mutex.lock();
+  ++*guard;
+  co_return 2;
+}
+
+// 10,000 tasks, half on a semaphore with no permits, half on a mutex the main thread
+// holds; a random half of each group aborted while another thread hands out permits.
+// First run 10,000 tasks, later runs 1,000 (the runner repeats the scenario).
+platform::atomic<int> abort_runs{0};
+struct abort_random_half_of_blocked_tasks {
+  static constexpr int threads = 1;
+  void thread(int) {
+    Rng rng{base_seed() + 104729 * run_counter.fetch_add(1, std::memory_order_relaxed)};
+    const int total = abort_runs.fetch_add(1, std::memory_order_relaxed) == 0 ? 10'000 : 1'000;
+    weft::Semaphore sem(0);
+    weft::Mutex<long> mutex(0);
+    std::vector<JoinHandle<int>> handles(total);
+    std::vector<char> aborted(total, 0);
+    int sem_tasks = 0, sem_survivors = 0, lock_survivors = 0;
+    {
+      weft::ThreadPool pool(2);
+      auto held = mutex.blocking_lock();
+      for (int i = 0; i < total; ++i) {
+        handles[i] = (i % 2 == 0) ? pool.spawn(wait_permit(sem)) : pool.spawn(wait_lock(mutex));
+        aborted[i] = static_cast<char>(rng.next() % 2);
+        if (i % 2 == 0) {
+          ++sem_tasks;
+          if (!aborted[i]) ++sem_survivors;
+        } else if (!aborted[i]) {
+          ++lock_survivors;
+        }
+      }
+      // Permits for half the semaphore waiters arrive while the aborts happen: an aborted
+      // task may still win a permit (its poll completed first), or give it back unused.
+      const int racing = sem_survivors / 2;
+      platform::thread giver([&] {
+        for (int k = 0; k < racing; ++k) sem.add_permits(1);
+      });
+      for (int i = 0; i < total; ++i) {
+        if (!aborted[i]) continue;
+        if (i % 4 == 0) {
+          handles[i].abort();
+        } else {
+          handles[i].abort_handle().abort();
+        }
+      }
+      giver.join();
+      // Every aborted semaphore task ends (cancelled, or completed holding a permit).
+      int aborted_completed = 0;
+      for (int i = 0; i < total; i += 2) {
+        if (!aborted[i]) continue;
+        auto outcome = handles[i].blocking_join();
+        if (outcome.is_ok()) {
+          ++aborted_completed;
+        } else {
+          WEFT_INVARIANT(weft::is_cancelled(outcome.error()));
+        }
+      }
+      // Enough permits for every surviving waiter, counting those aborted tasks took.
+      sem.add_permits(static_cast<std::size_t>(sem_survivors + aborted_completed - racing));
+      { auto release = std::move(held); }  // the mutex waiters go one by one
+      long lock_completed = 0;
+      for (int i = 0; i < total; ++i) {
+        if (i % 2 == 0 && aborted[i]) continue;  // joined above
+        auto outcome = handles[i].blocking_join();
+        if (aborted[i]) {
+          if (outcome.is_ok()) {
+            ++lock_completed;
+          } else {
+            WEFT_INVARIANT(weft::is_cancelled(outcome.error()));
+          }
+        } else {
+          WEFT_INVARIANT(outcome.is_ok() && *outcome == (i % 2 == 0 ? 1 : 2));
+          if (i % 2 == 1) ++lock_completed;
+        }
+      }
+      WEFT_INVARIANT(sem.available_permits() == 0);  // each permit consumed exactly once
+      WEFT_INVARIANT(*mutex.blocking_lock() == lock_completed);
+      WEFT_INVARIANT(lock_completed >= lock_survivors);
+      (void)sem_tasks;
+    }
+    WEFT_INVARIANT(live_bodies.load(std::memory_order_relaxed) == 0);
+  }
+};
+WEFT_MODEL_SCENARIO(abort_random_half_of_blocked_tasks, weft::model::random(1));
 
 }  // namespace
