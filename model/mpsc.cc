@@ -403,7 +403,7 @@ struct PendingReserveMany {
 // another thread while the receiver closes and waits for the end: the permit it gives
 // back is the last one out, so its drop must wake the receiver. Main keeps a Sender, so
 // no last-sender wake can stand in.
-WEFT_MODEL_TEST(cancelled_send_wakes_closed_receiver, weft::model::bounded(2), 1) {
+WEFT_MODEL_TEST(cancelled_send_wakes_closed_receiver, weft::model::bounded(1), 1) {
   auto [tx, rx] = mpsc::channel<int>(1);
   WEFT_INVARIANT(tx.try_send(1).is_ok());
   auto pending = std::make_shared<PendingSend>(tx);
@@ -418,7 +418,7 @@ WEFT_MODEL_TEST(cancelled_send_wakes_closed_receiver, weft::model::bounded(2), 1
 // reserve_many(2) holds one of two permits and waits for the other when close() comes:
 // polled again it fails, and the permit it gives back on drop is the last one out (the
 // receiver took the queued value). That drop must wake the receiver waiting for the end.
-WEFT_MODEL_TEST(failed_reserve_many_wakes_closed_receiver, weft::model::bounded(2), 1) {
+WEFT_MODEL_TEST(failed_reserve_many_wakes_closed_receiver, weft::model::bounded(1), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   WEFT_INVARIANT(tx.try_send(1).is_ok());
   auto pending = std::make_shared<PendingReserveMany>(tx, 2);

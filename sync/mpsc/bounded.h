@@ -32,7 +32,13 @@
 //    reserve(), reserve_many(), reserve_owned() lose their place in the queue and
 //    nothing else. send() loses its place in the queue, and the value is destroyed with
 //    the future, as in Tokio; SendFuture::take_value() cancels and hands the value back.
-//    closed() is cancel-safe.
+//    closed() is cancel-safe. A failed or cancelled send / reserve future gives back the
+//    capacity it was assigned while waiting and, if that ends a closed channel, wakes the
+//    receiver waiting for the end (as a dropped Permit does; tokio#8260).
+//  - Misuse: polling a send(), reserve(), reserve_many() or reserve_owned() future again
+//    after it completed (or after take_value()) throws std::invalid_argument (a
+//    std::logic_error). recv(), recv_many() and closed() futures are views of the
+//    handle: polled again, they receive the next value / stay ready.
 //  - Lifetimes: a future, a Permit or a PermitIterator borrows the channel through the
 //    Sender (or Receiver) that made it and must not outlive that handle (Rust's borrow
 //    rules, written down; moving the handle is fine).
@@ -53,6 +59,7 @@
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -102,15 +109,88 @@ using BChan = Chan<T, BoundedSemaphore>;
 template <class T, class Out>
 class ReserveFuture;
 
+// Wakes the receiver if capacity given back just now ended a closed channel: after
+// close(), recv() waits until every permit is back (is_idle). Called after the give-back
+// (a Release RMW on the permit word); the Acquire loads here see close() if it came
+// first in the word's order, and otherwise close() sees the give-back; the last give-back
+// sees the word idle. The wake (an AcqRel RMW on the receiver's AtomicWaker) pairs with
+// recv()'s register-then-check: either the register comes first and is woken, or it
+// comes after and its is_idle() load sees this give-back.
+template <class T>
+void wake_rx_if_drained(BChan<T>& chan) {
+  BoundedSemaphore& semaphore = chan.semaphore();
+  if (semaphore.is_closed() && semaphore.is_idle()) chan.wake_rx();
+}
+
 // Gives back `n` unused permits; wakes the receiver if that ends a closed channel.
 template <class T>
 void release_permits(BChan<T>& chan, std::size_t n) {
-  BoundedSemaphore& semaphore = chan.semaphore();
-  semaphore.add_permits(n);
+  chan.semaphore().add_permits(n);
   // The receiver may be waiting for the last reservation to end (close() with permits
   // out): tell it, as Tokio does.
-  if (semaphore.is_closed() && semaphore.is_idle()) chan.wake_rx();
+  wake_rx_if_drained(chan);
 }
+
+[[noreturn]] inline void misuse(const char* what) { throw std::invalid_argument(what); }
+
+// The capacity wait inside send(), reserve(), reserve_many() and reserve_owned(): the
+// semaphore's Acquire, plus the receiver's wake when the permits that Acquire took come
+// back on a failed or cancelled wait (tokio#8260). An Acquire that waited can hold
+// permits assigned to it; a poll that fails on close() or the Acquire's destructor gives
+// them back straight to the semaphore, which knows nothing of the channel, so this
+// wrapper checks for the end of a closed channel after that (wake_rx_if_drained). Only a
+// wait that was pending at least once can hold permits: a first poll that fails took
+// none (poll_acquire takes permits and queues under the waiter lock, and close() sets
+// CLOSED under it, so a first poll sees the close before its CAS or not at all). A wait
+// that succeeded holds none of its own (the caller's Permit does). Neither checks, so
+// the fast path costs nothing more; a waited one may wake the receiver spuriously (if it
+// was assigned nothing), which recv() tolerates.
+// Movable until first polled, like the Acquire.
+template <class T>
+class CapacityWait {
+ public:
+  CapacityWait(BChan<T>& chan, std::size_t n)
+      : chan_(&chan), acquire_(std::in_place, chan.semaphore().semaphore.acquire(n)) {}
+  CapacityWait(CapacityWait&& other)
+      : chan_(other.chan_), acquire_(std::move(other.acquire_)), waited_(other.waited_) {
+    other.acquire_.reset();
+  }
+  CapacityWait(const CapacityWait&) = delete;
+  CapacityWait& operator=(const CapacityWait&) = delete;
+  CapacityWait& operator=(CapacityWait&&) = delete;
+  ~CapacityWait() { cancel(); }
+
+  // Ready(true) with the permits (now the caller's), Ready(false) if the channel closed,
+  // or pending. Throws std::invalid_argument once it has completed (`what` names the
+  // future).
+  Poll<bool> poll(Context& cx, const char* what) {
+    if (!acquire_) misuse(what);
+    auto acquired = acquire_->poll(cx);
+    if (acquired.is_pending()) {
+      waited_ = true;
+      return pending;
+    }
+    if (acquired.value().is_ok()) {
+      acquire_.reset();  // holds nothing now: the permits are the caller's
+      return true;
+    }
+    cancel();  // gives back what it was assigned while it waited, if it waited
+    return false;
+  }
+
+  // Ends the wait (if still on): gives back what it holds and wakes a receiver waiting
+  // for the end of a closed channel. Afterwards poll() throws.
+  void cancel() noexcept {
+    if (!acquire_) return;
+    acquire_.reset();  // unlinks the waiter, gives back its assigned permits
+    if (std::exchange(waited_, false)) wake_rx_if_drained(*chan_);
+  }
+
+ private:
+  BChan<T>* chan_;
+  std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
+  bool waited_ = false;  // was pending: it may hold assigned permits
+};
 }  // namespace detail
 
 // Capacity for one value, reserved by Sender::reserve / try_reserve. send() uses it;
@@ -213,15 +293,19 @@ namespace detail {
 template <class T, class Out>
 class [[nodiscard]] ReserveFuture {
  public:
-  ReserveFuture(BChan<T>& chan, std::size_t n)
-      : chan_(&chan), n_(n), acquire_(n > chan.semaphore().bound ? std::nullopt
-                                                                 : make_acquire(chan, n)) {}
+  ReserveFuture(BChan<T>& chan, std::size_t n) : chan_(&chan), n_(n) {
+    if (n <= chan.semaphore().bound) wait_.emplace(chan, n);
+  }
 
+  // Throws std::invalid_argument if polled again after it completed.
   Poll<Result<Out, SendError<void>>> poll(Context& cx) {
-    if (!acquire_) return Result<Out, SendError<void>>(Err(SendError<void>{}));  // n > bound
-    auto acquired = acquire_->poll(cx);
+    if (!wait_) {  // n > bound: fails at once, and only once
+      if (std::exchange(failed_, true)) misuse(completed_message());
+      return Result<Out, SendError<void>>(Err(SendError<void>{}));
+    }
+    auto acquired = wait_->poll(cx, completed_message());
     if (acquired.is_pending()) return pending;
-    if (acquired.value().is_err()) return Result<Out, SendError<void>>(Err(SendError<void>{}));
+    if (!acquired.value()) return Result<Out, SendError<void>>(Err(SendError<void>{}));
     if constexpr (std::is_same_v<Out, Permit<T>>) {
       return Result<Out, SendError<void>>(Out(*chan_));
     } else {
@@ -230,15 +314,15 @@ class [[nodiscard]] ReserveFuture {
   }
 
  private:
-  static std::optional<weft::detail::BatchSemaphore::Acquire> make_acquire(BChan<T>& chan,
-                                                                           std::size_t n) {
-    return std::optional<weft::detail::BatchSemaphore::Acquire>(
-        chan.semaphore().semaphore.acquire(n));
+  static const char* completed_message() {
+    return std::is_same_v<Out, Permit<T>> ? "mpsc::Sender::reserve future polled after completion"
+                                          : "mpsc::Sender::reserve_many future polled after completion";
   }
 
   BChan<T>* chan_;
   std::size_t n_;
-  std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
+  std::optional<CapacityWait<T>> wait_;
+  bool failed_ = false;
 };
 
 }  // namespace detail
@@ -256,11 +340,11 @@ class Sender {
   // Err(SendError{value}) if the channel closed first.
   class [[nodiscard]] SendFuture {
    public:
+    // Throws std::invalid_argument if polled again after it completed.
     Poll<Result<void, SendError<T>>> poll(Context& cx) {
-      auto acquired = acquire_->poll(cx);
+      auto acquired = wait_.poll(cx, "mpsc::Sender::send future polled after completion");
       if (acquired.is_pending()) return pending;
-      acquire_.reset();
-      if (acquired.value().is_err()) {
+      if (!acquired.value()) {
         return Result<void, SendError<T>>(Err(SendError<T>{std::move(*value_)}));
       }
       chan_->send(std::move(*value_));
@@ -269,28 +353,29 @@ class Sender {
     }
     // Cancels the send (if it has not completed) and returns the value it still holds.
     std::optional<T> take_value() {
-      acquire_.reset();
+      wait_.cancel();
       return std::exchange(value_, std::nullopt);
     }
 
    private:
     friend class Sender;
     SendFuture(detail::BChan<T>& chan, T value)
-        : chan_(&chan), value_(std::move(value)), acquire_(chan.semaphore().semaphore.acquire(1)) {}
+        : chan_(&chan), value_(std::move(value)), wait_(chan, 1) {}
 
     detail::BChan<T>* chan_;
     std::optional<T> value_;
-    std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
+    detail::CapacityWait<T> wait_;  // declared last: ends (and may wake) first
   };
 
   // The future of reserve_owned(): owns the Sender until it completes.
   class [[nodiscard]] ReserveOwnedFuture {
    public:
+    // Throws std::invalid_argument if polled again after it completed.
     Poll<Result<OwnedPermit<T>, SendError<void>>> poll(Context& cx) {
-      auto acquired = acquire_->poll(cx);
+      auto acquired =
+          wait_.poll(cx, "mpsc::Sender::reserve_owned future polled after completion");
       if (acquired.is_pending()) return pending;
-      acquire_.reset();
-      if (acquired.value().is_err()) {
+      if (!acquired.value()) {
         tx_.reset();
         return Result<OwnedPermit<T>, SendError<void>>(Err(SendError<void>{}));
       }
@@ -299,12 +384,10 @@ class Sender {
 
    private:
     friend class Sender;
-    explicit ReserveOwnedFuture(Tx tx) : tx_(std::move(tx)) {
-      acquire_.emplace(tx_.semaphore().semaphore.acquire(1));
-    }
+    explicit ReserveOwnedFuture(Tx tx) : tx_(std::move(tx)), wait_(tx_.chan(), 1) {}
 
     Tx tx_;
-    std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
+    detail::CapacityWait<T> wait_;  // after tx_: ends (and may wake) before it goes
   };
 
   Sender(const Sender&) = default;

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -583,3 +584,176 @@ TEST_CASE("assignment_of_handles") {
 }
 
 }  // namespace
+
+// ---- capacity given back by a future after close() wakes the receiver (tokio#8260) ----
+
+// A send future handed the only permit by a receive, then cancelled after close(): the
+// permit it gives back is the last one out, and the pending recv() must be woken.
+TEST_CASE("cancelled_send_wakes_closed_receiver") {
+  auto [tx, rx] = channel<int>(1);
+  REQUIRE(tx.try_send(1).is_ok());
+  MockTask ts, tr;
+  auto send = std::make_unique<weft::mpsc::Sender<int>::SendFuture>(tx.send(2));
+  CHECK(ts.poll(*send).is_pending());
+  CHECK(rx.try_recv().value() == 1);  // its permit goes to the queued send
+  rx.close();
+  auto recv = rx.recv();
+  CHECK(tr.poll(recv).is_pending());  // the send future still holds the permit
+  send.reset();
+  CHECK(tr.is_woken());
+  CHECK(ready_value(tr, recv) == std::nullopt);
+}
+
+// The same through take_value(), which cancels the send and hands the value back.
+TEST_CASE("take_value_wakes_closed_receiver") {
+  auto [tx, rx] = channel<int>(1);
+  REQUIRE(tx.try_send(1).is_ok());
+  MockTask ts, tr;
+  auto send = tx.send(2);
+  CHECK(ts.poll(send).is_pending());
+  CHECK(rx.try_recv().value() == 1);
+  rx.close();
+  auto recv = rx.recv();
+  CHECK(tr.poll(recv).is_pending());
+  CHECK(send.take_value() == 2);
+  CHECK(tr.is_woken());
+  CHECK(ready_value(tr, recv) == std::nullopt);
+}
+
+// reserve_many(2) holds one permit and waits for the other when close() comes; it fails,
+// and the permit it gives back on drop must wake the receiver.
+TEST_CASE("failed_reserve_many_wakes_closed_receiver") {
+  auto [tx, rx] = channel<int>(2);
+  REQUIRE(tx.try_send(1).is_ok());
+  MockTask ts, tr;
+  auto reserve = std::make_unique<weft::mpsc::Sender<int>::ReserveManyFuture>(tx.reserve_many(2));
+  CHECK(ts.poll(*reserve).is_pending());  // took 1 of 2
+  CHECK(rx.try_recv().value() == 1);      // its permit goes to the reservation
+  rx.close();
+  CHECK(ts.is_woken());
+  auto recv = rx.recv();
+  CHECK(tr.poll(recv).is_pending());
+  CHECK(ready_value(ts, *reserve).is_err());  // the failing poll gives back both
+  CHECK(tr.is_woken());
+  reserve.reset();
+  CHECK(ready_value(tr, recv) == std::nullopt);
+  CHECK(rx.capacity() == 2);
+}
+
+// As above, but the reservation is dropped while still pending (cancelled, not failed).
+TEST_CASE("cancelled_reserve_many_wakes_closed_receiver") {
+  auto [tx, rx] = channel<int>(2);
+  REQUIRE(tx.try_send(1).is_ok());
+  MockTask ts, tr;
+  auto reserve = std::make_unique<weft::mpsc::Sender<int>::ReserveManyFuture>(tx.reserve_many(2));
+  CHECK(ts.poll(*reserve).is_pending());
+  CHECK(rx.try_recv().value() == 1);
+  rx.close();
+  auto recv = rx.recv();
+  CHECK(tr.poll(recv).is_pending());
+  reserve.reset();
+  CHECK(tr.is_woken());
+  CHECK(ready_value(tr, recv) == std::nullopt);
+  CHECK(rx.capacity() == 2);
+}
+
+// reserve() and reserve_owned() waiting on a full channel when it closes: they fail and
+// hold nothing, and the receiver's end does not wait for them.
+TEST_CASE("failed_reserve_and_reserve_owned_after_close") {
+  auto [tx, rx] = channel<int>(1);
+  REQUIRE(tx.try_send(1).is_ok());
+  MockTask t1, t2, tr;
+  auto reserve = tx.reserve();
+  auto owned = weft::mpsc::Sender<int>(tx).reserve_owned();
+  CHECK(t1.poll(reserve).is_pending());
+  CHECK(t2.poll(owned).is_pending());
+  rx.close();
+  CHECK(ready_value(t1, reserve).is_err());
+  CHECK(ready_value(t2, owned).is_err());
+  CHECK(ready_value(tr, *std::make_unique<weft::mpsc::Receiver<int>::RecvFuture>(rx.recv())) == 1);
+  auto recv = rx.recv();
+  CHECK(ready_value(tr, recv) == std::nullopt);
+}
+
+// ---- futures polled again after they completed: std::invalid_argument (a logic_error) ----
+
+TEST_CASE("send_future_polled_after_completion_throws") {
+  auto [tx, rx] = channel<int>(1);
+  MockTask t;
+  auto ok = tx.send(1);
+  CHECK(ready_value(t, ok).is_ok());
+  CHECK_THROWS_AS((void)t.poll(ok), std::invalid_argument);
+  CHECK_THROWS_AS((void)t.poll(ok), std::logic_error);
+  rx.close();
+  auto failed = tx.send(2);
+  auto r = ready_value(t, failed);
+  REQUIRE(r.is_err());
+  CHECK(r.error().value == 2);
+  try {
+    (void)t.poll(failed);
+    FAIL("no throw");
+  } catch (const std::logic_error& e) {
+    CHECK(std::string(e.what()) == "mpsc::Sender::send future polled after completion");
+  }
+  auto taken = tx.send(3);
+  CHECK(taken.take_value() == 3);
+  CHECK_THROWS_AS((void)t.poll(taken), std::invalid_argument);  // cancelled: done too
+  CHECK(rx.blocking_recv() == 1);
+}
+
+TEST_CASE("reserve_future_polled_after_completion_throws") {
+  auto [tx, rx] = channel<int>(2);
+  MockTask t;
+  auto reserve = tx.reserve();
+  auto permit = ready_value(t, reserve);
+  REQUIRE(permit.is_ok());
+  CHECK_THROWS_AS((void)t.poll(reserve), std::invalid_argument);
+  CHECK(tx.capacity() == 1);  // the second poll took no permit
+  try {
+    (void)t.poll(reserve);
+    FAIL("no throw");
+  } catch (const std::logic_error& e) {
+    CHECK(std::string(e.what()) == "mpsc::Sender::reserve future polled after completion");
+  }
+  rx.close();
+  auto failed = tx.reserve();
+  CHECK(ready_value(t, failed).is_err());
+  CHECK_THROWS_AS((void)t.poll(failed), std::invalid_argument);
+}
+
+TEST_CASE("reserve_many_future_polled_after_completion_throws") {
+  auto [tx, rx] = channel<int>(2);
+  MockTask t;
+  auto reserve = tx.reserve_many(2);
+  auto permits = ready_value(t, reserve);
+  REQUIRE(permits.is_ok());
+  CHECK_THROWS_AS((void)t.poll(reserve), std::invalid_argument);
+  CHECK(tx.capacity() == 0);
+  auto too_many = tx.reserve_many(3);  // more than the bound: fails at once, once
+  CHECK(ready_value(t, too_many).is_err());
+  try {
+    (void)t.poll(too_many);
+    FAIL("no throw");
+  } catch (const std::logic_error& e) {
+    CHECK(std::string(e.what()) == "mpsc::Sender::reserve_many future polled after completion");
+  }
+}
+
+TEST_CASE("reserve_owned_future_polled_after_completion_throws") {
+  auto [tx, rx] = channel<int>(1);
+  MockTask t;
+  auto owned = weft::mpsc::Sender<int>(tx).reserve_owned();
+  auto permit = ready_value(t, owned);
+  REQUIRE(permit.is_ok());
+  CHECK_THROWS_AS((void)t.poll(owned), std::invalid_argument);
+  { auto released = std::move(*permit).release(); }
+  rx.close();
+  auto failed = weft::mpsc::Sender<int>(tx).reserve_owned();
+  CHECK(ready_value(t, failed).is_err());
+  try {
+    (void)t.poll(failed);
+    FAIL("no throw");
+  } catch (const std::logic_error& e) {
+    CHECK(std::string(e.what()) == "mpsc::Sender::reserve_owned future polled after completion");
+  }
+}
