@@ -53,6 +53,7 @@
 #include "sync/detail/batch_semaphore.h"
 #include "sync/mpsc/chan.h"
 #include "sync/mpsc/error.h"
+#include "sync/mpsc/receiver.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 
@@ -487,53 +488,23 @@ class WeakSender {
   WeakTx weak_;
 };
 
+// The receiving half: recv, recv_many, try_recv, blocking_*, close, len, ... (see
+// receiver.h), plus the channel's capacity.
 template <class T>
-class Receiver {
-  using Rx = detail::Rx<T, detail::BoundedSemaphore>;
+class Receiver : public detail::ReceiverBase<T, detail::BoundedSemaphore> {
+  using Base = detail::ReceiverBase<T, detail::BoundedSemaphore>;
 
  public:
-  using RecvFuture = detail::RecvFuture<T, detail::BoundedSemaphore>;
-  using RecvManyFuture = detail::RecvManyFuture<T, detail::BoundedSemaphore>;
-
   Receiver(Receiver&&) noexcept = default;
   Receiver& operator=(Receiver&&) noexcept = default;
 
-  // The next value, or nullopt once the channel is closed and every value (and every
-  // outstanding permit) is accounted for. Cancel-safe.
-  RecvFuture recv() { return RecvFuture(rx_); }
-  // Up to `limit` values appended to `buffer`; 0 only if limit is 0 or the channel is
-  // closed and drained. Cancel-safe.
-  RecvManyFuture recv_many(std::vector<T>& buffer, std::size_t limit) {
-    return RecvManyFuture(rx_, buffer, limit);
-  }
-  Poll<std::optional<T>> poll_recv(Context& cx) { return rx_.recv(cx); }
-  Poll<std::size_t> poll_recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
-    return rx_.recv_many(cx, buffer, limit);
-  }
-  // A value now; Empty if none (and senders or permits remain), Disconnected if none can
-  // ever come.
-  Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
-  std::optional<T> blocking_recv() { return block_on(recv()); }
-  std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
-    return block_on(recv_many(buffer, limit));
-  }
-
-  // Closes the channel for new sends and reservations; permits held can still send.
-  void close() { rx_.close(); }
-  bool is_closed() const { return rx_.is_closed(); }
-  bool is_empty() const { return rx_.is_empty(); }
-  std::size_t len() const { return rx_.len(); }
   // Capacity free now, and the channel's bound.
-  std::size_t capacity() const { return rx_.semaphore().semaphore.available_permits(); }
-  std::size_t max_capacity() const { return rx_.semaphore().bound; }
-  std::size_t sender_strong_count() const { return rx_.sender_strong_count(); }
-  std::size_t sender_weak_count() const { return rx_.sender_weak_count(); }
+  std::size_t capacity() const { return this->rx_.semaphore().semaphore.available_permits(); }
+  std::size_t max_capacity() const { return this->rx_.semaphore().bound; }
 
  private:
   friend std::pair<Sender<T>, Receiver<T>> channel<T>(std::size_t);
-  explicit Receiver(Rx rx) noexcept : rx_(std::move(rx)) {}
-
-  Rx rx_;
+  explicit Receiver(detail::Rx<T, detail::BoundedSemaphore> rx) noexcept : Base(std::move(rx)) {}
 };
 
 // A new bounded channel holding up to `buffer` values. Throws std::invalid_argument if

@@ -33,6 +33,7 @@
 
 #include "sync/mpsc/chan.h"
 #include "sync/mpsc/error.h"
+#include "sync/mpsc/receiver.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 
@@ -110,52 +111,20 @@ class WeakUnboundedSender {
   WeakTx weak_;
 };
 
+// The receiving half: recv, recv_many, try_recv, blocking_*, close, len, ... (see
+// receiver.h).
 template <class T>
-class UnboundedReceiver {
-  using Rx = detail::Rx<T, detail::UnboundedSemaphore>;
+class UnboundedReceiver : public detail::ReceiverBase<T, detail::UnboundedSemaphore> {
+  using Base = detail::ReceiverBase<T, detail::UnboundedSemaphore>;
 
  public:
-  using RecvFuture = detail::RecvFuture<T, detail::UnboundedSemaphore>;
-  using RecvManyFuture = detail::RecvManyFuture<T, detail::UnboundedSemaphore>;
-
   UnboundedReceiver(UnboundedReceiver&&) noexcept = default;
   UnboundedReceiver& operator=(UnboundedReceiver&&) noexcept = default;
 
-  // The next value, or nullopt once the channel is closed and every value was received.
-  // Cancel-safe.
-  RecvFuture recv() { return RecvFuture(rx_); }
-  // Up to `limit` values appended to `buffer`; 0 only if limit is 0 or the channel is
-  // closed and drained. Cancel-safe.
-  RecvManyFuture recv_many(std::vector<T>& buffer, std::size_t limit) {
-    return RecvManyFuture(rx_, buffer, limit);
-  }
-  Poll<std::optional<T>> poll_recv(Context& cx) { return rx_.recv(cx); }
-  Poll<std::size_t> poll_recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
-    return rx_.recv_many(cx, buffer, limit);
-  }
-  // A value now; Empty if none (and senders remain), Disconnected if none can come.
-  Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
-  // recv() on this thread, parking it while it waits.
-  std::optional<T> blocking_recv() { return block_on(recv()); }
-  std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
-    return block_on(recv_many(buffer, limit));
-  }
-
-  // Closes the channel for senders; what was sent can still be received.
-  void close() { rx_.close(); }
-  // Closed by close() or because every sender is gone.
-  bool is_closed() const { return rx_.is_closed(); }
-  bool is_empty() const { return rx_.is_empty(); }
-  // Values sent and not yet received.
-  std::size_t len() const { return rx_.len(); }
-  std::size_t sender_strong_count() const { return rx_.sender_strong_count(); }
-  std::size_t sender_weak_count() const { return rx_.sender_weak_count(); }
-
  private:
   friend std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel<T>();
-  explicit UnboundedReceiver(Rx rx) noexcept : rx_(std::move(rx)) {}
-
-  Rx rx_;
+  explicit UnboundedReceiver(detail::Rx<T, detail::UnboundedSemaphore> rx) noexcept
+      : Base(std::move(rx)) {}
 };
 
 // A new unbounded channel: its first sender and its receiver.

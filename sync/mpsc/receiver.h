@@ -1,0 +1,76 @@
+// weft/sync/mpsc/receiver.h: ReceiverBase, the receiving half both mpsc flavours share
+// (Receiver in bounded.h and UnboundedReceiver in unbounded.h derive from it and add
+// only what is theirs). A thin layer over chan.h's Rx: no state of its own, no virtual
+// function, nothing added to a call.
+//
+// Follows tokio/src/sync/mpsc/chan.rs (Rx) and the receivers of bounded.rs / unbounded.rs.
+//
+// Contract (both flavours): move-only; one thread at a time. recv() and recv_many() are
+// cancel-safe (a value is taken only when it is returned) and are views of the handle:
+// polled again after they completed, they receive the next value. blocking_* park the
+// calling thread (never call them from inside a future). close() stops new sends (and,
+// bounded, new reservations); what was sent, or is sent through capacity reserved
+// before, can still be received. Memory ordering: as chan.h.
+#pragma once
+
+#include "sync/mpsc/chan.h"
+#include "sync/mpsc/error.h"
+#include "sync/result.h"
+#include "sync/task/block_on.h"
+#include "sync/task/poll.h"
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace weft::mpsc::detail {
+
+template <class T, class S>
+class ReceiverBase {
+ public:
+  using RecvFuture = detail::RecvFuture<T, S>;
+  using RecvManyFuture = detail::RecvManyFuture<T, S>;
+
+  ReceiverBase(ReceiverBase&&) noexcept = default;
+  ReceiverBase& operator=(ReceiverBase&&) noexcept = default;
+
+  // The next value, or nullopt once the channel is closed and every value was received
+  // (bounded: and every reserved permit was used or dropped). Cancel-safe.
+  RecvFuture recv() { return RecvFuture(rx_); }
+  // Up to `limit` values appended to `buffer`; 0 only if limit is 0 or the channel is
+  // closed and drained. Cancel-safe.
+  RecvManyFuture recv_many(std::vector<T>& buffer, std::size_t limit) {
+    return RecvManyFuture(rx_, buffer, limit);
+  }
+  Poll<std::optional<T>> poll_recv(Context& cx) { return rx_.recv(cx); }
+  Poll<std::size_t> poll_recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
+    return rx_.recv_many(cx, buffer, limit);
+  }
+  // A value now; Empty if none (and senders, or bounded permits, remain), Disconnected if
+  // none can ever come.
+  Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
+  // recv() on this thread, parking it while it waits.
+  std::optional<T> blocking_recv() { return block_on(recv()); }
+  std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
+    return block_on(recv_many(buffer, limit));
+  }
+
+  // Closes the channel for senders; what was sent can still be received.
+  void close() { rx_.close(); }
+  // Closed by close() or because every sender is gone.
+  bool is_closed() const { return rx_.is_closed(); }
+  bool is_empty() const { return rx_.is_empty(); }
+  // Values sent and not yet received.
+  std::size_t len() const { return rx_.len(); }
+  std::size_t sender_strong_count() const { return rx_.sender_strong_count(); }
+  std::size_t sender_weak_count() const { return rx_.sender_weak_count(); }
+
+ protected:
+  explicit ReceiverBase(Rx<T, S> rx) noexcept : rx_(std::move(rx)) {}
+  ~ReceiverBase() = default;
+
+  Rx<T, S> rx_;
+};
+
+}  // namespace weft::mpsc::detail
