@@ -231,18 +231,22 @@ WEFT_MODEL_SCENARIO(run_queue_overflow_spsc, weft::model::bounded(2));
 
 // The executor's own promise, with no atomics of the future's to lean on: what a thread
 // wrote before waking a task is visible to the poll that the wake causes, also when the
-// wake lands while the task is being polled (the poller re-queues it).
-WEFT_MODEL_TEST(wake_publishes_to_next_poll, weft::model::bounded(2), 1) {
+// wake lands while the task is being polled (the poller re-queues it). The thread wakes
+// by reference a waker the main thread owns, so no later release of the thread's (a
+// waker drop) hides a missing Release on the wake: one preemption (bounded(1)) reaches
+// the bad interleaving (bounded(2) was needed with a wake by value, 23 s).
+WEFT_MODEL_TEST(wake_publishes_to_next_poll, weft::model::bounded(1), 1) {
   auto data = std::make_shared<platform::cell<int>>(0);
+  weft::Waker waker;  // outlives the thread: dropped after the join
   weft::LocalExecutor executor;
   platform::thread t;
   int polls = 0;
   const int seen = executor.run_until(weft::poll_fn([&](Context& cx) -> Poll<int> {
     if (++polls == 1) {
-      // The thread gets a clone of the waker; it writes, then wakes by value.
-      t = platform::thread([data, waker = weft::Waker(cx.waker())]() mutable {
+      waker = weft::Waker(cx.waker());
+      t = platform::thread([data, w = &waker] {
         data->with_mut([](int& d) { d = 42; });
-        waker.wake();
+        w->wake_by_ref();
       });
       return weft::pending;
     }

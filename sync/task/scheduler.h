@@ -361,7 +361,11 @@ class Scheduler {
   // Workers are numbered 0..workers-1; a bit each in the idle mask.
   static constexpr unsigned max_workers = 64;
 
-  static Scheduler* create(unsigned workers) { return new Scheduler(workers); }
+  // `worker_threads`: run_worker() will be called for each worker (ThreadPool), so each
+  // gets a LIFO slot; a LocalExecutor has none.
+  static Scheduler* create(unsigned workers, bool worker_threads = false) {
+    return new Scheduler(workers, worker_threads);
+  }
 
   void acquire() noexcept {
     // Relaxed: made from a reference the caller holds.
@@ -437,6 +441,7 @@ class Scheduler {
   // tasks waking each other cannot starve the global queue), the global queue, a short
   // spin on the global queue, then wait_for_work().
   void run_worker(unsigned index) {
+    WEFT_INVARIANT(lifo_ != nullptr && index < workers_);
     CurrentWorker me{this, index};
     current_worker() = &me;
     struct Reset {
@@ -542,10 +547,10 @@ class Scheduler {
     platform::atomic<TaskHeader*> task{nullptr};
   };
 
-  explicit Scheduler(unsigned workers)
+  Scheduler(unsigned workers, bool worker_threads)
       : workers_(workers),
         parkers_(std::make_unique<platform::parker[]>(workers)),
-        lifo_(std::make_unique<LifoSlot[]>(workers)) {}
+        lifo_(worker_threads ? std::make_unique<LifoSlot[]>(workers) : nullptr) {}
   ~Scheduler() = default;
 
   TaskHeader* take_lifo(unsigned worker) {
@@ -557,6 +562,7 @@ class Scheduler {
   }
 
   TaskHeader* steal_lifo(unsigned self) {
+    if (lifo_ == nullptr) return nullptr;
     for (unsigned i = 0; i < workers_; ++i) {
       if (i == self) continue;
       if (TaskHeader* task = take_lifo(i)) return task;
@@ -577,7 +583,7 @@ class Scheduler {
   // Releases queued tasks after shutdown (each is complete): the LIFO slots (their
   // workers have been joined), then the global queue.
   void drain() {
-    for (unsigned i = 0; i < workers_; ++i) {
+    for (unsigned i = 0; lifo_ != nullptr && i < workers_; ++i) {
       if (TaskHeader* task = take_lifo(i)) task->run();
     }
     while (TaskHeader* task = queue_.pop()) task->run();
@@ -594,7 +600,7 @@ class Scheduler {
 
   RunQueue<TaskHeader> queue_;
   std::unique_ptr<platform::parker[]> parkers_;
-  std::unique_ptr<LifoSlot[]> lifo_;
+  std::unique_ptr<LifoSlot[]> lifo_;  // null without worker threads
   // Bit i set: worker i is parked or about to park (see wait_for_work).
   platform::atomic<std::uintptr_t> idle_{0};
   platform::atomic<bool> stopping_{false};

@@ -83,7 +83,7 @@ class ThreadPool {
     if (workers == 0 || workers > max_workers) {
       throw std::invalid_argument("weft::ThreadPool needs 1 to 64 workers");
     }
-    return detail::Scheduler::create(workers);
+    return detail::Scheduler::create(workers, /*worker_threads=*/true);
   }
 
   static void work(detail::Scheduler* scheduler, unsigned index) {
