@@ -587,8 +587,9 @@ TEST_CASE("assignment_of_handles") {
 
 // ---- capacity given back by a future after close() wakes the receiver (tokio#8260) ----
 
-// A send future handed the only permit by a receive, then cancelled after close(): the
-// permit it gives back is the last one out, and the pending recv() must be woken.
+// A send future handed the only permit by a receive, then cancelled after close() (by
+// its drop, or by take_value()): the permit it gives back is the last one out, and the
+// pending recv() must be woken.
 TEST_CASE("cancelled_send_wakes_closed_receiver") {
   auto [tx, rx] = channel<int>(1);
   REQUIRE(tx.try_send(1).is_ok());
@@ -599,30 +600,16 @@ TEST_CASE("cancelled_send_wakes_closed_receiver") {
   rx.close();
   auto recv = rx.recv();
   CHECK(tr.poll(recv).is_pending());  // the send future still holds the permit
-  send.reset();
+  SUBCASE("dropped") { send.reset(); }
+  SUBCASE("take_value") { CHECK(send->take_value() == 2); }
   CHECK(tr.is_woken());
   CHECK(ready_value(tr, recv) == std::nullopt);
 }
 
-// The same through take_value(), which cancels the send and hands the value back.
-TEST_CASE("take_value_wakes_closed_receiver") {
-  auto [tx, rx] = channel<int>(1);
-  REQUIRE(tx.try_send(1).is_ok());
-  MockTask ts, tr;
-  auto send = tx.send(2);
-  CHECK(ts.poll(send).is_pending());
-  CHECK(rx.try_recv().value() == 1);
-  rx.close();
-  auto recv = rx.recv();
-  CHECK(tr.poll(recv).is_pending());
-  CHECK(send.take_value() == 2);
-  CHECK(tr.is_woken());
-  CHECK(ready_value(tr, recv) == std::nullopt);
-}
-
-// reserve_many(2) holds one permit and waits for the other when close() comes; it fails,
-// and the permit it gives back on drop must wake the receiver.
-TEST_CASE("failed_reserve_many_wakes_closed_receiver") {
+// reserve_many(2) holds one permit and waits for the other when close() comes; whether it
+// then fails (polled: Err) or is cancelled (dropped pending), the permit it gives back is
+// the last one out and must wake the receiver (Tokio's failed_ / cancelled_ pair).
+TEST_CASE("failed_or_cancelled_reserve_many_wakes_closed_receiver") {
   auto [tx, rx] = channel<int>(2);
   REQUIRE(tx.try_send(1).is_ok());
   MockTask ts, tr;
@@ -633,25 +620,12 @@ TEST_CASE("failed_reserve_many_wakes_closed_receiver") {
   CHECK(ts.is_woken());
   auto recv = rx.recv();
   CHECK(tr.poll(recv).is_pending());
-  CHECK(ready_value(ts, *reserve).is_err());  // the failing poll gives back both
-  CHECK(tr.is_woken());
-  reserve.reset();
-  CHECK(ready_value(tr, recv) == std::nullopt);
-  CHECK(rx.capacity() == 2);
-}
-
-// As above, but the reservation is dropped while still pending (cancelled, not failed).
-TEST_CASE("cancelled_reserve_many_wakes_closed_receiver") {
-  auto [tx, rx] = channel<int>(2);
-  REQUIRE(tx.try_send(1).is_ok());
-  MockTask ts, tr;
-  auto reserve = std::make_unique<weft::mpsc::Sender<int>::ReserveManyFuture>(tx.reserve_many(2));
-  CHECK(ts.poll(*reserve).is_pending());
-  CHECK(rx.try_recv().value() == 1);
-  rx.close();
-  auto recv = rx.recv();
-  CHECK(tr.poll(recv).is_pending());
-  reserve.reset();
+  SUBCASE("failed_reserve_many_wakes_closed_receiver") {
+    CHECK(ready_value(ts, *reserve).is_err());  // the failing poll gives back both
+    CHECK(tr.is_woken());
+    reserve.reset();
+  }
+  SUBCASE("cancelled_reserve_many_wakes_closed_receiver") { reserve.reset(); }
   CHECK(tr.is_woken());
   CHECK(ready_value(tr, recv) == std::nullopt);
   CHECK(rx.capacity() == 2);
