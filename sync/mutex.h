@@ -22,10 +22,10 @@
 // is held). lock() never fails.
 //
 // Uncontended cost: lock and unlock are one CAS each on the semaphore's word, no lock,
-// no allocation, not even a load first (the semaphore is built usually_idle: each CAS
-// guesses the word of an idle or singly-held mutex). lock()'s first poll makes that CAS
-// inline, before its waiter node or the waiter lock is touched; blocking_lock() tries
-// it before it sets up a future and a parker.
+// no allocation. lock()'s first poll makes that CAS inline, before its waiter node or
+// the waiter lock is touched; blocking_lock() tries it before it sets up a future and a
+// parker. try_lock() and unlock skip even the load before the CAS (the semaphore is
+// built usually_idle: they guess the word of an idle or singly-held mutex).
 //
 //   weft::Mutex<int> m(1);
 //   {
