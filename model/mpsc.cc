@@ -2,7 +2,9 @@
 // under the same names (is_empty_during_close, len_during_close_* and the *_after_send
 // pair follow Tokio's newer suite), plus scenarios where the Loom suite is thin: permits
 // and reserve_many under close, recv_many, weak senders, try_recv racing a write, and
-// counted values racing the receiver's drop (no value lost, duplicated or leaked).
+// counted values racing the receiver's drop (no value lost, duplicated or leaked), and
+// the end of a closed channel reached through a failed or cancelled capacity future
+// (tokio#8260), recv_many under close.
 #include "model/harness/scenario.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/mpsc/bounded.h"
@@ -432,4 +434,45 @@ WEFT_MODEL_TEST(failed_reserve_many_wakes_closed_receiver, weft::model::bounded(
   WEFT_INVARIANT(block_on(rx.recv()) == 1);
   WEFT_INVARIANT(!block_on(rx.recv()).has_value());
   t.join();
+}
+
+// A reserve_many's first poll races close() with all capacity free: it either wins (the
+// PermitIterator, dropped unused, wakes the receiver) or fails having taken nothing. The
+// receiver, closed with a Sender still alive, must see the end either way.
+WEFT_MODEL_TEST(reserve_many_first_poll_races_close, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  auto pending = std::make_shared<PendingReserveMany>(tx, 2);
+  platform::thread t([pending = std::move(pending)]() mutable {
+    auto r = pending->task.poll(*pending->reserve);
+    WEFT_INVARIANT(r.is_ready());  // all capacity is free: no wait
+    pending->reserve.reset();      // (and an Ok PermitIterator with it, unused)
+  });
+  rx.close();
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+  WEFT_INVARIANT(rx.capacity() == 2);
+}
+
+// recv_many under close(): a Permit taken before close() sends on another thread while the
+// receiver closes and drains with recv_many. The value arrives once, then 0 (the end)
+// only after the permit is used; a Sender stays alive, so only the permit ends it.
+WEFT_MODEL_TEST(recv_many_drains_permit_send_after_close, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  auto held = std::make_shared<std::optional<mpsc::Permit<int>>>();
+  {
+    auto p = tx.try_reserve();
+    WEFT_INVARIANT(p.is_ok());
+    held->emplace(std::move(p.value()));
+  }
+  platform::thread t([held = std::move(held)]() mutable {
+    std::move(**held).send(7);
+    held.reset();
+  });
+  rx.close();
+  auto buffer = std::make_unique<std::vector<int>>();
+  while (rx.blocking_recv_many(*buffer, 2) != 0) {
+  }
+  WEFT_INVARIANT(buffer->size() == 1 && (*buffer)[0] == 7);
+  t.join();
+  WEFT_INVARIANT(rx.capacity() == 2);
 }
