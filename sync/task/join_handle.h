@@ -205,7 +205,9 @@ JoinHandle<future_output_t<std::decay_t<F>>> spawn_on(Scheduler* scheduler, F&& 
   auto* task = new TaskCell<Fut>(scheduler, Fut(std::forward<F>(future)));
   auto handle = SpawnAccess::make<future_output_t<Fut>>(task);
   if (scheduler->register_task(task)) {
-    scheduler->schedule(task);
+    // The global queue, also from a worker: a new task is not the LIFO slot's kind (a
+    // task woken by the current one); spawning many would displace one another there.
+    scheduler->schedule_remote(task);
   } else {
     task->cancel();
     task->drop_ref();  // the list's reference: never listed

@@ -457,10 +457,17 @@ class Scheduler {
         lifo_streak = 0;
         task = queue_.pop();
         if (task == nullptr) task = take_lifo(index);
-        if (task == nullptr) task = spin_for_work();
+        if (task == nullptr) task = spin_for_work(index);
         if (task == nullptr) task = wait_for_work(index);
       }
-      if (task != nullptr) task->run();
+      if (task != nullptr) {
+        // Relaxed: only a hint for spinning workers (spin_for_work), who decide with
+        // the exchange in take_lifo().
+        LifoSlot& mine = lifo_[index];
+        mine.polls.store(mine.polls.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+        task->run();
+      }
     }
   }
 
@@ -545,6 +552,9 @@ class Scheduler {
     // worker i only (schedule()), emptied by worker i, a stealing worker about to park,
     // or the drain.
     platform::atomic<TaskHeader*> task{nullptr};
+    // Polls worker i started; written by worker i only, read by spinning workers as a
+    // hint that worker i is stuck in one poll.
+    platform::atomic<std::uint64_t> polls{0};
   };
 
   Scheduler(unsigned workers, bool worker_threads)
@@ -570,12 +580,43 @@ class Scheduler {
     return nullptr;
   }
 
-  TaskHeader* spin_for_work() {
+  // Spins on the global queue; also takes over a task that sits in another worker's LIFO
+  // slot while that worker stays in one poll (its poll count unchanged across a round:
+  // a long poll, like a producer that never yields, would otherwise delay the task it
+  // woke until the poll returns). A slot that turns over, as in a ping-pong, is left to
+  // its owner.
+  TaskHeader* spin_for_work(unsigned self) {
+    struct Seen {
+      TaskHeader* task;
+      std::uint64_t polls;
+    };
+    constexpr unsigned max_seen = 4;  // looks at the first few other workers only
+    Seen seen[max_seen];
+    unsigned others = 0;
+    auto look = [&](bool steal) -> TaskHeader* {
+      unsigned k = 0;
+      for (unsigned i = 0; i < workers_ && k < max_seen; ++i) {
+        if (i == self) continue;
+        // Relaxed: hints; take_lifo's exchange decides.
+        TaskHeader* task = lifo_[i].task.load(std::memory_order_relaxed);
+        const std::uint64_t polls = lifo_[i].polls.load(std::memory_order_relaxed);
+        if (steal && task != nullptr && seen[k].task == task && seen[k].polls == polls) {
+          if (TaskHeader* taken = take_lifo(i)) return taken;
+        }
+        seen[k++] = Seen{task, polls};
+      }
+      others = k;
+      return nullptr;
+    };
+    (void)look(false);
     platform::Backoff backoff;
     for (unsigned round = 0; round < idle_spins; ++round) {
       backoff.snooze();
       if (stopping()) return nullptr;
       if (TaskHeader* task = queue_.pop()) return task;
+      if (others != 0) {
+        if (TaskHeader* task = look(true)) return task;
+      }
     }
     return nullptr;
   }
