@@ -2,7 +2,8 @@
 // run, each picking its operations at random (send, try_send, reserve, reserve_many,
 // reserve_owned; recv, try_recv, recv_many, poll with a mock task). Conservation: every
 // message is delivered exactly once and in per-sender order, or handed back in an error;
-// every value is destroyed exactly once. Seeded: WEFT_STRESS_SEED=N replays a run (the
+// every value is destroyed exactly once. bounded_cancel_after_close cancels send and
+// reserve_many futures around a close() with every Sender alive (tokio#8260). Seeded: WEFT_STRESS_SEED=N replays a run (the
 // seed is printed at start).
 #include "model/harness/scenario.h"
 #include "sync/mpsc/bounded.h"
@@ -273,6 +274,87 @@ struct bounded_run {
   void check() { check_tally(tally); }
 };
 
+// Bounded, cancellation after close (the lost wakeup of tokio#8260): senders poll send /
+// reserve_many futures once and then either finish them or cancel them (drop, or
+// take_value), while the receiver closes midway and waits for the end with every Sender
+// still alive. The end must then come through the capacity that the cancelled and failed
+// futures give back (or the Permits): a lost wake hangs the run. Senders hold their
+// handle until the receiver is done, so the last-sender wake cannot stand in.
+struct bounded_cancel_after_close {
+  static constexpr int threads = senders + 1;
+  Rng rng{base_seed() + 0x94d049bb133111ebULL * run_counter.fetch_add(1, std::memory_order_relaxed)};
+  Tally tally;
+  platform::atomic<int> receiver_done{0};
+  std::optional<mpsc::Receiver<Message>> rx;
+  std::vector<mpsc::Sender<Message>> handles;
+  std::vector<std::uint64_t> seeds;
+
+  void setup() {
+    auto [t, r] = mpsc::channel<Message>(1 + rng.below(3));
+    for (int s = 0; s < senders; ++s) {
+      handles.push_back(t);
+      seeds.push_back(rng.next());
+    }
+    seeds.push_back(rng.next());
+    rx.emplace(std::move(r));
+  }
+  void thread(int index) {
+    Rng local{seeds[index]};
+    if (index == senders) {
+      receive_all(*rx, tally, local, local.below(senders * messages_per_sender / 4));
+      // Release: pairs with the senders' Acquire loads below (nothing to publish but the
+      // end; the order keeps the tally reads after the receiver's writes).
+      receiver_done.store(1, std::memory_order_release);
+      rx.reset();
+      return;
+    }
+    auto sender = std::move(handles[index]);
+    weft::MockTask task;
+    int seq = 0;  // sequence of the next value that gets through (cancelled ones do not)
+    for (int i = 0; i < messages_per_sender; ++i) {
+      if (local.below(2) == 0) {
+        auto send = sender.send(Message(&tally.live, index, seq));
+        auto count = [&](bool ok) {
+          if (ok) {
+            ++seq;
+          } else {
+            tally.returned.fetch_add(1, std::memory_order_relaxed);
+          }
+        };
+        if (auto p = task.poll(send); p.is_ready()) {
+          count(p.value().is_ok());
+          continue;
+        }
+        if (local.below(2) == 0) {
+          count(weft::block_on(send).is_ok());  // finish it
+        } else {
+          // Cancel: the value comes back (take_value) or dies with the future.
+          if (local.below(2) == 0) (void)send.take_value();
+          tally.returned.fetch_add(1, std::memory_order_relaxed);
+        }
+      } else {
+        auto reserve = sender.reserve_many(1 + local.below(static_cast<std::uint32_t>(sender.max_capacity())));
+        std::optional<weft::Result<mpsc::PermitIterator<Message>, mpsc::SendError<void>>> got;
+        if (auto p = task.poll(reserve); p.is_ready()) {
+          got.emplace(std::move(p).value());
+        } else if (local.below(2) == 0) {
+          got.emplace(weft::block_on(reserve));  // finish it; else cancel it (drop)
+        }
+        if (got && got->is_ok()) {
+          if (auto permit = (*got)->next()) {
+            std::move(*permit).send(Message(&tally.live, index, seq++));
+            continue;
+          }
+        }
+        tally.returned.fetch_add(1, std::memory_order_relaxed);  // cancelled or failed
+      }
+    }
+    // Acquire: pairs with the receiver's Release store.
+    while (receiver_done.load(std::memory_order_acquire) == 0) platform::yield_now();
+  }
+  void check() { check_tally(tally); }
+};
+
 using unbounded_conservation = unbounded_run<false>;
 using unbounded_close_midway = unbounded_run<true>;
 using bounded_conservation = bounded_run<false>;
@@ -284,3 +366,4 @@ WEFT_MODEL_SCENARIO(unbounded_conservation, weft::model::random(1));
 WEFT_MODEL_SCENARIO(unbounded_close_midway, weft::model::random(1));
 WEFT_MODEL_SCENARIO(bounded_conservation, weft::model::random(1));
 WEFT_MODEL_SCENARIO(bounded_close_midway, weft::model::random(1));
+WEFT_MODEL_SCENARIO(bounded_cancel_after_close, weft::model::random(1));
