@@ -457,7 +457,7 @@ class Sender {
 
  private:
   friend std::pair<Sender<T>, Receiver<T>> channel<T>(std::size_t);
-  friend class WeakSender<T>;
+  friend class detail::WeakSenderBase<T, detail::BoundedSemaphore, Sender>;
   friend class OwnedPermit<T>;
   explicit Sender(Tx tx) noexcept : tx_(std::move(tx)) {}
 
@@ -468,24 +468,14 @@ class Sender {
   Tx tx_;
 };
 
+// upgrade(), strong_count(), weak_count(): see receiver.h.
 template <class T>
-class WeakSender {
-  using WeakTx = detail::WeakTx<T, detail::BoundedSemaphore>;
-
- public:
-  // A sender, unless every Sender is gone (then the channel is closed for good).
-  std::optional<Sender<T>> upgrade() const {
-    if (auto tx = weak_.upgrade()) return Sender<T>(std::move(*tx));
-    return std::nullopt;
-  }
-  std::size_t strong_count() const { return weak_.strong_count(); }
-  std::size_t weak_count() const { return weak_.weak_count(); }
+class WeakSender : public detail::WeakSenderBase<T, detail::BoundedSemaphore, Sender<T>> {
+  using Base = detail::WeakSenderBase<T, detail::BoundedSemaphore, Sender<T>>;
 
  private:
   friend class Sender<T>;
-  explicit WeakSender(WeakTx weak) noexcept : weak_(std::move(weak)) {}
-
-  WeakTx weak_;
+  explicit WeakSender(detail::WeakTx<T, detail::BoundedSemaphore> weak) noexcept : Base(std::move(weak)) {}
 };
 
 // The receiving half: recv, recv_many, try_recv, blocking_*, close, len, ... (see

@@ -1,7 +1,8 @@
 // weft/sync/mpsc/receiver.h: ReceiverBase, the receiving half both mpsc flavours share
 // (Receiver in bounded.h and UnboundedReceiver in unbounded.h derive from it and add
-// only what is theirs). A thin layer over chan.h's Rx: no state of its own, no virtual
-// function, nothing added to a call.
+// only what is theirs), and WeakSenderBase, the same for WeakSender and
+// WeakUnboundedSender. Thin layers over chan.h's Rx and WeakTx: no state of their own,
+// no virtual function, nothing added to a call.
 //
 // Follows tokio/src/sync/mpsc/chan.rs (Rx) and the receivers of bounded.rs / unbounded.rs.
 //
@@ -71,6 +72,31 @@ class ReceiverBase {
   ~ReceiverBase() = default;
 
   Rx<T, S> rx_;
+};
+
+// A weak sender of either flavour; Strong is that flavour's sender, which befriends this
+// class for its constructor from a Tx.
+template <class T, class S, class Strong>
+class WeakSenderBase {
+ public:
+  // A sender, unless every strong sender is gone (then the channel is closed for good).
+  std::optional<Strong> upgrade() const {
+    if (auto tx = weak_.upgrade()) return Strong(std::move(*tx));
+    return std::nullopt;
+  }
+  std::size_t strong_count() const { return weak_.strong_count(); }
+  std::size_t weak_count() const { return weak_.weak_count(); }
+
+ protected:
+  explicit WeakSenderBase(WeakTx<T, S> weak) noexcept : weak_(std::move(weak)) {}
+  // Declared because the destructor is: else a move would copy (a weak count too many).
+  WeakSenderBase(const WeakSenderBase&) = default;
+  WeakSenderBase(WeakSenderBase&&) noexcept = default;
+  WeakSenderBase& operator=(const WeakSenderBase&) = default;
+  WeakSenderBase& operator=(WeakSenderBase&&) noexcept = default;
+  ~WeakSenderBase() = default;
+
+  WeakTx<T, S> weak_;
 };
 
 }  // namespace weft::mpsc::detail

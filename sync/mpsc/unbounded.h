@@ -85,30 +85,20 @@ class UnboundedSender {
 
  private:
   friend std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel<T>();
-  friend class WeakUnboundedSender<T>;
+  friend class detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender>;
   explicit UnboundedSender(Tx tx) noexcept : tx_(std::move(tx)) {}
 
   Tx tx_;
 };
 
+// upgrade(), strong_count(), weak_count(): see receiver.h.
 template <class T>
-class WeakUnboundedSender {
-  using WeakTx = detail::WeakTx<T, detail::UnboundedSemaphore>;
-
- public:
-  // A sender, unless every UnboundedSender is gone (then the channel is closed for good).
-  std::optional<UnboundedSender<T>> upgrade() const {
-    if (auto tx = weak_.upgrade()) return UnboundedSender<T>(std::move(*tx));
-    return std::nullopt;
-  }
-  std::size_t strong_count() const { return weak_.strong_count(); }
-  std::size_t weak_count() const { return weak_.weak_count(); }
+class WeakUnboundedSender : public detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender<T>> {
+  using Base = detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender<T>>;
 
  private:
   friend class UnboundedSender<T>;
-  explicit WeakUnboundedSender(WeakTx weak) noexcept : weak_(std::move(weak)) {}
-
-  WeakTx weak_;
+  explicit WeakUnboundedSender(detail::WeakTx<T, detail::UnboundedSemaphore> weak) noexcept : Base(std::move(weak)) {}
 };
 
 // The receiving half: recv, recv_many, try_recv, blocking_*, close, len, ... (see
