@@ -174,9 +174,10 @@ struct unbounded_run {
   void check() { check_tally(tally); }
 };
 
-// Bounded: senders pick send / try_send / reserve / reserve_many / reserve_owned.
-template <bool CloseMidway>
-struct bounded_run {
+// A bounded run's channel (bound 1..max_bound), one Sender per sender thread and a seed
+// per thread (the receiver's last).
+template <std::uint32_t max_bound>
+struct BoundedWorld {
   static constexpr int threads = senders + 1;
   Rng rng{base_seed() + 0xbf58476d1ce4e5b9ULL * run_counter.fetch_add(1, std::memory_order_relaxed)};
   Tally tally;
@@ -185,7 +186,7 @@ struct bounded_run {
   std::vector<std::uint64_t> seeds;
 
   void setup() {
-    auto [t, r] = mpsc::channel<Message>(1 + rng.below(8));
+    auto [t, r] = mpsc::channel<Message>(1 + rng.below(max_bound));
     for (int s = 0; s < senders; ++s) {
       handles.push_back(t);
       seeds.push_back(rng.next());
@@ -193,6 +194,12 @@ struct bounded_run {
     seeds.push_back(rng.next());
     rx.emplace(std::move(r));
   }
+  void check() { check_tally(tally); }
+};
+
+// Bounded: senders pick send / try_send / reserve / reserve_many / reserve_owned.
+template <bool CloseMidway>
+struct bounded_run : BoundedWorld<8> {
   void thread(int index) {
     Rng local{seeds[index]};
     if (index == senders) {
@@ -271,7 +278,6 @@ struct bounded_run {
       }
     }
   }
-  void check() { check_tally(tally); }
 };
 
 // Bounded, cancellation after close (the lost wakeup of tokio#8260): senders poll send /
@@ -280,24 +286,9 @@ struct bounded_run {
 // still alive. The end must then come through the capacity that the cancelled and failed
 // futures give back (or the Permits): a lost wake hangs the run. Senders hold their
 // handle until the receiver is done, so the last-sender wake cannot stand in.
-struct bounded_cancel_after_close {
-  static constexpr int threads = senders + 1;
-  Rng rng{base_seed() + 0x94d049bb133111ebULL * run_counter.fetch_add(1, std::memory_order_relaxed)};
-  Tally tally;
+struct bounded_cancel_after_close : BoundedWorld<3> {
   platform::atomic<int> receiver_done{0};
-  std::optional<mpsc::Receiver<Message>> rx;
-  std::vector<mpsc::Sender<Message>> handles;
-  std::vector<std::uint64_t> seeds;
 
-  void setup() {
-    auto [t, r] = mpsc::channel<Message>(1 + rng.below(3));
-    for (int s = 0; s < senders; ++s) {
-      handles.push_back(t);
-      seeds.push_back(rng.next());
-    }
-    seeds.push_back(rng.next());
-    rx.emplace(std::move(r));
-  }
   void thread(int index) {
     Rng local{seeds[index]};
     if (index == senders) {
@@ -352,7 +343,6 @@ struct bounded_cancel_after_close {
     // Acquire: pairs with the receiver's Release store.
     while (receiver_done.load(std::memory_order_acquire) == 0) platform::yield_now();
   }
-  void check() { check_tally(tally); }
 };
 
 using unbounded_conservation = unbounded_run<false>;
