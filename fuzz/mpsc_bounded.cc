@@ -23,6 +23,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -180,23 +181,27 @@ std::string kind_name(const OpModel& m) {
   }
 }
 
+// A capacity future is cancelled (dropped, or emptied by take_value): it leaves the
+// queue. Returns the permits it gives back and whether it had waited (was pending).
+std::pair<std::size_t, bool> model_cancel(World& w, int o) {
+  const OpModel& f = w.op[o].m;
+  switch (f.stage) {
+    case Stage::queued:
+      w.waiters.erase(std::find(w.waiters.begin(), w.waiters.end(), o));
+      return {f.assigned, true};
+    case Stage::granted: return {f.n, true};
+    case Stage::closed_out: return {f.assigned, true};
+    default: return {0, false};
+  }
+}
+
 void drop_op(World& w, int o, Trace& trace) {
   OpSlot& sl = w.op[o];
   if (!sl.present()) return;
   w.snap();
   OpModel& f = sl.m;
   trace.op("op", o, " (", kind_name(f), ") drop");
-  std::size_t back = 0;
-  const bool waited = f.stage == Stage::queued || f.stage == Stage::granted ||
-                      f.stage == Stage::closed_out;
-  if (f.stage == Stage::queued) {
-    w.waiters.erase(std::find(w.waiters.begin(), w.waiters.end(), o));
-    back = f.assigned;
-  } else if (f.stage == Stage::granted) {
-    back = f.n;
-  } else if (f.stage == Stage::closed_out) {
-    back = f.assigned;
-  }
+  const auto [back, waited] = model_cancel(w, o);
   f = OpModel{};
   sl.reset();  // a send future destroys its value with it
   w.model_future_end(back, waited);
@@ -426,17 +431,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       if (sl.send && sl.m.stage != Stage::done && rng.chance(1, 2)) {
         OpModel& f = sl.m;
         trace.op("op", o, " (", kind_name(f), ").take_value()");
-        std::size_t back = 0;
-        const bool waited = f.stage == Stage::queued || f.stage == Stage::granted ||
-                            f.stage == Stage::closed_out;
-        if (f.stage == Stage::queued) {
-          w.waiters.erase(std::find(w.waiters.begin(), w.waiters.end(), o));
-          back = f.assigned;
-        } else if (f.stage == Stage::granted) {
-          back = f.n;
-        } else if (f.stage == Stage::closed_out) {
-          back = f.assigned;
-        }
+        const auto [back, waited] = model_cancel(w, o);
         std::optional<Counted> v = sl.send->take_value();
         REQUIRE(v.has_value());
         REQUIRE(v->value() == f.value);
