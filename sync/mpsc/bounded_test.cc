@@ -663,12 +663,7 @@ TEST_CASE("send_future_polled_after_completion_throws") {
   auto r = ready_value(t, failed);
   REQUIRE(r.is_err());
   CHECK(r.error().value == 2);
-  try {
-    (void)t.poll(failed);
-    FAIL("no throw");
-  } catch (const std::logic_error& e) {
-    CHECK(std::string(e.what()) == "mpsc::Sender::send future polled after completion");
-  }
+  CHECK_THROWS_WITH_AS((void)t.poll(failed), "mpsc::Sender::send future polled after completion", std::logic_error);
   auto taken = tx.send(3);
   CHECK(taken.take_value() == 3);
   CHECK_THROWS_AS((void)t.poll(taken), std::invalid_argument);  // cancelled: done too
@@ -683,12 +678,7 @@ TEST_CASE("reserve_future_polled_after_completion_throws") {
   REQUIRE(permit.is_ok());
   CHECK_THROWS_AS((void)t.poll(reserve), std::invalid_argument);
   CHECK(tx.capacity() == 1);  // the second poll took no permit
-  try {
-    (void)t.poll(reserve);
-    FAIL("no throw");
-  } catch (const std::logic_error& e) {
-    CHECK(std::string(e.what()) == "mpsc::Sender::reserve future polled after completion");
-  }
+  CHECK_THROWS_WITH_AS((void)t.poll(reserve), "mpsc::Sender::reserve future polled after completion", std::logic_error);
   rx.close();
   auto failed = tx.reserve();
   CHECK(ready_value(t, failed).is_err());
@@ -705,12 +695,7 @@ TEST_CASE("reserve_many_future_polled_after_completion_throws") {
   CHECK(tx.capacity() == 0);
   auto too_many = tx.reserve_many(3);  // more than the bound: fails at once, once
   CHECK(ready_value(t, too_many).is_err());
-  try {
-    (void)t.poll(too_many);
-    FAIL("no throw");
-  } catch (const std::logic_error& e) {
-    CHECK(std::string(e.what()) == "mpsc::Sender::reserve_many future polled after completion");
-  }
+  CHECK_THROWS_WITH_AS((void)t.poll(too_many), "mpsc::Sender::reserve_many future polled after completion", std::logic_error);
 }
 
 TEST_CASE("reserve_owned_future_polled_after_completion_throws") {
@@ -724,10 +709,5 @@ TEST_CASE("reserve_owned_future_polled_after_completion_throws") {
   rx.close();
   auto failed = weft::mpsc::Sender<int>(tx).reserve_owned();
   CHECK(ready_value(t, failed).is_err());
-  try {
-    (void)t.poll(failed);
-    FAIL("no throw");
-  } catch (const std::logic_error& e) {
-    CHECK(std::string(e.what()) == "mpsc::Sender::reserve_owned future polled after completion");
-  }
+  CHECK_THROWS_WITH_AS((void)t.poll(failed), "mpsc::Sender::reserve_owned future polled after completion", std::logic_error);
 }
