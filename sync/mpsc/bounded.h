@@ -316,8 +316,11 @@ class [[nodiscard]] ReserveFuture {
 
  private:
   static const char* completed_message() {
-    return std::is_same_v<Out, Permit<T>> ? "mpsc::Sender::reserve future polled after completion"
-                                          : "mpsc::Sender::reserve_many future polled after completion";
+    if constexpr (std::is_same_v<Out, Permit<T>>) {
+      return "mpsc::Sender::reserve future polled after completion";
+    } else {
+      return "mpsc::Sender::reserve_many future polled after completion";
+    }
   }
 
   BChan<T>* chan_;
@@ -475,7 +478,8 @@ class WeakSender : public detail::WeakSenderBase<T, detail::BoundedSemaphore, Se
 
  private:
   friend class Sender<T>;
-  explicit WeakSender(detail::WeakTx<T, detail::BoundedSemaphore> weak) noexcept : Base(std::move(weak)) {}
+  explicit WeakSender(detail::WeakTx<T, detail::BoundedSemaphore> weak) noexcept
+      : Base(std::move(weak)) {}
 };
 
 // The receiving half: recv, recv_many, try_recv, blocking_*, close, len, ... (see

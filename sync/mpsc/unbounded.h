@@ -93,12 +93,14 @@ class UnboundedSender {
 
 // upgrade(), strong_count(), weak_count(): see receiver.h.
 template <class T>
-class WeakUnboundedSender : public detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender<T>> {
+class WeakUnboundedSender
+    : public detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender<T>> {
   using Base = detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender<T>>;
 
  private:
   friend class UnboundedSender<T>;
-  explicit WeakUnboundedSender(detail::WeakTx<T, detail::UnboundedSemaphore> weak) noexcept : Base(std::move(weak)) {}
+  explicit WeakUnboundedSender(detail::WeakTx<T, detail::UnboundedSemaphore> weak) noexcept
+      : Base(std::move(weak)) {}
 };
 
 // The receiving half: recv, recv_many, try_recv, blocking_*, close, len, ... (see
