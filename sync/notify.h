@@ -337,9 +337,10 @@ inline void Notify::notify_waiters() {
   // Relaxed: the CAS below re-reads the word.
   std::uintptr_t word = state_.load(std::memory_order_relaxed);
   while (get_state(word) != WAITING) {
+    // Strong: a weak CAS adds spurious-failure branches to every model execution.
     // Release: pairs with the Acquire load in notified() and the Acquire loads / CASes of
     // the count in NotifiedCore::poll.
-    if (state_.compare_exchange_weak(word, word + ONE_CALL, std::memory_order_release,
+    if (state_.compare_exchange_strong(word, word + ONE_CALL, std::memory_order_release,
                                      std::memory_order_relaxed)) {
       return;
     }

@@ -87,10 +87,13 @@ inline constexpr std::size_t notify_width = 8;
 
 class BigNotify {
  public:
-  Notified notified() {
+  // A shard for a new Receiver, which waits on it for its whole life (Tokio picks one per
+  // wait with a thread-local RNG; a fixed shard per Receiver spares a shared RMW per wait).
+  std::size_t next_shard() {
     // Relaxed: only spreads waiters over the Notify objects.
-    return inner_[next_.fetch_add(1, std::memory_order_relaxed) % notify_width].notified();
+    return next_.fetch_add(1, std::memory_order_relaxed) % notify_width;
   }
+  Notified notified(std::size_t shard) { return inner_[shard].notified(); }
   void notify_waiters() {
     for (Notify& n : inner_) n.notify_waiters();
   }
@@ -203,10 +206,11 @@ class Shared {
 class ChangedWait {
  public:
   template <class T>
-  Poll<Result<void, RecvError>> poll(Shared<T>& shared, std::uintptr_t& version, Context& cx) {
+  Poll<Result<void, RecvError>> poll(Shared<T>& shared, std::uintptr_t& version,
+                                     std::size_t shard, Context& cx) {
     for (;;) {
       if (!notified_) {
-        notified_.emplace(shared.notify_rx.notified());
+        notified_.emplace(shared.notify_rx.notified(shard));
         if (auto done = shared.maybe_changed(version)) {
           notified_.reset();
           return std::move(*done);
@@ -260,16 +264,20 @@ std::pair<Sender<T>, Receiver<T>> channel(T init);
 template <class T>
 class Receiver {
  public:
-  Receiver(const Receiver& other) : shared_(&other.shared()), version_(other.version_) {
+  Receiver(const Receiver& other)
+      : shared_(&other.shared()), version_(other.version_),
+        shard_(shared_->notify_rx.next_shard()) {
     shared_->acquire();
     // Relaxed: a counter, made from a live Receiver.
     shared_->ref_count_rx.fetch_add(1, std::memory_order_relaxed);
   }
   Receiver(Receiver&& other) noexcept
-      : shared_(std::exchange(other.shared_, nullptr)), version_(other.version_) {}
+      : shared_(std::exchange(other.shared_, nullptr)), version_(other.version_),
+        shard_(other.shard_) {}
   Receiver& operator=(Receiver other) noexcept {
     std::swap(shared_, other.shared_);
     std::swap(version_, other.version_);
+    std::swap(shard_, other.shard_);
     return *this;
   }
   ~Receiver() { drop(); }
@@ -316,7 +324,7 @@ class Receiver {
     explicit Changed(Receiver& rx) noexcept : rx_(&rx) {}
     Changed(const Changed&) = delete;
     Poll<Result<void, RecvError>> poll(Context& cx) {
-      return wait_.poll(rx_->shared(), rx_->version_, cx);
+      return wait_.poll(rx_->shared(), rx_->version_, rx_->shard_, cx);
     }
 
    private:
@@ -358,7 +366,7 @@ class Receiver {
           if (closed_) return Result<Ref<T>, RecvError>(Err(RecvError{}));
           check_ = false;
         }
-        Poll<Result<void, RecvError>> waited = wait_.poll(s, rx_->version_, cx);
+        Poll<Result<void, RecvError>> waited = wait_.poll(s, rx_->version_, rx_->shard_, cx);
         if (waited.is_pending()) return pending;
         closed_ = waited.value().is_err();
         // The wait marked the new version seen; look at it (it is also the value f sees).
@@ -381,8 +389,8 @@ class Receiver {
  private:
   friend class Sender<T>;
   friend std::pair<Sender<T>, Receiver<T>> channel<T>(T);
-  Receiver(detail::Shared<T>* shared, std::uintptr_t version) noexcept
-      : shared_(shared), version_(version) {}
+  Receiver(detail::Shared<T>* shared, std::uintptr_t version)
+      : shared_(shared), version_(version), shard_(shared->notify_rx.next_shard()) {}
 
   detail::Shared<T>& shared() const {
     if (shared_ == nullptr) detail::misuse("watch::Receiver used after move");
@@ -398,6 +406,7 @@ class Receiver {
 
   detail::Shared<T>* shared_;
   std::uintptr_t version_;
+  std::size_t shard_;  // which of notify_rx's Notify objects this receiver waits on
 };
 
 // The sending half. Copyable: every copy counts; the channel closes (receivers see
