@@ -103,45 +103,88 @@ class BigNotify {
   Notify inner_[notify_width];
 };
 
-// A reader-writer lock for the value: many borrows at once, or one sender. Blocking (the
-// value is only held briefly); written on the platform mutex and condvar so the model
-// checks it. Writers are not preferred: borrows that keep coming can delay a send.
+// A reader-writer lock for the value: many borrows at once, or one sender. Each lock and
+// unlock is one atomic RMW when uncontended; a contended caller blocks on the platform
+// mutex and condvar (the value is only held briefly), so the model checks the whole of it.
+// Writers are not preferred: borrows that keep coming can delay a send.
 class ValueLock {
  public:
   void lock_shared() {
-    platform::mutex_guard guard(mutex_);
-    while (writer_.with([](const bool& w) { return w; })) changed_.wait(guard);
-    readers_.with_mut([](std::size_t& n) { ++n; });
+    // Relaxed: the CAS re-reads the word.
+    std::uintptr_t s = state_.load(std::memory_order_relaxed);
+    while ((s & WRITER) == 0) {
+      // Acquire: pairs with the Release in unlock(): the reader sees the value written.
+      if (state_.compare_exchange_strong(s, s + READER, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+    }
+    wait_until_free(WRITER, READER);
   }
   void unlock_shared() {
-    bool last = false;
-    {
-      platform::mutex_guard guard(mutex_);
-      last = readers_.with_mut([](std::size_t& n) { return --n == 0; });
-    }
-    if (last) changed_.notify_all();
+    // Release: pairs with the Acquire in lock(): the read ends before the next write.
+    const std::uintptr_t prev = state_.fetch_sub(READER, std::memory_order_release);
+    if ((prev & ~PARKED) == READER && (prev & PARKED) != 0) wake();  // the last reader
   }
   void lock() {
-    platform::mutex_guard guard(mutex_);
-    while (writer_.with([](const bool& w) { return w; }) ||
-           readers_.with([](const std::size_t& n) { return n != 0; })) {
-      changed_.wait(guard);
+    std::uintptr_t s = FREE;
+    // Acquire: pairs with the Release in unlock_shared() and unlock().
+    if (state_.compare_exchange_strong(s, WRITER, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+      return;
     }
-    writer_.with_mut([](bool& w) { w = true; });
+    wait_until_free(~PARKED, WRITER);
   }
   void unlock() {
+    // Release: pairs with the Acquire in lock_shared() and lock().
+    const std::uintptr_t prev = state_.fetch_sub(WRITER, std::memory_order_release);
+    if ((prev & PARKED) != 0) wake();
+  }
+
+ private:
+  // State word: bit 0 WRITER (a sender holds the lock), bit 1 PARKED (a caller sleeps on
+  // changed_, set and waited on under mutex_), the rest the number of readers (READER
+  // each). PARKED is cleared under mutex_ by the unlock that wakes the sleepers (they set
+  // it again if they must sleep on), so a wake never misses one: the sleeper holds mutex_
+  // from setting PARKED until it waits.
+  static constexpr std::uintptr_t FREE = 0;
+  static constexpr std::uintptr_t WRITER = 1;
+  static constexpr std::uintptr_t PARKED = 2;
+  static constexpr std::uintptr_t READER = 4;
+
+  // Slow path: waits until none of `busy` is set, then adds `take`.
+  void wait_until_free(std::uintptr_t busy, std::uintptr_t take) {
+    platform::mutex_guard guard(mutex_);
+    // Relaxed: the CASes re-read the word.
+    std::uintptr_t s = state_.load(std::memory_order_relaxed);
+    for (;;) {
+      if ((s & busy) == 0) {
+        // Acquire: as on the fast paths.
+        if (state_.compare_exchange_strong(s, s + take, std::memory_order_acquire,
+                                         std::memory_order_relaxed)) {
+          return;
+        }
+      } else if ((s & PARKED) != 0 ||
+                 // Relaxed: PARKED carries no data; the wake is ordered by mutex_.
+                 state_.compare_exchange_strong(s, s | PARKED, std::memory_order_relaxed,
+                                              std::memory_order_relaxed)) {
+        changed_.wait(guard);
+        s = state_.load(std::memory_order_relaxed);  // Relaxed: as above
+      }
+    }
+  }
+  void wake() {
     {
       platform::mutex_guard guard(mutex_);
-      writer_.with_mut([](bool& w) { w = false; });
+      // Relaxed: the sleepers re-read the word under mutex_ after waking.
+      state_.fetch_and(~PARKED, std::memory_order_relaxed);
     }
     changed_.notify_all();
   }
 
- private:
+  platform::atomic<std::uintptr_t> state_{FREE};
   platform::mutex mutex_;
   platform::condvar changed_;
-  platform::cell<bool> writer_{false};         // under mutex_
-  platform::cell<std::size_t> readers_{0};     // under mutex_
 };
 
 template <class T>
