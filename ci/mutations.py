@@ -380,7 +380,7 @@ MUTATIONS = [
          tests=["//model:watch", "//model:mutant_kills_watch"]),
     dict(id="watch.changed_checks_first", file="sync/watch.h",
          what="changed() checks the version before requesting the notification (lost wakeup)",
-         find="""        notified_.emplace(shared.notify_rx.notified());
+         find="""        notified_.emplace(shared.notify_rx.notified(shard));
         if (auto done = shared.maybe_changed(version)) {
           notified_.reset();
           return std::move(*done);
@@ -388,7 +388,7 @@ MUTATIONS = [
          replace="""        if (auto done = shared.maybe_changed(version)) {
           return std::move(*done);
         }
-        notified_.emplace(shared.notify_rx.notified());""",
+        notified_.emplace(shared.notify_rx.notified(shard));""",
          tests=["//model:watch"]),
     dict(id="watch.close_no_notify", file="sync/watch.h",
          what="the last Sender sets CLOSED but never wakes the receivers",
@@ -408,8 +408,8 @@ MUTATIONS = [
          tests=["//model:watch"]),
     dict(id="watch.reader_unlock_no_notify", file="sync/watch.h",
          what="the last reader leaving the value lock never wakes a waiting writer",
-         find="    if (last) changed_.notify_all();\n",
-         replace="    (void)last;\n",
+         find="    if ((prev & ~PARKED) == READER && (prev & PARKED) != 0) wake();  // the last reader\n",
+         replace="    (void)prev;\n",
          tests=["//model:watch"]),
     # --- sync/set_once.h
     dict(id="set_once.set_relaxed", file="sync/set_once.h",
