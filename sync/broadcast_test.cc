@@ -2,13 +2,13 @@
 // in tokio/src/sync/broadcast.rs), plus counted values (every value destroyed exactly
 // once, including values still queued when the channel goes), weak senders, closed().
 #include "sync/broadcast.h"
+#include "sync/platform/atomic.h"
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -26,18 +26,18 @@ using broadcast::RecvError;
 using broadcast::TryRecvError;
 
 struct Counted {
-  static inline std::atomic<int> live{0};
+  static inline weft::platform::atomic<int> live{0};
   int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1); }
+  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
   Counted& operator=(const Counted&) = default;
-  ~Counted() { live.fetch_sub(1); }
+  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
 };
 
 struct LiveCheck {
-  LiveCheck() { REQUIRE(Counted::live.load() == 0); }
-  ~LiveCheck() { CHECK(Counted::live.load() == 0); }
+  LiveCheck() { REQUIRE(Counted::live.load(std::memory_order_relaxed) == 0); }
+  ~LiveCheck() { CHECK(Counted::live.load(std::memory_order_relaxed) == 0); }
 };
 
 template <class T>
@@ -177,9 +177,9 @@ TEST_CASE("drop_rx_while_values_remain") {
   CHECK(recv_now(rx1).value == 1);
   CHECK(recv_now(rx2).value == 1);
   { auto gone = std::move(rx2); }
-  CHECK(Counted::live.load() == 1);  // value 2, still owed to rx1
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);  // value 2, still owed to rx1
   { auto gone = std::move(rx1); }
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("lagging_rx") {
@@ -639,11 +639,11 @@ TEST_CASE("counted: a copied receiver releases what it did not read") {
     auto copy = rx;
     CHECK(recv_now(copy).value == 1);
     CHECK(recv_now(rx).value == 1);
-    CHECK(Counted::live.load() == 1);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
   }
-  CHECK(Counted::live.load() == 1);  // 2 is still owed to rx
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);  // 2 is still owed to rx
   CHECK(recv_now(rx).value == 2);
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
   CHECK(tx.is_empty());
 }
 
@@ -655,7 +655,7 @@ TEST_CASE("counted: values still queued when the channel goes are destroyed") {
     auto [tx, rx] = broadcast::channel<Counted>(4);
     auto rx2 = tx.subscribe();
     for (int i = 0; i < 3; ++i) CHECK(tx.send(Counted(i)).is_ok());
-    CHECK(Counted::live.load() == 3);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 3);
     CHECK(recv_now(rx).value == 0);
   }
 }
@@ -666,9 +666,9 @@ TEST_CASE("counted: a value seen by every receiver is released") {
   auto rx2 = tx.subscribe();
   CHECK(tx.send(Counted(1)).is_ok());
   CHECK(recv_now(rx1).value == 1);
-  CHECK(Counted::live.load() == 1);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
   CHECK(recv_now(rx2).value == 1);
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("counted: overwritten values are destroyed, refused ones come back") {
@@ -678,15 +678,15 @@ TEST_CASE("counted: overwritten values are destroyed, refused ones come back") {
     auto r = tx.send(Counted(7));
     REQUIRE(r.is_err());
     CHECK(r.error().value.value == 7);
-    CHECK(Counted::live.load() == 1);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
   }
   auto rx = tx.subscribe();
   for (int i = 0; i < 10; ++i) CHECK(tx.send(Counted(i)).is_ok());
-  CHECK(Counted::live.load() == 2);  // only the capacity is kept
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 2);  // only the capacity is kept
   check_lagged(rx, 8);
   CHECK(recv_now(rx).value == 8);
   CHECK(recv_now(rx).value == 9);
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("counted: a lagging receiver dropped releases its shares") {
@@ -697,9 +697,9 @@ TEST_CASE("counted: a lagging receiver dropped releases its shares") {
   check_lagged(rx1, 3);
   CHECK(recv_now(rx1).value == 3);
   CHECK(recv_now(rx1).value == 4);
-  CHECK(Counted::live.load() == 2);  // still owed to rx2
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 2);  // still owed to rx2
   rx2.reset();
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
   CHECK(tx.is_empty());
 }
 

@@ -2,13 +2,13 @@
 // tokio/tests/sync_notify.rs, plus notify_last, owned futures, batches, moves and the
 // guarded list that notify_waiters uses.
 #include "sync/notify.h"
+#include "sync/platform/atomic.h"
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -29,7 +29,7 @@ using weft::Waker;
 
 // A reference-counted waker whose clone, wake and last drop run test callbacks.
 struct CallbackWaker {
-  std::atomic<int> refs{1};
+  weft::platform::atomic<int> refs{1};
   std::function<void()> on_clone;
   std::function<void()> on_wake;
   std::function<void()> on_last_drop;

@@ -2,13 +2,13 @@
 // becomes hand-polled futures), plus cancellation, failing initializers, take and counted
 // values so every value is destroyed exactly once.
 #include "sync/once_cell.h"
+#include "sync/platform/atomic.h"
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -25,34 +25,34 @@ using weft::Result;
 
 // A future that is pending until `gate` opens, then yields `value` (Tokio's sleeps).
 struct Gated {
-  std::shared_ptr<std::atomic<bool>> gate;
+  std::shared_ptr<weft::platform::atomic<bool>> gate;
   unsigned value;
   Poll<unsigned> poll(Context&) {
-    if (!gate->load()) return weft::pending;
+    if (!gate->load(std::memory_order_acquire)) return weft::pending;
     return value;
   }
 };
 
 struct Counted {
-  static inline std::atomic<int> live{0};
+  static inline weft::platform::atomic<int> live{0};
   int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1); }
-  ~Counted() { live.fetch_sub(1); }
+  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
+  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
   bool operator==(const Counted& o) const { return value == o.value; }
 };
 
 TEST_CASE("get_or_init") {
   OnceCell<unsigned> once;
-  auto gate = std::make_shared<std::atomic<bool>>(false);
+  auto gate = std::make_shared<weft::platform::atomic<bool>>(false);
   MockTask t1, t2;
   auto h1 = once.get_or_init([] { return 5u; });             // func1
   auto h2 = once.get_or_init([gate] { return Gated{gate, 10}; });  // func2
   auto r1 = t1.poll(h1);
   REQUIRE(r1.is_ready());
   CHECK(r1.value().get() == 5);
-  gate->store(true);
+  gate->store(true, std::memory_order_release);
   auto r2 = t2.poll(h2);
   REQUIRE(r2.is_ready());
   CHECK(r2.value().get() == 5);
@@ -93,7 +93,7 @@ TEST_CASE("set_twice") {
 
 TEST_CASE("set_while_initializing") {
   OnceCell<unsigned> once;
-  auto gate = std::make_shared<std::atomic<bool>>(false);
+  auto gate = std::make_shared<weft::platform::atomic<bool>>(false);
   MockTask t1;
   auto h1 = once.get_or_init([gate] { return Gated{gate, 5}; });  // sleep_and_set
   CHECK(t1.poll(h1).is_pending());
@@ -101,7 +101,7 @@ TEST_CASE("set_while_initializing") {
   REQUIRE(result2.is_err());
   CHECK(result2.error().is_initializing_err());
   CHECK(result2.error().value == 10);
-  gate->store(true);
+  gate->store(true, std::memory_order_release);
   auto r1 = t1.poll(h1);
   REQUIRE(r1.is_ready());
   CHECK(r1.value().get() == 5);
@@ -111,11 +111,11 @@ TEST_CASE("set_while_initializing") {
 
 TEST_CASE("waiters are released when the initializer finishes") {
   OnceCell<std::string> once;
-  auto gate = std::make_shared<std::atomic<bool>>(false);
+  auto gate = std::make_shared<weft::platform::atomic<bool>>(false);
   struct Text {
-    std::shared_ptr<std::atomic<bool>> gate;
+    std::shared_ptr<weft::platform::atomic<bool>> gate;
     Poll<std::string> poll(Context&) {
-      if (!gate->load()) return weft::pending;
+      if (!gate->load(std::memory_order_acquire)) return weft::pending;
       return std::string("ready");
     }
   };
@@ -124,7 +124,7 @@ TEST_CASE("waiters are released when the initializer finishes") {
   auto waiter = once.get_or_init([]() -> std::string { FAIL("second initializer ran"); return ""; });
   CHECK(init_task.poll(init).is_pending());
   CHECK(waiter_task.poll(waiter).is_pending());
-  gate->store(true);
+  gate->store(true, std::memory_order_release);
   CHECK(init_task.poll(init).value().get() == "ready");
   CHECK(waiter_task.is_woken());
   CHECK(waiter_task.poll(waiter).value().get() == "ready");
@@ -132,7 +132,7 @@ TEST_CASE("waiters are released when the initializer finishes") {
 
 TEST_CASE("a cancelled initializer lets the next waiter initialize") {
   OnceCell<unsigned> once;
-  auto gate = std::make_shared<std::atomic<bool>>(false);
+  auto gate = std::make_shared<weft::platform::atomic<bool>>(false);
   MockTask t1, t2;
   auto h2 = once.get_or_init([] { return 7u; });
   {
@@ -185,9 +185,9 @@ TEST_CASE("values are destroyed exactly once: set, take, into_inner, clone") {
     CHECK(once.set(Counted(1)).is_ok());
     auto rejected = once.set(Counted(2));
     CHECK(rejected.error().value.value == 2);
-    CHECK(Counted::live.load() == 2);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 2);
   }
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
   {
     OnceCell<Counted> once(Counted(3));
     OnceCell<Counted> copy(once);
@@ -202,7 +202,7 @@ TEST_CASE("values are destroyed exactly once: set, take, into_inner, clone") {
     auto inner = std::move(once).into_inner();
     CHECK(inner->value == 4);
   }
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("get_mut") {

@@ -2,19 +2,19 @@
 // steady state the channels allocate nothing per message (emptied blocks are recycled,
 // as tokio/src/sync/mpsc/list.rs reclaim_blocks / try_push do).
 #include "sync/mpsc/bounded.h"
+#include "sync/platform/atomic.h"
 #include "sync/mpsc/list.h"
 #include "sync/mpsc/unbounded.h"
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <new>
 #include <optional>
 
 namespace {
-std::atomic<long> allocations{0};
+weft::platform::atomic<long> allocations{0};
 }  // namespace
 
 // Counts every allocation of this test binary.

@@ -2,13 +2,13 @@
 // tokio/tests/sync_mpsc_weak.rs (the actor examples become a sender thread), plus the
 // strong / weak counts of Tokio's newer suite, with counted values.
 #include "sync/mpsc/bounded.h"
+#include "sync/platform/atomic.h"
 #include "sync/mpsc/unbounded.h"
 
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <optional>
 #include <thread>
 
@@ -55,7 +55,7 @@ TEST_CASE("actor_weak_sender") {
   // An actor keeps a weak handle to its own mailbox: it must not keep itself alive.
   auto [tx, rx] = channel<int>(8);
   auto self = tx.downgrade();
-  std::atomic<bool> sent_to_itself{false};
+  weft::platform::atomic<bool> sent_to_itself{false};
   std::thread actor([rx = std::move(rx), self, &sent_to_itself]() mutable {
     int handled = 0;
     while (auto v = rx.blocking_recv()) {
