@@ -61,21 +61,16 @@ struct PairOf {
   Pair* operator->() const { return &s->pair; }
 };
 
-// A lock future polled up to `polls` times by a task of its own, yielding in between, and
-// dropped if it is still pending: cancellation halfway, sometimes while the lock is being
-// handed to it.
-template <class Fut>
-std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls) {
-  weft::MockTask task;
-  for (int i = 0; i < polls; ++i) {
-    auto p = task.poll(fut);
-    if (p.is_ready()) return std::move(p).value();
-    platform::yield_now();
-  }
-  return std::nullopt;
-}
-
 constexpr int ops_per_thread = 600;
+
+// The end of a run: the lock is free (nobody holds it, no waiter or cancelled lock
+// future left it taken) and both fields hold the sum of the increments.
+void check_end(Mutex<State>& m, long increments) {
+  auto g = m.try_lock();
+  WEFT_INVARIANT(g.is_ok());
+  WEFT_INVARIANT((*g)->pair.a == increments);
+  WEFT_INVARIANT((*g)->pair.b == increments);
+}
 
 }  // namespace
 
@@ -84,7 +79,7 @@ struct mutex_mixed_threads {
   static constexpr int threads = 4;
   std::shared_ptr<Mutex<State>> m = std::make_shared<Mutex<State>>();
   platform::atomic<int> inside{0};
-  platform::atomic<long> increments{0};
+  stress::Tally increments;
   std::uint64_t seed = stress::run_seed<mutex_mixed_threads>("mutex_mixed_threads");
 
   void thread(int index) {
@@ -112,7 +107,7 @@ struct mutex_mixed_threads {
           break;
         }
         case 2: {  // lock() polled a few times, then cancelled if still pending
-          auto g = poll_then_cancel(m->lock(), 1 + static_cast<int>(rng.below(3)));
+          auto g = stress::poll_then_cancel(m->lock(), 1 + static_cast<int>(rng.below(3)));
           if (g) {
             PairOf p{&**g};
             increment(p, inside, rng);
@@ -134,7 +129,7 @@ struct mutex_mixed_threads {
           break;
         }
         case 4: {  // lock_owned() future, cancelled after a poll or completed
-          auto g = poll_then_cancel(Mutex<State>::lock_owned(m), 1 + static_cast<int>(rng.below(2)));
+          auto g = stress::poll_then_cancel(Mutex<State>::lock_owned(m), 1 + static_cast<int>(rng.below(2)));
           if (g) {
             PairOf p{&**g};
             increment(p, inside, rng);
@@ -170,48 +165,17 @@ struct mutex_mixed_threads {
         }
       }
     }
-    increments.fetch_add(mine, std::memory_order_relaxed);
+    increments.add(mine);
   }
-  void check() {
-    auto g = m->try_lock();
-    WEFT_INVARIANT(g.is_ok());  // nobody holds it, no waiter left behind
-    const long total = increments.load(std::memory_order_relaxed);
-    WEFT_INVARIANT((*g)->pair.a == total);
-    WEFT_INVARIANT((*g)->pair.b == total);
-  }
+  void check() { check_end(*m, increments.total()); }
 };
 WEFT_MODEL_SCENARIO(mutex_mixed_threads, weft::model::random(1));
 
 namespace {
 
-// Pending once (waking itself at once), then ready: a suspension point in a task, so a
-// task holding a guard is requeued and may resume on the other worker.
-struct YieldNow {
-  bool yielded = false;
-  weft::Poll<void> poll(weft::Context& cx) {
-    if (yielded) return weft::ready;
-    yielded = true;
-    cx.waker().wake_by_ref();
-    return weft::pending;
-  }
-};
-
-// A lock future polled at most `budget` times; ready with nullopt once the budget is
-// spent (the inner future, still pending, is then destroyed with this one): a timeout.
-template <class Fut>
-struct GiveUpAfter {
-  Fut inner;
-  int budget;
-  using Guard = weft::future_output_t<Fut>;
-  GiveUpAfter(Fut f, int b) : inner(std::move(f)), budget(b) {}
-  weft::Poll<std::optional<Guard>> poll(weft::Context& cx) {
-    auto p = inner.poll(cx);
-    if (p.is_ready()) return std::optional<Guard>(std::move(p).value());
-    if (--budget <= 0) return std::optional<Guard>();
-    return weft::pending;
-  }
-};
-
+// One task of mutex_pool_tasks: the guard held across suspension points (stress::YieldNow:
+// it may resume on the other worker), lock with a timeout (stress::GiveUpAfter), owned
+// lock, try_lock. Returns its successful increments.
 weft::Task<long> locker_task(std::shared_ptr<Mutex<State>> m, platform::atomic<int>* inside,
                              std::uint64_t seed, int index, int n) {
   stress::Rng rng{seed, index};
@@ -223,7 +187,7 @@ weft::Task<long> locker_task(std::shared_ptr<Mutex<State>> m, platform::atomic<i
         WEFT_INVARIANT(inside->fetch_add(1, std::memory_order_relaxed) == 0);
         WEFT_INVARIANT(g->pair.a == g->pair.b);
         g->pair.a += 1;
-        YieldNow y;
+        stress::YieldNow y;
         co_await y;  // may resume on the other worker, still holding the lock
         g->pair.b += 1;
         WEFT_INVARIANT(inside->fetch_sub(1, std::memory_order_relaxed) == 1);
@@ -231,7 +195,7 @@ weft::Task<long> locker_task(std::shared_ptr<Mutex<State>> m, platform::atomic<i
         break;
       }
       case 1: {  // a lock with a timeout: cancelled while queued, maybe while handed over
-        GiveUpAfter<Mutex<State>::Lock> f(m->lock(), 1 + static_cast<int>(rng.below(3)));
+        stress::GiveUpAfter<Mutex<State>::Lock> f(m->lock(), 1 + static_cast<int>(rng.below(3)));
         auto g = co_await f;
         if (g) {
           PairOf p{&**g};
@@ -253,7 +217,7 @@ weft::Task<long> locker_task(std::shared_ptr<Mutex<State>> m, platform::atomic<i
           increment(p, *inside, rng);
           ++mine;
         }
-        YieldNow y;
+        stress::YieldNow y;
         co_await y;
       }
     }
@@ -270,23 +234,15 @@ struct mutex_pool_tasks {
   static constexpr int tasks = 6;
   std::shared_ptr<Mutex<State>> m = std::make_shared<Mutex<State>>();
   platform::atomic<int> inside{0};
-  platform::atomic<long> increments{0};
+  stress::Tally increments;
   std::uint64_t seed = stress::run_seed<mutex_pool_tasks>("mutex_pool_tasks");
 
   void thread(int index) {
     stress::Rng rng{seed, 100 + index};
     const int n = stress::ops(ops_per_thread / 8);
     if (index == 0) {
-      weft::ThreadPool pool(2);
-      std::vector<weft::JoinHandle<long>> handles;
-      for (int t = 0; t < tasks; ++t) handles.push_back(pool.spawn(locker_task(m, &inside, seed, t, n)));
-      long sum = 0;
-      for (auto& h : handles) {
-        auto r = h.blocking_join();
-        WEFT_INVARIANT(r.is_ok());  // no task lost or cancelled
-        sum += *r;
-      }
-      increments.fetch_add(sum, std::memory_order_relaxed);
+      increments.add(stress::join_pool_tasks(
+          2, tasks, [&](int t) { return locker_task(m, &inside, seed, t, n); }));
     } else {
       long mine = 0;
       for (int i = 0; i < n * 2; ++i) {
@@ -295,15 +251,10 @@ struct mutex_pool_tasks {
         increment(p, inside, rng);
         ++mine;
       }
-      increments.fetch_add(mine, std::memory_order_relaxed);
+      increments.add(mine);
     }
   }
-  void check() {
-    auto g = m->try_lock();
-    WEFT_INVARIANT(g.is_ok());
-    const long total = increments.load(std::memory_order_relaxed);
-    WEFT_INVARIANT((*g)->pair.a == total && (*g)->pair.b == total);
-  }
+  void check() { check_end(*m, increments.total()); }
 };
 WEFT_MODEL_SCENARIO(mutex_pool_tasks, weft::model::random(1));
 
@@ -315,15 +266,13 @@ struct mutex_cancel_storm {
   static constexpr int threads = 4;
   Mutex<State> m;
   platform::atomic<int> inside{0};
-  platform::atomic<long> increments{0};
-  platform::atomic<long> cancelled{0};
+  stress::Tally increments;
   std::uint64_t seed = stress::run_seed<mutex_cancel_storm>("mutex_cancel_storm");
 
   void thread(int index) {
     stress::Rng rng{seed, index};
     const int n = stress::ops(ops_per_thread);
     long mine = 0;
-    long dropped = 0;
     for (int i = 0; i < n; ++i) {
       if (index == 0) {
         auto g = m.blocking_lock();
@@ -331,32 +280,16 @@ struct mutex_cancel_storm {
         increment(p, inside, rng);
         ++mine;
         rng.jitter(2);
-        continue;
-      }
-      weft::MockTask task;
-      auto fut = m.lock();
-      auto p = task.poll(fut);
-      for (int polls = static_cast<int>(rng.below(3)); p.is_pending() && polls > 0; --polls) {
-        rng.jitter(2);
-        p = task.poll(fut);
-      }
-      if (p.is_ready()) {
-        PairOf pair{&*p.value()};
-        increment(pair, inside, rng);
+      } else if (auto g = stress::poll_then_cancel(m.lock(), 1 + static_cast<int>(rng.below(3)),
+                                                   &rng)) {
+        PairOf p{&**g};
+        increment(p, inside, rng);
         ++mine;
-      } else {
-        ++dropped;  // `fut` is destroyed pending: cancelled
-      }
+      }  // else the lock future was dropped pending: cancelled
     }
-    increments.fetch_add(mine, std::memory_order_relaxed);
-    cancelled.fetch_add(dropped, std::memory_order_relaxed);
+    increments.add(mine);
   }
-  void check() {
-    auto g = m.try_lock();
-    WEFT_INVARIANT(g.is_ok());
-    const long total = increments.load(std::memory_order_relaxed);
-    WEFT_INVARIANT((*g)->pair.a == total && (*g)->pair.b == total);
-  }
+  void check() { check_end(m, increments.total()); }
 };
 WEFT_MODEL_SCENARIO(mutex_cancel_storm, weft::model::random(1));
 
@@ -424,7 +357,7 @@ struct mutex_guard_handoff {
   std::optional<OwnedMutexGuard<State>> owned_box;
   platform::atomic<int> inside{0};
   platform::atomic<int> producers_done{0};
-  platform::atomic<long> increments{0};
+  stress::Tally increments;
   std::uint64_t seed = stress::run_seed<mutex_guard_handoff>("mutex_guard_handoff");
 
   void thread(int index) {
@@ -486,14 +419,12 @@ struct mutex_guard_handoff {
       ++finished;
       // g / og unlock here, on this thread
     }
-    increments.fetch_add(finished, std::memory_order_relaxed);
+    increments.add(finished);
   }
   void check() {
-    auto g = m->try_lock();
-    WEFT_INVARIANT(g.is_ok());
-    const long total = increments.load(std::memory_order_relaxed);
+    const long total = increments.total();
     WEFT_INVARIANT(total == producers * stress::ops(ops_per_thread / 8));
-    WEFT_INVARIANT((*g)->pair.a == total && (*g)->pair.b == total);
+    check_end(*m, total);
   }
 };
 WEFT_MODEL_SCENARIO(mutex_guard_handoff, weft::model::random(1));

@@ -113,24 +113,20 @@ void write_section(Fields& f, long d, Occupancy& occ, stress::Rng& rng) {
   occ.exit_write();
 }
 
-// A future polled up to `polls` times by a task of its own, yielding in between, and
-// dropped (cancelled) if still pending.
-template <class Fut>
-std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls) {
-  weft::MockTask task;
-  for (int i = 0; i < polls; ++i) {
-    auto p = task.poll(fut);
-    if (p.is_ready()) return std::move(p).value();
-    platform::yield_now();
-  }
-  return std::nullopt;
-}
-
 constexpr std::uint32_t max_readers = 3;
 constexpr int ops_per_thread = 500;
 
 std::shared_ptr<RwLock<State>> make_lock(std::uint32_t max) {
   return std::make_shared<RwLock<State>>(RwLock<State>::with_max_readers_tag, max);
+}
+
+// The end of a run: every permit is back (try_write succeeds: no reader, writer or
+// cancelled write kept any), the fields are consistent and hold the sum of the writes.
+void check_end(RwLock<State>& lock, long written) {
+  auto g = lock.try_write();
+  WEFT_INVARIANT(g.is_ok());
+  check_fields((*g)->fields);
+  WEFT_INVARIANT((*g)->fields.a == written);
 }
 
 }  // namespace
@@ -140,7 +136,7 @@ struct rwlock_mixed_threads {
   static constexpr int threads = 5;
   std::shared_ptr<RwLock<State>> lock = make_lock(max_readers);
   Occupancy occ{.max_readers = max_readers};
-  platform::atomic<long> written{0};
+  stress::Tally written;
   std::uint64_t seed = stress::run_seed<rwlock_mixed_threads>("rwlock_mixed_threads");
 
   void thread(int index) {
@@ -174,8 +170,10 @@ struct rwlock_mixed_threads {
         case 4: {  // read() / read_owned() futures, cancelled if still pending
           const int polls = 1 + static_cast<int>(rng.below(3));
           if (rng.one_in(2)) {
-            if (auto g = poll_then_cancel(lock->read(), polls)) read_section((*g)->fields, occ, rng);
-          } else if (auto g = poll_then_cancel(RwLock<State>::read_owned(lock), polls)) {
+            if (auto g = stress::poll_then_cancel(lock->read(), polls)) {
+              read_section((*g)->fields, occ, rng);
+            }
+          } else if (auto g = stress::poll_then_cancel(RwLock<State>::read_owned(lock), polls)) {
             read_section((*g)->fields, occ, rng);
           }
           break;
@@ -208,11 +206,11 @@ struct rwlock_mixed_threads {
                    // so far go back)
           const int polls = 1 + static_cast<int>(rng.below(3));
           if (rng.one_in(2)) {
-            if (auto g = poll_then_cancel(lock->write(), polls)) {
+            if (auto g = stress::poll_then_cancel(lock->write(), polls)) {
               write_section((*g)->fields, d, occ, rng);
               mine += d;
             }
-          } else if (auto g = poll_then_cancel(RwLock<State>::write_owned(lock), polls)) {
+          } else if (auto g = stress::poll_then_cancel(RwLock<State>::write_owned(lock), polls)) {
             write_section((*g)->fields, d, occ, rng);
             mine += d;
           }
@@ -261,46 +259,17 @@ struct rwlock_mixed_threads {
         }
       }
     }
-    written.fetch_add(mine, std::memory_order_relaxed);
+    written.add(mine);
   }
-  void check() {
-    auto g = lock->try_write();
-    WEFT_INVARIANT(g.is_ok());  // every permit is back
-    const long total = written.load(std::memory_order_relaxed);
-    check_fields((*g)->fields);
-    WEFT_INVARIANT((*g)->fields.a == total);
-  }
+  void check() { check_end(*lock, written.total()); }
 };
 WEFT_MODEL_SCENARIO(rwlock_mixed_threads, weft::model::random(1));
 
 namespace {
 
-// Pending once (waking itself at once), then ready: a suspension point in a task.
-struct YieldNow {
-  bool yielded = false;
-  weft::Poll<void> poll(weft::Context& cx) {
-    if (yielded) return weft::ready;
-    yielded = true;
-    cx.waker().wake_by_ref();
-    return weft::pending;
-  }
-};
-
-// A lock future polled at most `budget` times, then given up (destroyed pending).
-template <class Fut>
-struct GiveUpAfter {
-  using Guard = weft::future_output_t<Fut>;
-  Fut inner;
-  int budget;
-  GiveUpAfter(Fut f, int b) : inner(std::move(f)), budget(b) {}
-  weft::Poll<std::optional<Guard>> poll(weft::Context& cx) {
-    auto p = inner.poll(cx);
-    if (p.is_ready()) return std::optional<Guard>(std::move(p).value());
-    if (--budget <= 0) return std::optional<Guard>();
-    return weft::pending;
-  }
-};
-
+// One task of rwlock_pool_tasks: reads and writes held across suspension points
+// (stress::YieldNow: they may resume on the other worker), reads and writes with a
+// timeout (stress::GiveUpAfter), plain reads. Returns what its writes added.
 weft::Task<long> rw_task(std::shared_ptr<RwLock<State>> lock, Occupancy* occ, std::uint64_t seed,
                          int index, int n) {
   stress::Rng rng{seed, index};
@@ -312,7 +281,7 @@ weft::Task<long> rw_task(std::shared_ptr<RwLock<State>> lock, Occupancy* occ, st
         auto g = co_await lock->read();
         occ->enter_read();
         check_fields(g->fields);
-        YieldNow y;
+        stress::YieldNow y;
         co_await y;
         check_fields(g->fields);
         occ->exit_read();
@@ -324,7 +293,7 @@ weft::Task<long> rw_task(std::shared_ptr<RwLock<State>> lock, Occupancy* occ, st
         check_fields(g->fields);
         g->fields.a += d;
         g->fields.b += d;
-        YieldNow y;
+        stress::YieldNow y;
         co_await y;
         g->fields.c += 2 * d;
         occ->exit_write();
@@ -332,12 +301,12 @@ weft::Task<long> rw_task(std::shared_ptr<RwLock<State>> lock, Occupancy* occ, st
         break;
       }
       case 2: {  // a read with a timeout
-        GiveUpAfter<RwLock<State>::Read> f(lock->read(), 1 + static_cast<int>(rng.below(2)));
+        stress::GiveUpAfter<RwLock<State>::Read> f(lock->read(), 1 + static_cast<int>(rng.below(2)));
         if (auto g = co_await f) read_section((*g)->fields, *occ, rng);
         break;
       }
       case 3: {  // a write with a timeout: cancelled with some permits gathered
-        GiveUpAfter<RwLock<State>::Write> f(lock->write(), 1 + static_cast<int>(rng.below(3)));
+        stress::GiveUpAfter<RwLock<State>::Write> f(lock->write(), 1 + static_cast<int>(rng.below(3)));
         if (auto g = co_await f) {
           write_section((*g)->fields, d, *occ, rng);
           mine += d;
@@ -362,23 +331,15 @@ struct rwlock_pool_tasks {
   static constexpr int tasks = 6;
   std::shared_ptr<RwLock<State>> lock = make_lock(max_readers);
   Occupancy occ{.max_readers = max_readers};
-  platform::atomic<long> written{0};
+  stress::Tally written;
   std::uint64_t seed = stress::run_seed<rwlock_pool_tasks>("rwlock_pool_tasks");
 
   void thread(int index) {
     stress::Rng rng{seed, 100 + index};
     const int n = stress::ops(ops_per_thread / 8);
     if (index == 0) {
-      weft::ThreadPool pool(2);
-      std::vector<weft::JoinHandle<long>> handles;
-      for (int t = 0; t < tasks; ++t) handles.push_back(pool.spawn(rw_task(lock, &occ, seed, t, n)));
-      long sum = 0;
-      for (auto& h : handles) {
-        auto r = h.blocking_join();
-        WEFT_INVARIANT(r.is_ok());  // no task lost or cancelled
-        sum += *r;
-      }
-      written.fetch_add(sum, std::memory_order_relaxed);
+      written.add(stress::join_pool_tasks(
+          2, tasks, [&](int t) { return rw_task(lock, &occ, seed, t, n); }));
     } else {
       long mine = 0;
       for (int i = 0; i < n * 2; ++i) {
@@ -391,15 +352,10 @@ struct rwlock_pool_tasks {
           read_section(g->fields, occ, rng);
         }
       }
-      written.fetch_add(mine, std::memory_order_relaxed);
+      written.add(mine);
     }
   }
-  void check() {
-    auto g = lock->try_write();
-    WEFT_INVARIANT(g.is_ok());
-    check_fields((*g)->fields);
-    WEFT_INVARIANT((*g)->fields.a == written.load(std::memory_order_relaxed));
-  }
+  void check() { check_end(*lock, written.total()); }
 };
 WEFT_MODEL_SCENARIO(rwlock_pool_tasks, weft::model::random(1));
 
@@ -413,7 +369,7 @@ struct rwlock_write_cancel_storm {
   static constexpr std::uint32_t max = 4;
   RwLock<State> lock{RwLock<State>::with_max_readers_tag, max};
   Occupancy occ{.max_readers = max};
-  platform::atomic<long> written{0};
+  stress::Tally written;
   std::uint64_t seed = stress::run_seed<rwlock_write_cancel_storm>("rwlock_write_cancel_storm");
 
   void thread(int index) {
@@ -429,20 +385,15 @@ struct rwlock_write_cancel_storm {
         write_section(g->fields, 1, occ, rng);
         mine += 1;
       } else {  // cancelled writes (completed ones count)
-        if (auto g = poll_then_cancel(lock.write(), 1 + static_cast<int>(rng.below(3)))) {
+        if (auto g = stress::poll_then_cancel(lock.write(), 1 + static_cast<int>(rng.below(3)))) {
           write_section((*g)->fields, 1, occ, rng);
           mine += 1;
         }
       }
     }
-    written.fetch_add(mine, std::memory_order_relaxed);
+    written.add(mine);
   }
-  void check() {
-    auto g = lock.try_write();
-    WEFT_INVARIANT(g.is_ok());
-    check_fields((*g)->fields);
-    WEFT_INVARIANT((*g)->fields.a == written.load(std::memory_order_relaxed));
-  }
+  void check() { check_end(lock, written.total()); }
 };
 WEFT_MODEL_SCENARIO(rwlock_write_cancel_storm, weft::model::random(1));
 
@@ -491,7 +442,7 @@ struct rwlock_default_max {
   static constexpr int threads = 4;
   RwLock<State> lock;
   Occupancy occ{.max_readers = RwLock<State>::MAX_READS};
-  platform::atomic<long> written{0};
+  stress::Tally written;
   std::uint64_t seed = stress::run_seed<rwlock_default_max>("rwlock_default_max");
 
   void thread(int index) {
@@ -507,7 +458,7 @@ struct rwlock_default_max {
           read_section(g->fields, occ, rng);
         }
       } else if (rng.one_in(3)) {
-        if (auto g = poll_then_cancel(lock.write(), 1 + static_cast<int>(rng.below(2)))) {
+        if (auto g = stress::poll_then_cancel(lock.write(), 1 + static_cast<int>(rng.below(2)))) {
           write_section((*g)->fields, 1, occ, rng);
           mine += 1;
         }
@@ -517,13 +468,8 @@ struct rwlock_default_max {
         mine += 1;
       }
     }
-    written.fetch_add(mine, std::memory_order_relaxed);
+    written.add(mine);
   }
-  void check() {
-    auto g = lock.try_write();
-    WEFT_INVARIANT(g.is_ok());
-    check_fields((*g)->fields);
-    WEFT_INVARIANT((*g)->fields.a == written.load(std::memory_order_relaxed));
-  }
+  void check() { check_end(lock, written.total()); }
 };
 WEFT_MODEL_SCENARIO(rwlock_default_max, weft::model::random(1));

@@ -1,5 +1,8 @@
 // weft/stress/stress.h: what the stress tests share: the seed and the rerun command, a
-// small PRNG, per-run op counts scaled for sanitizers and soak runs.
+// small PRNG, per-run op counts scaled for sanitizers and soak runs; and for scenarios
+// with futures and tasks: a Tally of what threads added, YieldNow (a suspension point),
+// GiveUpAfter (a timeout inside a task), poll_then_cancel (a future dropped halfway on a
+// plain thread) and join_pool_tasks (spawn on a ThreadPool, join, none lost, sum).
 //
 // Seeds. WEFT_STRESS_SEED=N fixes the base seed (otherwise the clock picks one). It is
 // printed, flushed, at start together with the command that reruns the test with it.
@@ -24,6 +27,10 @@
 #pragma once
 
 #include "sync/platform/platform.h"
+#include "sync/task/future.h"
+#include "sync/task/mock_task.h"
+#include "sync/task/poll.h"
+#include "sync/task/thread_pool.h"
 
 #include <csignal>
 #include <cstdint>
@@ -31,6 +38,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <chrono>
+#include <optional>
+#include <utility>
+#include <vector>
 #include <unistd.h>
 
 namespace weft::stress {
@@ -158,6 +168,88 @@ struct Rng {
     for (std::uint32_t k = below(max + 1); k > 0; --k) platform::yield_now();
   }
 };
+
+// What a thread adds to a run's total: each thread sums its own share in a local and adds
+// it once, after its loop; check() reads the total. Relaxed: the runner joins every
+// thread before check() (the join orders the adds before the read), and the total is a
+// count, not what orders the data under test.
+struct Tally {
+  platform::atomic<long> value{0};
+  void add(long n) { value.fetch_add(n, std::memory_order_relaxed); }
+  long total() const { return value.load(std::memory_order_relaxed); }
+};
+
+// Futures for the cancellation and task scenarios. -----------------------------------
+
+// A suspension point for a task: pending once (waking itself at once), then ready. A task
+// holding a guard across it is requeued and may resume on another worker.
+struct YieldNow {
+  bool yielded = false;
+  weft::Poll<void> poll(weft::Context& cx) {
+    if (yielded) return weft::ready;
+    yielded = true;
+    cx.waker().wake_by_ref();
+    return weft::pending;
+  }
+};
+
+// A timeout for a future awaited inside a task: `inner` polled at most `budget` times;
+// ready with nullopt once the budget is spent, and the inner future, still pending, is
+// destroyed with this one (cancelled, maybe while being handed what it waited for).
+template <class Fut>
+struct GiveUpAfter {
+  using Output = weft::future_output_t<Fut>;
+  Fut inner;
+  int budget;
+  GiveUpAfter(Fut f, int b) : inner(std::move(f)), budget(b) {}
+  weft::Poll<std::optional<Output>> poll(weft::Context& cx) {
+    auto p = inner.poll(cx);
+    if (p.is_ready()) return std::optional<Output>(std::move(p).value());
+    if (--budget <= 0) return std::optional<Output>();
+    return weft::pending;
+  }
+};
+
+// The same on a plain thread: `fut` polled up to `polls` times by a MockTask of its own,
+// the thread yielding once between polls (or rng->jitter(max_jitter) times when an Rng
+// is given), and dropped if it is still pending: cancellation halfway, often just as a
+// release hands it the lock or permits. The output if it completed, else nullopt.
+template <class Fut>
+std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls,
+                                                           Rng* rng = nullptr,
+                                                           std::uint32_t max_jitter = 2) {
+  weft::MockTask task;
+  for (int i = 0; i < polls; ++i) {
+    auto p = task.poll(fut);
+    if (p.is_ready()) return std::move(p).value();
+    if (rng != nullptr) {
+      rng->jitter(max_jitter);
+    } else {
+      platform::yield_now();
+    }
+  }
+  return std::nullopt;  // `fut` is destroyed pending: cancelled
+}
+
+// The driver of a pool-task scenario: spawns `tasks` tasks, make_task(t) for t in
+// [0, tasks), each a Task<long> that returns what it added, on a ThreadPool(workers);
+// joins them all with blocking_join, checks that every one completed (none lost or
+// cancelled) and returns the sum of their results. Call it from one scenario thread while
+// the others contend on plain threads.
+template <class MakeTask>
+long join_pool_tasks(unsigned workers, int tasks, MakeTask make_task) {
+  weft::ThreadPool pool(workers);
+  std::vector<weft::JoinHandle<long>> handles;
+  handles.reserve(static_cast<std::size_t>(tasks));
+  for (int t = 0; t < tasks; ++t) handles.push_back(pool.spawn(make_task(t)));
+  long sum = 0;
+  for (auto& h : handles) {
+    auto r = h.blocking_join();
+    WEFT_INVARIANT(r.is_ok());  // no task lost or cancelled
+    sum += *r;
+  }
+  return sum;
+}
 
 // Sanitizer slow-down, divided out of the per-run op counts.
 #if defined(__SANITIZE_THREAD__)
