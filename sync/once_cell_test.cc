@@ -28,13 +28,14 @@ struct Gated {
   std::shared_ptr<weft::platform::atomic<bool>> gate;
   unsigned value;
   Poll<unsigned> poll(Context&) {
+    // Acquire: pairs with the test's Release store that opens the gate.
     if (!gate->load(std::memory_order_acquire)) return weft::pending;
     return value;
   }
 };
 
 struct Counted {
-  static inline weft::platform::atomic<int> live{0};
+  static inline weft::platform::atomic<int> live{0};  // relaxed: a count, read after joins
   int value;
   explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
   Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
@@ -52,7 +53,7 @@ TEST_CASE("get_or_init") {
   auto r1 = t1.poll(h1);
   REQUIRE(r1.is_ready());
   CHECK(r1.value().get() == 5);
-  gate->store(true, std::memory_order_release);
+  gate->store(true, std::memory_order_release);  // Release: pairs with Gated's Acquire load
   auto r2 = t2.poll(h2);
   REQUIRE(r2.is_ready());
   CHECK(r2.value().get() == 5);
@@ -101,7 +102,7 @@ TEST_CASE("set_while_initializing") {
   REQUIRE(result2.is_err());
   CHECK(result2.error().is_initializing_err());
   CHECK(result2.error().value == 10);
-  gate->store(true, std::memory_order_release);
+  gate->store(true, std::memory_order_release);  // Release: pairs with Gated's Acquire load
   auto r1 = t1.poll(h1);
   REQUIRE(r1.is_ready());
   CHECK(r1.value().get() == 5);
@@ -115,6 +116,7 @@ TEST_CASE("waiters are released when the initializer finishes") {
   struct Text {
     std::shared_ptr<weft::platform::atomic<bool>> gate;
     Poll<std::string> poll(Context&) {
+      // Acquire: pairs with the test's Release store that opens the gate.
       if (!gate->load(std::memory_order_acquire)) return weft::pending;
       return std::string("ready");
     }
@@ -124,7 +126,7 @@ TEST_CASE("waiters are released when the initializer finishes") {
   auto waiter = once.get_or_init([]() -> std::string { FAIL("second initializer ran"); return ""; });
   CHECK(init_task.poll(init).is_pending());
   CHECK(waiter_task.poll(waiter).is_pending());
-  gate->store(true, std::memory_order_release);
+  gate->store(true, std::memory_order_release);  // Release: pairs with Text's Acquire load
   CHECK(init_task.poll(init).value().get() == "ready");
   CHECK(waiter_task.is_woken());
   CHECK(waiter_task.poll(waiter).value().get() == "ready");
@@ -216,19 +218,19 @@ TEST_CASE("get_mut") {
 TEST_CASE("threads: one initializer runs, everyone sees its value") {
   for (int round = 0; round < 50; ++round) {
     OnceCell<int> once;
-    std::atomic<int> runs{0};
+    weft::platform::atomic<int> runs{0};  // relaxed: a count, read after the joins
     std::vector<std::thread> threads;
     for (int i = 0; i < 4; ++i) {
       threads.emplace_back([&, i] {
         const int& v = weft::block_on(once.get_or_init([&, i] {
-          runs.fetch_add(1);
+          runs.fetch_add(1, std::memory_order_relaxed);
           return i;
         }));
         CHECK(v == *once.get());
       });
     }
     for (auto& t : threads) t.join();
-    CHECK(runs.load() == 1);
+    CHECK(runs.load(std::memory_order_relaxed) == 1);
   }
 }
 

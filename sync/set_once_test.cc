@@ -1,13 +1,13 @@
 // Unit tests of SetOnce. Ported from tokio/tests/sync_set_once.rs, with counted values so
 // every value is destroyed exactly once.
 #include "sync/set_once.h"
+#include "sync/platform/atomic.h"
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,12 +20,12 @@ using weft::SetOnce;
 
 // Counts live objects: every construction must be matched by one destruction.
 struct Counted {
-  static inline std::atomic<int> live{0};
+  static inline weft::platform::atomic<int> live{0};  // relaxed: a count, read after joins
   int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1); }
-  ~Counted() { live.fetch_sub(1); }
+  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
+  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
   bool operator==(const Counted& o) const { return value == o.value; }
 };
 
@@ -33,18 +33,18 @@ TEST_CASE("drop_cell") {
   {
     SetOnce<Counted> once;
     CHECK(once.set(Counted(1)).is_ok());
-    CHECK(Counted::live.load() == 1);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
   }
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("drop_cell_new_with") {
   {
     SetOnce<Counted> once(Counted(1));
     CHECK(once.initialized());
-    CHECK(Counted::live.load() == 1);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
   }
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("drop_into_inner") {
@@ -55,12 +55,12 @@ TEST_CASE("drop_into_inner") {
       auto inner = std::move(once).into_inner();
       REQUIRE(inner.has_value());
       CHECK(inner->value == 1);
-      CHECK(Counted::live.load() == 1);
+      CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
     }
-    CHECK(Counted::live.load() == 0);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
     CHECK_FALSE(once.initialized());
   }
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("drop_into_inner_new_with") {
@@ -70,7 +70,7 @@ TEST_CASE("drop_into_inner_new_with") {
     REQUIRE(inner.has_value());
     CHECK(inner->value == 7);
   }
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("from") {
@@ -191,11 +191,11 @@ TEST_CASE("racing setters: exactly one wins, every value destroyed once") {
   for (int round = 0; round < 50; ++round) {
     {
       SetOnce<Counted> once;
-      std::atomic<int> wins{0};
+      weft::platform::atomic<int> wins{0};  // relaxed: a count, read after the joins
       std::vector<std::thread> threads;
       for (int i = 0; i < 4; ++i) {
         threads.emplace_back([&, i] {
-          if (once.set(Counted(i)).is_ok()) wins.fetch_add(1);
+          if (once.set(Counted(i)).is_ok()) wins.fetch_add(1, std::memory_order_relaxed);
         });
       }
       std::thread waiter([&] {
@@ -204,9 +204,9 @@ TEST_CASE("racing setters: exactly one wins, every value destroyed once") {
       });
       for (auto& t : threads) t.join();
       waiter.join();
-      CHECK(wins.load() == 1);
+      CHECK(wins.load(std::memory_order_relaxed) == 1);
     }
-    CHECK(Counted::live.load() == 0);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
   }
 }
 
