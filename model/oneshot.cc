@@ -169,6 +169,35 @@ WEFT_MODEL_TEST(drop_rx_after_poll, weft::model::exhaustive(), 1) {
 
 // ---- beyond Loom ----
 
+// Both handles dropped at once, nothing sent: the RELEASED bits are the reference count,
+// so exactly one side frees the state, after the other's last access (the leak checker
+// sees a lost free, the race detector a use after free or a double free).
+WEFT_MODEL_TEST(drop_tx_races_drop_rx, weft::model::exhaustive(), 1) {
+  auto [tx, rx] = oneshot::channel<int>();
+  platform::thread receiver([rx = std::move(rx)]() mutable { auto gone = std::move(rx); });
+  { auto gone = std::move(tx); }
+  receiver.join();
+}
+
+// A send racing the receiver's poll: the Sender releases its hold in the completing CAS
+// when no waker is registered, or after waking it; the Receiver then frees the state by
+// a load or by its own RMW.
+WEFT_MODEL_TEST(send_races_first_poll, weft::model::exhaustive(), 1) {
+  auto [tx, rx] = oneshot::channel<int>();
+  platform::thread sender([tx = std::move(tx)]() mutable {
+    WEFT_INVARIANT(std::move(tx).send(7).is_ok());
+  });
+  weft::MockTask task;
+  auto out = task.poll(rx);
+  sender.join();
+  if (out.is_pending()) {
+    WEFT_INVARIANT(task.is_woken());
+    out = task.poll(rx);
+  }
+  WEFT_INVARIANT(out.is_ready() && out.value().is_ok() && *out.value() == 7);
+}
+
+
 // The receiver moves to a second task while the send happens: the wake must reach the
 // task registered last, or that task's poll must see the value.
 WEFT_MODEL_TEST(rx_reregister_during_send, weft::model::exhaustive(), 1) {

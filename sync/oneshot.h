@@ -80,13 +80,26 @@ class OneshotInner {
   //   CLOSED       the Receiver closed the channel (close() or its destructor). Set once.
   //   TX_TASK_SET  tx_task_ holds the sender's waker (poll_closed). Set and cleared by
   //                the Sender only; while set, the Receiver may read tx_task_.
+  //   TX_RELEASED  the Sender will never touch the state again (its reference). Set
+  //                once, by the Sender, only together with or after VALUE_SENT or CLOSED.
+  //   RX_RELEASED  the same for the Receiver: set once, only after it saw VALUE_SENT or
+  //                CLOSED (so the Sender's completing CAS never finds it set).
   // A side writes its waker slot only while its own TASK_SET bit is clear, and clears the
   // bit (to replace the waker) only when the other side can no longer look at the slot
   // (CLOSED not yet set for tx_task_, VALUE_SENT not yet set for rx_task_).
-  static constexpr std::uintptr_t RX_TASK_SET = 0b0001;
-  static constexpr std::uintptr_t VALUE_SENT = 0b0010;
-  static constexpr std::uintptr_t CLOSED = 0b0100;
-  static constexpr std::uintptr_t TX_TASK_SET = 0b1000;
+  //
+  // Lifetime: the two RELEASED bits are the reference count. A handle that is done sets
+  // its bit with one AcqRel RMW and frees the state if the other bit was already set; a
+  // handle that sees (Acquire load) the other bit set is the sole owner and frees it
+  // without any RMW. So the common create / send / receive costs one RMW: the send's CAS
+  // sets VALUE_SENT and TX_RELEASED at once when no receiver waker is registered (there
+  // is nothing left for the Sender to do), and the Receiver, finding both, frees.
+  static constexpr std::uintptr_t RX_TASK_SET = 0b000001;
+  static constexpr std::uintptr_t VALUE_SENT = 0b000010;
+  static constexpr std::uintptr_t CLOSED = 0b000100;
+  static constexpr std::uintptr_t TX_TASK_SET = 0b001000;
+  static constexpr std::uintptr_t TX_RELEASED = 0b010000;
+  static constexpr std::uintptr_t RX_RELEASED = 0b100000;
 
   OneshotInner() = default;
   OneshotInner(const OneshotInner&) = delete;
@@ -97,11 +110,31 @@ class OneshotInner {
     WEFT_INVARIANT(!value_.with([](const std::optional<T>& v) { return v.has_value(); }));
   }
 
-  // Each handle holds one reference; the last release frees the state.
-  void release() noexcept {
-    // AcqRel: the freeing thread must see the other handle's last accesses to the cells;
-    // pairs with the other handle's release.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  // The Sender is done with the state (after complete() or a refused send). Frees it if
+  // the Receiver is done too.
+  void release_tx() noexcept {
+    // AcqRel: Release orders the Sender's last accesses (the waker it woke, the value it
+    // took back) before the Receiver frees; Acquire pairs with release_rx()'s fetch_or.
+    if ((state_.fetch_or(TX_RELEASED, std::memory_order_acq_rel) & RX_RELEASED) != 0) {
+      delete this;
+    }
+  }
+
+  // The Receiver is done with the state (it saw VALUE_SENT or CLOSED). Frees it if the
+  // Sender is done too.
+  void release_rx() noexcept {
+    // Acquire: pairs with the AcqRel RMW that set TX_RELEASED (complete()'s CAS or
+    // release_tx()): the Sender's accesses happen-before the free, and it never comes
+    // back, so no RMW is needed.
+    if ((state_.load(std::memory_order_acquire) & TX_RELEASED) != 0) {
+      delete this;
+      return;
+    }
+    // AcqRel: Release orders the Receiver's accesses before the Sender frees; Acquire
+    // pairs with the RMW that set TX_RELEASED meanwhile.
+    if ((state_.fetch_or(RX_RELEASED, std::memory_order_acq_rel) & TX_RELEASED) != 0) {
+      delete this;
+    }
   }
 
   std::uintptr_t load_state() const {
@@ -110,21 +143,32 @@ class OneshotInner {
     return state_.load(std::memory_order_acquire);
   }
 
-  // Marks the Sender done. Returns false (and leaves VALUE_SENT clear) when the channel
-  // was already closed: the value slot then still belongs to the Sender.
+  // Marks the Sender done and, when it returns true, releases the Sender's hold on the
+  // state (the caller must not touch it again). Returns false (VALUE_SENT left clear,
+  // nothing released) when the channel was already closed: the value slot then still
+  // belongs to the Sender, which calls release_tx() once it took the value back.
   bool complete() {
-    std::uintptr_t state = state_.load(std::memory_order_relaxed);
+    // A guess, validated by the CAS: a fresh channel (nothing set). Right in the common
+    // send-before-poll case, it saves the load before the CAS; wrong, the CAS returns the
+    // real word.
+    std::uintptr_t state = 0;
     for (;;) {
       if ((state & CLOSED) != 0) return false;
-      // AcqRel: Release publishes value_ to the Receiver's Acquire load; Acquire pairs
-      // with the AcqRel fetch_or that set RX_TASK_SET, so rx_task_ is readable below.
-      if (state_.compare_exchange_weak(state, state | VALUE_SENT, std::memory_order_acq_rel,
+      // No receiver waker to wake: nothing is left for the Sender to do, so it releases
+      // its hold in the same CAS.
+      const std::uintptr_t next =
+          state | VALUE_SENT | ((state & RX_TASK_SET) == 0 ? TX_RELEASED : 0);
+      // AcqRel: Release publishes value_ to the Receiver's Acquire load (and, with
+      // TX_RELEASED, ends the Sender's accesses); Acquire pairs with the AcqRel fetch_or
+      // that set RX_TASK_SET, so rx_task_ is readable below.
+      if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
                                        std::memory_order_relaxed)) {
         break;
       }
     }
     if ((state & RX_TASK_SET) != 0) {
       rx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
+      release_tx();
     }
     return true;
   }
@@ -228,7 +272,6 @@ class OneshotInner {
   }
 
   platform::atomic<std::uintptr_t> state_{0};
-  platform::atomic<std::uintptr_t> refs_{2};
   // Owned by the Sender until VALUE_SENT, by the Receiver after (see the state word).
   platform::cell<std::optional<T>> value_;
   // Written by the Sender while TX_TASK_SET is clear; read by the Receiver while set.
@@ -271,11 +314,10 @@ class Sender {
     if (!inner->complete()) {
       // CLOSED came first: VALUE_SENT is clear, so the slot is still ours.
       std::optional<T> back = inner->consume_value();
-      inner->release();
+      inner->release_tx();
       return Err(std::move(*back));
     }
-    inner->release();
-    return Ok();
+    return Ok();  // complete() released the Sender's hold
   }
 
   // Ready once the Receiver closed or was destroyed; otherwise registers cx's waker (only
@@ -307,8 +349,9 @@ class Sender {
   }
   void drop() noexcept {
     if (detail::OneshotInner<T>* inner = std::exchange(inner_, nullptr)) {
-      inner->complete();  // VALUE_SENT with an empty slot: the Receiver gets RecvError
-      inner->release();
+      // VALUE_SENT with an empty slot: the Receiver gets RecvError. complete() released
+      // the Sender's hold, unless the channel was closed first.
+      if (!inner->complete()) inner->release_tx();
     }
   }
 
@@ -391,13 +434,14 @@ class Receiver {
  private:
   friend std::pair<Sender<T>, Receiver<T>> channel<T>();
   explicit Receiver(detail::OneshotInner<T>* inner) noexcept : inner_(inner) {}
-  void terminate() noexcept { std::exchange(inner_, nullptr)->release(); }
+  // Only after VALUE_SENT or CLOSED was seen (see RX_RELEASED).
+  void terminate() noexcept { std::exchange(inner_, nullptr)->release_rx(); }
   void drop() noexcept {
     if (detail::OneshotInner<T>* inner = std::exchange(inner_, nullptr)) {
       const std::uintptr_t prev = inner->close();
       // A value sent but never received is destroyed here, on the receiving side.
       if ((prev & detail::OneshotInner<T>::VALUE_SENT) != 0) inner->consume_value();
-      inner->release();
+      inner->release_rx();  // CLOSED is set
     }
   }
 
