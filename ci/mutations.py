@@ -65,17 +65,20 @@ MUTATIONS = [
     # --- sync/oneshot.h
     dict(id="oneshot.complete_cas_relaxed", file="sync/oneshot.h",
          what="the CAS that sets VALUE_SENT is relaxed: the value is not published",
-         find="""      if (state_.compare_exchange_weak(state, state | VALUE_SENT, std::memory_order_acq_rel,
+         find="""      if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
                                        std::memory_order_relaxed)) {""",
-         replace="""      if (state_.compare_exchange_weak(state, state | VALUE_SENT, std::memory_order_relaxed,
+         replace="""      if (state_.compare_exchange_weak(state, next, std::memory_order_relaxed,
                                        std::memory_order_relaxed)) {""",
          tests=["//model:oneshot"]),
     dict(id="oneshot.send_wake_dropped", file="sync/oneshot.h",
          what="complete() never wakes the receiver's registered waker",
          find="""    if ((state & RX_TASK_SET) != 0) {
       rx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
+      release_tx();
     }""",
-         replace="",
+         replace="""    if ((state & RX_TASK_SET) != 0) {
+      release_tx();
+    }""",
          tests=["//model:oneshot"]),
     dict(id="oneshot.close_wake_dropped", file="sync/oneshot.h",
          what="close() never wakes the sender's poll_closed waker",
@@ -98,9 +101,14 @@ MUTATIONS = [
          replace="      (void)prev;\n",
          tests=["//model:oneshot"]),
     dict(id="oneshot.release_relaxed", file="sync/oneshot.h",
-         what="the shared state's reference count is released with a relaxed fetch_sub",
-         find="if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;",
-         replace="if (refs_.fetch_sub(1, std::memory_order_relaxed) == 1) delete this;",
+         what="the Sender releases its hold on the shared state with a relaxed fetch_or",
+         find="if ((state_.fetch_or(TX_RELEASED, std::memory_order_acq_rel) & RX_RELEASED) != 0) {",
+         replace="if ((state_.fetch_or(TX_RELEASED, std::memory_order_relaxed) & RX_RELEASED) != 0) {",
+         tests=["//model:oneshot"]),
+    dict(id="oneshot.send_releases_before_wake", file="sync/oneshot.h",
+         what="send's CAS releases the Sender's hold even when it still has to wake the receiver",
+         find="state | VALUE_SENT | ((state & RX_TASK_SET) == 0 ? TX_RELEASED : 0);",
+         replace="state | VALUE_SENT | TX_RELEASED;",
          tests=["//model:oneshot"]),
     # --- sync/notify.h
     dict(id="notify.fast_path_store_relaxed", file="sync/notify.h",
