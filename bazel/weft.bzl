@@ -66,9 +66,21 @@ SANITIZERS = {
     "ubsan": ["-fsanitize=undefined", "-fno-sanitize-recover=all"],
 }
 
+# The sanitizer runtimes' options in the variants' test environment (a --test_env of the
+# same name overrides them). ThreadSanitizer by default prints a race and runs on,
+# failing only at exit (code 66): a later failure or timeout then hides the report.
+# halt_on_error=1 stops the test at the first report, so the race is the end of the log;
+# second_deadlock_stack=1 adds the other acquisition's stack to a lock-order report.
+SANITIZER_ENV = {
+    "tsan": {"TSAN_OPTIONS": "halt_on_error=1 second_deadlock_stack=1"},
+}
+
 def _with_sanitizers(name, copts, tags, **kwargs):
     cc_test(name = name, copts = copts, tags = tags, **kwargs)
+    env = kwargs.pop("env", {})
     for sanitizer, flags in SANITIZERS.items():
+        sanitizer_env = dict(SANITIZER_ENV.get(sanitizer, {}))
+        sanitizer_env.update(env)
         cc_test(
             name = name + "_" + sanitizer,
             # GCC's maybe-uninitialized analysis gives false positives on instrumented
@@ -76,6 +88,7 @@ def _with_sanitizers(name, copts, tags, **kwargs):
             copts = copts + flags + ["-O1", "-g", "-Wno-maybe-uninitialized"],
             linkopts = flags,
             tags = tags + [sanitizer],
+            env = sanitizer_env,
             **kwargs
         )
 
