@@ -90,13 +90,21 @@ class Block {
   }
 
   // Reads the slot at `slot_index` (the receiver only). On Value the value is moved into
-  // `out` and the slot is left empty.
-  ReadStatus read(std::size_t slot_index, std::optional<T>& out) {
+  // `out` and the slot is left empty. `known` is the receiver's copy of this block's
+  // ready word, from an earlier read (0 for none): a slot whose bit it holds is read
+  // without loading the word again (bits are only ever set while the block is in the
+  // list), so a receiver that trails its senders touches the shared word once per batch
+  // of ready slots, not once per value. The word is reloaded into `known` otherwise.
+  ReadStatus read(std::size_t slot_index, std::optional<T>& out, std::uint64_t& known) {
     const std::size_t slot = offset(slot_index);
-    // Acquire: pairs with the Release fetch_or in write() (the value) and tx_close().
-    const std::uint64_t bits = ready_slots_.load(std::memory_order_acquire);
-    if ((bits & (std::uint64_t{1} << slot)) == 0) {
-      return (bits & TX_CLOSED) != 0 ? ReadStatus::Closed : ReadStatus::Empty;
+    const std::uint64_t bit = std::uint64_t{1} << slot;
+    if ((known & bit) == 0) {
+      // Acquire: pairs with the Release fetch_or in write() (the value, and the values
+      // of every other bit kept in `known`) and tx_close().
+      known = ready_slots_.load(std::memory_order_acquire);
+      if ((known & bit) == 0) {
+        return (known & TX_CLOSED) != 0 ? ReadStatus::Closed : ReadStatus::Empty;
+      }
     }
     values_[slot].with_mut([&](Storage& s) {
       T* stored = std::launder(reinterpret_cast<T*>(s.bytes));

@@ -73,6 +73,8 @@ namespace detail {
 class BoundedSemaphore {
  public:
   explicit BoundedSemaphore(std::size_t bound) : semaphore(bound), bound(bound) {}
+  // Senders wait for the capacity the receiver gives back: it goes back at once.
+  static constexpr bool release_in_batches = false;
 
   void add_permit() { semaphore.release(1); }
   void add_permits(std::size_t n) { semaphore.release(n); }

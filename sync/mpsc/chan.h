@@ -10,8 +10,21 @@
 //                    every permit is back)
 //   add_permit(), add_permits(n)   a value was received (or a reservation dropped)
 //   close(), is_closed()           the receiver closed the channel (sticky)
+//   release_in_batches   true if only the receiver ever reads the count (unbounded):
+//                        the receiver then gives back received values in batches (before
+//                        it reads is_idle() itself), not one RMW per value
 // UnboundedSemaphore is below; the bounded one (over weft's batch semaphore) is in
 // bounded.h.
+//
+// Waking the receiver: a send does not wake it unless it is waiting. The receiver, before
+// it returns pending, registers its waker, sets RX_WAITING (rx_waiting_) and runs a SeqCst
+// fence, then looks at the list again; a sender pushes, runs a SeqCst fence, and wakes
+// only if it takes RX_WAITING (exchange to false). The two fences make a store-buffering
+// pair: either the receiver's second look sees the push, or the sender sees RX_WAITING
+// (or a later value) and wakes. One sender clears the flag per wait, so a pending receiver
+// costs the senders one wake, and a running one costs them one load. Every other wake
+// (the last sender's close, a bounded channel's give-back after close) is unconditional
+// and pairs with the AtomicWaker registration itself.
 //
 // Concurrency: any number of Tx (senders) on any threads; one Rx (the receiver), used by
 // one thread at a time. Memory ordering: everything a sender did before a send
@@ -27,6 +40,7 @@
 #include "sync/mpsc/list.h"
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
+#include "sync/platform/fence.h"
 #include "sync/platform/invariant.h"
 #include "sync/result.h"
 #include "sync/task/atomic_waker.h"
@@ -53,6 +67,8 @@ class UnboundedSemaphore {
   // count can only fall, and the receiver sees the end once it reaches zero.
   static constexpr std::size_t CLOSED = 1;
   static constexpr std::size_t STEP = 2;
+  // Only the receiver reads the count (is_idle): it gives values back in batches.
+  static constexpr bool release_in_batches = true;
 
   // Counts one value about to be sent; false if the channel is closed.
   bool try_acquire() {
@@ -121,12 +137,21 @@ class Chan {
   S& semaphore() noexcept { return semaphore_; }
   const S& semaphore() const noexcept { return semaphore_; }
 
-  // Pushes a value whose capacity the caller holds, and wakes the receiver.
+  // Pushes a value whose capacity the caller holds, and wakes the receiver if it waits.
   template <class U>
   void send(U&& value) {
     tx_.push(std::forward<U>(value));
-    rx_waker_.wake();
+    // SeqCst fence: pairs with the fence in Rx::register_waker (store-buffering: either
+    // the receiver's look after it sees this push, or the load below sees RX_WAITING).
+    platform::fence(std::memory_order_seq_cst);
+    // Relaxed: the fences order it (see above); the load filters the exchange, which
+    // only one sender per wait wins.
+    if (rx_waiting_.load(std::memory_order_relaxed) &&
+        rx_waiting_.exchange(false, std::memory_order_relaxed)) {
+      rx_waker_.wake();
+    }
   }
+  // Wakes the receiver unconditionally (pairs with the AtomicWaker registration).
   void wake_rx() { rx_waker_.wake(); }
 
   std::size_t strong_count() const {
@@ -148,7 +173,18 @@ class Chan {
     explicit RxFields(Block<T>* initial) : list(initial) {}
     ListRx<T> list;
     bool rx_closed = false;  // Rx::close() ran
+    // Values received and not yet given back to the semaphore (release_in_batches).
+    std::size_t unreleased = 0;
   };
+
+  // Cache-line groups in production: what the senders write, what they only read (and
+  // the receiver writes when it waits), and the receiver's own fields. The model build
+  // keeps natural alignment.
+#if defined(WEFT_MODEL)
+  static constexpr std::size_t line = alignof(void*);
+#else
+  static constexpr std::size_t line = 64;
+#endif
 
   template <class... SemArgs>
   explicit Chan(Block<T>* initial, SemArgs&&... sem_args)
@@ -174,19 +210,22 @@ class Chan {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  ListTx<T> tx_;
-  char pad0_[64] = {};  // keeps the senders' tail word off the receiver's lines
-  AtomicWaker rx_waker_;
-  char pad1_[64] = {};
-  ClosedNotify notify_rx_closed_;
+  // Written by every send.
+  alignas(line) ListTx<T> tx_;
   S semaphore_;
+  // Read by every send; written when the receiver waits.
+  alignas(line) AtomicWaker rx_waker_;
+  // RX_WAITING: set by the receiver before it returns pending (after registering its
+  // waker), cleared by the one sender that then wakes it (see the top of this file).
+  platform::atomic<bool> rx_waiting_{false};
+  alignas(line) ClosedNotify notify_rx_closed_;
   // Strong senders (Tx); the list closes when it falls to zero, which is final.
   platform::atomic<std::size_t> tx_count_{1};
   platform::atomic<std::size_t> tx_weak_count_{0};
   // Handles of any kind (Tx, WeakTx, Rx): the last one destroys the channel.
   platform::atomic<std::size_t> refs_{2};
   // Only the receiver touches these (and the destructor, after every handle is gone).
-  platform::cell<RxFields> rx_fields_;
+  alignas(line) platform::cell<RxFields> rx_fields_;
 };
 
 // A strong sender handle: keeps the channel open for sending.
@@ -373,19 +412,20 @@ class Rx {
       for (int attempt = 0; attempt < 2; ++attempt) {
         switch (f.list.pop(chan_->tx_, value)) {
           case ReadStatus::Value:
-            chan_->semaphore_.add_permit();
+            received(f, 1);
             return value;
           case ReadStatus::Closed:
             // Every sender is gone, and each released what it held before it went.
+            give_back_received(f);
             WEFT_INVARIANT(chan_->semaphore_.is_idle());
             return std::optional<T>();
           case ReadStatus::Empty:
             break;
         }
         // Register, then look again: a value pushed in between wakes the new waker.
-        if (attempt == 0) chan_->rx_waker_.register_by_ref(cx.waker());
+        if (attempt == 0) register_waker(cx.waker());
       }
-      if (f.rx_closed && chan_->semaphore_.is_idle()) return std::optional<T>();
+      if (drained_after_close(f)) return std::optional<T>();
       return pending;
     });
   }
@@ -405,7 +445,7 @@ class Rx {
             try {
               buffer.reserve(buffer.capacity() == 0 ? 4 : 2 * buffer.capacity());
             } catch (...) {
-              if (added > 0) chan_->semaphore_.add_permits(added);
+              if (added > 0) received(f, added);
               throw;
             }
           }
@@ -419,22 +459,23 @@ class Rx {
             buffer.push_back(std::move(*value));  // no reallocation: only T's move may throw
           } catch (...) {
             value.reset();  // a throwing move constructor destroys this one value
-            chan_->semaphore_.add_permits(added);
+            received(f, added);
             throw;
           }
           value.reset();
         }
         if (added > 0) {
-          chan_->semaphore_.add_permits(added);
+          received(f, added);
           return added;
         }
         if (closed) {
+          give_back_received(f);
           WEFT_INVARIANT(chan_->semaphore_.is_idle());
           return std::size_t{0};
         }
-        if (attempt == 0) chan_->rx_waker_.register_by_ref(cx.waker());
+        if (attempt == 0) register_waker(cx.waker());
       }
-      if (f.rx_closed && chan_->semaphore_.is_idle()) return std::size_t{0};
+      if (drained_after_close(f)) return std::size_t{0};
       return pending;
     });
   }
@@ -449,12 +490,13 @@ class Rx {
       auto attempt = [&]() -> std::optional<Result<T, TryRecvError>> {
         switch (f.list.try_pop(chan_->tx_, value)) {
           case TryPop::Value:
-            chan_->semaphore_.add_permit();
+            received(f, 1);
             return Result<T, TryRecvError>(std::move(*value));
           case TryPop::Closed:
+            give_back_received(f);
             return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
           case TryPop::Empty:
-            if (f.rx_closed && chan_->semaphore_.is_idle()) {
+            if (drained_after_close(f)) {
               return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
             }
             return Result<T, TryRecvError>(Err(TryRecvError::Empty));
@@ -473,7 +515,7 @@ class Rx {
       } parker;
       const Waker waker = parker.thread->waker();
       for (;;) {
-        chan_->rx_waker_.register_by_ref(waker);
+        register_waker(waker);
         if (auto done = attempt()) return std::move(*done);
         parker.thread->park();
       }
@@ -481,6 +523,48 @@ class Rx {
   }
 
  private:
+  using RxFields = typename chan_type::RxFields;
+
+  // Values given back to the semaphore at once in release_in_batches mode (production;
+  // the model gives back every other value, so both paths run there).
+#if defined(WEFT_MODEL)
+  static constexpr std::size_t release_batch = 2;
+#else
+  static constexpr std::size_t release_batch = 256;
+#endif
+
+  // Registers the receiver's waker and announces the wait to senders (see the top of
+  // this file). The caller looks at the list again afterwards.
+  void register_waker(const Waker& waker) {
+    chan_->rx_waker_.register_by_ref(waker);
+    // Relaxed: ordered by the fence below (store-buffering with Chan::send's fence).
+    chan_->rx_waiting_.store(true, std::memory_order_relaxed);
+    // SeqCst fence: pairs with the fence in Chan::send (see there).
+    platform::fence(std::memory_order_seq_cst);
+  }
+
+  // `n` values were received: their capacity goes back to the semaphore (at once, or in
+  // a batch when only the receiver reads the count).
+  void received(RxFields& f, std::size_t n) {
+    if constexpr (S::release_in_batches) {
+      f.unreleased += n;
+      if (f.unreleased >= release_batch) give_back_received(f);
+    } else {
+      chan_->semaphore_.add_permits(n);
+    }
+  }
+  void give_back_received(RxFields& f) {
+    if (f.unreleased == 0) return;
+    chan_->semaphore_.add_permits(std::exchange(f.unreleased, 0));
+  }
+
+  // The receiver closed the channel and every value sent or reserved is received.
+  bool drained_after_close(RxFields& f) {
+    if (!f.rx_closed) return false;
+    give_back_received(f);
+    return chan_->semaphore_.is_idle();
+  }
+
   void reset() {
     chan_type* chan = chan_;
     if (chan == nullptr) return;
@@ -490,8 +574,9 @@ class Rx {
       std::optional<T> value;
       while (f.list.pop(chan->tx_, value) == ReadStatus::Value) {
         value.reset();
-        chan->semaphore_.add_permit();
+        received(f, 1);
       }
+      give_back_received(f);
     });
     chan_ = nullptr;
     chan->release_ref();

@@ -30,6 +30,7 @@
 #include "sync/platform/invariant.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -150,7 +151,7 @@ class ListRx {
   ReadStatus pop(ListTx<T>& tx, std::optional<T>& out) {
     if (!try_advancing_head()) return ReadStatus::Empty;
     reclaim_blocks(tx);
-    const ReadStatus status = head_->read(index_, out);
+    const ReadStatus status = head_->read(index_, out, known_ready_);
     if (status == ReadStatus::Value) ++index_;
     return status;
   }
@@ -203,6 +204,7 @@ class ListRx {
       Block<T>* next = head_->load_next(std::memory_order_acquire);
       if (next == nullptr) return false;
       head_ = next;
+      known_ready_ = 0;  // the copy was of the block left behind
     }
     return true;
   }
@@ -221,6 +223,7 @@ class ListRx {
 
   Block<T>* head_;          // the block holding index_ (or before it)
   std::size_t index_ = 0;   // the next slot to read
+  std::uint64_t known_ready_ = 0;  // head_'s ready word as last loaded (Block::read)
   Block<T>* free_head_;     // the oldest block not yet recycled
 };
 
