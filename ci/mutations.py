@@ -289,10 +289,29 @@ MUTATIONS = [
          replace="",
          tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
     dict(id="mpsc.send_wake_dropped", file="sync/mpsc/chan.h",
-         what="Chan::send pushes the value but never wakes the receiver",
-         find="""    tx_.push(std::forward<U>(value));
-    rx_waker_.wake();""",
-         replace="""    tx_.push(std::forward<U>(value));""",
+         what="Chan::send pushes the value and takes RX_WAITING but never wakes the receiver",
+         find="""        rx_waiting_.exchange(false, std::memory_order_relaxed)) {
+      rx_waker_.wake();
+    }""",
+         replace="""        rx_waiting_.exchange(false, std::memory_order_relaxed)) {
+    }""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.send_fence_dropped", file="sync/mpsc/chan.h",
+         what="Chan::send reads RX_WAITING without the SeqCst fence after its push",
+         find="""    // the receiver's look after it sees this push, or the load below sees RX_WAITING).
+    platform::fence(std::memory_order_seq_cst);""",
+         replace="""    // the receiver's look after it sees this push, or the load below sees RX_WAITING).""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.register_fence_dropped", file="sync/mpsc/chan.h",
+         what="the receiver sets RX_WAITING and looks again without the SeqCst fence",
+         find="""    // SeqCst fence: pairs with the fence in Chan::send (see there).
+    platform::fence(std::memory_order_seq_cst);""",
+         replace="",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.rx_waiting_not_set", file="sync/mpsc/chan.h",
+         what="the receiver registers its waker but never sets RX_WAITING",
+         find="    chan_->rx_waiting_.store(true, std::memory_order_relaxed);\n",
+         replace="",
          tests=["//model:mpsc"]),
     dict(id="mpsc.last_sender_no_wake", file="sync/mpsc/chan.h",
          what="the last sender closes the list but never wakes the receiver",
@@ -314,7 +333,7 @@ MUTATIONS = [
     dict(id="mpsc.recv_permit_not_returned", file="sync/mpsc/chan.h",
          what="poll_recv takes a value without giving its capacity back",
          find="""          case ReadStatus::Value:
-            chan_->semaphore_.add_permit();
+            received(f, 1);
             return value;""",
          replace="""          case ReadStatus::Value:
             return value;""",
@@ -326,8 +345,13 @@ MUTATIONS = [
          tests=["//model:mpsc_list", "//model:mpsc"]),
     dict(id="mpsc.block_read_relaxed", file="sync/mpsc/block.h",
          what="the receiver reads a slot's ready bits relaxed",
-         find="const std::uint64_t bits = ready_slots_.load(std::memory_order_acquire);",
-         replace="const std::uint64_t bits = ready_slots_.load(std::memory_order_relaxed);",
+         find="      known = ready_slots_.load(std::memory_order_acquire);",
+         replace="      known = ready_slots_.load(std::memory_order_relaxed);",
+         tests=["//model:mpsc_list", "//model:mpsc"]),
+    dict(id="mpsc.known_ready_kept_across_blocks", file="sync/mpsc/list.h",
+         what="the receiver keeps its copy of a ready word when it moves to the next block",
+         find="      known_ready_ = 0;  // the copy was of the block left behind\n",
+         replace="",
          tests=["//model:mpsc_list", "//model:mpsc"]),
     dict(id="mpsc.tx_release_relaxed", file="sync/mpsc/block.h",
          what="RELEASED is set relaxed: the observed tail position is not published",
