@@ -2,7 +2,9 @@
 // earlier call, nested calls, exceptions, and the cached waker's identity.
 #include "sync/task/block_on.h"
 
+#include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
+#include "sync/task/thread_waker.h"
 
 #include <doctest/doctest.h>
 
@@ -14,7 +16,7 @@
 #include <vector>
 
 // Counts heap allocations made by this program, to check block_on's fast path.
-static std::atomic<long> allocations{0};
+static weft::platform::atomic<long> allocations{0};
 void* operator new(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
@@ -30,7 +32,7 @@ using weft::Poll;
 
 struct Flag {
   weft::AtomicWaker waker;
-  std::atomic<bool> set{false};
+  weft::platform::atomic<bool> set{false};
   void raise() {
     set.store(true, std::memory_order_release);
     waker.wake();
@@ -176,4 +178,38 @@ TEST_CASE("no_allocation_per_call_in_production") {
     CHECK(allocations.load(std::memory_order_relaxed) == outer + 1);
     return weft::ready;
   }));
+}
+
+TEST_CASE("try_park_consumes_one_token_without_blocking") {
+  auto* thread = weft::detail::ThreadWaker::create();
+  CHECK_FALSE(thread->try_park());  // no token: returns at once
+  thread->unpark();
+  thread->unpark();                 // several unparks leave one token
+  CHECK(thread->try_park());
+  CHECK_FALSE(thread->try_park());
+  thread->unpark();
+  thread->park();                   // the token is there: returns at once
+  CHECK_FALSE(thread->try_park());
+  thread->release();
+}
+
+TEST_CASE("wake_during_spin_and_after_it") {
+  // Wakes that come while block_on spins (at once) and after it parked (a sleep longer
+  // than the spin): both complete the call, and each poll sees a wake or the event.
+  for (int delay_us : {0, 0, 1, 5, 50, 2000}) {
+    Flag flag;
+    int polls = 0;
+    std::thread t([&] {
+      if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+      flag.raise();
+    });
+    weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
+      ++polls;
+      flag.waker.register_by_ref(cx.waker());
+      return flag.set.load(std::memory_order_acquire) ? Poll<void>(weft::ready) : weft::pending;
+    }));
+    t.join();
+    CHECK(polls >= 1);
+    CHECK(polls <= 3);  // the first poll, the one after the wake, and one stale token
+  }
 }
