@@ -43,32 +43,22 @@ struct FutSlot {
   }
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::unique_ptr<Barrier> barrier;
   std::array<FutSlot, slots> fut;
   std::size_t n = 1;
   std::size_t arrived = 0;
   std::size_t generation = 0;
   std::size_t leaders = 0;
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
 
-  void check_wakes() {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken when its generation fills up");
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
   void check_waker_refs() {
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const FutSlot& f : fut) {
         expected += (f.fut && f.arrived && !f.result && f.generation == generation && f.task == t) ? 1 : 0;
       }
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
 };
 
@@ -85,8 +75,7 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
       // The leader: every other waiter of this generation completes.
       for (FutSlot& o : w.fut) {
         if (o.fut && o.arrived && !o.result && o.generation == w.generation && o.task >= 0) {
-          w.expected_wakes.emplace_back(o.task, w.task[o.task].wake_count());
-          o.task = -1;
+          w.expect_wake(o.task);
         }
       }
       w.arrived = 0;
@@ -107,7 +96,7 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
     REQUIRE(p.is_pending());
     f.task = t;
   }
-  w.check_wakes();
+  w.check_wakes("its generation filling up");
 }
 
 void step(World& w, Rng& rng, Trace& trace) {
@@ -157,6 +146,6 @@ TEST_CASE("barrier: random operation sequences against the model") {
     trace.op("tear down");
     for (FutSlot& f : w->fut) f.clear();
     w->barrier.reset();
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }

@@ -16,9 +16,7 @@
 
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <array>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -38,19 +36,16 @@ constexpr std::size_t MAX = BatchSemaphore::MAX_PERMITS;
 constexpr int slots = 5;
 constexpr int tasks = 2;
 
-// init: never polled. queued: in the queue (need > 0). granted: a release met its need
-// and unlinked it; its next poll returns Ok. closed_out: close() took it out of the queue
-// (it keeps its assigned permits until dropped). ok: a poll returned Ok (the driver holds
-// the permits in `held`). err: a poll returned AcquireError.
-enum class Stage { init, queued, granted, closed_out, ok, err };
+// The stages are weft::fuzz::AcquireStage's. A done acquire either returned Ok (the
+// driver holds the permits in `held`) or AcquireError (`failed`; polled again, it fails
+// again).
+using Stage = weft::fuzz::AcquireStage;
+using weft::fuzz::AcquireModel;
+using weft::fuzz::AcquirePoll;
 
-struct FutModel {
-  Stage stage = Stage::init;
-  std::size_t wanted = 0;
-  std::size_t need = 0;      // still needed while queued
-  std::size_t assigned = 0;  // taken from the semaphore before completion; given back on drop
-  std::size_t held = 0;      // permits obtained (stage ok), released or forgotten on drop
-  int task = -1;             // its waker, while queued
+struct FutModel : AcquireModel {
+  bool failed = false;   // done with AcquireError
+  std::size_t held = 0;  // permits obtained (done with Ok), released or forgotten on drop
 };
 
 struct Slot {
@@ -58,52 +53,32 @@ struct Slot {
   FutModel m;
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+// The model: the count, closed flag and queue of weft::fuzz::PermitModel, over the slots.
+struct World : weft::fuzz::Tasks<tasks>, weft::fuzz::PermitModel {
   std::unique_ptr<BatchSemaphore> sem;
   std::array<Slot, slots> slot;
-  // The model.
-  std::size_t avail = 0;
-  bool closed = false;
-  std::deque<int> queue;  // queued slots, oldest first
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
 
-  void expect_wake(int& t) {
-    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
-    t = -1;
+  // The permit model's view of the slots, and the wake a served acquire must see.
+  auto at() {
+    return [this](int s) -> AcquireModel& { return slot[s].m; };
   }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
+  auto wake() {
+    return [this](AcquireModel& f) { expect_wake(f.task); };
   }
   void check_state() {
     REQUIRE(sem->available_permits() == avail);
     REQUIRE(sem->is_closed() == closed);
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (int s : queue) expected += slot[s].m.task == t ? 1 : 0;
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
   // release(n) in the model: the waiters first, oldest first, then the count. Returns
   // false when the count would overflow: std::length_error, the excess not added (the
   // waiters still got theirs).
   bool model_release(std::size_t n) {
-    while (n > 0 && !queue.empty()) {
-      FutModel& f = slot[queue.front()].m;
-      const std::size_t give = std::min(n, f.need);
-      f.need -= give;
-      f.assigned += give;
-      n -= give;
-      if (f.need != 0) break;
-      queue.pop_front();
-      f.stage = Stage::granted;
-      expect_wake(f.task);
-    }
+    n = serve_queue(n, at(), wake());
     if (n == 0) return true;
     if (avail > MAX - n) return false;
     avail += n;
@@ -113,21 +88,6 @@ struct World {
   // saturates at MAX_PERMITS and the excess is forgotten.
   void model_give_back(std::size_t n) {
     if (!model_release(n)) avail = MAX;
-  }
-  // What destroying the future in slot s gives back.
-  std::size_t give_back_on_drop(int s) {
-    FutModel& f = slot[s].m;
-    if (f.stage == Stage::queued) queue.erase(std::find(queue.begin(), queue.end(), s));
-    switch (f.stage) {
-      case Stage::queued:
-      case Stage::closed_out:
-      case Stage::err:
-        return f.assigned;
-      case Stage::granted:
-        return f.wanted;
-      default:
-        return 0;
-    }
   }
 };
 
@@ -147,7 +107,7 @@ void drop_fut(World& w, int s, Rng& rng, Trace& trace) {
   Slot& sl = w.slot[s];
   if (!sl.fut) return;
   FutModel& f = sl.m;
-  const std::size_t back = w.give_back_on_drop(s);  // takes it out of the model's queue
+  const std::size_t back = w.drop(s, f);  // takes it out of the model's queue
   trace.op("f", s, " drop (gives back ", back, ", saturating at MAX_PERMITS)");
   w.model_give_back(back);
   const std::size_t held = f.held;
@@ -197,49 +157,21 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
   Slot& sl = w.slot[s];
   FutModel& f = sl.m;
   trace.op("f", s, " (acquire ", f.wanted, ").poll as task ", t);
-  bool expect_ok = false;
-  bool expect_err = false;
-  switch (f.stage) {
-    case Stage::init:
-      if (w.closed) {
-        expect_err = true;
-      } else if (w.avail >= f.wanted) {
-        w.avail -= f.wanted;
-        expect_ok = true;
-      } else {
-        f.assigned = w.avail;
-        f.need = f.wanted - w.avail;
-        w.avail = 0;
-        f.stage = Stage::queued;
-        f.task = t;
-        w.queue.push_back(s);
-      }
-      break;
-    case Stage::queued:
-      f.task = t;
-      break;
-    case Stage::granted:
-      expect_ok = !w.closed;
-      expect_err = w.closed;
-      break;
-    case Stage::closed_out:
-    case Stage::err:
-      expect_err = true;
-      break;
-    case Stage::ok:
-      FAIL("model: an acquire that completed is not polled again");
-  }
+  // A failed acquire fails again; one that returned Ok is never polled again (poll FAILs).
+  const AcquirePoll expect =
+      f.stage == Stage::done && f.failed ? AcquirePoll::err : w.poll(s, f, t);
   auto p = w.task[t].poll(*sl.fut);
-  if (expect_ok) {
+  if (expect == AcquirePoll::ok) {
     REQUIRE(p.is_ready());
     REQUIRE(p.value().is_ok());
-    f.stage = Stage::ok;
+    f.stage = Stage::done;
     f.held = f.wanted;
     f.assigned = 0;
-  } else if (expect_err) {
+  } else if (expect == AcquirePoll::err) {
     REQUIRE(p.is_ready());
     REQUIRE(p.value().is_err());
-    f.stage = Stage::err;
+    f.stage = Stage::done;
+    f.failed = true;
   } else {
     REQUIRE(p.is_pending());
   }
@@ -263,7 +195,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       break;
     }
     case 1:  // poll
-      if (!sl.fut || sl.m.stage == Stage::ok) return;
+      if (!sl.fut || (sl.m.stage == Stage::done && !sl.m.failed)) return;
       poll_fut(w, s, t, trace);
       break;
     case 2:  // drop a future at whatever stage
@@ -307,19 +239,12 @@ void step(World& w, Rng& rng, Trace& trace) {
     case 5: {  // forget_permits
       const std::size_t n = pick_count(rng);
       trace.op("forget_permits(", n, ")");
-      const std::size_t removed = std::min(n, w.avail);
-      REQUIRE(w.sem->forget_permits(n) == removed);
-      w.avail -= removed;
+      REQUIRE(w.sem->forget_permits(n) == w.forget(n));
       break;
     }
     case 6: {  // close
       trace.op("close()");
-      w.closed = true;
-      for (int q : w.queue) {
-        w.slot[q].m.stage = Stage::closed_out;
-        w.expect_wake(w.slot[q].m.task);
-      }
-      w.queue.clear();
+      w.close(w.at(), w.wake());
       w.sem->close();
       w.check_wakes("close");
       break;
@@ -351,7 +276,7 @@ TEST_CASE("batch_semaphore: random operation sequences against the model") {
       w->check_state();
     }
     w->sem.reset();
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }
 

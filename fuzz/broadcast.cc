@@ -65,8 +65,7 @@ struct TxSlot {
   int closed_task = -1;
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::array<TxSlot, tx_slots> tx;
   std::array<RxSlot, rx_slots> rx;
   std::optional<Weak> weak;
@@ -77,45 +76,21 @@ struct World {
   std::map<std::uint64_t, std::size_t> rem;    // position -> shares not yet released
   bool closed = false;                         // as the channel's closed_ flag
   long next_value = 1;
-  std::array<std::size_t, tasks> snapshot{};
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
 
-  std::size_t strong() const {
-    std::size_t n = 0;
-    for (const TxSlot& s : tx) n += s.tx.has_value() ? 1 : 0;
-    return n;
-  }
-  std::size_t receivers() const {
-    std::size_t n = 0;
-    for (const RxSlot& s : rx) n += s.rx.has_value() ? 1 : 0;
-    return n;
-  }
+  std::size_t strong() const { return weft::fuzz::filled(tx, &TxSlot::tx); }
+  std::size_t receivers() const { return weft::fuzz::filled(rx, &RxSlot::rx); }
 
-  void snap() {
-    for (int t = 0; t < tasks; ++t) snapshot[t] = task[t].wake_count();
-  }
-  void expect_wake(int& t) {
-    if (t >= 0) expected_wakes.emplace_back(t, snapshot[t]);
-    t = -1;
-  }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
+  // Expectations are computed after the operation: wakes count from snap().
   void wake_receivers() {
-    for (RxSlot& r : rx) expect_wake(r.recv_task);
+    for (RxSlot& r : rx) expect_wake_since_snap(r.recv_task);
   }
   void check_waker_refs() {
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const RxSlot& r : rx) expected += (r.recv && r.recv_task == t) ? 1 : 0;
       for (const TxSlot& s : tx) expected += (s.closed && s.closed_task == t) ? 1 : 0;
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
   // Values queued: positions kept whose shares are not all released.
   std::size_t len() const {
@@ -166,7 +141,7 @@ void drop_receiver(World& w, int r, Trace& trace) {
   w.release_shares(s.next);
   if (w.receivers() == 1) {
     w.closed = true;
-    for (TxSlot& t : w.tx) w.expect_wake(t.closed_task);
+    for (TxSlot& t : w.tx) w.expect_wake_since_snap(t.closed_task);
   }
   s.rx.reset();
   w.check_wakes("the last receiver's drop");
@@ -443,6 +418,6 @@ TEST_CASE("broadcast: random operation sequences against the model") {
       for (int s = 0; s < tx_slots; ++s) drop_sender(*w, s, trace);
     }
     w->weak.reset();
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }

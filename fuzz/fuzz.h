@@ -1,9 +1,11 @@
 // weft/fuzz/fuzz.h: what every operation-sequence fuzz driver shares: the seed and
 // iteration budget from the environment, a small deterministic RNG, a trace of the
 // operations applied (printed with the rerun command when a check fails or the driver
-// crashes), and Counted, a value whose every instance must be destroyed exactly once.
+// crashes), Counted, a value whose every instance must be destroyed exactly once, and
+// Tasks, the mock tasks that poll the futures with the wakes the model expects of them.
 //
-// A driver is a doctest TEST_CASE that calls
+// A driver is a doctest TEST_CASE whose World (the primitive's handles and futures in
+// slots, and the sequential model) derives from Tasks<n> below, and that calls
 //
 //   weft::fuzz::run("oneshot", [](weft::fuzz::Rng& rng, weft::fuzz::Trace& trace) {
 //     ... apply random operations to the primitive and to a sequential reference model,
@@ -23,13 +25,18 @@
 // look for wrong results, missing errors, crashes and leaks along long operation sequences.
 #pragma once
 
+#include "sync/task/mock_task.h"
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <sstream>
 #include <string>
@@ -193,6 +200,184 @@ using CloneCounted = BasicCounted<true>;
 // No Counted error so far (a double destruction, a use after destruction).
 #define WEFT_FUZZ_LEDGER_CLEAN() \
   REQUIRE_MESSAGE(::weft::fuzz::Ledger::get().errors().empty(), ::weft::fuzz::Ledger::get().errors_text())
+
+// ===== The world's tasks and the wakes the model expects =====
+
+// The MockTasks a driver polls its futures from, and the wakes its model expects of them.
+// A driver's World derives from Tasks<tasks>; its futures remember the task that polled
+// them while pending (an int, -1 for none). When the model says an operation completes
+// such a future, the driver calls expect_wake on that int (which then says "none": the
+// waker is used up) and, after the operation, check_wakes: each expected task must have
+// been woken since its baseline. The baseline is either
+//   - the wake count now: expect_wake, when the model's expectations are computed before
+//     the operation runs, or
+//   - the wake count at snap(): expect_wake_since_snap, when snap() is called before the
+//     operation and the expectations are computed after it.
+// require_waker_refs checks the waker clones each task has out against the model's count
+// (a leaked or a missing clone shows up there).
+template <int N>
+struct Tasks {
+  std::array<MockTask, N> task;
+  std::array<std::size_t, N> snapshot{};
+  std::vector<std::pair<int, std::size_t>> expected_wakes;  // (task, wake count before)
+
+  void snap() {
+    for (int t = 0; t < N; ++t) snapshot[t] = task[t].wake_count();
+  }
+  void expect_wake(int& t) {
+    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
+    t = -1;
+  }
+  void expect_wake_since_snap(int& t) {
+    if (t >= 0) expected_wakes.emplace_back(t, snapshot[t]);
+    t = -1;
+  }
+  void check_wakes(const char* what) {
+    for (auto [t, before] : expected_wakes) {
+      INFO("task ", t, " must be woken by ", std::string(what));
+      REQUIRE(task[t].wake_count() > before);
+    }
+    expected_wakes.clear();
+  }
+  // expected(t): how many waker clones of task t the model says are out.
+  template <class Expected>
+  void require_waker_refs(Expected&& expected) {
+    for (int t = 0; t < N; ++t) {
+      const std::size_t want = expected(t);
+      INFO("waker clones of task ", t);
+      REQUIRE(task[t].waker_ref_count() == want);
+    }
+  }
+  // At the end of an iteration, every handle and future gone: no waker clone is out.
+  void require_no_waker_refs() {
+    require_waker_refs([](int) { return std::size_t{0}; });
+  }
+};
+
+// How many of `slots` hold a handle in their std::optional member `field` (a driver's
+// live senders, receivers, cells ...).
+template <class Slots, class Field>
+std::size_t filled(const Slots& slots, Field field) {
+  std::size_t n = 0;
+  for (const auto& s : slots) n += (s.*field).has_value() ? 1 : 0;
+  return n;
+}
+
+// ===== The permit model of detail::BatchSemaphore =====
+
+// BatchSemaphore, Semaphore and the bounded mpsc channel's capacity share one sequential
+// model: a permit count, a closed flag and a FIFO of waiting acquires, each with the
+// permits it still needs and those already assigned to it.
+
+// An acquire's stage. init: never polled. queued: in the queue (need > 0). granted: a
+// release met its need and took it out of the queue; its next poll completes (an error if
+// the semaphore closed meanwhile). closed_out: close() took it out of the queue. done:
+// completed. Until it is dropped an acquire keeps its assigned permits, except after an
+// Ok (they are the caller's then: assigned is 0).
+enum class AcquireStage { init, queued, granted, closed_out, done };
+
+// One acquire future in the model; a driver's future model derives from it.
+struct AcquireModel {
+  AcquireStage stage = AcquireStage::init;
+  std::size_t wanted = 0;
+  std::size_t need = 0;      // still needed while queued
+  std::size_t assigned = 0;  // taken from the count before completion; given back on drop
+  int task = -1;             // its waker, while queued
+};
+
+// What a poll of an acquire must return.
+enum class AcquirePoll { pending, ok, err };
+
+// The count, the closed flag and the queue. The acquires' models live in the driver's
+// slots: `at(s)` is slot s's AcquireModel, and `granted(f)` is told of each acquire a
+// give-back completes (the driver expects a wake of f.task, and sets it to -1).
+struct PermitModel {
+  std::size_t avail = 0;
+  bool closed = false;
+  std::deque<int> queue;  // slots of the queued acquires, oldest first
+
+  // Slot s's acquire `f`, polled by task t: what the poll must return. An acquire that
+  // the count cannot serve at once takes what there is and queues for the rest.
+  AcquirePoll poll(int s, AcquireModel& f, int t) {
+    switch (f.stage) {
+      case AcquireStage::init:
+        if (closed) return AcquirePoll::err;
+        if (avail >= f.wanted) {
+          avail -= f.wanted;
+          return AcquirePoll::ok;
+        }
+        f.assigned = avail;
+        f.need = f.wanted - avail;
+        avail = 0;
+        f.stage = AcquireStage::queued;
+        f.task = t;
+        queue.push_back(s);
+        return AcquirePoll::pending;
+      case AcquireStage::queued:
+        f.task = t;
+        return AcquirePoll::pending;
+      case AcquireStage::granted:
+        return closed ? AcquirePoll::err : AcquirePoll::ok;
+      case AcquireStage::closed_out:
+        return AcquirePoll::err;
+      case AcquireStage::done:
+        break;
+    }
+    FAIL("model: a completed acquire is not polled again");
+    return AcquirePoll::err;
+  }
+  // `n` permits given back: the queued acquires are served first, oldest first. Returns
+  // what is left for the count; the caller adds it (or reports the overflow).
+  template <class At, class Granted>
+  std::size_t serve_queue(std::size_t n, At&& at, Granted&& granted) {
+    while (n > 0 && !queue.empty()) {
+      AcquireModel& f = at(queue.front());
+      const std::size_t give = std::min(n, f.need);
+      f.need -= give;
+      f.assigned += give;
+      n -= give;
+      if (f.need != 0) break;
+      queue.pop_front();
+      f.stage = AcquireStage::granted;
+      granted(f);
+    }
+    return n;
+  }
+  // forget_permits(n): takes up to n from the count (not from the queued acquires);
+  // returns how many it took.
+  std::size_t forget(std::size_t n) {
+    const std::size_t removed = std::min(n, avail);
+    avail -= removed;
+    return removed;
+  }
+  // close(): every queued acquire is closed out (and woken: closed_out(f)).
+  template <class At, class ClosedOut>
+  void close(At&& at, ClosedOut&& closed_out) {
+    closed = true;
+    for (int s : queue) {
+      AcquireModel& f = at(s);
+      f.stage = AcquireStage::closed_out;
+      closed_out(f);
+    }
+    queue.clear();
+  }
+  // Slot s's acquire `f` is dropped: it leaves the queue; returns what it gives back.
+  std::size_t drop(int s, const AcquireModel& f) {
+    switch (f.stage) {
+      case AcquireStage::queued:
+        queue.erase(std::find(queue.begin(), queue.end(), s));
+        return f.assigned;
+      case AcquireStage::closed_out:
+      case AcquireStage::done:
+        return f.assigned;
+      case AcquireStage::granted:
+        return f.wanted;
+      case AcquireStage::init:
+        break;
+    }
+    return 0;
+  }
+};
 
 // ===== The driver loop =====
 

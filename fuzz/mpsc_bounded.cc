@@ -45,22 +45,19 @@ constexpr int op_slots = 4;
 constexpr int held_slots = 3;
 constexpr int tasks = 2;
 
-// A pending capacity future: send(v), reserve(), reserve_many(n).
+// A pending capacity future: send(v), reserve(), reserve_many(n). Its acquire of the
+// channel's semaphore is a weft::fuzz::AcquireModel (wanted: 1, or n), in the stages of
+// weft::fuzz::AcquireStage (done: completed, never polled again).
 enum class Kind { send, reserve, reserve_many };
-// init: never polled; queued: waits in the semaphore's queue; granted: a release met its
-// need (its next poll completes, unless the channel closed); closed_out: close() took it
-// out of the queue; done: completed (never polled again).
-enum class Stage { init, queued, granted, closed_out, done };
+using Stage = weft::fuzz::AcquireStage;
+using weft::fuzz::AcquireModel;
+using weft::fuzz::AcquirePoll;
 
-struct OpModel {
+struct OpModel : AcquireModel {
+  OpModel() { wanted = 1; }
   Kind kind = Kind::send;
   int sender = 0;  // the Sender it borrows
-  std::size_t n = 1;
   long value = 0;  // send(v)
-  Stage stage = Stage::init;
-  std::size_t need = 0;
-  std::size_t assigned = 0;
-  int task = -1;
 };
 
 struct OpSlot {
@@ -86,21 +83,18 @@ struct HeldSlot {
   bool present() const { return permit.has_value() || iter.has_value(); }
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+// The model: the channel's semaphore as weft::fuzz::PermitModel over the op slots
+// (closed: the receiver closed, by close() or dropped), the queued values, the bound.
+struct World : weft::fuzz::Tasks<tasks>, weft::fuzz::PermitModel {
   std::array<std::optional<Sender>, sender_slots> tx;
   std::optional<Receiver> rx;
   std::array<OpSlot, op_slots> op;
   std::array<HeldSlot, held_slots> held;
   // The model.
   std::size_t bound = 1;
-  std::size_t avail = 1;
   std::deque<long> values;
-  std::deque<int> waiters;  // op slots, oldest first
-  bool closed = false;      // the receiver closed (close() or dropped)
   int rx_task = -1;
   long next_value = 1;
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
 
   std::size_t strong() const {
     std::size_t n = 0;
@@ -109,25 +103,13 @@ struct World {
   }
   bool idle() const { return avail == bound; }
 
-  // Wake counts before the operation at hand: the model's expectations are computed
-  // after the operation ran, and compared with these.
-  std::array<std::size_t, tasks> snapshot{};
-  void snap() {
-    for (int t = 0; t < tasks; ++t) snapshot[t] = task[t].wake_count();
+  // The model's expectations are computed after the operation ran: wakes count from
+  // snap(), called before it (expect_wake_since_snap).
+  auto at() {
+    return [this](int o) -> AcquireModel& { return op[o].m; };
   }
-  void expect_wake(int& t) {
-    if (t >= 0) expected_wakes.emplace_back(t, snapshot[t]);
-    t = -1;
-  }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
-  void check_waker_refs_at_end() {
-    for (int t = 0; t < tasks; ++t) REQUIRE(task[t].waker_ref_count() == 0);
+  auto wake() {
+    return [this](AcquireModel& f) { expect_wake_since_snap(f.task); };
   }
 
   // Who gives permits back: a Permit / PermitIterator (release_permits wakes the
@@ -138,38 +120,22 @@ struct World {
   enum class From { permit, future, receiver };
   // Permits back to the semaphore: the waiters first, oldest first, then the count.
   void model_release(std::size_t n, From from) {
-    while (n > 0 && !waiters.empty()) {
-      OpModel& f = op[waiters.front()].m;
-      const std::size_t give = std::min(n, f.need);
-      f.need -= give;
-      f.assigned += give;
-      n -= give;
-      if (f.need != 0) break;
-      waiters.pop_front();
-      f.stage = Stage::granted;
-      expect_wake(f.task);
-    }
+    n = serve_queue(n, at(), wake());
     avail += n;
-    if (n > 0 && closed && idle() && rx && from == From::permit) expect_wake(rx_task);
+    if (n > 0 && closed && idle() && rx && from == From::permit) expect_wake_since_snap(rx_task);
   }
   // A capacity future ends without permits (fails, is cancelled or dropped), giving back
   // `n`; `waited`: it was pending at least once.
   void model_future_end(std::size_t n, bool waited) {
     model_release(n, From::future);
-    if (waited && closed && idle() && rx) expect_wake(rx_task);
+    if (waited && closed && idle() && rx) expect_wake_since_snap(rx_task);
   }
   void model_push(long v) {
     values.push_back(v);
-    if (rx) expect_wake(rx_task);
+    if (rx) expect_wake_since_snap(rx_task);
   }
   void model_close() {
-    if (closed) return;
-    closed = true;
-    for (int q : waiters) {
-      op[q].m.stage = Stage::closed_out;
-      expect_wake(op[q].m.task);
-    }
-    waiters.clear();
+    if (!closed) close(at(), wake());
   }
 };
 
@@ -177,7 +143,7 @@ std::string kind_name(const OpModel& m) {
   switch (m.kind) {
     case Kind::send: return "send(" + std::to_string(m.value) + ")";
     case Kind::reserve: return "reserve()";
-    default: return "reserve_many(" + std::to_string(m.n) + ")";
+    default: return "reserve_many(" + std::to_string(m.wanted) + ")";
   }
 }
 
@@ -187,9 +153,9 @@ std::pair<std::size_t, bool> model_cancel(World& w, int o) {
   const OpModel& f = w.op[o].m;
   switch (f.stage) {
     case Stage::queued:
-      w.waiters.erase(std::find(w.waiters.begin(), w.waiters.end(), o));
+      w.queue.erase(std::find(w.queue.begin(), w.queue.end(), o));
       return {f.assigned, true};
-    case Stage::granted: return {f.n, true};
+    case Stage::granted: return {f.wanted, true};
     case Stage::closed_out: return {f.assigned, true};
     default: return {0, false};
   }
@@ -231,7 +197,7 @@ void drop_sender(World& w, int s, Trace& trace) {
   }
   trace.op("tx", s, " drop");
   w.snap();
-  if (w.strong() == 1 && w.rx) w.expect_wake(w.rx_task);
+  if (w.strong() == 1 && w.rx) w.expect_wake_since_snap(w.rx_task);
   w.tx[s].reset();
   w.check_wakes("the last sender's drop");
 }
@@ -254,51 +220,22 @@ void poll_op(World& w, int o, int t, Trace& trace) {
   OpSlot& sl = w.op[o];
   OpModel& f = sl.m;
   trace.op("op", o, " (", kind_name(f), ").poll as task ", t);
-  enum { pend, ok, err } expect = pend;
-  if (f.kind == Kind::reserve_many && f.n > w.bound) {
-    expect = err;  // more than the bound: an error at once, nothing queued
-  } else {
-    switch (f.stage) {
-      case Stage::init:
-        if (w.closed) {
-          expect = err;
-        } else if (w.avail >= f.n) {
-          w.avail -= f.n;
-          expect = ok;
-        } else {
-          f.assigned = w.avail;
-          f.need = f.n - w.avail;
-          w.avail = 0;
-          f.stage = Stage::queued;
-          f.task = t;
-          w.waiters.push_back(o);
-        }
-        break;
-      case Stage::queued:
-        f.task = t;
-        break;
-      case Stage::granted:
-        expect = w.closed ? err : ok;
-        break;
-      case Stage::closed_out:
-        expect = err;
-        break;
-      case Stage::done:
-        FAIL("model: a completed future is not polled again");
-    }
-  }
+  // More than the bound: an error at once, nothing queued.
+  const AcquirePoll expect = f.kind == Kind::reserve_many && f.wanted > w.bound
+                                 ? AcquirePoll::err
+                                 : w.poll(o, f, t);
   // On an error a future that held permits gives them back (its Acquire is destroyed).
   std::size_t back = 0;
   const bool waited = f.stage == Stage::granted || f.stage == Stage::closed_out;
-  if (expect == err && waited) back = f.stage == Stage::granted ? f.n : f.assigned;
+  if (expect == AcquirePoll::err && waited) back = f.stage == Stage::granted ? f.wanted : f.assigned;
   if (f.kind == Kind::send) {
     auto p = w.task[t].poll(*sl.send);
-    if (expect == pend) {
+    if (expect == AcquirePoll::pending) {
       REQUIRE(p.is_pending());
       return;
     }
     REQUIRE(p.is_ready());
-    if (expect == ok) {
+    if (expect == AcquirePoll::ok) {
       REQUIRE(p.value().is_ok());
       w.model_push(f.value);
     } else {
@@ -308,13 +245,13 @@ void poll_op(World& w, int o, int t, Trace& trace) {
     }
   } else if (f.kind == Kind::reserve) {
     auto p = w.task[t].poll(*sl.reserve);
-    if (expect == pend) {
+    if (expect == AcquirePoll::pending) {
       REQUIRE(p.is_pending());
       return;
     }
     REQUIRE(p.is_ready());
-    REQUIRE(p.value().is_ok() == (expect == ok));
-    if (expect == ok) {
+    REQUIRE(p.value().is_ok() == (expect == AcquirePoll::ok));
+    if (expect == AcquirePoll::ok) {
       // Keep the permit when a slot is free, else drop it at once.
       auto it = std::find_if(w.held.begin(), w.held.end(),
                              [](const HeldSlot& h) { return !h.present(); });
@@ -329,14 +266,14 @@ void poll_op(World& w, int o, int t, Trace& trace) {
     }
   } else {
     auto p = w.task[t].poll(*sl.reserve_many);
-    if (expect == pend) {
+    if (expect == AcquirePoll::pending) {
       REQUIRE(p.is_pending());
       return;
     }
     REQUIRE(p.is_ready());
-    REQUIRE(p.value().is_ok() == (expect == ok));
-    if (expect == ok) {
-      REQUIRE(p.value().value().len() == f.n);
+    REQUIRE(p.value().is_ok() == (expect == AcquirePoll::ok));
+    if (expect == AcquirePoll::ok) {
+      REQUIRE(p.value().value().len() == f.wanted);
       auto it = std::find_if(w.held.begin(), w.held.end(),
                              [](const HeldSlot& h) { return !h.present(); });
       if (it != w.held.end()) {
@@ -345,14 +282,14 @@ void poll_op(World& w, int o, int t, Trace& trace) {
       } else {
         trace.op("  (the permits are dropped at once)");
         { PermitIter gone(std::move(p.value().value())); }
-        if (f.n > 0) w.model_release(f.n, World::From::permit);
+        if (f.wanted > 0) w.model_release(f.wanted, World::From::permit);
       }
     }
   }
   f.stage = Stage::done;
   f.task = -1;
   // Every future ends its capacity wait before returning the error.
-  if (expect == err) w.model_future_end(back, waited);
+  if (expect == AcquirePoll::err) w.model_future_end(back, waited);
   w.check_wakes("the future's completion");
 }
 
@@ -402,8 +339,9 @@ void step(World& w, Rng& rng, Trace& trace) {
           break;
         default:
           f.kind = Kind::reserve_many;
-          f.n = rng.below(w.bound + 2);
-          sl.reserve_many = std::make_unique<Sender::ReserveManyFuture>(w.tx[s]->reserve_many(f.n));
+          f.wanted = rng.below(w.bound + 2);
+          sl.reserve_many =
+              std::make_unique<Sender::ReserveManyFuture>(w.tx[s]->reserve_many(f.wanted));
           break;
       }
       trace.op("op", o, " = tx", s, ".", kind_name(f));
@@ -630,7 +568,7 @@ void run_driver() {
       REQUIRE(r.error() == mpsc::TryRecvError::Disconnected);
       w->rx.reset();
     }
-    w->check_waker_refs_at_end();
+    w->require_no_waker_refs();
   });
 }
 

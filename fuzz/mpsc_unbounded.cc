@@ -52,8 +52,7 @@ struct SenderSlot {
   int closed_task = -1;  // the task it registered (model)
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::array<SenderSlot, sender_slots> tx;
   std::array<std::optional<Weak>, weak_slots> weak;
   std::optional<Receiver> rx;
@@ -62,7 +61,6 @@ struct World {
   bool rx_closed = false;  // close() called, or the receiver dropped
   int rx_task = -1;        // the task registered by a pending receive
   long next_value = 1;
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
 
   std::size_t strong() const {
     std::size_t n = 0;
@@ -76,18 +74,6 @@ struct World {
   }
   // Nothing more can be received (once the queue is drained).
   bool ended() const { return strong() == 0 || rx_closed; }
-
-  void expect_wake(int& t) {
-    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
-    t = -1;
-  }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
   void model_rx_closes() {
     if (!rx_closed) {
       for (SenderSlot& s : tx) expect_wake(s.closed_task);
@@ -351,6 +337,6 @@ TEST_CASE("mpsc unbounded: random operation sequences against the model") {
     }
     w->rx.reset();
     w->weak = {};
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }

@@ -64,8 +64,7 @@ struct GuardSlot {
   }
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::shared_ptr<M> mutex = std::make_shared<M>();
   std::array<FutSlot, fut_slots> fut;
   GuardSlot guard;
@@ -74,15 +73,6 @@ struct World {
   std::deque<int> queue;
   Data value;
   long next_value = 1;
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
-
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
   // The lock is given back (a guard dropped, a granted future cancelled).
   void model_unlock() {
     if (queue.empty()) {
@@ -92,16 +82,14 @@ struct World {
     FutSlot& f = fut[queue.front()];
     queue.pop_front();
     f.stage = Stage::granted;
-    if (f.task >= 0) expected_wakes.emplace_back(f.task, task[f.task].wake_count());
-    f.task = -1;
+    expect_wake(f.task);
   }
   void check_waker_refs() {
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (int s : queue) expected += fut[s].task == t ? 1 : 0;
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
 };
 
@@ -319,6 +307,6 @@ TEST_CASE("mutex: random operation sequences against the model") {
     Data d = std::move(*last).into_inner();
     REQUIRE(d.a == w->value.a);
     REQUIRE(d.b == w->value.b);
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }

@@ -57,8 +57,7 @@ struct Slot {
   }
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::shared_ptr<Notify> notify = std::make_shared<Notify>();
   std::array<Slot, slots> slot;
   // The model of the Notify.
@@ -66,18 +65,6 @@ struct World {
   unsigned calls = 0;
   std::deque<int> queue;  // enqueued slots, oldest first
 
-  std::vector<std::pair<int, std::size_t>> expected_wakes;  // (task, count before)
-
-  void expect_wake(int t) {
-    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
-  }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
   // A notification from notify_one (Kind::one) or notify_last (Kind::last), or forwarded.
   void model_notify(Kind kind) {
     if (queue.empty()) {
@@ -94,12 +81,11 @@ struct World {
     }
     FutModel& f = slot[s].m;
     f.notified = kind;
-    expect_wake(f.task);
-    f.task = -1;  // the notifier took the waker
+    expect_wake(f.task);  // and -1: the notifier took the waker
   }
   // Each task's waker clones out: one per waiting, not yet notified future with a waker.
   void check_waker_refs() {
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const Slot& s : slot) {
         if (s.present() && s.m.stage == Stage::waiting && s.m.notified == Kind::none &&
@@ -107,9 +93,8 @@ struct World {
           ++expected;
         }
       }
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
   // The effects of destroying a future on the model.
   void model_drop(int s) {
@@ -208,8 +193,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       ++w.calls;
       for (int q : w.queue) {
         w.slot[q].m.notified = Kind::all;
-        w.expect_wake(w.slot[q].m.task);
-        w.slot[q].m.task = -1;
+        w.expect_wake(w.slot[q].m.task);  // and -1: notify_waiters took the waker
       }
       w.queue.clear();
       w.notify->notify_waiters();
@@ -275,6 +259,6 @@ TEST_CASE("notify: random operation sequences against the model") {
       }
     }
     w->check_waker_refs();
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }

@@ -89,8 +89,7 @@ struct Slot {
   }
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::unique_ptr<Cell> cell = std::make_unique<Cell>();
   std::array<Slot, slots> slot;
   // The model.
@@ -98,26 +97,12 @@ struct World {
   int holder = -1;        // the slot holding the permit (granted or running)
   std::deque<int> queue;  // waiting for the permit, oldest first
   long next_value = 1;
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
-
-  void expect_wake(int& t) {
-    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
-    t = -1;
-  }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
   void check_waker_refs() {
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (int s : queue) expected += slot[s].task == t ? 1 : 0;
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
   // The permit goes back (an initializer failed, threw, or its future was dropped).
   void model_release() {
@@ -379,6 +364,6 @@ TEST_CASE("once_cell: random operation sequences against the model") {
       REQUIRE(out.has_value() == w->value.has_value());
     }
     w->cell.reset();
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }

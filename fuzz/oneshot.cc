@@ -50,8 +50,7 @@ struct Channel {
   Model m;
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::array<std::unique_ptr<Channel>, channels> ch;
   long next_value = 1;
 };
@@ -311,9 +310,6 @@ TEST_CASE("oneshot: random operation sequences against the model") {
     }
     trace.op("drop everything");
     for (auto& ch : w->ch) ch.reset();
-    for (int t = 0; t < tasks; ++t) {
-      INFO("task ", t);
-      REQUIRE(w->task[t].waker_ref_count() == 0);  // every registered waker released
-    }
+    w->require_no_waker_refs();  // every registered waker released
   });
 }

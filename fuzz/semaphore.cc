@@ -17,9 +17,7 @@
 
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <array>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -41,15 +39,12 @@ constexpr int fut_slots = 4;
 constexpr int permit_slots = 4;
 constexpr int tasks = 2;
 
-enum class Stage { init, queued, granted, closed_out, done };
+using Stage = weft::fuzz::AcquireStage;
+using weft::fuzz::AcquireModel;
+using weft::fuzz::AcquirePoll;
 
-struct FutModel {
-  Stage stage = Stage::init;
+struct FutModel : AcquireModel {
   bool owned = false;
-  std::size_t wanted = 0;
-  std::size_t need = 0;
-  std::size_t assigned = 0;
-  int task = -1;
 };
 
 struct FutSlot {
@@ -72,55 +67,36 @@ struct PermitSlot {
   }
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+// The model: the count, closed flag and queue of weft::fuzz::PermitModel, over the future
+// slots, and the permits the driver holds.
+struct World : weft::fuzz::Tasks<tasks>, weft::fuzz::PermitModel {
   std::shared_ptr<Semaphore> sem = std::make_shared<Semaphore>(0);
   Semaphore other{4};  // a second semaphore: its permits must not merge with sem's
   std::array<FutSlot, fut_slots> fut;
   std::array<PermitSlot, permit_slots> permit;
   std::array<std::size_t, permit_slots> held{};  // the model's count per permit slot
-  // The model.
-  std::size_t avail = 0;
-  bool closed = false;
-  std::deque<int> queue;
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
 
-  void expect_wake(int& t) {
-    if (t >= 0) expected_wakes.emplace_back(t, task[t].wake_count());
-    t = -1;
+  // The permit model's view of the future slots, and the wake a served acquire must see.
+  auto at() {
+    return [this](int s) -> AcquireModel& { return fut[s].m; };
   }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
+  auto wake() {
+    return [this](AcquireModel& f) { expect_wake(f.task); };
   }
   void check_state() {
     REQUIRE(sem->available_permits() == avail);
     REQUIRE(sem->is_closed() == closed);
     for (int p = 0; p < permit_slots; ++p) REQUIRE(permit[p].count() == held[p]);
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (int s : queue) expected += fut[s].m.task == t ? 1 : 0;
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
   // add_permits(n) in the model; false: std::length_error, the excess not added.
   bool model_release(std::size_t n) {
     if (n > MAX) return false;  // add_permits refuses it whole
-    while (n > 0 && !queue.empty()) {
-      FutModel& f = fut[queue.front()].m;
-      const std::size_t give = std::min(n, f.need);
-      f.need -= give;
-      f.assigned += give;
-      n -= give;
-      if (f.need != 0) break;
-      queue.pop_front();
-      f.stage = Stage::granted;
-      expect_wake(f.task);
-    }
+    n = serve_queue(n, at(), wake());
     if (n == 0) return true;
     if (avail > MAX - n) return false;
     avail += n;
@@ -130,17 +106,6 @@ struct World {
   // saturates at MAX_PERMITS, the excess is forgotten.
   void model_give_back(std::size_t n) {
     if (!model_release(n)) avail = MAX;
-  }
-  std::size_t fut_give_back(int s) const {
-    const FutModel& f = fut[s].m;
-    switch (f.stage) {
-      case Stage::queued:
-      case Stage::closed_out:
-      case Stage::done:  // a failed acquire keeps its assigned permits (an Ok one: 0)
-        return f.assigned;
-      case Stage::granted: return f.wanted;
-      default: return 0;
-    }
   }
 };
 
@@ -156,8 +121,7 @@ std::size_t pick_count(Rng& rng) {
 void drop_fut(World& w, int s, Trace& trace) {
   FutSlot& sl = w.fut[s];
   if (!sl.present()) return;
-  const std::size_t back = w.fut_give_back(s);
-  if (sl.m.stage == Stage::queued) w.queue.erase(std::find(w.queue.begin(), w.queue.end(), s));
+  const std::size_t back = w.drop(s, sl.m);  // takes it out of the model's queue
   trace.op("f", s, " drop (gives back ", back, ", saturating)");
   w.model_give_back(back);
   sl.m = FutModel{};
@@ -187,44 +151,16 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
   FutSlot& sl = w.fut[s];
   FutModel& f = sl.m;
   trace.op("f", s, " (acquire ", f.wanted, f.owned ? ", owned" : "", ").poll as task ", t);
-  enum { pend, ok, err } expect = pend;
-  switch (f.stage) {
-    case Stage::init:
-      if (w.closed) {
-        expect = err;
-      } else if (w.avail >= f.wanted) {
-        w.avail -= f.wanted;
-        expect = ok;
-      } else {
-        f.assigned = w.avail;
-        f.need = f.wanted - w.avail;
-        w.avail = 0;
-        f.stage = Stage::queued;
-        f.task = t;
-        w.queue.push_back(s);
-      }
-      break;
-    case Stage::queued:
-      f.task = t;
-      break;
-    case Stage::granted:
-      expect = w.closed ? err : ok;
-      break;
-    case Stage::closed_out:
-      expect = err;
-      break;
-    case Stage::done:
-      FAIL("model: a completed acquire is not polled again");
-  }
+  const AcquirePoll expect = w.poll(s, f, t);
   const int slot = free_permit_slot(w);
   auto finish = [&](auto& p, auto& dest) {
-    if (expect == pend) {
+    if (expect == AcquirePoll::pending) {
       REQUIRE(p.is_pending());
       return;
     }
     REQUIRE(p.is_ready());
-    REQUIRE(p.value().is_ok() == (expect == ok));
-    if (expect == ok) {
+    REQUIRE(p.value().is_ok() == (expect == AcquirePoll::ok));
+    if (expect == AcquirePoll::ok) {
       REQUIRE(p.value().value().num_permits() == f.wanted);
       dest.emplace(std::move(p.value().value()));
     }
@@ -239,10 +175,10 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
     auto p = w.task[t].poll(*sl.borrowed);
     finish(p, slot >= 0 ? w.permit[slot].borrowed : scratch);
   }
-  if (expect == pend) return;
+  if (expect == AcquirePoll::pending) return;
   f.stage = Stage::done;
   f.task = -1;
-  if (expect == ok) {
+  if (expect == AcquirePoll::ok) {
     if (slot >= 0) {
       w.held[slot] = f.wanted;
     } else {
@@ -413,19 +349,12 @@ void step(World& w, Rng& rng, Trace& trace) {
     case 9: {  // forget_permits
       const std::size_t n = pick_count(rng);
       trace.op("forget_permits(", n, ")");
-      const std::size_t removed = std::min(n, w.avail);
-      REQUIRE(w.sem->forget_permits(n) == removed);
-      w.avail -= removed;
+      REQUIRE(w.sem->forget_permits(n) == w.forget(n));
       break;
     }
     case 10: {  // close
       trace.op("close()");
-      w.closed = true;
-      for (int q : w.queue) {
-        w.fut[q].m.stage = Stage::closed_out;
-        w.expect_wake(w.fut[q].m.task);
-      }
-      w.queue.clear();
+      w.close(w.at(), w.wake());
       w.sem->close();
       w.check_wakes("close");
       break;
@@ -483,7 +412,7 @@ TEST_CASE("semaphore: random operation sequences against the model") {
     }
     w->check_state();
     w->sem.reset();  // the last reference (owned permits and futures are gone)
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }
 

@@ -46,28 +46,17 @@ struct FutSlot {
   bool done = false;
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::array<std::unique_ptr<Cell>, cells> cell;
   std::array<std::optional<long>, cells> model;
   std::array<FutSlot, fut_slots> fut;
   long next_value = 1;
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
-
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
   void check_waker_refs() {
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const FutSlot& f : fut) expected += (f.fut && !f.done && f.task == t) ? 1 : 0;
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
   void drop_futures_of(int c, Trace& trace) {
     for (int s = 0; s < fut_slots; ++s) {
@@ -118,8 +107,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       if (!w.model[c]) {
         for (FutSlot& f : w.fut) {
           if (f.fut && f.cell == c && !f.done && f.task >= 0) {
-            w.expected_wakes.emplace_back(f.task, w.task[f.task].wake_count());
-            f.task = -1;  // woken: the waker is used up
+            w.expect_wake(f.task);  // woken: the waker is used up
           }
         }
       }
@@ -205,6 +193,6 @@ TEST_CASE("set_once: random operation sequences against the model") {
       REQUIRE(w->cell[c]->get() == nullptr);  // left empty
     }
     w->cell = {};
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }

@@ -70,8 +70,7 @@ struct TxSlot {
   int closed_task = -1;
 };
 
-struct World {
-  std::array<MockTask, tasks> task;
+struct World : weft::fuzz::Tasks<tasks> {
   std::array<TxSlot, tx_slots> tx;
   std::array<RxSlot, rx_slots> rx;
   // The model.
@@ -79,45 +78,21 @@ struct World {
   long version = 0;
   bool closed = false;  // every Sender gone
   long next_value = 1;
-  std::array<std::size_t, tasks> snapshot{};
-  std::vector<std::pair<int, std::size_t>> expected_wakes;
 
-  std::size_t senders() const {
-    std::size_t n = 0;
-    for (const TxSlot& s : tx) n += s.tx.has_value() ? 1 : 0;
-    return n;
-  }
-  std::size_t receivers() const {
-    std::size_t n = 0;
-    for (const RxSlot& s : rx) n += s.rx.has_value() ? 1 : 0;
-    return n;
-  }
-  void snap() {
-    for (int t = 0; t < tasks; ++t) snapshot[t] = task[t].wake_count();
-  }
-  void expect_wake(int& t) {
-    if (t >= 0) expected_wakes.emplace_back(t, snapshot[t]);
-    t = -1;
-  }
-  void check_wakes(const char* what) {
-    for (auto [t, before] : expected_wakes) {
-      INFO("task ", t, " must be woken by ", std::string(what));
-      REQUIRE(task[t].wake_count() > before);
-    }
-    expected_wakes.clear();
-  }
+  std::size_t senders() const { return weft::fuzz::filled(tx, &TxSlot::tx); }
+  std::size_t receivers() const { return weft::fuzz::filled(rx, &RxSlot::rx); }
+  // Expectations are computed after the operation: wakes count from snap().
   void new_version() {
     ++version;
-    for (RxSlot& r : rx) expect_wake(r.task);
+    for (RxSlot& r : rx) expect_wake_since_snap(r.task);
   }
   void check_waker_refs() {
-    for (int t = 0; t < tasks; ++t) {
+    require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const RxSlot& r : rx) expected += (r.busy() && r.task == t) ? 1 : 0;
       for (const TxSlot& s : tx) expected += (s.closed && s.closed_task == t) ? 1 : 0;
-      INFO("waker clones of task ", t);
-      REQUIRE(task[t].waker_ref_count() == expected);
-    }
+      return expected;
+    });
   }
 };
 
@@ -137,7 +112,7 @@ void drop_receiver(World& w, int r, Trace& trace) {
   trace.op("rx", r, " drop");
   w.snap();
   if (w.receivers() == 1) {
-    for (TxSlot& s : w.tx) w.expect_wake(s.closed_task);
+    for (TxSlot& s : w.tx) w.expect_wake_since_snap(s.closed_task);
   }
   x.rx.reset();
   w.check_wakes("the last receiver's drop");
@@ -155,7 +130,7 @@ void drop_sender(World& w, int s, Trace& trace) {
   w.snap();
   if (w.senders() == 1) {
     w.closed = true;
-    for (RxSlot& r : w.rx) w.expect_wake(r.task);
+    for (RxSlot& r : w.rx) w.expect_wake_since_snap(r.task);
   }
   x.tx.reset();
   w.check_wakes("the last sender's drop");
@@ -430,6 +405,6 @@ TEST_CASE("watch: random operation sequences against the model") {
       for (int r = 0; r < rx_slots; ++r) drop_receiver(*w, r, trace);
       for (int s = 0; s < tx_slots; ++s) drop_sender(*w, s, trace);
     }
-    for (int t = 0; t < tasks; ++t) REQUIRE(w->task[t].waker_ref_count() == 0);
+    w->require_no_waker_refs();
   });
 }
