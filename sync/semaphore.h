@@ -267,7 +267,11 @@ class Semaphore {
   friend class SemaphorePermit;
   friend class OwnedSemaphorePermit;
   // A permit's give-back: saturates at MAX_PERMITS, never throws (see the header).
-  void give_back(std::size_t n) noexcept { inner_.release_saturating(n); }
+  // Out of line: a permit's destructor is then a test and a call, small enough to inline
+  // wherever a permit dies, so destroying the moved-from permits that an acquire leaves
+  // behind (in its Result and Poll temporaries) compiles to nothing. Inline, it made the
+  // variant's destructor too big to inline: two calls per acquire.
+  [[gnu::noinline]] void give_back(std::size_t n) noexcept { inner_.release_saturating(n); }
 
   detail::BatchSemaphore inner_;
 };
