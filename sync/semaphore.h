@@ -155,7 +155,12 @@ class Semaphore {
   static constexpr std::size_t MAX_PERMITS = detail::BatchSemaphore::MAX_PERMITS;
 
   // Throws std::length_error if permits > MAX_PERMITS.
-  explicit Semaphore(std::size_t permits) : inner_(permits) {}
+  // Built usually_idle (as Mutex): a permit's give-back and try_acquire guess the word of
+  // an idle semaphore instead of loading it first. Right (nobody else holds permits), it
+  // saves the load before the CAS (semaphore_uncontended: 0.0726 -> 0.0650 s, median of
+  // 11); wrong, it costs one failed CAS, and the ordinary path goes on from its value.
+  explicit Semaphore(std::size_t permits)
+      : inner_(permits, detail::BatchSemaphore::usually_idle) {}
   // A closed semaphore with no permits: Semaphore s(Semaphore::closed).
   struct closed_t {};
   static constexpr closed_t closed{};
