@@ -256,3 +256,27 @@ WEFT_MODEL_TEST(lifo_slot_at_shutdown, weft::model::random(15000), 2) {
   auto outcome = consumer.blocking_join();
   WEFT_INVARIANT(outcome.is_ok() ? *outcome == 1 : weft::is_cancelled(outcome.error()));
 }
+
+// A Task spawned from a thread while the pool shuts down: a task joins the task list
+// only once a poll leaves it pending, so a new one that never ran is found in the run
+// queue (shutdown's drain, or the drain its own push does once shutdown is under way).
+// Either it ran (7) or it was cancelled; its frame is freed exactly once (leak-checked),
+// and the one that is pending (it awaits a signal nobody sends) is always cancelled.
+WEFT_MODEL_TEST(spawn_races_shutdown, weft::model::random(25000), 2) {
+  auto pool = std::make_unique<weft::ThreadPool>(1);
+  weft::JoinHandle<int> ready_handle;
+  weft::JoinHandle<void> pending_handle;
+  auto never = std::make_shared<Signal>();
+  platform::thread spawner([&] {
+    ready_handle = pool->spawn([]() -> Task<int> { co_return 7; }());
+    pending_handle = pool->spawn([](std::shared_ptr<Signal> never) -> Task<void> {
+      co_await never->wait();
+    }(never));
+  });
+  pool->shutdown();
+  spawner.join();
+  auto ready = ready_handle.blocking_join();
+  WEFT_INVARIANT(ready.is_ok() ? ready.value() == 7 : weft::is_cancelled(ready.error()));
+  auto pending = pending_handle.blocking_join();
+  WEFT_INVARIANT(pending.is_err() && weft::is_cancelled(pending.error()));
+}

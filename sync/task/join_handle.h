@@ -37,8 +37,11 @@
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 #include "sync/task/scheduler.h"
+#include "sync/task/task.h"
 
+#include <concepts>
 #include <exception>
+#include <new>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -196,23 +199,33 @@ struct SpawnAccess {
   }
 };
 
-// Spawns `future` on `scheduler`: registers it, queues it, returns its handle. If the
-// scheduler is closed, the task is cancelled at once (its future destroyed here).
+// Spawns `future` on `scheduler`: queues it, returns its handle. The task joins the
+// scheduler's task list only if a poll leaves it pending (TaskHeader::run). If the
+// scheduler has shut down, the push cancels the task at once (schedule_remote drains).
 template <class F>
 JoinHandle<future_output_t<std::decay_t<F>>> spawn_on(Scheduler* scheduler, F&& future) {
   using Fut = std::decay_t<F>;
   static_assert(Future<Fut>, "spawn takes a weft future (a weft::Task<T>, say)");
-  auto* task = new TaskCell<Fut>(scheduler, Fut(std::forward<F>(future)));
-  auto handle = SpawnAccess::make<future_output_t<Fut>>(task);
-  if (scheduler->register_task(task)) {
-    // The global queue, also from a worker: a new task is not the LIFO slot's kind (a
-    // task woken by the current one); spawning many would displace one another there.
-    scheduler->schedule_remote(task);
+  TaskCell<Fut>* task = nullptr;
+  if constexpr (requires(const Fut& f) {
+                  { f.frame_prefix() } -> std::same_as<FramePrefix*>;
+                } && sizeof(TaskCell<Fut>) <= FramePrefix::header_room &&
+                alignof(TaskCell<Fut>) <= alignof(FramePrefix)) {
+    // A Task: the header goes in front of its frame, in the same allocation.
+    Fut task_future(std::forward<F>(future));
+    if (FramePrefix* prefix = task_future.frame_prefix()) {
+      task = new (prefix->header) TaskCell<Fut>(scheduler, std::move(task_future), prefix);
+      prefix->adopted = true;  // from now on the header frees the block
+    } else {
+      task = new TaskCell<Fut>(scheduler, std::move(task_future));
+    }
   } else {
-    task->cancel();
-    task->drop_ref();  // the list's reference: never listed
-    task->drop_ref();  // the queue's reference: never queued
+    task = new TaskCell<Fut>(scheduler, Fut(std::forward<F>(future)));
   }
+  auto handle = SpawnAccess::make<future_output_t<Fut>>(task);
+  // The global queue, also from a worker: a new task is not the LIFO slot's kind (a
+  // task woken by the current one); spawning many would displace one another there.
+  scheduler->schedule_remote(task);
   return handle;
 }
 

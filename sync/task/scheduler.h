@@ -1,5 +1,5 @@
 // weft/sync/task/scheduler.h: the machinery under LocalExecutor and ThreadPool: a
-// spawned task (TaskHeader, its state word and its Waker), and Scheduler, which owns
+// spawned task (TaskHeader, its state word and its Waker), and Scheduler, which knows
 // every live task, queues the runnable ones and parks idle workers.
 //
 // Follows the task state machine of tokio/src/runtime/task/{state,harness,raw}.rs, much
@@ -110,7 +110,8 @@ class TaskHeader {
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
 
-  // In Scheduler::tasks_ while the task is alive and not complete; protected by
+  // In Scheduler::tasks_ from the end of its first pending poll until it completes (a
+  // task that completes in its first poll never joins: see `listed_`); protected by
   // Scheduler::mutex_.
   ListLinks<TaskHeader> owner_links;
   // In the run queue's overflow list while queued there; protected by its mutex.
@@ -217,11 +218,13 @@ class TaskHeader {
   //                  destroys the output
   //   ABORTED        abort() was called before COMPLETE; never cleared. Set with
   //                  NOTIFIED, so some run() will see it and cancel instead of polling
-  //   bits 6..       reference count: the scheduler's task list (until complete), the
-  //                  JoinHandle, the run queue (while queued), every Waker handle
+  //   bits 6..       reference count: the scheduler's task list (from the first pending
+  //                  poll until complete), the JoinHandle, the run queue (while queued),
+  //                  every Waker handle
   // Transitions: wake: idle -> NOTIFIED (+1 ref, push); RUNNING -> RUNNING|NOTIFIED.
   // run: NOTIFIED -> RUNNING, then RUNNING -> idle (-1 ref) or, if NOTIFIED meanwhile,
-  // -> NOTIFIED (push again), or -> COMPLETE (-1 ref). cancel: -> RUNNING -> COMPLETE.
+  // -> NOTIFIED (push again), or -> COMPLETE (-1 ref); the first pending poll also
+  // lists the task (+1 ref, folded into the same CAS). cancel: -> RUNNING -> COMPLETE.
   // abort: idle -> ABORTED|NOTIFIED (+1 ref, push); else |ABORTED|NOTIFIED; then a run
   // that starts with ABORTED: NOTIFIED -> RUNNING -> COMPLETE|CANCELLED (-1 ref).
   static constexpr std::uintptr_t RUNNING = 1u << 0;
@@ -235,9 +238,12 @@ class TaskHeader {
   static constexpr std::uintptr_t refs(std::uintptr_t state) { return state >> REF_SHIFT; }
 
  protected:
-  // A new task: queued (NOTIFIED), joinable, with three references: the task list, the
-  // JoinHandle and the run queue.
-  explicit TaskHeader(Scheduler* scheduler);
+  // A new task: queued (NOTIFIED), joinable, with two references: the JoinHandle and the
+  // run queue. It joins the task list only if a poll leaves it pending (see run()).
+  // `block`: the allocation the task was built in (a spawned Task's frame block, see
+  // detail::FramePrefix), freed by dealloc() with operator delete; null: the task was
+  // made by `new`.
+  explicit TaskHeader(Scheduler* scheduler, void* block = nullptr);
   virtual ~TaskHeader();
 
   // Polls the future once (RUNNING is held); on completion stores the output (or the
@@ -282,8 +288,24 @@ class TaskHeader {
   static constexpr RawWakerVTable waker_vtable{&clone_raw, &wake_raw, &wake_by_ref_raw,
                                                &drop_raw};
 
+  // Releases a task popped from the run queue after shutdown began: cancels it unless it
+  // is complete (a spawned task that never ran is in no list, so only its queue entry
+  // finds it), then drops the queue's reference.
+  void release_queued() {
+    cancel();
+    drop_ref();
+  }
+  friend class Scheduler;
+
   platform::atomic<std::uintptr_t> state_;
+  // In the scheduler's task list (owner_links): a task joins when a poll leaves it
+  // pending, so that shutdown can find it while only Wakers hold it, and leaves when it
+  // completes; a task that never goes idle (done in its first poll) costs no lock.
+  // Written and read only by the holder of RUNNING (ordered by the state word), and by
+  // shutdown after the workers stopped.
+  platform::cell<bool> listed_{false};
   Scheduler* const scheduler_;
+  void* const block_;  // see the constructor
 };
 
 // A task whose future yields T: where the output waits for the JoinHandle.
@@ -323,8 +345,8 @@ class TaskCell final : public TaskWithOutput<future_output_t<F>> {
   using Base = TaskWithOutput<Out>;
 
  public:
-  TaskCell(Scheduler* scheduler, F&& future)
-      : Base(scheduler), future_(std::in_place, std::move(future)) {}
+  TaskCell(Scheduler* scheduler, F&& future, void* block = nullptr)
+      : Base(scheduler, block), future_(std::in_place, std::move(future)) {}
 
  private:
   bool poll_future(Context& cx) noexcept override {
@@ -376,12 +398,12 @@ class Scheduler {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  // Adds a new task to the task list; false if the scheduler is closed.
-  bool register_task(TaskHeader* task) {
+  // Adds a task that a poll left pending to the task list (its caller holds RUNNING and
+  // gives the list a reference). Never after shutdown: no task is polled by then.
+  void register_task(TaskHeader* task) {
     platform::mutex_guard guard(mutex_);
-    if (closed_.with([](const bool& c) { return c; })) return false;
+    WEFT_INVARIANT(!closed_.with([](const bool& c) { return c; }));
     tasks_.push_front(task);
-    return true;
   }
 
   // Unlinks a completed task and drops the list's reference.
@@ -498,15 +520,17 @@ class Scheduler {
   }
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
-  // After the workers stopped: refuses new tasks, cancels every live one (destroying its
-  // future on this thread, outside any lock), and releases what the run queue holds.
-  // Idempotent.
+  // After the workers stopped: cancels every live task (destroying its future on this
+  // thread, outside any lock): first the queued ones (a spawned task that never ran is
+  // only there), then the listed ones (every task a poll left pending); a task spawned
+  // later is cancelled by its own push (schedule_remote drains). Idempotent.
   void shutdown() {
     {
       platform::mutex_guard guard(mutex_);
       if (closed_.with([](const bool& c) { return c; })) return;
       closed_.with_mut([](bool& c) { c = true; });
     }
+    drain();
     for (;;) {
       TaskHeader* task;
       {
@@ -621,20 +645,20 @@ class Scheduler {
     return nullptr;
   }
 
-  // Releases queued tasks after shutdown (each is complete): the LIFO slots (their
-  // workers have been joined), then the global queue.
+  // Releases queued tasks after shutdown began, cancelling those not complete: the LIFO
+  // slots (their workers have been joined), then the global queue.
   void drain() {
     for (unsigned i = 0; lifo_ != nullptr && i < workers_; ++i) {
-      if (TaskHeader* task = take_lifo(i)) task->run();
+      if (TaskHeader* task = take_lifo(i)) task->release_queued();
     }
-    while (TaskHeader* task = queue_.pop()) task->run();
+    while (TaskHeader* task = queue_.pop()) task->release_queued();
   }
 
   const unsigned workers_;
   platform::atomic<std::size_t> refs_{1};
 
   platform::mutex mutex_;
-  // Every live task not yet complete; protected by mutex_.
+  // Every task that a poll left pending and that has not completed; protected by mutex_.
   LinkedList<TaskHeader, &TaskHeader::owner_links> tasks_;
   // No more tasks: set once by shutdown(); protected by mutex_.
   platform::cell<bool> closed_{false};
@@ -648,8 +672,8 @@ class Scheduler {
   platform::atomic<bool> draining_{false};
 };
 
-inline TaskHeader::TaskHeader(Scheduler* scheduler)
-    : state_(NOTIFIED | JOIN_INTEREST | 3 * REF_ONE), scheduler_(scheduler) {
+inline TaskHeader::TaskHeader(Scheduler* scheduler, void* block)
+    : state_(NOTIFIED | JOIN_INTEREST | 2 * REF_ONE), scheduler_(scheduler), block_(block) {
   scheduler_->acquire();
 }
 
@@ -660,7 +684,12 @@ inline void TaskHeader::schedule_yield() { scheduler_->schedule_remote(this); }
 
 inline void TaskHeader::dealloc() noexcept {
   Scheduler* scheduler = scheduler_;
-  delete this;
+  if (void* block = block_) {
+    this->~TaskHeader();  // virtual: the whole task
+    ::operator delete(block);
+  } else {
+    delete this;
+  }
   scheduler->release();
 }
 
@@ -695,6 +724,14 @@ inline void TaskHeader::run() {
     return;
   }
 
+  // Pending: before it can go idle (held only by Wakers), the task joins the task list
+  // once, so that shutdown finds it. The list's reference is added by the CAS below.
+  const bool join_list = !listed_.with([](const bool& l) { return l; });
+  if (join_list) {
+    scheduler_->register_task(this);
+    listed_.with_mut([](bool& l) { l = true; });
+  }
+
   current = state_.load(std::memory_order_relaxed);
   std::uintptr_t next;
   do {
@@ -702,6 +739,7 @@ inline void TaskHeader::run() {
     next = current & ~RUNNING;
     // Woken during the poll: keep the queue's reference and queue it again.
     if ((current & NOTIFIED) == 0) next -= REF_ONE;
+    if (join_list) next += REF_ONE;
     // Release: pairs with the Acquire CAS in the next run() (the future's state).
   } while (!state_.compare_exchange_strong(current, next, std::memory_order_release,
                                          std::memory_order_relaxed));
@@ -715,14 +753,17 @@ inline void TaskHeader::run() {
 // `cancelled`), holds RUNNING and the queue's reference.
 inline void TaskHeader::complete(bool cancelled) {
   drop_future();  // user code: the destructor runs outside every lock
+  const bool listed = listed_.with([](const bool& l) { return l; });  // RUNNING is ours
   std::uintptr_t current = state_.load(std::memory_order_relaxed);
   const std::uintptr_t set = cancelled ? (COMPLETE | CANCELLED) : COMPLETE;
-  // The queue's reference goes; a wake during the poll (NOTIFIED) took none.
+  // The queue's reference stays ours until the end (a wake during the poll, NOTIFIED,
+  // took none): the task must outlive the calls below.
   // AcqRel: Release publishes the output to the JoinHandle (its Acquire load of
-  // COMPLETE); Acquire pairs with drop_join_interest()'s Release.
-  while (!state_.compare_exchange_strong(
-      current, ((current & ~(RUNNING | NOTIFIED)) | set) - REF_ONE,
-      std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  // COMPLETE); Acquire pairs with drop_join_interest()'s Release and with every earlier
+  // drop_ref()'s Release (see the end).
+  while (!state_.compare_exchange_strong(current, (current & ~(RUNNING | NOTIFIED)) | set,
+                                         std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
   }
   if ((current & JOIN_INTEREST) == 0) {
     drop_output();  // nobody will join: the output is ours to destroy
@@ -732,7 +773,14 @@ inline void TaskHeader::complete(bool cancelled) {
     } catch (...) {
     }
   }
-  scheduler_->remove_task(this);
+  if (listed) scheduler_->remove_task(this);
+  // Ours was the only reference (no JoinHandle, no Waker, not listed): nobody can make
+  // another (references are made from references), so it is the last without an RMW.
+  if (refs(current) == 1) {
+    dealloc();
+  } else {
+    drop_ref();
+  }
 }
 
 inline void TaskHeader::cancel() {

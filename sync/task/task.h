@@ -45,6 +45,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -57,6 +58,24 @@ class Task;
 
 namespace detail {
 
+// What every Task frame's allocation starts with: room for the header of a spawned task
+// (the scheduler's TaskCell, sync/task/scheduler.h), so that spawning a Task costs one
+// allocation instead of two: spawn_on builds the task's header in `header` and marks the
+// block `adopted`; the frame's delete then leaves the block to the header, which frees it
+// when the task's last reference goes. A Task that is never spawned (awaited, or run by
+// block_on) frees its block with its frame.
+struct alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) FramePrefix {
+  // Fits the header of a spawned Task<T> whose output is a few words; a bigger one is
+  // allocated apart (spawn_on checks).
+  static constexpr std::size_t header_room = 144;
+  alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) unsigned char header[header_room];
+  // Set by spawn_on before the task is queued; read when the frame is destroyed, by a
+  // poll or a drop that the task's state word orders after the spawn.
+  bool adopted = false;
+
+  static FramePrefix* of(void* frame) noexcept { return static_cast<FramePrefix*>(frame) - 1; }
+};
+
 // What a suspended coroutine is waiting for: an awaiter to re-poll before resuming.
 struct AwaitPoint {
   void* awaiter = nullptr;
@@ -65,11 +84,19 @@ struct AwaitPoint {
 
 class TaskPromiseBase {
  public:
-  // The frame goes through the plain global operator new / delete: GCC would otherwise
-  // free it with the sized delete, which Relacy's allocator (the model build's leak
-  // checker) does not replace.
-  static void* operator new(std::size_t size) { return ::operator new(size); }
-  static void operator delete(void* frame) noexcept { ::operator delete(frame); }
+  // The frame goes through the plain global operator new / delete, after a FramePrefix
+  // (see there). Unsized: GCC would otherwise free it with the sized delete, which
+  // Relacy's allocator (the model build's leak checker) does not replace.
+  // Not inlined: GCC would pair this inlined ::operator new with the class's delete and
+  // warn (-Wmismatched-new-delete) at every coroutine.
+  [[gnu::noinline]] static void* operator new(std::size_t size) {
+    void* block = ::operator new(sizeof(FramePrefix) + size);
+    return new (block) FramePrefix + 1;
+  }
+  static void operator delete(void* frame) noexcept {
+    FramePrefix* prefix = FramePrefix::of(frame);
+    if (!prefix->adopted) ::operator delete(static_cast<void*>(prefix));
+  }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
   std::suspend_always final_suspend() noexcept { return {}; }
@@ -86,62 +113,68 @@ class TaskPromiseBase {
  protected:
   template <class T>
   friend class weft::Task;
+  template <class F>
+  friend class FutureAwaiter;
   Context* cx_ = nullptr;       // set only while the Task's poll() resumes the body
   AwaitPoint await_point_;      // set while suspended on a pending future
-  std::exception_ptr error_;
+  std::exception_ptr error_;    // escaped the body: rethrown by the completing poll
+  std::exception_ptr await_error_;  // thrown by a re-poll of the awaited future
 };
 
-// Awaits a weft future from a Task's body.
+// Awaits a weft future from a Task's body. The first poll happens in await_ready, with
+// the context of the task that resumed the body (the promise's), so a future that is
+// ready at once costs one poll and no suspension; only a pending one suspends.
 template <class F>
 class FutureAwaiter {
   using Output = future_output_t<F>;
 
  public:
-  explicit FutureAwaiter(F& future) noexcept : future_(&future) {}
+  FutureAwaiter(F& future, TaskPromiseBase& promise) noexcept
+      : future_(&future), promise_(&promise) {}
 
-  bool await_ready() const noexcept { return false; }
+  // A throw from poll() propagates at the co_await, as any throw in the body.
+  bool await_ready() {
+    result_.emplace(future_->poll(*promise_->context()));
+    return result_->is_ready();
+  }
 
-  // First poll, with the polling task's context; suspends only if pending. A throw
-  // from poll() is rethrown at the co_await (the language resumes the body with it).
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> handle) {
-    TaskPromiseBase& promise = handle.promise();
-    if (poll_once(*promise.context())) return false;
-    promise.await_point() = AwaitPoint{this, &repoll};
-    return true;
+  // Pending: the future registered the task's waker; Task::poll re-polls it (repoll)
+  // before it resumes the body.
+  void await_suspend(std::coroutine_handle<>) noexcept {
+    promise_->await_point() = AwaitPoint{this, &repoll};
   }
 
   Output await_resume() {
-    if (error_) std::rethrow_exception(error_);
+    if (promise_->await_error_) [[unlikely]] {
+      std::rethrow_exception(std::exchange(promise_->await_error_, nullptr));
+    }
     if constexpr (!std::is_void_v<Output>) return std::move(*result_).value();
   }
 
  private:
-  bool poll_once(Context& cx) {
-    result_.emplace(future_->poll(cx));
-    return result_->is_ready();
-  }
-  // Called by Task::poll on a later poll; a throw is kept for await_resume.
+  // Called by Task::poll on a later poll; a throw is kept in the promise for
+  // await_resume, which rethrows it at the co_await.
   static bool repoll(void* self, Context& cx) noexcept {
     auto* awaiter = static_cast<FutureAwaiter*>(self);
     try {
-      return awaiter->poll_once(cx);
+      awaiter->result_.emplace(awaiter->future_->poll(cx));
+      return awaiter->result_->is_ready();
     } catch (...) {
-      awaiter->error_ = std::current_exception();
+      awaiter->promise_->await_error_ = std::current_exception();
       return true;
     }
   }
 
   F* future_;
+  TaskPromiseBase* promise_;
   std::optional<Poll<Output>> result_;
-  std::exception_ptr error_;
 };
 
 template <class F>
 auto TaskPromiseBase::await_transform(F&& future) noexcept {
   using Plain = std::remove_reference_t<F>;
   static_assert(Future<Plain>, "a weft::Task can co_await weft futures only");
-  return FutureAwaiter<Plain>(future);
+  return FutureAwaiter<Plain>(future, *this);
 }
 
 template <class T>
@@ -187,6 +220,11 @@ class [[nodiscard]] Task {
 
   // False once completed (its frame is already gone) or moved from.
   bool valid() const noexcept { return handle_ != nullptr; }
+
+  // The allocation the frame lives in (see detail::FramePrefix); null if !valid().
+  detail::FramePrefix* frame_prefix() const noexcept {
+    return handle_ ? detail::FramePrefix::of(handle_.address()) : nullptr;
+  }
 
   // Resumes the body (see the contract above).
   Poll<T> poll(Context& cx) {
