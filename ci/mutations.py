@@ -521,4 +521,24 @@ MUTATIONS = [
          find="          permit.reset();  // give the permit back: the next waiter tries",
          replace="          permit->forget();  // give the permit back: the next waiter tries",
          tests=["//model:once_cell"]),
+    # --- sync/task/scheduler.h
+    dict(id="scheduler.list_takes_no_ref", file="sync/task/scheduler.h",
+         what="a task joining the task list at its first pending poll gives the list no reference",
+         find="    if (join_list) next += REF_ONE;\n", replace="",
+         tests=["//model:task_executor", "//model:task_pool"]),
+    dict(id="scheduler.complete_frees_shared", file="sync/task/scheduler.h",
+         what="complete() frees the task while a JoinHandle or Waker still holds it",
+         find="""  if (refs(current) == 1) {
+    dealloc();""",
+         replace="""  if (refs(current) <= 2) {
+    dealloc();""",
+         tests=["//model:task_pool", "//model:task_executor"]),
+    dict(id="scheduler.drain_skips_cancel", file="sync/task/scheduler.h",
+         what="shutdown's drain drops a queued task that never ran without cancelling it",
+         find="""  void release_queued() {
+    cancel();
+""",
+         replace="""  void release_queued() {
+""",
+         tests=["//model:task_pool", "//model:task_executor"]),
 ]
