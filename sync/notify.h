@@ -412,11 +412,14 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
     if (stage_ == Stage::done) return ready;
 
     if (stage_ == Stage::init) {
-      // Fast path: consume the stored permit without the lock.
+      // Fast path: consume the stored permit without the lock. Only when the load sees
+      // it: a CAS bound to fail (no permit: the usual case of a task that waits) is a
+      // locked instruction for nothing, on a line the notifier is using. A permit stored
+      // after this load is consumed under the lock below.
       std::uintptr_t word = notify.state_.load(std::memory_order_relaxed);
-      std::uintptr_t expected = Notify::set_state(word, Notify::NOTIFIED);
       // Acquire: pairs with the Release CAS that stored the permit.
-      if (notify.state_.compare_exchange_strong(expected, Notify::set_state(word, Notify::EMPTY),
+      if (Notify::get_state(word) == Notify::NOTIFIED &&
+          notify.state_.compare_exchange_strong(word, Notify::set_state(word, Notify::EMPTY),
                                                 std::memory_order_acquire,
                                                 std::memory_order_relaxed)) {
         stage_ = Stage::done;
