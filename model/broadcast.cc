@@ -7,7 +7,8 @@
 // Relacy's bounded search has no partial-order reduction; broadcast_send/two/wrap do not
 // finish in minutes even at bound 1, and drop_rx / drop_multiple_rx_with_overflow take 15-35 s
 // each at bound 1 under Bazel (run them with --strategy=bounded:1 when touching this file).
-// The smaller scenarios below are searched systematically.
+// The smaller scenarios below are searched systematically. The last group covers the slot's
+// state word (shared holds, the sender's claim, the last share moving the value out).
 #include "model/harness/scenario.h"
 #include "sync/broadcast.h"
 #include "sync/platform/platform.h"
@@ -242,4 +243,84 @@ WEFT_MODEL_TEST(drop_multiple_cloned_rx_with_overflow, weft::model::random(10000
   });
   th1.join();
   th2.join();
+}
+
+// ---- the slot's state word (shared holds; the sender's claim) ----
+
+// A receiver copies a value under a shared hold while the sender overwrites that slot: the
+// sender's claim waits for the hold to go (the Release of the hold / the Acquire of the
+// claim), so the copy and the overwrite never race. Heap values: a lost or doubled value
+// is a leak or a double free.
+WEFT_MODEL_TEST(send_overwrites_held_slot, weft::model::bounded(2), 1) {
+  auto [tx, rx] = broadcast::channel<std::shared_ptr<int>>(1);
+  WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
+  platform::thread receiver([rx = std::move(rx)]() mutable {
+    auto r = rx.try_recv();
+    if (r.is_ok()) {
+      WEFT_INVARIANT(**r == 1);
+    } else {
+      WEFT_INVARIANT(r.error().is_lagged() && r.error().skipped() == 1);
+    }
+    auto v = weft::block_on(rx.recv());
+    WEFT_INVARIANT(v.is_ok() && **v == 2);
+  });
+  WEFT_INVARIANT(tx.send(std::make_shared<int>(2)).is_ok());
+  receiver.join();
+}
+
+// Two receivers read one value at once, each under its own hold: the one that takes rem to
+// 0 moves the value out while the other may still be copying it (the Acquire of the last
+// share / the Release of the others), and the value is released exactly once.
+WEFT_MODEL_TEST(last_share_moves_value_out, weft::model::bounded(2), 1) {
+  auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
+  auto rx2 = tx.subscribe();
+  WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
+  platform::thread other([rx2 = std::move(rx2)]() mutable {
+    auto r = rx2.try_recv();
+    WEFT_INVARIANT(r.is_ok() && **r == 1);
+  });
+  auto r = rx1.try_recv();
+  WEFT_INVARIANT(r.is_ok() && **r == 1);
+  other.join();
+  WEFT_INVARIANT(tx.is_empty() && tx.len() == 0);
+}
+
+// Three receivers at one value: at most kMaxHolds hold it, the others read under the tail
+// lock without a hold; whoever is last (holder or not) releases the value.
+WEFT_MODEL_TEST(receivers_beyond_max_holds_read_locked, weft::model::random(40000), 2) {
+  auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
+  auto rx2 = tx.subscribe();
+  auto rx3 = tx.subscribe();
+  WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
+  auto receive = [](broadcast::Receiver<std::shared_ptr<int>> rx) {
+    auto r = rx.try_recv();
+    WEFT_INVARIANT(r.is_ok() && **r == 1);
+  };
+  platform::thread a([&] { receive(std::move(rx2)); });
+  platform::thread b([&] { receive(std::move(rx3)); });
+  receive(std::move(rx1));
+  a.join();
+  b.join();
+  WEFT_INVARIANT(tx.is_empty());
+}
+
+// A receiver copied (add_receiver_at raises rem under the tail lock) while another
+// receiver holds the same value and gives back its share with a CAS: neither count is
+// lost, the copy still gets the value, and it is released once, by the last reader.
+WEFT_MODEL_TEST(clone_races_held_receive, weft::model::bounded(2), 1) {
+  auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
+  auto rx2 = tx.subscribe();
+  WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
+  platform::thread other([rx2 = std::move(rx2)]() mutable {
+    auto r = rx2.try_recv();
+    WEFT_INVARIANT(r.is_ok() && **r == 1);
+  });
+  auto copy = rx1;
+  auto r = rx1.try_recv();
+  WEFT_INVARIANT(r.is_ok() && **r == 1);
+  other.join();
+  WEFT_INVARIANT(!tx.is_empty() && tx.len() == 1);  // still owed to `copy`
+  r = copy.try_recv();
+  WEFT_INVARIANT(r.is_ok() && **r == 1);
+  WEFT_INVARIANT(tx.is_empty());
 }

@@ -1,7 +1,8 @@
 // Stress test of broadcast on real threads: two senders, a blocking receiver, a polling
 // receiver that lags, and receivers that subscribe and drop mid-stream. Every receiver
 // accounts for every value (received or reported lagged), sees each sender's values in
-// order, and every value is destroyed exactly once.
+// order, and every value is destroyed exactly once. A second scenario has four receivers
+// reading the same slots of a small channel at once (shared holds and the locked path).
 // Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
 #include "stress/stress.h"
@@ -131,5 +132,68 @@ struct senders_and_receivers {
   void check() { WEFT_INVARIANT(live.load(std::memory_order_relaxed) == 0); }
 };
 WEFT_MODEL_SCENARIO(senders_and_receivers, weft::model::random(1));
+
+// One sender and four receivers on a small channel, all reading the same slots at once:
+// more receivers than a slot's shared holds (the rest read under the tail lock), copies
+// racing the sender's overwrites, and one receiver that reads through a fresh copy of
+// itself now and then (its clone raises the shares of the slots it has yet to read).
+struct receivers_share_slots {
+  static constexpr int threads = 5;
+  platform::atomic<long> live{0};
+  std::optional<broadcast::Sender<Counted>> tx;
+  std::optional<broadcast::Receiver<Counted>> rx[4];
+  std::uint64_t seed = 0;
+
+  void setup() {
+    seed = stress::run_seed<receivers_share_slots>("receivers_share_slots");
+    auto [s, r] = broadcast::channel<Counted>(2);
+    for (int i = 1; i < 4; ++i) rx[i].emplace(s.subscribe());
+    rx[0].emplace(std::move(r));
+    tx.emplace(std::move(s));
+  }
+  void thread(int index) {
+    stress::Rng rng{seed, index};
+    if (index == 4) {
+      for (int i = 0; i < 2 * sends_per_sender; ++i) {
+        WEFT_INVARIANT(tx->send(Counted(&live, 0, i)).is_ok());
+        if (rng.next() % 64 == 0) platform::yield_now();
+      }
+      tx.reset();
+      return;
+    }
+    Tally tally;
+    for (;;) {
+      if (index == 0 && rng.next() % 16 == 0) {
+        broadcast::Receiver<Counted> copy = *rx[0];  // same position, one more share each
+        rx[0].emplace(std::move(copy));               // the old one releases its shares
+      }
+      if (index % 2 == 0) {
+        auto r = rx[index]->blocking_recv();
+        if (r.is_ok()) {
+          tally.value(*r);
+        } else if (r.error().is_lagged()) {
+          tally.accounted += r.error().skipped();
+        } else {
+          break;
+        }
+      } else {
+        auto r = rx[index]->try_recv();
+        if (r.is_ok()) {
+          tally.value(*r);
+        } else if (r.error().is_lagged()) {
+          tally.accounted += r.error().skipped();
+        } else if (r.error().is_closed()) {
+          break;
+        } else {
+          platform::yield_now();  // nothing new yet
+        }
+      }
+    }
+    WEFT_INVARIANT(tally.accounted == total);
+    rx[index].reset();
+  }
+  void check() { WEFT_INVARIANT(live.load(std::memory_order_relaxed) == 0); }
+};
+WEFT_MODEL_SCENARIO(receivers_share_slots, weft::model::random(1));
 
 }  // namespace
