@@ -42,14 +42,10 @@ constexpr int tx_slots = 2;
 constexpr int rx_slots = 3;
 constexpr int tasks = 2;
 
-// recv() and closed() futures neither copy nor move: built in place.
+// recv() futures neither copy nor move: built in place (closed() futures: see TxSlot).
 struct RecvHolder {
   explicit RecvHolder(Receiver& rx) : fut(rx.recv()) {}
   Receiver::Recv fut;
-};
-struct ClosedHolder {
-  explicit ClosedHolder(const Sender& tx) : fut(tx.closed()) {}
-  Sender::Closed fut;
 };
 
 struct RxSlot {
@@ -59,11 +55,7 @@ struct RxSlot {
   int recv_task = -1;  // registered by a pending recv future
 };
 
-struct TxSlot {
-  std::optional<Sender> tx;
-  std::unique_ptr<ClosedHolder> closed;
-  int closed_task = -1;
-};
+using TxSlot = weft::fuzz::SenderSlot<Sender>;
 
 struct World : weft::fuzz::Tasks<tasks> {
   std::array<TxSlot, tx_slots> tx;
@@ -88,7 +80,7 @@ struct World : weft::fuzz::Tasks<tasks> {
     require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const RxSlot& r : rx) expected += (r.recv && r.recv_task == t) ? 1 : 0;
-      for (const TxSlot& s : tx) expected += (s.closed && s.closed_task == t) ? 1 : 0;
+      for (const TxSlot& s : tx) expected += s.waker_refs_of(t);
       return expected;
     });
   }
@@ -152,8 +144,7 @@ void drop_sender(World& w, int s, Trace& trace) {
   if (!t.tx) return;
   if (t.closed) {
     trace.op("tx", s, ".closed() future drop");
-    t.closed.reset();
-    t.closed_task = -1;
+    t.drop_closed();
   }
   trace.op("tx", s, " drop");
   w.snap();
@@ -315,15 +306,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       TxSlot& x = w.tx[s];
       if (!x.tx) return;
       trace.op("tx", s, ".closed() poll as task ", t);
-      if (!x.closed) x.closed = std::make_unique<ClosedHolder>(*x.tx);
-      const bool ready = w.task[t].poll(x.closed->fut).is_ready();
-      REQUIRE(ready == (w.receivers() == 0));
-      if (ready) {
-        x.closed.reset();
-        x.closed_task = -1;
-      } else {
-        x.closed_task = t;
-      }
+      REQUIRE(x.poll_closed(w.task[t], t) == (w.receivers() == 0));
       break;
     }
     case 8:

@@ -38,6 +38,8 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -252,6 +254,37 @@ struct Tasks {
   void require_no_waker_refs() {
     require_waker_refs([](int) { return std::size_t{0}; });
   }
+};
+
+// A Sender in a slot, with the closed() future it may have out and the task that polled
+// that future while pending (broadcast, watch, mpsc_unbounded). The future neither copies
+// nor moves (it is built in place, on the heap) and must not outlive its Sender: it goes
+// first whenever the Sender goes.
+template <class Sender, class Closed = typename Sender::Closed>
+struct SenderSlot {
+  struct ClosedHolder {
+    explicit ClosedHolder(const Sender& tx) : fut(tx.closed()) {}
+    Closed fut;
+  };
+  std::optional<Sender> tx;
+  std::unique_ptr<ClosedHolder> closed;
+  int closed_task = -1;  // the task its pending closed() future registered
+
+  // Polls the closed() future (made on first use) from `task`, task number t: true when
+  // it completed (it is gone then), false when pending (registered by t).
+  bool poll_closed(MockTask& task, int t) {
+    if (!closed) closed = std::make_unique<ClosedHolder>(*tx);
+    const bool ready = task.poll(closed->fut).is_ready();
+    closed_task = ready ? -1 : t;
+    if (ready) closed.reset();
+    return ready;
+  }
+  void drop_closed() {
+    closed.reset();
+    closed_task = -1;
+  }
+  // 1 if the pending closed() future holds a waker clone of task t.
+  std::size_t waker_refs_of(int t) const { return closed && closed_task == t ? 1 : 0; }
 };
 
 // How many of `slots` hold a handle in their std::optional member `field` (a driver's

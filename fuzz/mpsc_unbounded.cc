@@ -38,19 +38,9 @@ constexpr int sender_slots = 4;
 constexpr int weak_slots = 2;
 constexpr int tasks = 2;
 
-// closed() futures neither copy nor move: built in place, on the heap.
-struct ClosedHolder {
-  explicit ClosedHolder(const Sender& tx) : fut(tx.closed()) {}
-  Sender::ClosedFuture fut;
-};
-
-struct SenderSlot {
-  std::optional<Sender> tx;
-  // A closed() future of this sender, polled at least once (so it must not move); it
-  // must not outlive its sender, so it goes first whenever the sender goes.
-  std::unique_ptr<ClosedHolder> closed;
-  int closed_task = -1;  // the task it registered (model)
-};
+// A sender with its closed() future (polled at least once, so it must not move; it goes
+// first whenever the sender goes).
+using SenderSlot = weft::fuzz::SenderSlot<Sender, Sender::ClosedFuture>;
 
 struct World : weft::fuzz::Tasks<tasks> {
   std::array<SenderSlot, sender_slots> tx;
@@ -62,11 +52,7 @@ struct World : weft::fuzz::Tasks<tasks> {
   int rx_task = -1;        // the task registered by a pending receive
   long next_value = 1;
 
-  std::size_t strong() const {
-    std::size_t n = 0;
-    for (const SenderSlot& s : tx) n += s.tx.has_value() ? 1 : 0;
-    return n;
-  }
+  std::size_t strong() const { return weft::fuzz::filled(tx, &SenderSlot::tx); }
   std::size_t weak_count() const {
     std::size_t n = 0;
     for (const auto& w : weak) n += w.has_value() ? 1 : 0;
@@ -83,8 +69,7 @@ struct World : weft::fuzz::Tasks<tasks> {
   void drop_sender(int s, Trace& trace) {
     if (!tx[s].tx) return;
     trace.op("tx", s, " drop", tx[s].closed ? " (its closed() future first)" : "");
-    tx[s].closed.reset();
-    tx[s].closed_task = -1;
+    tx[s].drop_closed();
     const bool last = strong() == 1;
     if (last) expect_wake(rx_task);  // the last sender gone: the receiver learns the end
     tx[s].tx.reset();
@@ -177,12 +162,8 @@ void step(World& w, Rng& rng, Trace& trace) {
     case 6: {  // poll a sender's closed() future (created on first use)
       if (!w.tx[s].tx) return;
       trace.op("tx", s, ".closed() poll as task ", t);
-      if (!w.tx[s].closed) w.tx[s].closed = std::make_unique<ClosedHolder>(*w.tx[s].tx);
-      const bool ready = w.task[t].poll(w.tx[s].closed->fut).is_ready();
-      REQUIRE(ready == w.rx_closed);
+      REQUIRE(w.tx[s].poll_closed(w.task[t], t) == w.rx_closed);
       REQUIRE(w.tx[s].tx->is_closed() == w.rx_closed);
-      w.tx[s].closed_task = ready ? -1 : t;
-      if (ready) w.tx[s].closed.reset();
       break;
     }
     case 7: {  // receive: poll_recv, or a recv() future polled and maybe dropped pending

@@ -48,10 +48,6 @@ struct WaitForHolder {
   WaitForHolder(Receiver& rx, Pred p) : fut(rx.wait_for(std::move(p))) {}
   Receiver::WaitFor<Pred> fut;
 };
-struct ClosedHolder {
-  explicit ClosedHolder(const Sender& tx) : fut(tx.closed()) {}
-  Sender::Closed fut;
-};
 
 struct RxSlot {
   std::optional<Receiver> rx;
@@ -64,11 +60,7 @@ struct RxSlot {
   bool busy() const { return changed || wait_for; }
 };
 
-struct TxSlot {
-  std::optional<Sender> tx;
-  std::unique_ptr<ClosedHolder> closed;
-  int closed_task = -1;
-};
+using TxSlot = weft::fuzz::SenderSlot<Sender>;  // with its closed() future
 
 struct World : weft::fuzz::Tasks<tasks> {
   std::array<TxSlot, tx_slots> tx;
@@ -90,7 +82,7 @@ struct World : weft::fuzz::Tasks<tasks> {
     require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const RxSlot& r : rx) expected += (r.busy() && r.task == t) ? 1 : 0;
-      for (const TxSlot& s : tx) expected += (s.closed && s.closed_task == t) ? 1 : 0;
+      for (const TxSlot& s : tx) expected += s.waker_refs_of(t);
       return expected;
     });
   }
@@ -123,8 +115,7 @@ void drop_sender(World& w, int s, Trace& trace) {
   if (!x.tx) return;
   if (x.closed) {
     trace.op("tx", s, ".closed() future drop");
-    x.closed.reset();
-    x.closed_task = -1;
+    x.drop_closed();
   }
   trace.op("tx", s, " drop");
   w.snap();
@@ -345,15 +336,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       TxSlot& x = w.tx[s];
       if (!x.tx) return;
       trace.op("tx", s, ".closed() poll as task ", t);
-      if (!x.closed) x.closed = std::make_unique<ClosedHolder>(*x.tx);
-      const bool ready = w.task[t].poll(x.closed->fut).is_ready();
-      REQUIRE(ready == (w.receivers() == 0));
-      if (ready) {
-        x.closed.reset();
-        x.closed_task = -1;
-      } else {
-        x.closed_task = t;
-      }
+      REQUIRE(x.poll_closed(w.task[t], t) == (w.receivers() == 0));
       break;
     }
     default: {  // moved-from handles throw
