@@ -509,6 +509,16 @@ MUTATIONS = [
          find="    if (semaphore != nullptr) std::exchange(semaphore, nullptr)->release_saturating(1);",
          replace="    semaphore = nullptr;",
          tests=["//model:mutex"]),
+    dict(id="mutex.guard_unlock_skipped", file="sync/mutex.h",
+         what="a MutexGuard's destructor forgets its mutex without unlocking it",
+         find="    if (mutex_ != nullptr) std::exchange(mutex_, nullptr)->semaphore_.release_saturating(1);",
+         replace="    mutex_ = nullptr;",
+         tests=["//model:mutex"]),
+    dict(id="mutex.guard_move_keeps_source", file="sync/mutex.h",
+         what="moving a MutexGuard leaves the source holding the lock too: it is unlocked twice",
+         find="  MutexGuard(MutexGuard&& other) noexcept : mutex_(std::exchange(other.mutex_, nullptr)) {}",
+         replace="  MutexGuard(MutexGuard&& other) noexcept : mutex_(other.mutex_) {}",
+         tests=["//model:mutex"]),
     dict(id="mutex.try_lock_ignores_failure", file="sync/mutex.h",
          what="try_lock hands out a guard even when the lock is held",
          find="    if (semaphore_.try_acquire(1).is_err()) return Err(TryLockError{});",
@@ -582,4 +592,17 @@ MUTATIONS = [
          replace="""  void release_queued() {
 """,
          tests=["//model:task_pool", "//model:task_executor"]),
+    dict(id="scheduler.listed_task_no_scheduler_ref", file="sync/task/scheduler.h",
+         what="a task joining the task list takes no reference to the scheduler (a late wake reaches a freed one)",
+         find="""  void register_task(TaskHeader* task) {
+    acquire();
+""",
+         replace="""  void register_task(TaskHeader* task) {
+""",
+         tests=["//model:task_executor", "//model:task_pool"]),
+    dict(id="task.join_handle_drop_keeps_ref", file="sync/task/scheduler.h",
+         what="dropping a JoinHandle before completion clears JOIN_INTEREST but keeps its reference (leak)",
+         find="if (state_.compare_exchange_strong(current, (current & ~JOIN_INTEREST) - REF_ONE,",
+         replace="if (state_.compare_exchange_strong(current, (current & ~JOIN_INTEREST),",
+         tests=["//model:task_executor", "//model:task_pool"]),
 ]
