@@ -174,6 +174,21 @@ WEFT_MODEL_TEST(dropping_unbounded_tx, weft::model::bounded(1), 2) {
   for (auto& t : threads) t.join();
 }
 
+// The receiver waits for the first slot of a block that is not linked yet, while a
+// sender (not the last: no close wake to rescue it) grows the list and pushes there. The
+// receiver's look after RX_WAITING must see the new link, or the sender must see the
+// flag (Chan::send, list.h's SeqCst loads of next_).
+WEFT_MODEL_TEST(recv_waits_across_block_boundary, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  for (int i = 0; i < static_cast<int>(mpsc::detail::BLOCK_CAP); ++i) {
+    WEFT_INVARIANT(tx.send(i).is_ok());
+    WEFT_INVARIANT(block_on(rx.recv()) == i);
+  }
+  platform::thread t([tx2 = tx]() mutable { WEFT_INVARIANT(tx2.send(-1).is_ok()); });
+  WEFT_INVARIANT(block_on(rx.recv()) == -1);
+  t.join();
+}
+
 // The last sender's drop races the receiver's is_empty(): the close slot is no value.
 WEFT_MODEL_TEST(is_empty_during_close, weft::model::exhaustive(), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();

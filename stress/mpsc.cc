@@ -3,19 +3,18 @@
 // reserve_owned; recv, try_recv, recv_many, poll with a mock task). Conservation: every
 // message is delivered exactly once and in per-sender order, or handed back in an error;
 // every value is destroyed exactly once. bounded_cancel_after_close cancels send and
-// reserve_many futures around a close() with every Sender alive (tokio#8260). Seeded: WEFT_STRESS_SEED=N replays a run (the
-// seed is printed at start).
+// reserve_many futures around a close() with every Sender alive (tokio#8260).
+// Seeded: see stress/stress.h (WEFT_STRESS_SEED, printed and flushed at start with the
+// rerun command; a failing run prints its scenario, run index and run seed).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/mpsc/bounded.h"
 #include "sync/mpsc/unbounded.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -25,20 +24,12 @@ namespace mpsc = weft::mpsc;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/mpsc: WEFT_STRESS_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
+namespace stress = weft::stress;
 
+const std::uint64_t seed_printed = stress::base_seed("mpsc");
+
+// A run's own generator, seeded from stress::run_seed (so a run replays from the base
+// seed, the scenario name and the run index alone).
 struct Rng {
   std::uint64_t state;
   std::uint32_t next() {
@@ -47,8 +38,6 @@ struct Rng {
   }
   std::uint32_t below(std::uint32_t n) { return next() % n; }
 };
-
-platform::atomic<std::uint64_t> run_counter{0};
 
 // A message that counts live instances holding a value.
 struct Message {
@@ -144,7 +133,8 @@ void check_tally(Tally& tally) {
 template <bool CloseMidway>
 struct unbounded_run {
   static constexpr int threads = senders + 1;
-  Rng rng{base_seed() + 0x9e3779b97f4a7c15ULL * run_counter.fetch_add(1, std::memory_order_relaxed)};
+  Rng rng{stress::run_seed<unbounded_run>(CloseMidway ? "unbounded_close_midway"
+                                                      : "unbounded_conservation")};
   Tally tally;
   std::optional<mpsc::UnboundedSender<Message>> tx;
   std::optional<mpsc::UnboundedReceiver<Message>> rx;
@@ -179,7 +169,8 @@ struct unbounded_run {
 template <std::uint32_t max_bound>
 struct BoundedWorld {
   static constexpr int threads = senders + 1;
-  Rng rng{base_seed() + 0xbf58476d1ce4e5b9ULL * run_counter.fetch_add(1, std::memory_order_relaxed)};
+  explicit BoundedWorld(std::uint64_t run_seed) : rng{run_seed} {}
+  Rng rng;
   Tally tally;
   std::optional<mpsc::Receiver<Message>> rx;
   std::vector<mpsc::Sender<Message>> handles;
@@ -200,6 +191,9 @@ struct BoundedWorld {
 // Bounded: senders pick send / try_send / reserve / reserve_many / reserve_owned.
 template <bool CloseMidway>
 struct bounded_run : BoundedWorld<8> {
+  bounded_run()
+      : BoundedWorld<8>(stress::run_seed<bounded_run>(CloseMidway ? "bounded_close_midway"
+                                                                   : "bounded_conservation")) {}
   void thread(int index) {
     Rng local{seeds[index]};
     if (index == senders) {
@@ -287,6 +281,8 @@ struct bounded_run : BoundedWorld<8> {
 // futures give back (or the Permits): a lost wake hangs the run. Senders hold their
 // handle until the receiver is done, so the last-sender wake cannot stand in.
 struct bounded_cancel_after_close : BoundedWorld<3> {
+  bounded_cancel_after_close()
+      : BoundedWorld<3>(stress::run_seed<bounded_cancel_after_close>("bounded_cancel_after_close")) {}
   platform::atomic<int> receiver_done{0};
 
   void thread(int index) {

@@ -84,9 +84,11 @@ class Block {
   void write(std::size_t slot_index, U&& value) {
     const std::size_t slot = offset(slot_index);
     values_[slot].with_mut([&](Storage& s) { ::new (s.bytes) T(std::forward<U>(value)); });
-    // Release: publishes the value to the receiver's Acquire load in read(). After this
-    // the block may be recycled at any moment: the caller must not touch it again.
-    ready_slots_.fetch_or(std::uint64_t{1} << slot, std::memory_order_release);
+    // SeqCst: Release publishes the value to the receiver's Acquire load in read(); SeqCst
+    // puts the push in the one order S with the receiver's fence and Chan::send's SeqCst
+    // load of RX_WAITING (see chan.h). After this the block may be recycled at any
+    // moment: the caller must not touch it again.
+    ready_slots_.fetch_or(std::uint64_t{1} << slot, std::memory_order_seq_cst);
   }
 
   // Reads the slot at `slot_index` (the receiver only). On Value the value is moved into
@@ -99,9 +101,10 @@ class Block {
     const std::size_t slot = offset(slot_index);
     const std::uint64_t bit = std::uint64_t{1} << slot;
     if ((known & bit) == 0) {
-      // Acquire: pairs with the Release fetch_or in write() (the value, and the values
-      // of every other bit kept in `known`) and tx_close().
-      known = ready_slots_.load(std::memory_order_acquire);
+      // SeqCst: Acquire pairs with the fetch_or in write() (the value, and the values of
+      // every other bit kept in `known`) and tx_close(); SeqCst for the receiver's look
+      // after RX_WAITING (see chan.h).
+      known = ready_slots_.load(std::memory_order_seq_cst);
       if ((known & bit) == 0) {
         return (known & TX_CLOSED) != 0 ? ReadStatus::Closed : ReadStatus::Empty;
       }
@@ -149,11 +152,13 @@ class Block {
   Block* try_push(Block* block) {
     block->start_index_.with_mut([&](std::size_t& s) { s = start() + BLOCK_CAP; });
     Block* expected = nullptr;
-    // AcqRel: Release publishes `block` (its start index, zeroed word) to the Acquire
-    // loads of next_ in find_block / try_advancing_head; on failure, Acquire pairs with
-    // the winner's Release so the caller may walk into the block it found.
-    if (next_.compare_exchange_strong(expected, block, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
+    // SeqCst: Release publishes `block` (its start index, zeroed word) to the loads of
+    // next_ in find_block / try_advancing_head; on failure, Acquire pairs with the
+    // winner's Release so the caller may walk into the block it found. SeqCst on both, and
+    // on the senders' loads that lead to a block (find_block), so that linking a block
+    // precedes, in the order S, every push into it (see Chan::send).
+    if (next_.compare_exchange_strong(expected, block, std::memory_order_seq_cst,
+                                      std::memory_order_seq_cst)) {
       return nullptr;
     }
     return expected;

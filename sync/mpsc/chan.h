@@ -17,11 +17,15 @@
 // bounded.h.
 //
 // Waking the receiver: a send does not wake it unless it is waiting. The receiver, before
-// it returns pending, registers its waker, sets RX_WAITING (rx_waiting_) and runs a SeqCst
-// fence, then looks at the list again; a sender pushes, runs a SeqCst fence, and wakes
-// only if it takes RX_WAITING (exchange to false). The two fences make a store-buffering
-// pair: either the receiver's second look sees the push, or the sender sees RX_WAITING
-// (or a later value) and wakes. One sender clears the flag per wait, so a pending receiver
+// it returns pending, registers its waker, sets RX_WAITING (rx_waiting_, a SeqCst store
+// W), then looks at the list again (SeqCst loads of the links and ready words); a sender
+// pushes (its last step, the ready-bit fetch_or A, is SeqCst), loads RX_WAITING SeqCst
+// (L), and wakes only if it takes the flag (exchange to false). A store-buffering pair
+// on the single order S of SeqCst operations, with no fence on either side: if L does
+// not see W (or a later value), L precedes W in S, so A does too, and the receiver's
+// SeqCst look after W sees A (and the link of A's block, which precedes A in S: every
+// CAS and load that leads a sender to its block is SeqCst, see Block::try_push);
+// otherwise the sender sees RX_WAITING and wakes. One sender clears the flag per wait, so a pending receiver
 // costs the senders one wake, and a running one costs them one load. Every other wake
 // (the last sender's close, a bounded channel's give-back after close) is unconditional
 // and pairs with the AtomicWaker registration itself.
@@ -40,7 +44,6 @@
 #include "sync/mpsc/list.h"
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
-#include "sync/platform/fence.h"
 #include "sync/platform/invariant.h"
 #include "sync/result.h"
 #include "sync/task/atomic_waker.h"
@@ -141,12 +144,11 @@ class Chan {
   template <class U>
   void send(U&& value) {
     tx_.push(std::forward<U>(value));
-    // SeqCst fence: pairs with the fence in Rx::register_waker (store-buffering: either
-    // the receiver's look after it sees this push, or the load below sees RX_WAITING).
-    platform::fence(std::memory_order_seq_cst);
-    // Relaxed: the fences order it (see above); the load filters the exchange, which
-    // only one sender per wait wins.
-    if (rx_waiting_.load(std::memory_order_relaxed) &&
+    // SeqCst: pairs with the fence in Rx::register_waker (store-buffering with the SeqCst
+    // push: either the receiver's look after that fence sees the push, or this load sees
+    // RX_WAITING; see the top of this file). The exchange, Relaxed, only decides which
+    // sender wakes: whoever takes the flag.
+    if (rx_waiting_.load(std::memory_order_seq_cst) &&
         rx_waiting_.exchange(false, std::memory_order_relaxed)) {
       rx_waker_.wake();
     }
@@ -559,10 +561,9 @@ class Rx {
   // this file). The caller looks at the list again afterwards.
   void register_waker(const Waker& waker) {
     chan_->rx_waker_.register_by_ref(waker);
-    // Relaxed: ordered by the fence below (store-buffering with Chan::send's fence).
-    chan_->rx_waiting_.store(true, std::memory_order_relaxed);
-    // SeqCst fence: pairs with the fence in Chan::send (see there).
-    platform::fence(std::memory_order_seq_cst);
+    // SeqCst: store-buffering with Chan::send's SeqCst push and load (see the top of
+    // this file); the receiver's loads of the list after it are SeqCst too.
+    chan_->rx_waiting_.store(true, std::memory_order_seq_cst);
   }
 
   // `n` values were received: their capacity goes back to the semaphore (at once, or in

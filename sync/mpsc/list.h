@@ -105,23 +105,26 @@ class ListTx {
   // over final blocks on the way.
   Block<T>* find_block(std::size_t slot_index) {
     const std::size_t start = start_index(slot_index);
-    // Acquire: pairs with the Release CAS below (another sender's): the block is live.
-    Block<T>* block = block_tail_.load(std::memory_order_acquire);
+    // SeqCst: Acquire pairs with the CAS below (another sender's): the block is live.
+    // SeqCst on every load and CAS that leads a sender to its block: see Block::try_push.
+    Block<T>* block = block_tail_.load(std::memory_order_seq_cst);
     // Only a sender whose slot is far from the tail block tries to move block_tail
     // (fewer CAS collisions), as in Tokio.
     bool try_updating_tail = block->distance(start) > offset(slot_index);
     for (;;) {
       if (block->is_at_index(start)) return block;
-      // Acquire: pairs with the AcqRel CAS in Block::try_push (the next block's fields).
-      Block<T>* next = block->load_next(std::memory_order_acquire);
+      // SeqCst: Acquire pairs with the CAS in Block::try_push (the next block's fields);
+      // SeqCst as the load of block_tail_ above.
+      Block<T>* next = block->load_next(std::memory_order_seq_cst);
       if (next == nullptr) next = block->grow();
       // block_tail may only move past final blocks.
       try_updating_tail = try_updating_tail && block->is_final();
       if (try_updating_tail) {
         Block<T>* expected = block;
-        // Release: pairs with the Acquire loads of block_tail_ (here and in
-        // reclaim_block). Relaxed on failure: the value found is not used.
-        if (block_tail_.compare_exchange_strong(expected, next, std::memory_order_release,
+        // SeqCst: Release pairs with the loads of block_tail_ (here and in
+        // reclaim_block); SeqCst as the load above. Relaxed on failure: the value found
+        // is not used.
+        if (block_tail_.compare_exchange_strong(expected, next, std::memory_order_seq_cst,
                                                 std::memory_order_relaxed)) {
           // Release RMW: a sender whose fetch_add comes after this one in the tail word's
           // order (a later slot) synchronizes with it, so it sees block_tail moved.
@@ -200,8 +203,9 @@ class ListRx {
   bool try_advancing_head() {
     const std::size_t start = start_index(index_);
     while (!head_->is_at_index(start)) {
-      // Acquire: pairs with the AcqRel CAS in Block::try_push.
-      Block<T>* next = head_->load_next(std::memory_order_acquire);
+      // SeqCst: Acquire pairs with the CAS in Block::try_push; SeqCst for the receiver's
+      // look after RX_WAITING (see chan.h).
+      Block<T>* next = head_->load_next(std::memory_order_seq_cst);
       if (next == nullptr) return false;
       head_ = next;
       known_ready_ = 0;  // the copy was of the block left behind
