@@ -9,8 +9,10 @@
 // permits are being released, so aborts race wakes and completions): every aborted task
 // is cancelled or completed, every other one completes, no permit is lost or doubled,
 // every future is destroyed once.
-// Seeded: WEFT_STRESS_SEED=N replays a run's spawn order; the seed is printed at start.
+// Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED replays a run's spawn order;
+// the seed is printed, flushed, at start).
 #include "model/harness/scenario.h"
+#include "stress/stress.h"
 #include "sync/platform/platform.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/local_executor.h"
@@ -20,14 +22,12 @@
 #include "sync/semaphore.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <vector>
 
 namespace platform = weft::platform;
+namespace stress = weft::stress;
 using weft::Context;
 using weft::JoinHandle;
 using weft::Poll;
@@ -35,29 +35,7 @@ using weft::Task;
 
 namespace {
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    const char* env = std::getenv("WEFT_STRESS_SEED");
-    const std::uint64_t s =
-        env != nullptr ? std::strtoull(env, nullptr, 10)
-                       : static_cast<std::uint64_t>(
-                             std::chrono::steady_clock::now().time_since_epoch().count());
-    std::printf("stress/task_thread_pool: WEFT_STRESS_SEED=%llu\n",
-                static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-const std::uint64_t seed_printed = base_seed();
-platform::atomic<std::uint64_t> run_counter{0};
-
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-};
+const std::uint64_t seed_printed = stress::base_seed("task_thread_pool");
 
 // Live futures (each TakeToken), to check every one is destroyed exactly once.
 platform::atomic<long> live_futures{0};
@@ -120,7 +98,7 @@ struct Chains {
 };
 
 // Spawns every link in a seeded random order; returns handles indexed by c * length + k.
-std::vector<JoinHandle<long>> spawn_all(weft::ThreadPool& pool, Chains& net, Rng& rng) {
+std::vector<JoinHandle<long>> spawn_all(weft::ThreadPool& pool, Chains& net, stress::Rng& rng) {
   const int total = net.chains * net.length;
   std::vector<int> order(total);
   for (int i = 0; i < total; ++i) order[i] = i;
@@ -142,8 +120,10 @@ constexpr int tasks_total = 100'000;
 platform::atomic<int> hundred_thousand_runs{0};
 struct hundred_thousand_tokens {
   static constexpr int threads = 1;
+  std::uint64_t seed =
+      stress::run_seed<hundred_thousand_tokens>("hundred_thousand_tokens");
   void thread(int) {
-    Rng rng{base_seed() + run_counter.fetch_add(1, std::memory_order_relaxed)};
+    stress::Rng rng{seed, 0};
     const bool first = hundred_thousand_runs.fetch_add(1, std::memory_order_relaxed) == 0;
     Chains net(first ? 100 : 10, first ? tasks_total / 100 : 200);
     const long total = static_cast<long>(net.chains) * net.length;
@@ -172,8 +152,10 @@ WEFT_MODEL_SCENARIO(hundred_thousand_tokens, weft::model::random(1));
 platform::atomic<long> shutdown_completed{0};
 struct shutdown_with_tokens_in_flight {
   static constexpr int threads = 1;
+  std::uint64_t seed =
+      stress::run_seed<shutdown_with_tokens_in_flight>("shutdown_with_tokens_in_flight");
   void thread(int) {
-    Rng rng{base_seed() + 7919 * run_counter.fetch_add(1, std::memory_order_relaxed)};
+    stress::Rng rng{seed, 0};
     Chains net(16, 250);
     std::vector<JoinHandle<long>> handles;
     {
@@ -271,8 +253,10 @@ Task<int> wait_lock(weft::Mutex<long>& mutex) {
 platform::atomic<int> abort_runs{0};
 struct abort_random_half_of_blocked_tasks {
   static constexpr int threads = 1;
+  std::uint64_t seed =
+      stress::run_seed<abort_random_half_of_blocked_tasks>("abort_random_half_of_blocked_tasks");
   void thread(int) {
-    Rng rng{base_seed() + 104729 * run_counter.fetch_add(1, std::memory_order_relaxed)};
+    stress::Rng rng{seed, 0};
     const int total = abort_runs.fetch_add(1, std::memory_order_relaxed) == 0 ? 10'000 : 1'000;
     weft::Semaphore sem(0);
     weft::Mutex<long> mutex(0);

@@ -181,6 +181,7 @@ class [[nodiscard]] JoinHandle {
   void release() noexcept {
     if (task_ == nullptr) return;
     Cell* task = std::exchange(task_, nullptr);
+    if (task->try_drop_join_handle()) return;  // not complete: one CAS
     const std::uintptr_t before = task->drop_join_interest();
     // Complete before we gave up interest: the output is ours to destroy.
     if ((before & Header::COMPLETE) != 0) task->discard_output();

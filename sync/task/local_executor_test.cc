@@ -3,12 +3,12 @@
 // once, exceptions, cancellation by destruction, late wakes.
 #include "sync/task/local_executor.h"
 
+#include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -24,17 +24,19 @@ using weft::Poll;
 using weft::Task;
 
 struct Counted {
-  static inline std::atomic<int> live{0};
+  static inline weft::platform::atomic<int> live{0};
   int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1); }
-  Counted(Counted&& other) noexcept : value(other.value) { live.fetch_add(1); }
+  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(Counted&& other) noexcept : value(other.value) {
+    live.fetch_add(1, std::memory_order_relaxed);
+  }
   Counted(const Counted&) = delete;
-  ~Counted() { live.fetch_sub(1); }
+  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
 };
 
 struct Gate {
   weft::AtomicWaker waker;
-  std::atomic<bool> is_open{false};
+  weft::platform::atomic<bool> is_open{false};
   void open() {
     is_open.store(true, std::memory_order_release);
     waker.wake();
@@ -42,11 +44,13 @@ struct Gate {
 };
 
 struct GateFuture {
-  static inline std::atomic<int> live{0};
+  static inline weft::platform::atomic<int> live{0};
   Gate* gate;
-  explicit GateFuture(Gate& g) : gate(&g) { live.fetch_add(1); }
-  GateFuture(GateFuture&& other) noexcept : gate(other.gate) { live.fetch_add(1); }
-  ~GateFuture() { live.fetch_sub(1); }
+  explicit GateFuture(Gate& g) : gate(&g) { live.fetch_add(1, std::memory_order_relaxed); }
+  GateFuture(GateFuture&& other) noexcept : gate(other.gate) {
+    live.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~GateFuture() { live.fetch_sub(1, std::memory_order_relaxed); }
   Poll<void> poll(Context& cx) {
     gate->waker.register_by_ref(cx.waker());
     if (gate->is_open.load(std::memory_order_acquire)) return weft::ready;
@@ -176,9 +180,10 @@ TEST_CASE("output_destroyed_once_when_handle_dropped_first") {
     }  // detached
     gate.open();
     ex.run_until_idle();
-    CHECK(Counted::live == 0);  // the executor destroyed the unwanted output
+    // The executor destroyed the unwanted output.
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("output_destroyed_once_when_handle_dropped_after") {
@@ -189,9 +194,10 @@ TEST_CASE("output_destroyed_once_when_handle_dropped_after") {
     auto h = ex.spawn(counted_after_gate(gate, 2));
     ex.run_until_idle();
     CHECK(h.is_finished());
-    CHECK(Counted::live == 1);  // waiting in the task for the handle
+    // Waiting in the task for the handle.
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("output_taken_by_join") {
@@ -203,9 +209,9 @@ TEST_CASE("output_taken_by_join") {
   {
     auto outcome = h.blocking_join();
     CHECK(outcome->value == 3);
-    CHECK(Counted::live == 1);
+    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
   CHECK_THROWS_AS((void)weft::block_on(h), std::invalid_argument);
 }
 
@@ -217,10 +223,11 @@ TEST_CASE("destroying_the_executor_cancels_pending_tasks") {
     LocalExecutor ex;
     pending_handle = ex.spawn(after_gate(gate, 1));
     ex.run_until_idle();
-    CHECK(GateFuture::live == 1);
+    CHECK(GateFuture::live.load(std::memory_order_relaxed) == 1);
     never_polled = ex.spawn(after_gate(gate, 2));
   }
-  CHECK(GateFuture::live == 0);  // the coroutine frame and the future it awaited are gone
+  // The coroutine frame and the future it awaited are gone.
+  CHECK(GateFuture::live.load(std::memory_order_relaxed) == 0);
   auto a = pending_handle.blocking_join();
   REQUIRE(a.is_err());
   CHECK(a.error() == JoinError::cancelled);
@@ -285,16 +292,16 @@ TEST_CASE("abort_idle_task_destroys_its_future_on_the_driver") {
   Gate gate;
   {
     LocalExecutor ex;
-    const int before = GateFuture::live.load();
+    const int before = GateFuture::live.load(std::memory_order_relaxed);
     JoinHandle<Counted> h = ex.spawn(counted_after_gate(gate, 3));
     ex.run_until_idle();  // now idle, awaiting the gate
-    CHECK(GateFuture::live.load() == before + 1);
+    CHECK(GateFuture::live.load(std::memory_order_relaxed) == before + 1);
     CHECK_FALSE(h.is_finished());
     h.abort();
     // Not destroyed by the aborting call: the executor does it when it runs the task.
-    CHECK(GateFuture::live.load() == before + 1);
+    CHECK(GateFuture::live.load(std::memory_order_relaxed) == before + 1);
     CHECK(ex.run_until_idle() == 1);
-    CHECK(GateFuture::live.load() == before);
+    CHECK(GateFuture::live.load(std::memory_order_relaxed) == before);
     CHECK(h.is_finished());
     auto outcome = h.blocking_join();
     REQUIRE(outcome.is_err());
@@ -302,20 +309,20 @@ TEST_CASE("abort_idle_task_destroys_its_future_on_the_driver") {
     h.abort();  // on an invalid handle: nothing
   }
   gate.open();  // the gate's waker was dropped with the future: nothing to wake
-  CHECK(Counted::live.load() == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("abort_before_first_poll_never_polls") {
   LocalExecutor ex;
-  std::atomic<int> polls{0};
+  weft::platform::atomic<int> polls{0};
   auto h = ex.spawn(weft::poll_fn([&](Context&) -> Poll<int> {
-    polls.fetch_add(1);
+    polls.fetch_add(1, std::memory_order_relaxed);
     return 1;
   }));
   h.abort();
   h.abort();  // twice: still one cancellation
   ex.run_until_idle();
-  CHECK(polls.load() == 0);
+  CHECK(polls.load(std::memory_order_relaxed) == 0);
   auto outcome = h.blocking_join();
   REQUIRE(outcome.is_err());
   CHECK(outcome.error() == JoinError::cancelled);
@@ -341,19 +348,20 @@ TEST_CASE("task_aborts_itself_at_its_next_yield_point") {
   // abort() from inside the running task: the poll continues to its next suspension,
   // then the task is cancelled; the frame is not destroyed under the running body.
   LocalExecutor ex;
-  std::atomic<int> steps{0};
+  weft::platform::atomic<int> steps{0};
   weft::AbortHandle self;
   auto body = [&]() -> Task<void> {
-    steps.fetch_add(1);
+    steps.fetch_add(1, std::memory_order_relaxed);
     self.abort();
-    steps.fetch_add(1);   // still runs: the abort takes effect at the next suspension
+    // Still runs: the abort takes effect at the next suspension.
+    steps.fetch_add(1, std::memory_order_relaxed);
     co_await YieldNow();  // pending: the task is re-queued and cancelled when popped
-    steps.fetch_add(1);   // never
+    steps.fetch_add(1, std::memory_order_relaxed);   // never
   };
   auto h = ex.spawn(body());
   self = h.abort_handle();
   ex.run_until_idle();
-  CHECK(steps.load() == 2);
+  CHECK(steps.load(std::memory_order_relaxed) == 2);
   auto outcome = h.blocking_join();
   REQUIRE(outcome.is_err());
   CHECK(weft::is_cancelled(outcome.error()));
@@ -377,5 +385,5 @@ TEST_CASE("abort_handle_outlives_task_and_executor") {
   }
   copy.abort();  // complete: nothing, and the executor is gone
   CHECK(copy.is_finished());
-  CHECK(GateFuture::live.load() == 0);
+  CHECK(GateFuture::live.load(std::memory_order_relaxed) == 0);
 }

@@ -2,9 +2,10 @@
 // producers and consumers at once with every item taken exactly once.
 #include "sync/task/run_queue.h"
 
+#include "sync/platform/atomic.h"
+
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -14,7 +15,7 @@ namespace {
 struct Item {
   weft::detail::ListLinks<Item> queue_links;
   int id = 0;
-  std::atomic<int> taken{0};
+  weft::platform::atomic<int> taken{0};
 };
 
 using Queue = weft::detail::RunQueue<Item>;
@@ -64,7 +65,7 @@ TEST_CASE("mpmc_every_item_exactly_once") {
   constexpr int producers = 3;
   constexpr int per_producer = 20000;
   auto items = std::make_unique<Item[]>(producers * per_producer);
-  std::atomic<int> consumed{0};
+  weft::platform::atomic<int> consumed{0};
   std::vector<std::thread> threads;
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
@@ -73,10 +74,10 @@ TEST_CASE("mpmc_every_item_exactly_once") {
   }
   for (int c = 0; c < 2; ++c) {
     threads.emplace_back([&] {
-      while (consumed.load() < producers * per_producer) {
+      while (consumed.load(std::memory_order_relaxed) < producers * per_producer) {
         if (Item* item = q.pop()) {
-          CHECK(item->taken.fetch_add(1) == 0);
-          consumed.fetch_add(1);
+          CHECK(item->taken.fetch_add(1, std::memory_order_relaxed) == 0);
+          consumed.fetch_add(1, std::memory_order_relaxed);
         } else {
           std::this_thread::yield();
         }
@@ -85,5 +86,7 @@ TEST_CASE("mpmc_every_item_exactly_once") {
   }
   for (auto& t : threads) t.join();
   CHECK(q.pop() == nullptr);
-  for (int i = 0; i < producers * per_producer; ++i) CHECK(items[i].taken.load() == 1);
+  for (int i = 0; i < producers * per_producer; ++i) {
+    CHECK(items[i].taken.load(std::memory_order_relaxed) == 1);
+  }
 }

@@ -193,6 +193,24 @@ class TaskHeader {
 
   // For JoinHandle.
   std::uintptr_t load_state(std::memory_order order) const { return state_.load(order); }
+  // The JoinHandle is dropped before the task completed: gives up JOIN_INTEREST and the
+  // handle's reference in one CAS (the task then holds another one: the queue's, or the
+  // list's). False, with nothing done, if the task is complete.
+  bool try_drop_join_handle() {
+    std::uintptr_t current = state_.load(std::memory_order_relaxed);
+    while ((current & COMPLETE) == 0) {
+      WEFT_INVARIANT(refs(current) >= 2);
+      // Release: pairs with the Acquire of complete()'s CAS (which then owns the output,
+      // as after drop_join_interest()) and of the last drop_ref() (the handle's use of
+      // the task happens-before its free).
+      if (state_.compare_exchange_strong(current, (current & ~JOIN_INTEREST) - REF_ONE,
+                                         std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
   // Gives up JOIN_INTEREST; returns the state before.
   std::uintptr_t drop_join_interest() {
     std::uintptr_t current = state_.load(std::memory_order_relaxed);
@@ -376,8 +394,8 @@ class TaskCell final : public TaskWithOutput<future_output_t<F>> {
 };
 
 // Owns every live task of one executor, queues the runnable ones, parks idle workers.
-// Reference-counted: the executor holds one reference and every task one, so a late
-// wake never reaches a freed scheduler.
+// Reference-counted: the executor holds one reference and every listed task one (see
+// register_task), so a late wake never reaches a freed scheduler.
 class Scheduler {
  public:
   // Workers are numbered 0..workers-1; a bit each in the idle mask.
@@ -400,7 +418,12 @@ class Scheduler {
 
   // Adds a task that a poll left pending to the task list (its caller holds RUNNING and
   // gives the list a reference). Never after shutdown: no task is polled by then.
+  // The task takes a reference to the scheduler, released when the task is freed: only a
+  // listed task can be woken from idle and so reach the scheduler (schedule) after its
+  // executor is gone; one that never went idle is queued or running (its executor is
+  // alive) or complete (it never touches the scheduler again).
   void register_task(TaskHeader* task) {
+    acquire();
     platform::mutex_guard guard(mutex_);
     WEFT_INVARIANT(!closed_.with([](const bool& c) { return c; }));
     tasks_.push_front(task);
@@ -673,9 +696,7 @@ class Scheduler {
 };
 
 inline TaskHeader::TaskHeader(Scheduler* scheduler, void* block)
-    : state_(NOTIFIED | JOIN_INTEREST | 2 * REF_ONE), scheduler_(scheduler), block_(block) {
-  scheduler_->acquire();
-}
+    : state_(NOTIFIED | JOIN_INTEREST | 2 * REF_ONE), scheduler_(scheduler), block_(block) {}
 
 inline TaskHeader::~TaskHeader() = default;
 
@@ -684,13 +705,15 @@ inline void TaskHeader::schedule_yield() { scheduler_->schedule_remote(this); }
 
 inline void TaskHeader::dealloc() noexcept {
   Scheduler* scheduler = scheduler_;
+  // Ordered after the holder of RUNNING that set it by the last reference's AcqRel.
+  const bool listed = listed_.with([](const bool& l) { return l; });
   if (void* block = block_) {
     this->~TaskHeader();  // virtual: the whole task
     ::operator delete(block);
   } else {
     delete this;
   }
-  scheduler->release();
+  if (listed) scheduler->release();  // the reference register_task() took
 }
 
 inline void TaskHeader::run() {

@@ -3,13 +3,13 @@
 #include "sync/task/task.h"
 
 #include "sync/notify.h"
+#include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -35,7 +35,7 @@ struct Counted {
 // Ready once `open` was called; registers its waker in between. Counts its instances.
 struct Gate {
   weft::AtomicWaker waker;
-  std::atomic<bool> is_open{false};
+  weft::platform::atomic<bool> is_open{false};
   void open() {
     is_open.store(true, std::memory_order_release);
     waker.wake();

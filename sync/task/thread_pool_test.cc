@@ -3,13 +3,13 @@
 // later spawns, every future and output destroyed exactly once.
 #include "sync/task/thread_pool.h"
 
+#include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/local_executor.h"
 #include "sync/task/task.h"
 
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -25,17 +25,19 @@ using weft::Task;
 using weft::ThreadPool;
 
 struct Counted {
-  static inline std::atomic<int> live{0};
+  static inline weft::platform::atomic<int> live{0};
   int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1); }
-  Counted(Counted&& other) noexcept : value(other.value) { live.fetch_add(1); }
+  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
+  Counted(Counted&& other) noexcept : value(other.value) {
+    live.fetch_add(1, std::memory_order_relaxed);
+  }
   Counted(const Counted&) = delete;
-  ~Counted() { live.fetch_sub(1); }
+  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
 };
 
 struct Gate {
   weft::AtomicWaker waker;
-  std::atomic<bool> is_open{false};
+  weft::platform::atomic<bool> is_open{false};
   void open() {
     is_open.store(true, std::memory_order_release);
     waker.wake();
@@ -102,7 +104,7 @@ TEST_CASE("woken_from_outside_the_pool") {
   int sum = 0;
   for (auto& h : handles) sum += *h.blocking_join();
   CHECK(sum == 49 * 50 / 2);
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("exception_reaches_blocking_join") {
@@ -130,7 +132,7 @@ TEST_CASE("shutdown_cancels_pending_tasks_exactly_once") {
     REQUIRE(outcome.is_err());
     CHECK(outcome.error() == JoinError::cancelled);
   }
-  CHECK(Counted::live == 0);  // every GateFuture destroyed
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);  // every GateFuture destroyed
   int cancelled = 0;
   for (auto& h : handles) {
     auto outcome = h.blocking_join();
@@ -153,7 +155,7 @@ TEST_CASE("outputs_destroyed_once_with_detached_handles") {
       if (i % 2 == 0) (void)h.blocking_join();  // the odd ones are detached
     }
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
 }
 
 TEST_CASE("join_from_a_local_executor") {
@@ -171,7 +173,7 @@ TEST_CASE("join_from_a_local_executor") {
 TEST_CASE("ping_pong_between_workers") {
   // Two tasks pass a counter back and forth through two AtomicWakers.
   struct Shared {
-    std::atomic<int> turn{0};
+    weft::platform::atomic<int> turn{0};
     weft::AtomicWaker wakers[2];
   } shared;
   constexpr int rounds = 2000;
@@ -192,13 +194,13 @@ TEST_CASE("ping_pong_between_workers") {
   auto b = pool.spawn(player(1));
   CHECK(a.blocking_join().is_ok());
   CHECK(b.blocking_join().is_ok());
-  CHECK(shared.turn.load() == 2 * rounds);
+  CHECK(shared.turn.load(std::memory_order_relaxed) == 2 * rounds);
 }
 
 // JoinHandle::abort / AbortHandle (tokio/tests/task_abort.rs) on a pool.
 
 TEST_CASE("abort_pending_tasks_others_complete") {
-  const int before = Counted::live.load();
+  const int before = Counted::live.load(std::memory_order_relaxed);
   {
     ThreadPool pool(2);
     std::vector<Gate> gates(64);
@@ -218,7 +220,8 @@ TEST_CASE("abort_pending_tasks_others_complete") {
       }
     }
   }
-  CHECK(Counted::live.load() == before);  // every GateFuture destroyed once
+  // Every GateFuture destroyed once.
+  CHECK(Counted::live.load(std::memory_order_relaxed) == before);
 }
 
 TEST_CASE("abort_racing_completion_yields_value_or_cancelled") {
@@ -262,8 +265,8 @@ TEST_CASE("woken_from_a_worker_runs_via_lifo_and_yielders_are_not_starved") {
   // Two tasks wake each other from the workers (the LIFO path) for a while; a third
   // task, queued globally, must still complete meanwhile (the LIFO streak is bounded).
   struct Shared {
-    std::atomic<bool> stop{false};
-    std::atomic<int> turn{0};
+    weft::platform::atomic<bool> stop{false};
+    weft::platform::atomic<int> turn{0};
     weft::AtomicWaker wakers[2];
   } shared;
   auto player = [&](int me) {
