@@ -581,6 +581,10 @@ class Shared {
   // Wakes every receiver waiting when it began, in batches, never under the lock
   // (Tokio's notify_rx). Releases `tail`.
   void notify_rx(platform::mutex_guard& tail) {
+    if (waiters_.is_empty()) {  // nobody to wake (the common send): no notify round
+      tail.unlock();
+      return;
+    }
     const std::uint64_t generation = next_generation();
     weft::detail::WakeList wakers;
     bool full = collect(waiters_, generation, wakers);
