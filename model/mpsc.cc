@@ -178,7 +178,7 @@ WEFT_MODEL_TEST(dropping_unbounded_tx, weft::model::bounded(1), 2) {
 // sender (not the last: no close wake to rescue it) grows the list and pushes there. The
 // receiver's look after RX_WAITING must see the new link, or the sender must see the
 // flag (Chan::send, list.h's SeqCst loads of next_).
-WEFT_MODEL_TEST(recv_waits_across_block_boundary, weft::model::bounded(2), 1) {
+WEFT_MODEL_TEST(recv_waits_across_block_boundary, weft::model::bounded(1), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   for (int i = 0; i < static_cast<int>(mpsc::detail::BLOCK_CAP); ++i) {
     WEFT_INVARIANT(tx.send(i).is_ok());
