@@ -290,17 +290,20 @@ class TaskHeader {
     self(data)->add_ref();
     return RawWaker{data, &waker_vtable};
   }
-  // Wake by value keeps its own reference until schedule() returned: handing it to the
-  // run queue instead would let a worker complete and free the task (and the last task
-  // free the scheduler) while schedule() still runs; shutdown_races_wake catches that.
+  // Wake by value, off the scheduler's workers, keeps its own reference until schedule()
+  // returned: handing it to the run queue instead would let a worker complete and free
+  // the task (and the last task free the scheduler) while schedule() still runs;
+  // shutdown_races_wake catches that. On one of its workers see wake_on_worker().
   static void wake_raw(const void* data) {
     TaskHeader* task = self(data);
+    if (task->wake_on_worker()) return;
     struct Release {
       TaskHeader* task;
       ~Release() { task->drop_ref(); }
     } release{task};
     task->wake_by_ref();
   }
+  bool wake_on_worker();
   static void wake_by_ref_raw(const void* data) { self(data)->wake_by_ref(); }
   static void drop_raw(const void* data) noexcept { self(data)->drop_ref(); }
   static constexpr RawWakerVTable waker_vtable{&clone_raw, &wake_raw, &wake_by_ref_raw,
@@ -480,6 +483,12 @@ class Scheduler {
   }
 
   TaskHeader* pop() { return queue_.pop(); }
+
+  // True on a worker thread of this scheduler (inside run_worker).
+  bool on_own_worker() const noexcept {
+    const CurrentWorker* me = current_worker();
+    return me != nullptr && me->scheduler == this;
+  }
 
   // The body of worker thread `index` (ThreadPool): runs tasks until stop(). Order of
   // looking for work: its LIFO slot (at most max_lifo_polls times in a row, so that two
@@ -701,6 +710,32 @@ inline TaskHeader::TaskHeader(Scheduler* scheduler, void* block)
 inline TaskHeader::~TaskHeader() = default;
 
 inline void TaskHeader::schedule() { scheduler_->schedule(this); }
+
+// Wake by value on a worker of the task's own scheduler (false elsewhere: the caller
+// takes the general path). The scheduler outlives the call (the worker runs inside it),
+// and schedule() does not touch the task once it is queued, so the Waker's reference is
+// handed over instead of added and dropped: an idle task's goes to the queue, a running
+// task's is dropped in the same CAS that sets NOTIFIED (the poller holds another).
+inline bool TaskHeader::wake_on_worker() {
+  if (!scheduler_->on_own_worker()) return false;
+  std::uintptr_t current = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if ((current & (COMPLETE | NOTIFIED)) != 0) {
+      drop_ref();  // nothing to queue (see wake_by_ref)
+      return true;
+    }
+    const bool running = (current & RUNNING) != 0;
+    const std::uintptr_t next = running ? (current | NOTIFIED) - REF_ONE : current | NOTIFIED;
+    // Release: pairs with the Acquire CAS in run() (as in wake_by_ref); a dropped
+    // reference is never the last (the poller holds one), and every later RMW on the
+    // state word continues this release sequence up to the last drop_ref()'s Acquire.
+    if (state_.compare_exchange_strong(current, next, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+      if (!running) schedule();
+      return true;
+    }
+  }
+}
 inline void TaskHeader::schedule_yield() { scheduler_->schedule_remote(this); }
 
 inline void TaskHeader::dealloc() noexcept {
