@@ -21,6 +21,9 @@
 //    future being awaited and resumes the body only once it is ready. Like every
 //    future, a Task is polled by one thread at a time.
 //  - Move-only. Moving is allowed at any time (the frame stays where it is).
+//  - Allocation: one per Task, its frame, with room in front for the header of a
+//    spawned task (detail::FramePrefix, 160 bytes), so spawning a Task allocates nothing
+//    more; an awaited Task pays the room without using it.
 //  - Cancellation: destroying a Task that has not completed destroys its frame, and so
 //    every local and the future it is awaiting, each of which gives back what it held
 //    (a waiter unlinks itself, a permit returns). Nothing of the body runs after that.
