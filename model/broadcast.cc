@@ -7,8 +7,8 @@
 // Relacy's bounded search has no partial-order reduction; broadcast_send/two/wrap do not
 // finish in minutes even at bound 1, and drop_rx / drop_multiple_rx_with_overflow take 15-35 s
 // each at bound 1 under Bazel (run them with --strategy=bounded:1 when touching this file).
-// The smaller scenarios below are searched systematically. The last group covers the slot's
-// state word (shared holds, the sender's claim, the last share moving the value out).
+// The smaller scenarios below are searched systematically. The last group races the
+// readers of one slot against each other, the sender's overwrite and a receiver's clone.
 #include "model/harness/scenario.h"
 #include "sync/broadcast.h"
 #include "sync/platform/platform.h"
@@ -245,13 +245,12 @@ WEFT_MODEL_TEST(drop_multiple_cloned_rx_with_overflow, weft::model::random(10000
   th2.join();
 }
 
-// ---- the slot's state word (shared holds; the sender's claim) ----
+// ---- readers of one slot ----
 
-// A receiver copies a value under a shared hold while the sender overwrites that slot: the
-// sender's claim waits for the hold to go (the Release of the hold / the Acquire of the
-// claim), so the copy and the overwrite never race. Heap values: a lost or doubled value
-// is a leak or a double free.
-WEFT_MODEL_TEST(send_overwrites_held_slot, weft::model::bounded(2), 1) {
+// A receiver copies a value while the sender overwrites that slot: the copy and the
+// overwrite never race, and the receiver sees either the value or Lagged. Heap values: a
+// lost or doubled value is a leak or a double free.
+WEFT_MODEL_TEST(send_overwrites_slot_being_read, weft::model::bounded(2), 1) {
   auto [tx, rx] = broadcast::channel<std::shared_ptr<int>>(1);
   WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
   platform::thread receiver([rx = std::move(rx)]() mutable {
@@ -268,10 +267,9 @@ WEFT_MODEL_TEST(send_overwrites_held_slot, weft::model::bounded(2), 1) {
   receiver.join();
 }
 
-// Two receivers read one value at once, each under its own hold: the one that takes rem to
-// 0 moves the value out while the other may still be copying it (the Acquire of the last
-// share / the Release of the others), and the value is released exactly once.
-WEFT_MODEL_TEST(last_share_moves_value_out, weft::model::bounded(2), 1) {
+// Two receivers read one value at once: the one that takes rem to 0 releases the value
+// while the other may still be copying it, and the value is released exactly once.
+WEFT_MODEL_TEST(last_reader_releases_value, weft::model::bounded(2), 1) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
   auto rx2 = tx.subscribe();
   WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
@@ -285,9 +283,8 @@ WEFT_MODEL_TEST(last_share_moves_value_out, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(tx.is_empty() && tx.len() == 0);
 }
 
-// Three receivers at one value: at most kMaxHolds hold it, the others read under the tail
-// lock without a hold; whoever is last (holder or not) releases the value.
-WEFT_MODEL_TEST(receivers_beyond_max_holds_read_locked, weft::model::random(40000), 2) {
+// Three receivers at one value: whoever reads it last releases it, once.
+WEFT_MODEL_TEST(three_receivers_one_value, weft::model::random(40000), 2) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
   auto rx2 = tx.subscribe();
   auto rx3 = tx.subscribe();
@@ -305,9 +302,9 @@ WEFT_MODEL_TEST(receivers_beyond_max_holds_read_locked, weft::model::random(4000
 }
 
 // A receiver copied (add_receiver_at raises rem under the tail lock) while another
-// receiver holds the same value and gives back its share with a CAS: neither count is
-// lost, the copy still gets the value, and it is released once, by the last reader.
-WEFT_MODEL_TEST(clone_races_held_receive, weft::model::bounded(2), 1) {
+// receiver reads the same value: neither count is lost, the copy still gets the value,
+// and it is released once, by the last reader.
+WEFT_MODEL_TEST(clone_races_receive, weft::model::bounded(2), 1) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
   auto rx2 = tx.subscribe();
   WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());

@@ -2,7 +2,7 @@
 // receiver that lags, and receivers that subscribe and drop mid-stream. Every receiver
 // accounts for every value (received or reported lagged), sees each sender's values in
 // order, and every value is destroyed exactly once. A second scenario has four receivers
-// reading the same slots of a small channel at once (shared holds and the locked path).
+// reading the same slots of a small channel at once.
 // Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
 #include "stress/stress.h"
@@ -134,8 +134,7 @@ struct senders_and_receivers {
 WEFT_MODEL_SCENARIO(senders_and_receivers, weft::model::random(1));
 
 // One sender and four receivers on a small channel, all reading the same slots at once:
-// more receivers than a slot's shared holds (the rest read under the tail lock), copies
-// racing the sender's overwrites, and one receiver that reads through a fresh copy of
+// copies racing the sender's overwrites, and one receiver that reads through a fresh copy of
 // itself now and then (its clone raises the shares of the slots it has yet to read).
 struct receivers_share_slots {
   static constexpr int threads = 5;

@@ -25,11 +25,8 @@
 //
 // Memory ordering: everything a thread did before send(v) happens-before the return of
 // every recv / try_recv that yields v, and the return of the drop of the last Sender
-// happens-before a recv that reports closed. The queue is one mutex for the tail (senders,
-// waiters, receivers that find nothing new) plus one state word per slot: a receiver
-// whose value is there copies it under a shared hold taken and given back with one CAS
-// each, no lock; a sender overwrites a slot under the tail lock once no receiver holds it.
-// Wakers are collected under the tail lock and woken after it is released.
+// happens-before a recv that reports closed. The queue is one mutex for the tail plus one
+// per slot; wakers are collected under the tail lock and woken after it is released.
 //
 // T must be copy-constructible (each receiver gets a copy) and nothrow-move-constructible.
 // A copy that throws propagates from recv / try_recv; that value is then skipped by this
@@ -48,7 +45,6 @@
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
-#include "sync/platform/spin.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 #include "sync/task/future.h"
@@ -163,28 +159,12 @@ void set(platform::cell<C>& c, V&& v) {
   c.with_mut([&](C& slot) { slot = std::forward<V>(v); });
 }
 
-// A slot's state word: bits 0..61 count the receivers yet to see the value stored here
-// (`rem`; at 0 the value goes; it never exceeds max_receivers < 2^62); bits 62..63 are the
-// hold field: 0..2 receivers copying the value now without the tail lock (each took a
-// shared hold with one CAS), or kWriting while the sender replaces the value (under the
-// tail lock, only from a hold field of 0). A receiver that finds the field at 2 or
-// kWriting reads under the tail lock instead, which the sender also holds while writing.
-inline constexpr std::uint64_t kHoldShift = 62;
-inline constexpr std::uint64_t kHold = std::uint64_t{1} << kHoldShift;  // one shared hold
-inline constexpr std::uint64_t kMaxHolds = 2;                          // then the slow path
-inline constexpr std::uint64_t kWriting = std::uint64_t{3} << kHoldShift;
-inline constexpr std::uint64_t kRemMask = kHold - 1;
-static_assert((std::numeric_limits<std::size_t>::max() >> 2) <= kRemMask,
-              "rem (at most max_receivers) must fit below the hold field");
-
 template <class T>
 struct Slot {
-  platform::atomic<std::uint64_t> state{0};  // rem | hold field (above)
-  // The send position stored here; written by the sender with the hold field at kWriting.
-  platform::atomic<std::uint64_t> pos{0};
-  // Written with the hold field at kWriting (by the sender) or by the receiver that takes
-  // rem to 0 (moving the value out) while it still holds the slot or the tail lock; read
-  // under a shared hold or the tail lock.
+  platform::mutex lock;
+  // Everything below is under `lock`.
+  platform::cell<std::uint64_t> pos{0};   // the send position stored here
+  platform::cell<std::size_t> rem{0};     // receivers yet to see it; at 0 the value goes
   platform::cell<std::optional<T>> value;
 };
 
@@ -202,9 +182,7 @@ class Shared {
         closed_(receivers == 0) {
     for (std::size_t i = 0; i < capacity_; ++i) {
       // Slot i starts as position i - capacity: "already consumed", one lap behind.
-      // Relaxed: nobody else sees the new state yet.
-      buffer_[i].pos.store(static_cast<std::uint64_t>(i) - static_cast<std::uint64_t>(capacity_),
-                           std::memory_order_relaxed);
+      set(buffer_[i].pos, static_cast<std::uint64_t>(i) - static_cast<std::uint64_t>(capacity_));
     }
   }
   Shared(const Shared&) = delete;
@@ -240,16 +218,15 @@ class Shared {
     const std::uint64_t pos = get(tail_pos_);
     set(tail_pos_, pos + 1);
     Slot<T>& slot = buffer_[pos & mask_];
-    claim(slot);
-    slot.value.with_mut([&](std::optional<T>& v) {
-      if (v) evicted.emplace(std::move(*v));
-      v.emplace(std::move(value));  // nothrow: T's move constructor
-    });
-    // Relaxed: published by the Release store of the state below.
-    slot.pos.store(pos, std::memory_order_relaxed);
-    // Release: pairs with the Acquire CAS of a receiver's hold (try_hold), which then sees
-    // this value and position. Nobody else writes the word while it reads kWriting.
-    slot.state.store(static_cast<std::uint64_t>(rem), std::memory_order_release);
+    {
+      platform::mutex_guard slot_guard(slot.lock);
+      set(slot.pos, pos);
+      set(slot.rem, rem);
+      slot.value.with_mut([&](std::optional<T>& v) {
+        if (v) evicted.emplace(std::move(*v));
+        v.emplace(std::move(value));  // nothrow: T's move constructor
+      });
+    }
     receivers = rem;
     notify_rx(tail);  // releases the tail lock
     return std::nullopt;
@@ -282,13 +259,9 @@ class Shared {
     set(rx_count_, count + 1);
     for (std::uint64_t pos = next; pos != get(tail_pos_); ++pos) {
       Slot<T>& slot = buffer_[pos & mask_];
-      // An overwritten position stays lagged for the copy, as for the original. Relaxed
-      // (both): the tail lock orders them with the sender's writes; a receiver's hold CAS
-      // that races the increment just retries. The original is counted in rem here (it has
-      // not read `pos`), so rem is at least 1 and no receiver is releasing the value.
-      if (slot.pos.load(std::memory_order_relaxed) == pos) {
-        slot.state.fetch_add(1, std::memory_order_relaxed);
-      }
+      platform::mutex_guard slot_guard(slot.lock);
+      // An overwritten position stays lagged for the copy, as for the original.
+      if (get(slot.pos) == pos) set(slot.rem, get(slot.rem) + 1);
     }
   }
 
@@ -340,8 +313,9 @@ class Shared {
     std::size_t high = capacity_;
     while (low < high) {
       const std::size_t mid = low + (high - low) / 2;
-      // Relaxed: a snapshot; a caller's own receives are ordered before it by coherence.
-      if ((buffer_[(base + mid) & mask_].state.load(std::memory_order_relaxed) & kRemMask) == 0) {
+      Slot<T>& slot = buffer_[(base + mid) & mask_];
+      platform::mutex_guard slot_guard(slot.lock);
+      if (get(slot.rem) == 0) {
         low = mid + 1;
       } else {
         high = mid;
@@ -352,9 +326,9 @@ class Shared {
 
   bool is_empty() {
     platform::mutex_guard tail(tail_lock_);
-    const Slot<T>& slot = buffer_[(get(tail_pos_) - 1) & mask_];
-    // Relaxed: a snapshot, as in len().
-    return (slot.state.load(std::memory_order_relaxed) & kRemMask) == 0;
+    Slot<T>& slot = buffer_[(get(tail_pos_) - 1) & mask_];
+    platform::mutex_guard slot_guard(slot.lock);
+    return get(slot.rem) == 0;
   }
 
   // Sender::closed(): ready when no receiver is subscribed; otherwise `waiter` queued.
@@ -370,32 +344,62 @@ class Shared {
   // The outcome of looking at a receiver's next position.
   enum class Look { Value, Empty, Closed, Lagged };
 
-  // Tokio's recv_ref: with the slot for `next` held, `use(value)` gets the value; the
+  // Tokio's recv_ref: with the slot for `next` locked, `use(value)` gets the value; the
   // receiver's share of the slot is released afterwards, even if `use` throws. On Empty
   // `waiter` (if any) is queued for the next send.
-  //
-  // Fast path (the value is there): one CAS takes a shared hold, `use` copies, one CAS
-  // gives back the hold and the share. Otherwise (not sent yet, overwritten, the sender
-  // writing, or kMaxHolds holders) the slow path looks again under the tail lock.
   template <class Use>
   Look recv_ref(std::uint64_t& next, std::uint64_t& skipped, Waiter* waiter,
                 const Waker* waker, Use&& use) {
+    std::optional<Waker> old;   // a replaced waker, dropped after the locks
+    std::optional<T> released;  // a value this receiver was the last to see
     Slot<T>& slot = buffer_[next & mask_];
-    // Relaxed: a hint; the position is read again under the hold.
-    if (slot.pos.load(std::memory_order_relaxed) == next && try_hold(slot)) {
-      // Relaxed: the Acquire CAS of the hold ordered it after the sender's write.
-      if (slot.pos.load(std::memory_order_relaxed) == next) {
-        next += 1;
-        std::optional<T> released;  // destroyed on return, after the hold is given back
-        ScopeExit share{[&] { release_share(slot, released); }};
-        slot.value.with([&](const std::optional<T>& v) { use(v); });
-        return Look::Value;
+    std::optional<platform::mutex_guard> tail;
+    std::optional<platform::mutex_guard> slot_guard;
+    slot_guard.emplace(slot.lock);
+    if (get(slot.pos) != next) {
+      // Not there yet (or overwritten): look again under the tail lock, taking the locks
+      // in send's order (tail, then slot) so the two cannot deadlock.
+      slot_guard.reset();
+      tail.emplace(tail_lock_);
+      slot_guard.emplace(slot.lock);
+      const std::uint64_t slot_pos = get(slot.pos);
+      if (slot_pos != next) {
+        if (slot_pos + capacity_ == next) {
+          // Nothing new for this receiver.
+          if (get(closed_)) return Look::Closed;
+          if (waiter != nullptr) register_waiter(*waiter, *waker, waiters_, old);
+          slot_guard.reset();
+          tail.reset();
+          return Look::Empty;  // `old` dropped on return, after the locks
+        }
+        // Lagged: the slot was overwritten. Continue from the oldest value kept.
+        const std::uint64_t oldest = get(tail_pos_) - capacity_;
+        const std::uint64_t missed = oldest - next;
+        tail.reset();
+        if (missed != 0) {
+          next = oldest;
+          skipped = missed;
+          return Look::Lagged;
+        }
+        // Slow but nothing missed: fall through and read this slot.
+      } else {
+        tail.reset();
       }
-      // Relaxed: this hold read only the (atomic) position, nothing an overwrite must
-      // follow; the RMW still continues the release sequence the sender's claim reads.
-      slot.state.fetch_sub(kHold, std::memory_order_relaxed);
     }
-    return recv_locked(slot, next, skipped, waiter, waker, use);
+    next += 1;
+    // Release this receiver's share however `use` ends.
+    ScopeExit share{[&] {
+      const std::size_t rem = get(slot.rem) - 1;
+      set(slot.rem, rem);
+      if (rem == 0) {
+        slot.value.with_mut([&](std::optional<T>& v) {
+          if (v) released.emplace(std::move(*v));
+          v.reset();
+        });
+      }
+    }};
+    slot.value.with([&](const std::optional<T>& v) { use(v); });
+    return Look::Value;
   }
 
   // Unlinks a waiter its future is done with (Recv / Closed destructor).
@@ -421,119 +425,6 @@ class Shared {
   }
 
  private:
-  // A shared hold on `slot` (hold field + 1), unless the sender is writing it or
-  // kMaxHolds receivers hold it already.
-  static bool try_hold(Slot<T>& slot) {
-    platform::Backoff backoff;
-    std::uint64_t s = slot.state.load(std::memory_order_relaxed);
-    for (;;) {
-      if ((s >> kHoldShift) >= kMaxHolds) return false;  // kWriting, or full
-      // Acquire: pairs with the sender's Release store of the state (value and position
-      // written) and with the Release of earlier holds (their release sequence).
-      if (slot.state.compare_exchange_weak(s, s + kHold, std::memory_order_acquire,
-                                           std::memory_order_relaxed)) {
-        return true;
-      }
-      backoff.spin();
-    }
-  }
-
-  // Gives back a hold and this receiver's share of the value in one CAS; the receiver that
-  // takes rem to 0 moves the value into `released` first, while it still holds the slot.
-  static void release_share(Slot<T>& slot, std::optional<T>& released) noexcept {
-    platform::Backoff backoff;
-    std::uint64_t s = slot.state.load(std::memory_order_relaxed);
-    for (;;) {
-      WEFT_INVARIANT((s & kRemMask) != 0 && (s >> kHoldShift) != 0 && s < kWriting);
-      if ((s & kRemMask) == 1) {
-        // The last share. AcqRel: Acquire pairs with the Release of the other receivers'
-        // shares (their copies happen-before the move below); Release as below.
-        if (slot.state.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel,
-                                             std::memory_order_relaxed)) {
-          slot.value.with_mut([&](std::optional<T>& v) {
-            if (v) released.emplace(std::move(*v));
-            v.reset();
-          });
-          // Release: pairs with the sender's Acquire claim; the move happens-before its write.
-          slot.state.fetch_sub(kHold, std::memory_order_release);
-          return;
-        }
-      } else if (slot.state.compare_exchange_weak(s, s - kHold - 1, std::memory_order_release,
-                                                  std::memory_order_relaxed)) {
-        // Release: pairs with the sender's Acquire claim (our copy happens-before its
-        // overwrite) and with the last share's Acquire (before its move).
-        return;
-      }
-      backoff.spin();
-    }
-  }
-
-  // Under the tail lock: waits until no receiver holds `slot`, then marks it kWriting.
-  static void claim(Slot<T>& slot) {
-    platform::Backoff backoff;
-    std::uint64_t s = slot.state.load(std::memory_order_relaxed);
-    for (;;) {
-      if ((s >> kHoldShift) == 0) {
-        // Acquire: pairs with the Release of every hold and share given back before it,
-        // so their copies (and a last receiver's move) happen-before the overwrite.
-        if (slot.state.compare_exchange_weak(s, kWriting, std::memory_order_acquire,
-                                             std::memory_order_relaxed)) {
-          return;
-        }
-        backoff.spin();
-      } else {
-        backoff.snooze();  // a receiver is copying the old value: bounded, never blocks
-        s = slot.state.load(std::memory_order_relaxed);
-      }
-    }
-  }
-
-  // recv_ref's slow path: the same look at the slot under the tail lock, where the sender
-  // cannot write; a value is read there without a hold.
-  template <class Use>
-  Look recv_locked(Slot<T>& slot, std::uint64_t& next, std::uint64_t& skipped, Waiter* waiter,
-                   const Waker* waker, Use& use) {
-    std::optional<Waker> old;   // a replaced waker, dropped after the lock
-    std::optional<T> released;  // a value this receiver was the last to see
-    platform::mutex_guard tail(tail_lock_);
-    // Relaxed: the tail lock orders it with the sender's write.
-    const std::uint64_t slot_pos = slot.pos.load(std::memory_order_relaxed);
-    if (slot_pos != next) {
-      if (slot_pos + capacity_ == next) {
-        // Nothing new for this receiver.
-        if (get(closed_)) return Look::Closed;
-        if (waiter != nullptr) register_waiter(*waiter, *waker, waiters_, old);
-        tail.unlock();
-        return Look::Empty;  // `old` dropped on return, after the lock
-      }
-      // Lagged: the slot was overwritten. Continue from the oldest value kept.
-      const std::uint64_t oldest = get(tail_pos_) - capacity_;
-      const std::uint64_t missed = oldest - next;
-      if (missed != 0) {
-        next = oldest;
-        skipped = missed;
-        return Look::Lagged;
-      }
-      // Slow but nothing missed: fall through and read this slot.
-    }
-    next += 1;
-    // Release this receiver's share however `use` ends.
-    ScopeExit share{[&] {
-      // AcqRel: Acquire pairs with the Release of the holders' shares (their copies
-      // happen-before the move); Release with the sender's Acquire claim.
-      const std::uint64_t s = slot.state.fetch_sub(1, std::memory_order_acq_rel);
-      WEFT_INVARIANT((s & kRemMask) != 0);
-      if ((s & kRemMask) == 1) {
-        slot.value.with_mut([&](std::optional<T>& v) {
-          if (v) released.emplace(std::move(*v));
-          v.reset();
-        });
-      }
-    }};
-    slot.value.with([&](const std::optional<T>& v) { use(v); });
-    return Look::Value;
-  }
-
   // Under the tail lock.
   void register_waiter(Waiter& waiter, const Waker& waker, WaitList& list,
                        std::optional<Waker>& old) {
@@ -581,10 +472,6 @@ class Shared {
   // Wakes every receiver waiting when it began, in batches, never under the lock
   // (Tokio's notify_rx). Releases `tail`.
   void notify_rx(platform::mutex_guard& tail) {
-    if (waiters_.is_empty()) {  // nobody to wake (the common send): no notify round
-      tail.unlock();
-      return;
-    }
     const std::uint64_t generation = next_generation();
     weft::detail::WakeList wakers;
     bool full = collect(waiters_, generation, wakers);

@@ -705,23 +705,22 @@ TEST_CASE("counted: a lagging receiver dropped releases its shares") {
 
 }  // namespace
 
-// The fast path's shared hold is given back when the copy throws: the sender can still
-// overwrite the slot (a leaked hold would make this send wait forever).
-TEST_CASE("a throwing copy gives back its hold on the slot") {
+// A copy that throws leaves the slot to the sender: it can still overwrite it (a slot
+// left held would make this send wait forever).
+TEST_CASE("a throwing copy leaves the slot free for the sender") {
   auto [tx, rx1] = broadcast::channel<Fussy>(1);
   auto rx2 = tx.subscribe();
   CHECK(tx.send(Fussy(0)).is_ok());
   CHECK_THROWS_AS((void)rx1.try_recv(), std::runtime_error);
   CHECK(tx.len() == 1);  // still owed to rx2
-  CHECK(tx.send(Fussy(1)).is_ok());  // overwrites the slot rx1 held during its copy
+  CHECK(tx.send(Fussy(1)).is_ok());  // overwrites the slot rx1 was copying
   check_lagged(rx2, 1);
   CHECK(recv_now(rx1).value == 1);
   CHECK(recv_now(rx2).value == 1);
   CHECK(tx.is_empty());
 }
 
-// Four receivers on threads read the same slots at once (more than the two shared holds a
-// slot takes: the others read under the tail lock) while the sender overwrites them: every
+// Four receivers on threads read the same slots at once while the sender overwrites them: every
 // receiver accounts for every value, in order, and each value is destroyed exactly once.
 TEST_CASE("counted: receivers on threads share slots the sender overwrites") {
   LiveCheck live;
