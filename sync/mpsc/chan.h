@@ -432,28 +432,6 @@ class Rx {
     });
   }
 
-  // As recv(), without registering a waker: a value, nullopt (closed and drained), or
-  // nothing yet (the outer nullopt). For a caller that retries before it waits.
-  std::optional<std::optional<T>> recv_now() {
-    return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f)
-                                          -> std::optional<std::optional<T>> {
-      std::optional<T> value;
-      switch (f.list.pop(chan_->tx_, value)) {
-        case ReadStatus::Value:
-          received(f, 1);
-          return std::optional<std::optional<T>>(std::move(value));
-        case ReadStatus::Closed:
-          give_back_received(f);
-          WEFT_INVARIANT(chan_->semaphore_.is_idle());
-          return std::optional<std::optional<T>>(std::optional<T>());
-        case ReadStatus::Empty:
-          break;
-      }
-      if (drained_after_close(f)) return std::optional<std::optional<T>>(std::optional<T>());
-      return std::nullopt;
-    });
-  }
-
   // Receives up to `limit` values at the end of `buffer`: ready with how many (0 only if
   // limit is 0 or the channel is closed and drained), or pending.
   Poll<std::size_t> recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {

@@ -16,7 +16,6 @@
 
 #include "sync/mpsc/chan.h"
 #include "sync/mpsc/error.h"
-#include "sync/platform/spin.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 #include "sync/task/poll.h"
@@ -52,19 +51,8 @@ class ReceiverBase {
   // A value now; Empty if none (and senders, or bounded permits, remain), Disconnected if
   // none can ever come.
   Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
-  // recv() on this thread, parking it while it waits. In production it first retries a
-  // non-registering receive while platform::Backoff allows (a few microseconds): a value
-  // that comes meanwhile costs its sender no wake and this thread no park.
-  std::optional<T> blocking_recv() {
-#if !defined(WEFT_MODEL)
-    platform::Backoff backoff;
-    while (!backoff.is_completed()) {
-      if (std::optional<std::optional<T>> now = rx_.recv_now()) return std::move(*now);
-      backoff.snooze();
-    }
-#endif
-    return block_on(recv());
-  }
+  // recv() on this thread, parking it while it waits (no spin first: see blocking_send).
+  std::optional<T> blocking_recv() { return block_on(recv()); }
   std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
     return block_on(recv_many(buffer, limit));
   }

@@ -193,9 +193,9 @@ TEST_CASE("try_park_consumes_one_token_without_blocking") {
   thread->release();
 }
 
-TEST_CASE("wake_during_spin_and_after_it") {
-  // Wakes that come while block_on spins (at once) and after it parked (a sleep longer
-  // than the spin): both complete the call, and each poll sees a wake or the event.
+TEST_CASE("wake_before_and_after_park") {
+  // Wakes that come at once (before the thread parks) and after it parked (a sleep):
+  // both complete the call, and each poll sees a wake or the event.
   for (int delay_us : {0, 0, 1, 5, 50, 2000}) {
     Flag flag;
     int polls = 0;
