@@ -247,6 +247,12 @@ WEFT_MODEL_TEST(drop_multiple_cloned_rx_with_overflow, weft::model::random(10000
 
 // ---- readers of one slot ----
 
+// Receives the value 1 that the scenarios below send first.
+static void receive_the_value(broadcast::Receiver<std::shared_ptr<int>>& rx) {
+  auto r = rx.try_recv();
+  WEFT_INVARIANT(r.is_ok() && **r == 1);
+}
+
 // A receiver copies a value while the sender overwrites that slot: the copy and the
 // overwrite never race, and the receiver sees either the value or Lagged. Heap values: a
 // lost or doubled value is a leak or a double free.
@@ -273,12 +279,8 @@ WEFT_MODEL_TEST(last_reader_releases_value, weft::model::bounded(2), 1) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
   auto rx2 = tx.subscribe();
   WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
-  platform::thread other([rx2 = std::move(rx2)]() mutable {
-    auto r = rx2.try_recv();
-    WEFT_INVARIANT(r.is_ok() && **r == 1);
-  });
-  auto r = rx1.try_recv();
-  WEFT_INVARIANT(r.is_ok() && **r == 1);
+  platform::thread other([rx2 = std::move(rx2)]() mutable { receive_the_value(rx2); });
+  receive_the_value(rx1);
   other.join();
   WEFT_INVARIANT(tx.is_empty() && tx.len() == 0);
 }
@@ -289,13 +291,9 @@ WEFT_MODEL_TEST(three_receivers_one_value, weft::model::random(40000), 2) {
   auto rx2 = tx.subscribe();
   auto rx3 = tx.subscribe();
   WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
-  auto receive = [](broadcast::Receiver<std::shared_ptr<int>> rx) {
-    auto r = rx.try_recv();
-    WEFT_INVARIANT(r.is_ok() && **r == 1);
-  };
-  platform::thread a([&] { receive(std::move(rx2)); });
-  platform::thread b([&] { receive(std::move(rx3)); });
-  receive(std::move(rx1));
+  platform::thread a([rx2 = std::move(rx2)]() mutable { receive_the_value(rx2); });
+  platform::thread b([rx3 = std::move(rx3)]() mutable { receive_the_value(rx3); });
+  receive_the_value(rx1);
   a.join();
   b.join();
   WEFT_INVARIANT(tx.is_empty());
@@ -308,13 +306,9 @@ WEFT_MODEL_TEST(clone_races_receive, weft::model::bounded(2), 1) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
   auto rx2 = tx.subscribe();
   WEFT_INVARIANT(tx.send(std::make_shared<int>(1)).is_ok());
-  platform::thread other([rx2 = std::move(rx2)]() mutable {
-    auto r = rx2.try_recv();
-    WEFT_INVARIANT(r.is_ok() && **r == 1);
-  });
+  platform::thread other([rx2 = std::move(rx2)]() mutable { receive_the_value(rx2); });
   auto copy = rx1;
-  auto r = rx1.try_recv();
-  WEFT_INVARIANT(r.is_ok() && **r == 1);
+  receive_the_value(rx1);
   other.join();
   WEFT_INVARIANT(!tx.is_empty() && tx.len() == 1);  // still owed to `copy`
   r = copy.try_recv();
