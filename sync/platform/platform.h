@@ -13,3 +13,4 @@
 #include "sync/platform/parker.h"
 #include "sync/platform/spin.h"
 #include "sync/platform/thread.h"
+#include "sync/platform/thread_local_pointer.h"

@@ -80,3 +80,24 @@ TEST_CASE("Backoff completes after its yield limit") {
   CHECK_FALSE(b.is_completed());
   b.spin();
 }
+
+TEST_CASE("thread_local_pointer: each thread sees its own, null until set") {
+  struct Slot {};
+  Slot mine;
+  Slot theirs;
+  CHECK(weft::platform::thread_local_pointer<Slot>() == nullptr);
+  weft::platform::thread_local_pointer<Slot>() = &mine;
+  Slot* seen_before = &mine;
+  Slot* seen_after = nullptr;
+  weft::platform::thread t([&] {
+    seen_before = weft::platform::thread_local_pointer<Slot>();  // not this thread's
+    weft::platform::thread_local_pointer<Slot>() = &theirs;
+    seen_after = weft::platform::thread_local_pointer<Slot>();
+    weft::platform::thread_local_pointer<Slot>() = nullptr;
+  });
+  t.join();
+  CHECK(seen_before == nullptr);
+  CHECK(seen_after == &theirs);
+  CHECK(weft::platform::thread_local_pointer<Slot>() == &mine);  // untouched by the other
+  weft::platform::thread_local_pointer<Slot>() = nullptr;
+}

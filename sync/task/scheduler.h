@@ -35,6 +35,7 @@
 #include "sync/platform/mutex.h"
 #include "sync/platform/parker.h"
 #include "sync/platform/spin.h"
+#include "sync/platform/thread_local_pointer.h"
 #include "sync/result.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/future.h"
@@ -66,27 +67,14 @@ namespace detail {
 class Scheduler;
 
 // Which worker of which scheduler the calling thread is (null on any other thread): how a
-// wake finds "its" worker's LIFO slot, as Tokio's thread-local CONTEXT. Production: a
-// thread_local. Model: Relacy has no thread_local, so a table indexed by the simulated
-// thread (plain pointers, each written and read by its own thread only).
+// wake finds "its" worker's LIFO slot, as Tokio's thread-local CONTEXT.
 struct CurrentWorker {
   Scheduler* scheduler;
   unsigned index;
 };
-#if defined(WEFT_MODEL)
 inline CurrentWorker*& current_worker() noexcept {
-  constexpr unsigned max_model_threads = 64;  // far more than any scenario declares
-  static CurrentWorker* by_thread[max_model_threads] = {};
-  const unsigned thread = rl::thread_index();
-  WEFT_INVARIANT(thread < max_model_threads);
-  return by_thread[thread];
+  return platform::thread_local_pointer<CurrentWorker>();
 }
-#else
-inline CurrentWorker*& current_worker() noexcept {
-  thread_local CurrentWorker* current = nullptr;
-  return current;
-}
-#endif
 
 // A Waker that borrows a reference instead of owning one: it is never destroyed, so its
 // drop never runs (as Rust's WakerRef / ManuallyDrop<Waker>). Clones are real Wakers.
