@@ -49,6 +49,18 @@ struct Tally {
     last[c.sender] = c.seq;
     accounted += 1;
   }
+  // Accounts a received value or a Lagged report; false for anything else (Closed, Empty).
+  template <class R>
+  bool take(const R& r) {
+    if (r.is_ok()) {
+      value(*r);
+    } else if (r.error().is_lagged()) {
+      accounted += r.error().skipped();
+    } else {
+      return false;
+    }
+    return true;
+  }
 };
 
 struct senders_and_receivers {
@@ -82,14 +94,7 @@ struct senders_and_receivers {
       case 2: {  // blocking receiver
         Tally tally;
         for (;;) {
-          auto r = rx[0]->blocking_recv();
-          if (r.is_ok()) {
-            tally.value(*r);
-          } else if (r.error().is_lagged()) {
-            tally.accounted += r.error().skipped();
-          } else {
-            break;
-          }
+          if (!tally.take(rx[0]->blocking_recv())) break;  // closed
         }
         WEFT_INVARIANT(tally.accounted == total);
         rx[0].reset();
@@ -167,23 +172,11 @@ struct receivers_share_slots {
         rx[0].emplace(std::move(copy));               // the old one releases its shares
       }
       if (index % 2 == 0) {
-        auto r = rx[index]->blocking_recv();
-        if (r.is_ok()) {
-          tally.value(*r);
-        } else if (r.error().is_lagged()) {
-          tally.accounted += r.error().skipped();
-        } else {
-          break;
-        }
+        if (!tally.take(rx[index]->blocking_recv())) break;  // closed
       } else {
         auto r = rx[index]->try_recv();
-        if (r.is_ok()) {
-          tally.value(*r);
-        } else if (r.error().is_lagged()) {
-          tally.accounted += r.error().skipped();
-        } else if (r.error().is_closed()) {
-          break;
-        } else {
+        if (!tally.take(r)) {
+          if (r.error().is_closed()) break;
           platform::yield_now();  // nothing new yet
         }
       }
