@@ -53,18 +53,6 @@ class parker {
     }
   }
 
-  // Consumes the token if one is waiting, without blocking: true if it did (what park()
-  // would have returned at once). For a caller that spins a little before it parks.
-  bool try_park() {
-    // Relaxed load: only a hint that saves the CAS (and its cache-line write) while no
-    // token is there; the CAS below decides.
-    if (state_.load(std::memory_order_relaxed) != NOTIFIED) return false;
-    // Acquire: pairs with the Release exchange in unpark(), as park()'s fast path.
-    std::uintptr_t notified = NOTIFIED;
-    return state_.compare_exchange_strong(notified, EMPTY, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-
   void unpark() {
     // Release: pairs with the Acquire operations in park() that consume the token.
     switch (state_.exchange(NOTIFIED, std::memory_order_release)) {

@@ -16,9 +16,9 @@
 // (Relacy threads are fibers of one OS thread, so no thread_local there).
 //
 // Waiting: after a pending poll the thread parks at once. A spin before parking
-// (platform::Backoff over try_park, as crossbeam's channels wait) was measured on
+// (platform::Backoff, as crossbeam's channels wait) was measured on
 // mpsc_bounded_spsc_blocking: 0.79 s against 0.64 s without it, medians of 9 on an idle
-// machine (bench/README.md), so it is not done; try_park stays for callers that poll.
+// machine (bench/README.md), so it is not done.
 //
 // Exceptions: an exception thrown by poll() propagates to the caller; the future is not
 // polled again.
@@ -76,7 +76,6 @@ class BlockOnLease {
 
   const Waker& waker() const noexcept { return *waker_; }
   void park() { thread_->park(); }
-  bool try_park() { return thread_->try_park(); }
 
  private:
 #if !defined(WEFT_MODEL)

@@ -4,7 +4,6 @@
 
 #include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
-#include "sync/task/thread_waker.h"
 
 #include <doctest/doctest.h>
 
@@ -178,19 +177,6 @@ TEST_CASE("no_allocation_per_call_in_production") {
     CHECK(allocations.load(std::memory_order_relaxed) == outer + 1);
     return weft::ready;
   }));
-}
-
-TEST_CASE("try_park_consumes_one_token_without_blocking") {
-  auto* thread = weft::detail::ThreadWaker::create();
-  CHECK_FALSE(thread->try_park());  // no token: returns at once
-  thread->unpark();
-  thread->unpark();                 // several unparks leave one token
-  CHECK(thread->try_park());
-  CHECK_FALSE(thread->try_park());
-  thread->unpark();
-  thread->park();                   // the token is there: returns at once
-  CHECK_FALSE(thread->try_park());
-  thread->release();
 }
 
 TEST_CASE("wake_before_and_after_park") {

@@ -21,8 +21,6 @@ class ThreadWaker {
     return Waker::from_raw(RawWaker{this, &vtable});
   }
   void park() { parker_.park(); }
-  // Consumes a wake if one came, without blocking (platform::parker::try_park).
-  bool try_park() { return parker_.try_park(); }
   void unpark() { parker_.unpark(); }
   void release() noexcept {
     // AcqRel: the last owner's delete must see every other owner's use of the parker;
