@@ -1,6 +1,7 @@
-# Mutations for ci/mutants. Each: id, the file, the exact text to find (once), its
-# replacement, what it breaks, and the model tests that must catch it. A survivor needs a
-# new model test that kills it, or an `equivalent` entry saying why it cannot be caught.
+# Mutations for ci/mutants. Each: id, the file, the code to find (once; whitespace, line
+# breaks and comments do not count, and the text holds no comment), its replacement, what
+# it breaks, and the model tests that must catch it. A survivor needs a new model test
+# that kills it, or an `equivalent` entry saying why it cannot be caught.
 
 MUTATIONS = [
     # --- sync/platform/parker.h
@@ -46,7 +47,7 @@ MUTATIONS = [
          tests=["//model:atomic_waker"]),
     dict(id="atomic_waker.owed_wake_dropped", file="sync/task/atomic_waker.h",
          what="the registering thread forgets the wake a racing wake() left to it",
-         find="      if (current) current->wake();  // the caller's waker: a throw reaches the caller\n",
+         find="      if (current) current->wake();\n",
          replace="",
          tests=["//model:atomic_waker"]),
     dict(id="atomic_waker.waking_no_self_wake", file="sync/task/atomic_waker.h",
@@ -138,7 +139,6 @@ MUTATIONS = [
     dict(id="notify.waiting_not_cleared", file="sync/notify.h",
          what="the last waiter leaving the list does not move the state out of WAITING",
          find="""  if (list.is_empty()) {
-    // Relaxed: leaving WAITING under the lock; no lock-free transition applies to WAITING.
     state_.store(set_state(word, EMPTY), std::memory_order_relaxed);
   }""",
          replace="",
@@ -224,11 +224,11 @@ MUTATIONS = [
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.lock_after_cas", file="sync/detail/batch_semaphore.h",
          what="an acquirer short of permits locks only after its CAS set WAITERS (window)",
-         find="""      lock.lock();
-    }
-    // AcqRel: Acquire pairs with the Release that added the permits; Release continues""",
-         replace="""    }
-    // AcqRel: Acquire pairs with the Release that added the permits; Release continues""",
+         find="""      short_of_permits = true;
+      lock.lock();
+    }""",
+         replace="""      short_of_permits = true;
+    }""",
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.assign_relaxed", file="sync/detail/batch_semaphore.h",
          what="assign_permits publishes a waiter's remaining need with a relaxed store",
@@ -284,8 +284,7 @@ MUTATIONS = [
                     "but the count, which the RMW chain keeps exact in any order"),
     dict(id="mpsc.unbounded_closed_bit_dropped", file="sync/mpsc/chan.h",
          what="the unbounded channel's close() never sets the CLOSED bit (sends still succeed)",
-         find="""    // Release: pairs with the Acquire loads in try_acquire() and is_closed().
-    state_.fetch_or(CLOSED, std::memory_order_release);""",
+         find="    state_.fetch_or(CLOSED, std::memory_order_release);",
          replace="",
          tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
     dict(id="mpsc.send_wake_dropped", file="sync/mpsc/chan.h",
@@ -358,8 +357,9 @@ MUTATIONS = [
          tests=["//model:mpsc_list", "//model:mpsc"]),
     dict(id="mpsc.known_ready_kept_across_blocks", file="sync/mpsc/list.h",
          what="the receiver keeps its copy of a ready word when it moves to the next block",
-         find="      known_ready_ = 0;  // the copy was of the block left behind\n",
-         replace="",
+         find="""      head_ = next;
+      known_ready_ = 0;""",
+         replace="""      head_ = next;""",
          tests=["//model:mpsc_list", "//model:mpsc"]),
     dict(id="mpsc.tx_release_relaxed", file="sync/mpsc/block.h",
          what="RELEASED is set relaxed: the observed tail position is not published",
@@ -381,7 +381,7 @@ MUTATIONS = [
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",
          find="""    receivers = rem;
-    notify_rx(tail);  // releases the tail lock""",
+    notify_rx(tail);""",
          replace="""    receivers = rem;
     tail.unlock();""",
          tests=["//model:broadcast"]),
@@ -418,10 +418,10 @@ MUTATIONS = [
     # --- sync/watch.h
     dict(id="watch.send_no_notify", file="sync/watch.h",
          what="send_if_modified stores a new version but never wakes the receivers",
-         find="""      s.bump_version();  // under the write lock, so a borrow sees value and version agree
+         find="""      s.bump_version();
     }
     s.notify_rx.notify_waiters();""",
-         replace="""      s.bump_version();  // under the write lock, so a borrow sees value and version agree
+         replace="""      s.bump_version();
     }""",
          tests=["//model:watch", "//model:mutant_kills_watch"]),
     dict(id="watch.changed_checks_first", file="sync/watch.h",
@@ -454,7 +454,7 @@ MUTATIONS = [
          tests=["//model:watch"]),
     dict(id="watch.reader_unlock_no_notify", file="sync/watch.h",
          what="the last reader leaving the value lock never wakes a waiting writer",
-         find="    if ((prev & ~PARKED) == READER && (prev & PARKED) != 0) wake();  // the last reader\n",
+         find="    if ((prev & ~PARKED) == READER && (prev & PARKED) != 0) wake();\n",
          replace="    (void)prev;\n",
          tests=["//model:watch"]),
     # --- sync/set_once.h
@@ -472,9 +472,9 @@ MUTATIONS = [
     dict(id="set_once.wait_no_recheck", file="sync/set_once.h",
          what="wait() does not check again under the lock after requesting the notification",
          find="""        if (once_->value_set_.load(std::memory_order_relaxed)) {
-          notified_.reset();  // never polled: nothing to unlink""",
+          notified_.reset();""",
          replace="""        if (false) {
-          notified_.reset();  // never polled: nothing to unlink""",
+          notified_.reset();""",
          tests=["//model:set_once"]),
     # --- sync/mutex.h
     dict(id="mutex.unlock_skipped", file="sync/mutex.h",
@@ -535,15 +535,13 @@ MUTATIONS = [
          tests=["//model:once_cell"]),
     dict(id="once_cell.value_set_relaxed", file="sync/once_cell.h",
          what="set_value publishes value_set_ with a relaxed store",
-         find="""    // Release: pairs with the Acquire load in initialized().
-    value_set_.store(true, std::memory_order_release);""",
-         replace="""    // Release: pairs with the Acquire load in initialized().
-    value_set_.store(true, std::memory_order_relaxed);""",
+         find="    value_set_.store(true, std::memory_order_release);",
+         replace="    value_set_.store(true, std::memory_order_relaxed);",
          tests=["//model:once_cell"]),
     dict(id="once_cell.failed_init_keeps_permit", file="sync/once_cell.h",
          what="a failed get_or_try_init initializer never gives the permit back",
-         find="          permit.reset();  // give the permit back: the next waiter tries",
-         replace="          permit->forget();  // give the permit back: the next waiter tries",
+         find="          permit.reset();",
+         replace="          permit->forget();",
          tests=["//model:once_cell"]),
     # --- sync/task/scheduler.h
     dict(id="scheduler.list_takes_no_ref", file="sync/task/scheduler.h",
