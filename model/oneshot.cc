@@ -167,6 +167,38 @@ WEFT_MODEL_TEST(drop_rx_after_poll, weft::model::exhaustive(), 1) {
   receiver.join();
 }
 
+// Tokio #7886 with the Sender alive: the Receiver, polled once, is destroyed while the
+// Sender polls closed(). Its task's waker must be gone once it is (no handle can wake it
+// any more), and the Receiver must not touch its slot while the Sender might wake it.
+WEFT_MODEL_TEST(drop_rx_after_poll_releases_waker, weft::model::bounded(2), 1) {
+  auto [tx, rx] = oneshot::channel<int>();
+  auto rx_task = std::make_shared<weft::MockTask>();
+  WEFT_INVARIANT(rx_task->poll(rx).is_pending());
+  platform::thread receiver([rx = std::move(rx)]() mutable { auto gone = std::move(rx); });
+  weft::MockTask tx_task;
+  const bool closed = tx_task.enter([&](Context& cx) { return tx.poll_closed(cx); }).is_ready();
+  receiver.join();
+  WEFT_INVARIANT(rx_task->waker_ref_count() == 0);
+  WEFT_INVARIANT(closed || tx_task.is_woken());
+}
+
+// The other side: the Sender, waiting in closed(), sends while the Receiver polls. Once
+// the send succeeded its closed() waker is gone (the Receiver, alive, never reads it
+// again); if the Receiver saw the value first it is woken or got it.
+WEFT_MODEL_TEST(send_after_poll_closed_releases_waker, weft::model::bounded(2), 1) {
+  auto [tx, rx] = oneshot::channel<int>();
+  auto tx_task = std::make_shared<weft::MockTask>();
+  WEFT_INVARIANT(tx_task->enter([&](Context& cx) { return tx.poll_closed(cx); }).is_pending());
+  platform::thread sender([tx = std::move(tx)]() mutable {
+    WEFT_INVARIANT(std::move(tx).send(1).is_ok());
+  });
+  weft::MockTask rx_task;
+  const bool ready = rx_task.poll(rx).is_ready();
+  sender.join();
+  WEFT_INVARIANT(tx_task->waker_ref_count() == 0);
+  WEFT_INVARIANT(ready || rx_task.is_woken());
+}
+
 // ---- beyond Loom ----
 
 // Both handles dropped at once, nothing sent: the RELEASED bits are the reference count,

@@ -12,9 +12,13 @@
 // Concurrency: the Sender and the Receiver may be used from two different threads at the
 // same time; each handle itself is used by one thread at a time (as any object).
 //
-// Cancel safety: destroying the Receiver future before it completes loses nothing it did
-// not already own: a value sent afterwards is refused (send returns it), a value sent
-// before is destroyed with the Receiver. Sender::closed() is cancel-safe.
+// Cancel safety: polling the Receiver is cancel-safe: a task that stops polling it (used
+// as a branch of a select and another branch completed first) has received nothing; a
+// value sent meanwhile stays for a later poll or try_recv. Destroying the Receiver closes
+// the channel: a value sent afterwards is refused (send returns it), a value sent before
+// is destroyed with the Receiver. Sender::closed() is cancel-safe. A handle that goes
+// (the Receiver destroyed or closed, the Sender destroyed or consumed by send) drops the
+// waker it registered at once, not when the other handle goes too (Tokio #7886).
 //
 // Memory ordering: everything the sending thread did before send() happens-before the
 // poll / try_recv / blocking_recv that returns the value. Everything the receiving thread
@@ -154,10 +158,10 @@ class OneshotInner {
     std::uintptr_t state = 0;
     for (;;) {
       if ((state & CLOSED) != 0) return false;
-      // No receiver waker to wake: nothing is left for the Sender to do, so it releases
+      // No waker to wake or drop: nothing is left for the Sender to do, so it releases
       // its hold in the same CAS.
       const std::uintptr_t next =
-          state | VALUE_SENT | ((state & RX_TASK_SET) == 0 ? TX_RELEASED : 0);
+          state | VALUE_SENT | ((state & (RX_TASK_SET | TX_TASK_SET)) == 0 ? TX_RELEASED : 0);
       // AcqRel: Release publishes value_ to the Receiver's Acquire load (and, with
       // TX_RELEASED, ends the Sender's accesses); Acquire pairs with the AcqRel fetch_or
       // that set RX_TASK_SET, so rx_task_ is readable below.
@@ -166,8 +170,15 @@ class OneshotInner {
         break;
       }
     }
-    if ((state & RX_TASK_SET) != 0) {
-      rx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
+    if ((state & (RX_TASK_SET | TX_TASK_SET)) != 0) {
+      if ((state & RX_TASK_SET) != 0) {
+        rx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
+      }
+      // The Sender is done, so its closed() waker has nothing left to wait for. The
+      // Receiver reads tx_task_ only if VALUE_SENT was clear when it closed, and CLOSED
+      // was clear here: the slot is ours. (Not in Tokio, which keeps it until the
+      // Receiver goes; the same leak as #7886 on the other side.)
+      if ((state & TX_TASK_SET) != 0) drop_waker(tx_task_, TX_TASK_SET);
       release_tx();
     }
     return true;
@@ -181,6 +192,10 @@ class OneshotInner {
     if ((prev & TX_TASK_SET) != 0 && (prev & VALUE_SENT) == 0) {
       tx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
     }
+    // Tokio #7886: nothing will complete the Receiver now, so its waker goes. The Sender
+    // reads rx_task_ only after its CAS set VALUE_SENT, which CLOSED now forbids; VALUE_SENT
+    // was clear: the slot is ours.
+    if ((prev & RX_TASK_SET) != 0 && (prev & VALUE_SENT) == 0) drop_waker(rx_task_, RX_TASK_SET);
     return prev;
   }
 
@@ -266,6 +281,16 @@ class OneshotInner {
   }
 
  private:
+  // Empties a waker slot the other side will never read again, and clears its TASK_SET
+  // bit so that the word keeps saying what the slot holds. The waker is dropped here, on
+  // the side that registered it.
+  void drop_waker(platform::cell<std::optional<Waker>>& slot, std::uintptr_t task_set) {
+    // Relaxed: only the owning side reads its TASK_SET bit from now on; the other side's
+    // last look at the word (VALUE_SENT / CLOSED) already decided it keeps away.
+    state_.fetch_and(~task_set, std::memory_order_relaxed);
+    slot.with_mut([](std::optional<Waker>& w) { w.reset(); });
+  }
+
   Result<T, RecvError> take_value() {
     if (std::optional<T> value = consume_value()) return std::move(*value);
     return Err(RecvError{});

@@ -5,9 +5,11 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -405,6 +407,41 @@ TEST_CASE("counted: a channel dropped with a queued value frees it") {
   auto pair = oneshot::channel<Counted>();
   CHECK(std::move(pair.first).send(Counted(1)).is_ok());
   CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+}
+
+// Tokio #7886 (loom_oneshot.rs drop_rx_after_poll): the Receiver's waker goes with the
+// Receiver, though the Sender lives on.
+TEST_CASE("drop_rx_after_poll releases the receiver's waker") {
+  auto pair = oneshot::channel<int>();
+  std::optional<oneshot::Receiver<int>> rx(std::move(pair.second));
+  CHECK(weft::waker_released_on_destroy(rx));
+  CHECK(pair.first.is_closed());
+}
+
+TEST_CASE("close releases the receiver's waker") {
+  auto [tx, rx] = oneshot::channel<int>();
+  CHECK(weft::waker_released_on_destroy([&](Context& cx) { return rx.poll(cx); },
+                                        [&] { rx.close(); }));
+  MockTask task;
+  CHECK(task.poll(rx).is_ready());  // closed, nothing sent
+}
+
+// The same for the other side: a Sender that waited in closed() and then went (dropped or
+// sent) leaves no waker behind while the Receiver lives on.
+TEST_CASE("a dropped Sender releases its closed() waker") {
+  auto pair = oneshot::channel<int>();
+  std::optional<oneshot::Sender<int>> tx(std::move(pair.first));
+  CHECK(weft::waker_released_on_destroy([&](Context& cx) { return tx->poll_closed(cx); },
+                                        [&] { tx.reset(); }));
+  CHECK(pair.second.try_recv().error() == TryRecvError::Closed);
+}
+
+TEST_CASE("send releases the sender's closed() waker") {
+  auto pair = oneshot::channel<int>();
+  std::optional<oneshot::Sender<int>> tx(std::move(pair.first));
+  CHECK(weft::waker_released_on_destroy([&](Context& cx) { return tx->poll_closed(cx); },
+                                        [&] { CHECK(std::move(*tx).send(4).is_ok()); }));
+  CHECK(*pair.second.try_recv() == 4);
 }
 
 }  // namespace
