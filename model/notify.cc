@@ -383,3 +383,22 @@ WEFT_MODEL_TEST(notify_waiters_fast_path_then_waiting, weft::model::bounded(2), 
   if (!during_done) notify->notify_one();  // let `during` finish (it may predate the call)
   WEFT_INVARIANT(during->poll().is_ready());
 }
+
+// Tokio #7996: a future created before a notify_waiters() that is followed by a
+// notify_one(), polled while the two run. However the poll interleaves with them, the
+// future completes (through notify_waiters: it was created before the call) and the
+// permit of notify_one() stays for the next future, since no waiter was enqueued when it
+// was stored, or the enqueued one was completed by notify_waiters() first.
+WEFT_MODEL_TEST(notify_waiters_then_one_preserves_permit, weft::model::bounded(2), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto before = std::make_unique<Spawned>(notify->notified());
+  platform::thread th([notify] {
+    notify->notify_waiters();
+    notify->notify_one();
+  });
+  (void)before->poll();
+  th.join();
+  WEFT_INVARIANT(before->poll().is_ready());
+  Spawned after(notify->notified());
+  WEFT_INVARIANT(after.poll().is_ready());
+}

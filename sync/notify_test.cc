@@ -367,6 +367,30 @@ TEST_CASE("notify_waiters stores no permit and consumes none") {
   CHECK_FALSE(h.enable());
 }
 
+// Tokio #7996 (tests/sync_notify.rs): a future completed by notify_waiters() completes
+// on its first poll without taking the permit a later notify_one() stored.
+TEST_CASE("unpolled_future_completed_by_notify_waiters_preserves_notify_one_permit") {
+  Notify notify;
+  MockTask task;
+  auto notified1 = notify.notified();
+  notify.notify_waiters();
+  notify.notify_one();
+  CHECK(task.poll(notified1).is_ready());
+  auto notified2 = notify.notified();
+  CHECK(task.poll(notified2).is_ready());
+}
+
+// The same through enable(), and for notify_last().
+TEST_CASE("enable of a future completed by notify_waiters leaves the permit") {
+  Notify notify;
+  auto notified1 = notify.notified();
+  notify.notify_waiters();
+  notify.notify_last();
+  CHECK(notified1.enable());
+  auto notified2 = notify.notified();
+  CHECK(notified2.enable());
+}
+
 TEST_CASE("notify_waiters wakes every waiter across several batches") {
   Notify notify;
   constexpr int n = 3 * 32 + 5;
