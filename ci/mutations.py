@@ -73,13 +73,8 @@ MUTATIONS = [
          tests=["//model:oneshot"]),
     dict(id="oneshot.send_wake_dropped", file="sync/oneshot.h",
          what="complete() never wakes the receiver's registered waker",
-         find="""    if ((state & RX_TASK_SET) != 0) {
-      rx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
-      release_tx();
-    }""",
-         replace="""    if ((state & RX_TASK_SET) != 0) {
-      release_tx();
-    }""",
+         find="""        rx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });\n""",
+         replace="",
          tests=["//model:oneshot"]),
     dict(id="oneshot.close_wake_dropped", file="sync/oneshot.h",
          what="close() never wakes the sender's poll_closed waker",
@@ -108,7 +103,7 @@ MUTATIONS = [
          tests=["//model:oneshot"]),
     dict(id="oneshot.send_releases_before_wake", file="sync/oneshot.h",
          what="send's CAS releases the Sender's hold even when it still has to wake the receiver",
-         find="state | VALUE_SENT | ((state & RX_TASK_SET) == 0 ? TX_RELEASED : 0);",
+         find="state | VALUE_SENT | ((state & (RX_TASK_SET | TX_TASK_SET)) == 0 ? TX_RELEASED : 0);",
          replace="state | VALUE_SENT | TX_RELEASED;",
          tests=["//model:oneshot"]),
     # --- sync/notify.h
@@ -586,4 +581,43 @@ MUTATIONS = [
          find="running ? (current | NOTIFIED) - REF_ONE : current | NOTIFIED;",
          replace="running ? (current | NOTIFIED) - REF_ONE : (current | NOTIFIED) - REF_ONE;",
          tests=["//model:task_pool"]),
+    # ===== Tokio 1.49 .. 1.53.1 (issue 18): each kill was checked by hand =====
+    # --- sync/oneshot.h (Tokio #7886)
+    dict(id="oneshot.close_keeps_rx_waker", file="sync/oneshot.h",
+         what="a destroyed or closed Receiver keeps its waker until the Sender goes too (#7886)",
+         find="    if ((prev & RX_TASK_SET) != 0 && (prev & VALUE_SENT) == 0) drop_waker(rx_task_, RX_TASK_SET);\n",
+         replace="",
+         tests=["//model:oneshot"]),
+    dict(id="oneshot.close_drops_rx_waker_after_send", file="sync/oneshot.h",
+         what="close() drops the receiver's waker even when the Sender already set VALUE_SENT and may be waking it",
+         find="if ((prev & RX_TASK_SET) != 0 && (prev & VALUE_SENT) == 0) drop_waker(",
+         replace="if ((prev & RX_TASK_SET) != 0) drop_waker(",
+         tests=["//model:oneshot"]),
+    dict(id="oneshot.send_keeps_tx_waker", file="sync/oneshot.h",
+         what="a Sender that sent or was destroyed keeps its closed() waker until the Receiver goes",
+         find="      if ((state & TX_TASK_SET) != 0) drop_waker(tx_task_, TX_TASK_SET);\n",
+         replace="",
+         tests=["//model:oneshot"]),
+    dict(id="oneshot.send_releases_before_dropping_tx_waker", file="sync/oneshot.h",
+         what="the completing CAS releases the Sender's hold though it still has its closed() waker to drop",
+         find="state | VALUE_SENT | ((state & (RX_TASK_SET | TX_TASK_SET)) == 0 ? TX_RELEASED : 0);",
+         replace="state | VALUE_SENT | ((state & RX_TASK_SET) == 0 ? TX_RELEASED : 0);",
+         tests=["//model:oneshot"]),
+    # --- sync/notify.h (Tokio #7996)
+    dict(id="notify.fast_path_takes_permit_after_notify_waiters", file="sync/notify.h",
+         what="a first poll after notify_waiters() takes the permit of a later notify_one() (#7996)",
+         find="""      if (Notify::get_calls(word) != calls_) {
+        stage_ = Stage::done;
+        continue;
+      }
+      // Acquire: pairs with the Release CAS that stored the permit.""",
+         replace="""      // Acquire: pairs with the Release CAS that stored the permit.""",
+         tests=["//model:notify"]),
+    dict(id="notify.fast_path_count_load_relaxed", file="sync/notify.h",
+         what="the first poll completes through the notify_waiters() count without acquiring it",
+         find="""      std::uintptr_t word = notify.state_.load(std::memory_order_acquire);
+      // Tokio #7996""",
+         replace="""      std::uintptr_t word = notify.state_.load(std::memory_order_relaxed);
+      // Tokio #7996""",
+         tests=["//model:notify"]),
 ]
