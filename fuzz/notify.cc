@@ -121,10 +121,10 @@ void poll_one(World& w, int s, int t, Trace& trace) {
       expect_ready = true;
       break;
     case Stage::init:
-      if (w.permit) {
+      if (f.calls != w.calls) {
+        expect_ready = true;  // a notify_waiters() since creation; the permit stays (#7996)
+      } else if (w.permit) {
         w.permit = false;
-        expect_ready = true;
-      } else if (f.calls != w.calls) {
         expect_ready = true;
       } else {
         w.queue.push_back(s);

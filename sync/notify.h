@@ -416,12 +416,12 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
       // it: a CAS bound to fail (no permit: the usual case of a task that waits) is a
       // locked instruction for nothing, on a line the notifier is using. A permit stored
       // after this load is consumed under the lock below.
-      // Acquire: pairs with the Release count increment of notify_waiters(), for the
-      // completion below.
-      std::uintptr_t word = notify.state_.load(std::memory_order_acquire);
       // Tokio #7996: a notify_waiters() since notified() completes this future; the
       // stored permit (perhaps from a notify_one() after that call) is left for others.
       // The slow path below checks the count first, too.
+      // Acquire: pairs with the Release count increment of notify_waiters(), for that
+      // completion.
+      std::uintptr_t word = notify.state_.load(std::memory_order_acquire);
       if (Notify::get_calls(word) != calls_) {
         stage_ = Stage::done;
         continue;
