@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -710,4 +711,115 @@ TEST_CASE("reserve_owned_future_polled_after_completion_throws") {
   auto failed = weft::mpsc::Sender<int>(tx).reserve_owned();
   CHECK(ready_value(t, failed).is_err());
   CHECK_THROWS_WITH_AS((void)t.poll(failed), "mpsc::Sender::reserve_owned future polled after completion", std::logic_error);
+}
+
+// ---- Tokio 1.49 to 1.53.1: the regression tests of tokio/tests/sync_mpsc.rs ----
+
+// tokio#7686, refined by tokio#8074: after close(), an empty channel reports
+// Disconnected, unless a permit taken before close() may still send (then Empty, and
+// Disconnected once it is gone).
+TEST_CASE("try_recv_after_receiver_close") {
+  auto [tx, rx] = channel<int>(5);
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);
+  rx.close();
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+}
+
+TEST_CASE("try_recv_after_receiver_close_with_permit") {
+  auto [tx, rx] = channel<int>(5);
+  auto permit = tx.try_reserve();
+  REQUIRE(permit.is_ok());
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);
+  rx.close();
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);
+  { auto dropped = std::move(*permit); }
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+}
+
+// tokio#7991: recv_many on a closed, drained channel returns 0 and leaves what the
+// buffer already held.
+TEST_CASE("recv_many_with_non_empty_buffer_bounded_rx_closed_and_idle") {
+  auto [tx, rx] = channel<int>(1);
+  std::vector<int> buffer{1};
+  rx.close();
+  CHECK(rx.blocking_recv_many(buffer, 1) == 0);
+  CHECK(buffer == std::vector<int>{1});
+}
+
+// tokio#8075: after close(), the receiver waits for the last permit; every way a permit
+// ends (dropped, sent, released; plain, owned, from an iterator) wakes it.
+TEST_CASE("last_permit_wakes_closed_receiver") {
+  auto [tx, rx] = channel<int>(100);
+  MockTask tr;
+  auto recv = rx.recv();
+  auto closed_and_pending = [&] {
+    rx.close();
+    CHECK(tr.poll(recv).is_pending());
+  };
+  std::optional<weft::mpsc::Sender<int>> inert;
+  SUBCASE("dropping_last_permit_wakes_closed_receiver") {
+    auto permit = tx.try_reserve();
+    closed_and_pending();
+    { auto dropped = std::move(*permit); }
+  }
+  SUBCASE("dropping_last_owned_permit_wakes_closed_receiver") {
+    auto permit = weft::mpsc::Sender<int>(tx).try_reserve_owned();
+    closed_and_pending();
+    { auto dropped = std::move(*permit); }
+  }
+  SUBCASE("dropping_last_permit_iterator_wakes_closed_receiver") {
+    auto permits = tx.try_reserve_many(1);
+    closed_and_pending();
+    { auto dropped = std::move(*permits); }
+  }
+  SUBCASE("sending_last_permit_wakes_closed_receiver") {
+    auto permit = tx.try_reserve();
+    closed_and_pending();
+    std::move(*permit).send(1);
+  }
+  SUBCASE("sending_last_owned_permit_wakes_closed_receiver") {
+    auto permit = weft::mpsc::Sender<int>(tx).try_reserve_owned();
+    closed_and_pending();
+    inert.emplace(std::move(*permit).send(1));
+  }
+  SUBCASE("releasing_last_owned_permit_wakes_closed_receiver") {
+    auto permit = weft::mpsc::Sender<int>(tx).try_reserve_owned();
+    closed_and_pending();
+    inert.emplace(std::move(*permit).release());
+  }
+  CHECK(tr.is_woken());
+  CHECK(tr.poll(recv).is_ready());
+}
+
+// tokio#8095: the receiver's waker goes with the receiver, even while senders remain.
+TEST_CASE("release_waker_on_rx_drop") {
+  MockTask task;
+  auto [tx, rx] = channel<int>(1);
+  auto held = std::make_optional(std::move(rx));
+  CHECK(task.enter([&](weft::Context& cx) { return held->poll_recv(cx); }).is_pending());
+  CHECK(task.waker_ref_count() == 1);
+  held.reset();
+  CHECK(task.waker_ref_count() == 0);
+}
+
+// tokio#8260 (the single-permit pair; the reserve_many pair is above): a reserve() that
+// was handed the last permit and then fails on close(), or is cancelled, gives that
+// permit back and must wake the receiver waiting for the end.
+TEST_CASE("failed_or_cancelled_reserve_wakes_closed_receiver") {
+  auto [tx, rx] = channel<int>(1);
+  auto permit = tx.try_reserve();
+  MockTask ts, tr;
+  auto reserve = std::make_unique<weft::mpsc::Sender<int>::ReserveFuture>(tx.reserve());
+  CHECK(ts.poll(*reserve).is_pending());
+  { auto dropped = std::move(*permit); }  // the slot goes to the queued reservation
+  CHECK(ts.is_woken());
+  rx.close();
+  auto recv = rx.recv();
+  CHECK(tr.poll(recv).is_pending());
+  SUBCASE("failed_reserve_wakes_closed_receiver") {
+    CHECK(ready_value(ts, *reserve).is_err());
+  }
+  SUBCASE("cancelled_reserve_wakes_closed_receiver") { reserve.reset(); }
+  CHECK(tr.is_woken());
+  CHECK(ready_value(tr, recv) == std::nullopt);
 }

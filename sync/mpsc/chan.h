@@ -570,6 +570,10 @@ class Rx {
     chan_type* chan = chan_;
     if (chan == nullptr) return;
     close();
+    // Nothing can poll this receiver again: its waker goes now, not with the channel,
+    // which senders may keep for long (tokio#8095). A sender waking meanwhile takes it
+    // instead; either way the slot ends empty (only the receiver registers).
+    (void)chan->rx_waker_.take_waker();
     // Destroy what is queued now, returning capacity for each value, as Tokio does.
     chan->rx_fields_.with_mut([&](typename chan_type::RxFields& f) {
       std::optional<T> value;

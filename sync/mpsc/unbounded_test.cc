@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -314,3 +315,34 @@ TEST_CASE("many_threads_conservation") {
 }
 
 }  // namespace
+
+// ---- Tokio 1.49 to 1.53.1: the regression tests of tokio/tests/sync_mpsc.rs ----
+
+// tokio#7686: after close(), an empty channel reports Disconnected.
+TEST_CASE("try_recv_after_receiver_close") {
+  auto [tx, rx] = unbounded_channel<int>();
+  CHECK(rx.try_recv().error() == TryRecvError::Empty);
+  rx.close();
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+}
+
+// tokio#7991: recv_many on a closed, drained channel returns 0 and leaves what the
+// buffer already held.
+TEST_CASE("recv_many_with_non_empty_buffer_unbounded_rx_closed_and_idle") {
+  auto [tx, rx] = unbounded_channel<int>();
+  std::vector<int> buffer{1};
+  rx.close();
+  CHECK(rx.blocking_recv_many(buffer, 1) == 0);
+  CHECK(buffer == std::vector<int>{1});
+}
+
+// tokio#8095: the receiver's waker goes with the receiver, even while senders remain.
+TEST_CASE("release_waker_on_rx_drop") {
+  MockTask task;
+  auto [tx, rx] = unbounded_channel<int>();
+  auto held = std::make_optional(std::move(rx));
+  CHECK(task.enter([&](weft::Context& cx) { return held->poll_recv(cx); }).is_pending());
+  CHECK(task.waker_ref_count() == 1);
+  held.reset();
+  CHECK(task.waker_ref_count() == 0);
+}
