@@ -4,7 +4,8 @@
 // and reserve_many under close, recv_many, weak senders, try_recv racing a write, and
 // counted values racing the receiver's drop (no value lost, duplicated or leaked), and
 // the end of a closed channel reached through a failed or cancelled capacity future
-// (tokio#8260), recv_many under close.
+// (tokio#8260), recv_many under close, and the receiver's waker released by its drop
+// (tokio#8095).
 #include "model/harness/scenario.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/mpsc/bounded.h"
@@ -283,6 +284,20 @@ WEFT_MODEL_TEST(values_conserved_when_receiver_drops, weft::model::random(20000)
   }
   WEFT_INVARIANT(drops->load(std::memory_order_relaxed) == 2);
   WEFT_INVARIANT(received + returned->load(std::memory_order_relaxed) <= 2);
+}
+
+// The receiver, pending in recv(), is dropped while a sender sends (tokio#8095): the send
+// either wakes (and so drops) the registered waker or finds the channel closed and leaves
+// it; the receiver's drop must take it then, since the sender keeps the channel alive.
+WEFT_MODEL_TEST(rx_drop_releases_waker_while_sender_sends, weft::model::bounded(2), 1) {
+  weft::MockTask task;
+  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  std::optional<mpsc::UnboundedReceiver<int>> held(std::move(rx));
+  WEFT_INVARIANT(task.enter([&](weft::Context& cx) { return held->poll_recv(cx); }).is_pending());
+  platform::thread t([tx = tx] { (void)tx.send(1); });  // main keeps tx: no last-sender wake
+  held.reset();
+  t.join();
+  WEFT_INVARIANT(task.waker_ref_count() == 0);
 }
 
 // ---- weft's own (bounded) ----
