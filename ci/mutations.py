@@ -372,6 +372,12 @@ MUTATIONS = [
          find="    if (std::exchange(waited_, false)) wake_rx_if_drained(*chan_);\n",
          replace="    waited_ = false;\n",
          tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+    dict(id="mpsc.rx_drop_keeps_waker", file="sync/mpsc/chan.h",
+         what="the receiver's drop leaves its registered waker in the channel the senders "
+              "keep alive (tokio#8095)",
+         find="    (void)chan->rx_waker_.take_waker();\n",
+         replace="",
+         tests=["//model:mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",
