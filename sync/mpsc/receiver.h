@@ -11,7 +11,10 @@
 // polled again after they completed, they receive the next value. blocking_* park the
 // calling thread (never call them from inside a future). close() stops new sends (and,
 // bounded, new reservations); what was sent, or is sent through capacity reserved
-// before, can still be received. Memory ordering: as chan.h.
+// before, can still be received. Destroying the receiver drops the waker it registered
+// at once, though senders keep the channel (tokio#8095); a recv() future destroyed
+// pending leaves it until the receiver's next poll or drop, as Tokio. Memory ordering:
+// as chan.h.
 #pragma once
 
 #include "sync/mpsc/chan.h"
