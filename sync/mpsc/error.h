@@ -17,7 +17,8 @@
 
 namespace weft::mpsc {
 
-// The channel is closed (the receiver is gone or called close()); carries the value.
+// Returned by Sender::send / blocking_send and UnboundedSender::send: the channel is
+// closed (the receiver is gone or called close()); carries the value.
 template <class T>
 struct SendError {
   T value;
@@ -25,6 +26,8 @@ struct SendError {
   static constexpr const char* message() noexcept { return "channel closed"; }
 };
 
+// Returned by Sender::reserve / reserve_many / reserve_owned: the channel is closed
+// (reserve_many: or n > max_capacity()).
 template <>
 struct SendError<void> {
   static constexpr const char* message() noexcept { return "channel closed"; }
@@ -36,7 +39,9 @@ enum class TrySendErrorKind {
   Closed,  // the receiver is gone or called close()
 };
 
-// try_send / try_reserve failed: the channel is full or closed; carries the value.
+// Returned by Sender::try_send (carries the value) and, as TrySendError<void> or
+// TrySendError<Sender>, by try_reserve / try_reserve_many / try_reserve_owned: the
+// channel is full or closed.
 template <class T>
 struct TrySendError {
   TrySendErrorKind kind;
@@ -65,10 +70,14 @@ struct TrySendError<void> {
   }
 };
 
-// try_recv found no value.
+// Returned by Receiver::try_recv / UnboundedReceiver::try_recv: no value now.
 enum class TryRecvError {
-  Empty,         // no value now, but senders (or permits) remain
-  Disconnected,  // no value, and none can ever come
+  // One may still come: senders remain and the receiver has not called close(), or a
+  // permit reserved before close() is still out (tokio#8074).
+  Empty,
+  // None can ever come: every sender is gone, or close() was called and every permit is
+  // back (tokio#7686).
+  Disconnected,
 };
 
 inline const char* message(TryRecvError error) noexcept {

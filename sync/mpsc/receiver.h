@@ -39,8 +39,9 @@ class ReceiverBase {
   ReceiverBase(ReceiverBase&&) noexcept = default;
   ReceiverBase& operator=(ReceiverBase&&) noexcept = default;
 
-  // The next value, or nullopt once the channel is closed and every value was received
-  // (bounded: and every reserved permit was used or dropped). Cancel-safe.
+  // The next value, or nullopt once the channel is closed (every sender gone, or close()
+  // called) and every value was received (bounded: and every reserved permit was used or
+  // dropped; tokio#7920). Cancel-safe.
   RecvFuture recv() { return RecvFuture(rx_); }
   // Up to `limit` values appended to `buffer`; 0 only if limit is 0 or the channel is
   // closed and drained. Cancel-safe.
@@ -51,8 +52,8 @@ class ReceiverBase {
   Poll<std::size_t> poll_recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
     return rx_.recv_many(cx, buffer, limit);
   }
-  // A value now; Empty if none (and senders, or bounded permits, remain), Disconnected if
-  // none can ever come.
+  // A value now; Empty if none but one may still come, Disconnected if none can (every
+  // sender gone, or close() called and every permit back): see TryRecvError.
   Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
   // recv() on this thread, parking it while it waits (no spin first: see blocking_send).
   std::optional<T> blocking_recv() { return block_on(recv()); }
