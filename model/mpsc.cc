@@ -4,8 +4,9 @@
 // and reserve_many under close, recv_many, weak senders, try_recv racing a write, and
 // counted values racing the receiver's drop (no value lost, duplicated or leaked), and
 // the end of a closed channel reached through a failed or cancelled capacity future
-// (tokio#8260), recv_many under close, and the receiver's waker released by its drop
-// (tokio#8095).
+// (tokio#8260), recv_many under close, the receiver's waker released by its drop
+// (tokio#8095), OwnedPermit::release waking a closed receiver (tokio#8075) and try_recv
+// after close with a permit out (tokio#7686, #8074).
 #include "model/harness/scenario.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/mpsc/bounded.h"
@@ -408,6 +409,60 @@ WEFT_MODEL_TEST(recv_many_bounded_frees_capacity, weft::model::random(20000), 1)
   for (int i = 0; i < 4; ++i) WEFT_INVARIANT((*buffer)[i] == i);
   WEFT_INVARIANT(rx.capacity() == 2);
   t.join();
+}
+
+// OwnedPermit::release() on another thread gives back the last permit of a closed channel
+// (tokio#8075): the receiver waiting for the end must be woken. Main keeps a Sender, so no
+// last-sender wake can stand in; the released Sender lives on in the thread.
+WEFT_MODEL_TEST(owned_permit_release_wakes_closed_receiver, weft::model::bounded(1), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  auto owned = mpsc::Sender<int>(tx).try_reserve_owned();
+  WEFT_INVARIANT(owned.is_ok());
+  platform::thread t(
+      [p = std::make_shared<mpsc::OwnedPermit<int>>(std::move(owned.value()))]() mutable {
+        mpsc::Sender<int> inert = std::move(*p).release();  // not the last Sender
+      });
+  rx.close();
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
+  t.join();
+  WEFT_INVARIANT(rx.capacity() == 1);
+}
+
+// try_recv after close() with a permit out, racing that permit's send (tokio#7686 and
+// #8074): Empty while the permit may still send, the value if it did, and Disconnected
+// only once nothing can come; Disconnected is final. Main keeps a Sender.
+WEFT_MODEL_TEST(try_recv_after_close_with_permit_out, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  auto held = std::make_shared<std::optional<mpsc::Permit<int>>>();
+  {
+    auto p = tx.try_reserve();
+    WEFT_INVARIANT(p.is_ok());
+    held->emplace(std::move(p.value()));
+  }
+  rx.close();
+  platform::thread t([held]() mutable {
+    std::move(**held).send(7);
+    held.reset();
+  });
+  bool received = false;
+  bool disconnected = false;
+  auto look = [&] {
+    auto r = rx.try_recv();
+    if (r.is_ok()) {
+      WEFT_INVARIANT(!received && !disconnected && *r == 7);
+      received = true;
+    } else if (r.error() == mpsc::TryRecvError::Disconnected) {
+      disconnected = true;
+    } else {
+      WEFT_INVARIANT(!disconnected);  // Disconnected is final
+    }
+  };
+  look();
+  t.join();
+  held.reset();
+  look();
+  look();
+  WEFT_INVARIANT(received && disconnected);
 }
 
 // ---- lost wakeups after close(): capacity given back by a future (cf. tokio#8260) ----
