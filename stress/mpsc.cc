@@ -3,7 +3,8 @@
 // reserve_owned; recv, try_recv, recv_many, poll with a mock task). Conservation: every
 // message is delivered exactly once and in per-sender order, or handed back in an error;
 // every value is destroyed exactly once. bounded_cancel_after_close cancels send and
-// reserve_many futures around a close() with every Sender alive (tokio#8260).
+// reserve_many futures around a close() with every Sender alive (tokio#8260), and checks
+// that no task's waker is left in the channel at the end (tokio#8095).
 // Seeded: see stress/stress.h (WEFT_STRESS_SEED, printed and flushed at start with the
 // rerun command; a failing run prints its scenario, run index and run seed).
 #include "model/harness/scenario.h"
@@ -74,10 +75,9 @@ struct Tally {
 };
 
 // Receives with a random mix of operations until the channel reports its end; if
-// `close_after` >= 0, closes the channel after that many messages.
+// `close_after` >= 0, closes the channel after that many messages. Polls as `task`.
 template <class Rx>
-void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after) {
-  weft::MockTask task;
+void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after, weft::MockTask& task) {
   std::vector<Message> buffer;
   bool closed = false;
   for (;;) {
@@ -148,7 +148,9 @@ struct unbounded_run {
   void thread(int index) {
     if (index == senders) {
       Rng local{rng.next()};
-      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1);
+      weft::MockTask task;
+      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1,
+                  task);
       rx.reset();
       return;
     }
@@ -197,7 +199,9 @@ struct bounded_run : BoundedWorld<8> {
   void thread(int index) {
     Rng local{seeds[index]};
     if (index == senders) {
-      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1);
+      weft::MockTask task;
+      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1,
+                  task);
       rx.reset();
       return;
     }
@@ -279,16 +283,32 @@ struct bounded_run : BoundedWorld<8> {
 // take_value), while the receiver closes midway and waits for the end with every Sender
 // still alive. The end must then come through the capacity that the cancelled and failed
 // futures give back (or the Permits): a lost wake hangs the run. Senders hold their
-// handle until the receiver is done, so the last-sender wake cannot stand in.
+// handle until the receiver is done, so the last-sender wake cannot stand in. A Sender
+// kept to the end of the run holds the channel: once every thread is done, no task's
+// waker may be left in it (the receiver's drop and every future's end release theirs;
+// tokio#8095).
 struct bounded_cancel_after_close : BoundedWorld<3> {
   bounded_cancel_after_close()
       : BoundedWorld<3>(stress::run_seed<bounded_cancel_after_close>("bounded_cancel_after_close")) {}
   platform::atomic<int> receiver_done{0};
+  weft::MockTask tasks[senders + 1];  // each thread's, the receiver's last
+  std::optional<mpsc::Sender<Message>> keeper;
+
+  void setup() {
+    BoundedWorld<3>::setup();
+    keeper.emplace(handles.front());
+  }
+  void check() {
+    BoundedWorld<3>::check();
+    for (const weft::MockTask& task : tasks) WEFT_INVARIANT(task.waker_ref_count() == 0);
+    keeper.reset();
+  }
 
   void thread(int index) {
     Rng local{seeds[index]};
     if (index == senders) {
-      receive_all(*rx, tally, local, local.below(senders * messages_per_sender / 4));
+      receive_all(*rx, tally, local, local.below(senders * messages_per_sender / 4),
+                  tasks[index]);
       // Release: pairs with the senders' Acquire loads below (nothing to publish but the
       // end; the order keeps the tally reads after the receiver's writes).
       receiver_done.store(1, std::memory_order_release);
@@ -296,7 +316,7 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
       return;
     }
     auto sender = std::move(handles[index]);
-    weft::MockTask task;
+    weft::MockTask& task = tasks[index];
     int seq = 0;  // sequence of the next value that gets through (cancelled ones do not)
     for (int i = 0; i < messages_per_sender; ++i) {
       if (local.below(2) == 0) {
