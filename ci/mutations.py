@@ -378,6 +378,30 @@ MUTATIONS = [
          find="    (void)chan->rx_waker_.take_waker();\n",
          replace="",
          tests=["//model:mpsc"]),
+    dict(id="mpsc.owned_permit_release_no_wake", file="sync/mpsc/bounded.h",
+         what="OwnedPermit::release gives its permit back without waking a receiver waiting "
+              "for the end of a closed channel (tokio#8075)",
+         find="""    detail::release_permits(tx.chan(), 1);
+    return Sender<T>(std::move(tx));""",
+         replace="""    tx.semaphore().add_permits(1);
+    return Sender<T>(std::move(tx));""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.try_recv_closed_ignores_permits", file="sync/mpsc/chan.h",
+         what="try_recv after close() says Disconnected while a permit may still send "
+              "(tokio#8074)",
+         find="""          case TryPop::Empty:
+            if (drained_after_close(f)) {""",
+         replace="""          case TryPop::Empty:
+            if (f.rx_closed) {""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.try_recv_closed_stays_empty", file="sync/mpsc/chan.h",
+         what="try_recv after close() and drained says Empty while senders remain "
+              "(tokio#7686)",
+         find="""          case TryPop::Empty:
+            if (drained_after_close(f)) {""",
+         replace="""          case TryPop::Empty:
+            if (false) {""",
+         tests=["//model:mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",
