@@ -4,10 +4,12 @@
 #include "sync/mpsc/bounded.h"
 #include "sync/mpsc/unbounded.h"
 #include "sync/task/block_on.h"
+#include "sync/task/mock_task.h"
 #include "sync/platform/platform.h"
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace platform = weft::platform;
 namespace mpsc = weft::mpsc;
@@ -79,4 +81,32 @@ WEFT_MODEL_TEST(permit_drop_wakes_closed_receiver_senders_alive, weft::model::bo
   platform::thread t([held = std::move(held)]() mutable { held->permit.reset(); });
   WEFT_INVARIANT(!weft::block_on(rx.recv()).has_value());
   t.join();
+}
+
+// Kills mpsc.ready_after_register_keeps_waker: after close(), the last permit comes back
+// on another thread while the receiver polls recv(). However they interleave, a poll that
+// answers the end leaves no waker in the channel (main's Sender keeps it alive): the
+// first look answers before registering, a second look that answers takes it back, a
+// pending poll's waker is taken by the permit's wake. recv_many() at the end likewise.
+WEFT_MODEL_TEST(ready_end_leaves_no_waker, weft::model::bounded(1), 1) {
+  weft::MockTask task;
+  auto [tx, rx] = mpsc::channel<int>(1);
+  auto held = std::make_shared<Reservation>(tx);
+  rx.close();
+  platform::thread t([held = std::move(held)]() mutable { held->permit.reset(); });
+  {
+    auto recv = rx.recv();
+    auto p = task.poll(recv);
+    t.join();
+    if (p.is_pending()) {
+      WEFT_INVARIANT(task.is_woken());  // the permit's return woke it (and dropped the clone)
+      p = task.poll(recv);
+    }
+    WEFT_INVARIANT(p.is_ready() && !p.value().has_value());
+  }
+  auto buffer = std::make_unique<std::vector<int>>();
+  auto many = rx.recv_many(*buffer, 1);
+  auto n = task.poll(many);
+  WEFT_INVARIANT(n.is_ready() && n.value() == 0);
+  WEFT_INVARIANT(task.waker_ref_count() == 0);
 }

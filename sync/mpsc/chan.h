@@ -54,6 +54,7 @@
 #include <cstddef>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -406,40 +407,44 @@ class Rx {
   std::size_t sender_weak_count() const { return chan_->weak_count(); }
 
   // Receives the next value: ready with it, ready with nullopt once the channel is closed
-  // and drained, or pending with cx's waker registered.
+  // and drained, or pending with cx's waker registered. A ready answer leaves no waker
+  // registered by this call.
   Poll<std::optional<T>> recv(Context& cx) {
     return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f)
                                           -> Poll<std::optional<T>> {
-      std::optional<T> value;
-      for (int attempt = 0; attempt < 2; ++attempt) {
+      // One look at the list: the answer, if there is one now.
+      auto look = [&]() -> std::optional<std::optional<T>> {
+        std::optional<T> value;
         switch (f.list.pop(chan_->tx_, value)) {
           case ReadStatus::Value:
             received(f, 1);
-            return value;
+            return std::optional<std::optional<T>>(std::move(value));
           case ReadStatus::Closed:
             // Every sender is gone, and each released what it held before it went.
             give_back_received(f);
             WEFT_INVARIANT(chan_->semaphore_.is_idle());
-            return std::optional<T>();
+            return std::optional<std::optional<T>>(std::optional<T>());
           case ReadStatus::Empty:
             break;
         }
-        // Register, then look again: a value pushed in between wakes the new waker.
-        if (attempt == 0) register_waker(cx.waker());
-      }
-      if (drained_after_close(f)) return std::optional<T>();
-      return pending;
+        // The end after close() is checked before registering, as Tokio does.
+        if (drained_after_close(f)) return std::optional<std::optional<T>>(std::optional<T>());
+        return std::nullopt;
+      };
+      if (auto answer = look()) return std::move(*answer);
+      return register_and_look_again(cx, look);
     });
   }
 
   // Receives up to `limit` values at the end of `buffer`: ready with how many (0 only if
-  // limit is 0 or the channel is closed and drained), or pending.
+  // limit is 0 or the channel is closed and drained), or pending. As recv(), a ready
+  // answer leaves no waker registered by this call.
   Poll<std::size_t> recv_many(Context& cx, std::vector<T>& buffer, std::size_t limit) {
     if (limit == 0) return std::size_t{0};
     return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f) -> Poll<std::size_t> {
-      std::size_t added = 0;
-      std::optional<T> value;
-      for (int attempt = 0; attempt < 2; ++attempt) {
+      auto look = [&]() -> std::optional<std::size_t> {
+        std::size_t added = 0;
+        std::optional<T> value;
         bool closed = false;
         while (added < limit) {
           if (buffer.size() == buffer.capacity()) {
@@ -475,10 +480,11 @@ class Rx {
           WEFT_INVARIANT(chan_->semaphore_.is_idle());
           return std::size_t{0};
         }
-        if (attempt == 0) register_waker(cx.waker());
-      }
-      if (drained_after_close(f)) return std::size_t{0};
-      return pending;
+        if (drained_after_close(f)) return std::size_t{0};  // before registering, as recv()
+        return std::nullopt;
+      };
+      if (auto answer = look()) return *answer;
+      return register_and_look_again(cx, look);
     });
   }
 
@@ -518,7 +524,10 @@ class Rx {
       const Waker waker = parker.thread->waker();
       for (;;) {
         register_waker(waker);
-        if (auto done = attempt()) return std::move(*done);
+        if (auto done = attempt()) {
+          (void)chan_->rx_waker_.take_waker();  // this thread's waker: no one to wake now
+          return std::move(*done);
+        }
         parker.thread->park();
       }
     });
@@ -534,6 +543,20 @@ class Rx {
 #else
   static constexpr std::size_t release_batch = 256;
 #endif
+
+  // After a look that found nothing: registers cx's waker, then looks again (`look`
+  // returns the answer, if any); a value pushed in between wakes the new waker. An answer
+  // on the second look takes the waker back (only the receiver registers, so the slot
+  // holds its own or nothing): a ready poll leaves no waker behind.
+  template <class Look>
+  auto register_and_look_again(Context& cx, Look& look)
+      -> Poll<typename std::invoke_result_t<Look&>::value_type> {
+    register_waker(cx.waker());
+    auto answer = look();
+    if (!answer) return pending;
+    (void)chan_->rx_waker_.take_waker();
+    return std::move(*answer);
+  }
 
   // Registers the receiver's waker and announces the wait to senders (see the top of
   // this file). The caller looks at the list again afterwards.

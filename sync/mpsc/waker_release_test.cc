@@ -208,6 +208,33 @@ void check_receiver_releases(Channel make_channel) {
   }
 }
 
+// A receive that is ready at once registers nothing: once close() ran and the channel is
+// drained, recv() / recv_many() answer the end before they register (as Tokio's
+// Rx::recv checks rx_closed && is_idle before register_by_ref), so the receiver keeps no
+// waker of a task that will not wait.
+TEST_CASE("ready_end_registers_no_waker") {
+  MockTask task;
+  std::vector<int> buffer;
+  SUBCASE("bounded") {
+    auto [tx, rx] = channel<int>(1);
+    rx.close();
+    auto recv = rx.recv();
+    CHECK(task.poll(recv).value() == std::nullopt);
+    auto many = rx.recv_many(buffer, 2);
+    CHECK(task.poll(many).value() == 0);
+    CHECK(task.waker_ref_count() == 0);
+  }
+  SUBCASE("unbounded") {
+    auto [tx, rx] = unbounded_channel<int>();
+    rx.close();
+    auto recv = rx.recv();
+    CHECK(task.poll(recv).value() == std::nullopt);
+    auto many = rx.recv_many(buffer, 2);
+    CHECK(task.poll(many).value() == 0);
+    CHECK(task.waker_ref_count() == 0);
+  }
+}
+
 TEST_CASE("bounded_receiver_releases_waker") {
   check_receiver_releases([] { return channel<int>(4); });
 }
