@@ -454,9 +454,9 @@ void step(World& w, Rng& rng, Trace& trace) {
       if (!w.rx) return;
       trace.op("rx.poll_recv as task ", t);
       auto p = w.task[t].enter([&](Context& cx) { return w.rx->poll_recv(cx); });
-      if (w.values.empty() && w.strong() > 0) w.rx_task = t;  // registers, then looks again
       if (w.values.empty() && !recv_ends(w)) {
         REQUIRE(p.is_pending());
+        w.rx_task = t;  // registered; a ready poll leaves the slot as it was
       } else {
         REQUIRE(p.is_ready());
         check_received(w, p.value());
@@ -498,6 +498,9 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.rx.reset();
       w.model_release(n, World::From::receiver);
       w.check_wakes("the receiver's drop");
+      // Senders may keep the channel; no task's waker is left in it (the receiver's drop
+      // takes its own, tokio#8095; the close wakes every capacity future).
+      w.require_no_waker_refs();
       break;
     }
     case 11: {  // clone a sender into the other slot / drop a sender
