@@ -428,43 +428,6 @@ WEFT_MODEL_TEST(owned_permit_release_wakes_closed_receiver, weft::model::bounded
   WEFT_INVARIANT(rx.capacity() == 1);
 }
 
-// try_recv after close() with a permit out, racing that permit's send (tokio#7686 and
-// #8074): Empty while the permit may still send, the value if it did, and Disconnected
-// only once nothing can come; Disconnected is final. Main keeps a Sender.
-WEFT_MODEL_TEST(try_recv_after_close_with_permit_out, weft::model::bounded(2), 1) {
-  auto [tx, rx] = mpsc::channel<int>(1);
-  auto held = std::make_shared<std::optional<mpsc::Permit<int>>>();
-  {
-    auto p = tx.try_reserve();
-    WEFT_INVARIANT(p.is_ok());
-    held->emplace(std::move(p.value()));
-  }
-  rx.close();
-  platform::thread t([held]() mutable {
-    std::move(**held).send(7);
-    held.reset();
-  });
-  bool received = false;
-  bool disconnected = false;
-  auto look = [&] {
-    auto r = rx.try_recv();
-    if (r.is_ok()) {
-      WEFT_INVARIANT(!received && !disconnected && *r == 7);
-      received = true;
-    } else if (r.error() == mpsc::TryRecvError::Disconnected) {
-      disconnected = true;
-    } else {
-      WEFT_INVARIANT(!disconnected);  // Disconnected is final
-    }
-  };
-  look();
-  t.join();
-  held.reset();
-  look();
-  look();
-  WEFT_INVARIANT(received && disconnected);
-}
-
 // ---- lost wakeups after close(): capacity given back by a future (cf. tokio#8260) ----
 
 namespace {
@@ -484,6 +447,19 @@ struct PendingReserveMany {
   weft::MockTask task;
   std::optional<mpsc::Sender<int>::ReserveManyFuture> reserve;
 };
+
+// Reserves a Permit from `tx` now and sends `value` through it on a thread of its own.
+// The permit borrows tx: the caller keeps tx alive past the join.
+platform::thread send_through_permit_on_thread(mpsc::Sender<int>& tx, int value) {
+  auto held = std::make_shared<std::optional<mpsc::Permit<int>>>();
+  auto p = tx.try_reserve();
+  WEFT_INVARIANT(p.is_ok());
+  held->emplace(std::move(p.value()));
+  return platform::thread([held = std::move(held), value]() mutable {
+    std::move(**held).send(value);
+    held.reset();
+  });
+}
 }  // namespace
 
 // A send future was handed the only permit by a receive, then is cancelled (dropped) on
@@ -543,16 +519,7 @@ WEFT_MODEL_TEST(reserve_many_first_poll_races_close, weft::model::bounded(1), 1)
 // only after the permit is used; a Sender stays alive, so only the permit ends it.
 WEFT_MODEL_TEST(recv_many_drains_permit_send_after_close, weft::model::bounded(1), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
-  auto held = std::make_shared<std::optional<mpsc::Permit<int>>>();
-  {
-    auto p = tx.try_reserve();
-    WEFT_INVARIANT(p.is_ok());
-    held->emplace(std::move(p.value()));
-  }
-  platform::thread t([held = std::move(held)]() mutable {
-    std::move(**held).send(7);
-    held.reset();
-  });
+  platform::thread t = send_through_permit_on_thread(tx, 7);
   rx.close();
   auto buffer = std::make_unique<std::vector<int>>();
   while (rx.blocking_recv_many(*buffer, 2) != 0) {
@@ -560,4 +527,31 @@ WEFT_MODEL_TEST(recv_many_drains_permit_send_after_close, weft::model::bounded(1
   WEFT_INVARIANT(buffer->size() == 1 && (*buffer)[0] == 7);
   t.join();
   WEFT_INVARIANT(rx.capacity() == 2);
+}
+
+// try_recv after close() with a permit out, racing that permit's send (tokio#7686 and
+// #8074): Empty while the permit may still send, the value if it did, and Disconnected
+// only once nothing can come; Disconnected is final. Main keeps a Sender.
+WEFT_MODEL_TEST(try_recv_after_close_with_permit_out, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  platform::thread t = send_through_permit_on_thread(tx, 7);
+  rx.close();
+  bool received = false;
+  bool disconnected = false;
+  auto look = [&] {
+    auto r = rx.try_recv();
+    if (r.is_ok()) {
+      WEFT_INVARIANT(!received && !disconnected && *r == 7);
+      received = true;
+    } else if (r.error() == mpsc::TryRecvError::Disconnected) {
+      disconnected = true;
+    } else {
+      WEFT_INVARIANT(!disconnected);  // Disconnected is final
+    }
+  };
+  look();
+  t.join();
+  look();
+  look();
+  WEFT_INVARIANT(received && disconnected);
 }

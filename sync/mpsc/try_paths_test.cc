@@ -22,11 +22,12 @@ using weft::mpsc::Sender;
 using weft::mpsc::TryRecvError;
 using weft::mpsc::unbounded_channel;
 
+// Polls `future` once as `task`; it must be ready (its first poll sees the close).
 template <class F>
-auto ready_value(MockTask& task, F& future) {
+auto first_poll(MockTask& task, F& future) {
   auto p = task.poll(future);
   REQUIRE(p.is_ready());
-  return std::move(p).value();
+  return std::move(p.value());
 }
 
 // Full and closed: every try_* says Closed (with the value or Sender back), and every
@@ -46,13 +47,13 @@ TEST_CASE("full_and_closed_is_closed") {
   REQUIRE(owned.is_err());
   CHECK(owned.error().is_closed());
   auto send = tx.send(2);
-  CHECK(ready_value(task, send).error().value == 2);
+  CHECK(first_poll(task, send).error().value == 2);
   auto reserve = tx.reserve();
-  CHECK(ready_value(task, reserve).is_err());
+  CHECK(first_poll(task, reserve).is_err());
   auto many = tx.reserve_many(1);
-  CHECK(ready_value(task, many).is_err());
+  CHECK(first_poll(task, many).is_err());
   auto owned_future = Sender<int>(tx).reserve_owned();
-  CHECK(ready_value(task, owned_future).is_err());
+  CHECK(first_poll(task, owned_future).is_err());
   CHECK(rx.try_recv().value() == 0);  // what was queued still comes
   CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
 }
@@ -67,14 +68,14 @@ TEST_CASE("reserve_many_zero_sees_close") {
     REQUIRE(permits.is_ok());
     CHECK(permits->len() == 0);
     auto many = tx.reserve_many(0);
-    auto waited = ready_value(task, many);
+    auto waited = first_poll(task, many);
     REQUIRE(waited.is_ok());
     CHECK(waited->len() == 0);
   }
   rx.close();
   CHECK(tx.try_reserve_many(0).error().is_closed());
   auto many = tx.reserve_many(0);
-  CHECK(ready_value(task, many).is_err());
+  CHECK(first_poll(task, many).is_err());
   CHECK(rx.blocking_recv() == std::nullopt);
 }
 

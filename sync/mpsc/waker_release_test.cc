@@ -125,36 +125,34 @@ TEST_CASE("partial_reserve_many_releases_waker") {
   CHECK(tx.capacity() == 1);
 }
 
-// Sender::closed(): destroyed pending, or completed by close() (the future still alive).
-TEST_CASE("closed_future_releases_waker") {
+// Sender::closed(): destroyed pending, or completed by the receiver's close() or drop
+// (`close_by_drop`; the future still alive).
+template <class Channel>
+void check_closed_future_releases(Channel make_channel, bool close_by_drop) {
   MockTask task;
-  SUBCASE("bounded") {
-    auto [tx, rx] = channel<int>(1);
-    {
-      auto closed = tx.closed();
-      CHECK(task.poll(closed).is_pending());
-      CHECK(task.waker_ref_count() == 1);
-    }
-    CHECK(task.waker_ref_count() == 0);
+  auto [tx, rx] = make_channel();
+  std::optional<std::decay_t<decltype(rx)>> held(std::move(rx));
+  {
     auto closed = tx.closed();
     CHECK(task.poll(closed).is_pending());
-    rx.close();
-    CHECK(task.waker_ref_count() == 0);
-    CHECK(task.poll(closed).is_ready());
+    CHECK(task.waker_ref_count() == 1);
   }
-  SUBCASE("unbounded") {
-    auto [tx, rx] = unbounded_channel<int>();
-    {
-      auto closed = tx.closed();
-      CHECK(task.poll(closed).is_pending());
-      CHECK(task.waker_ref_count() == 1);
-    }
-    CHECK(task.waker_ref_count() == 0);
-    auto closed = tx.closed();
-    CHECK(task.poll(closed).is_pending());
-    { auto dropped = std::move(rx); }
-    CHECK(task.waker_ref_count() == 0);
-    CHECK(task.poll(closed).is_ready());
+  CHECK(task.waker_ref_count() == 0);
+  auto closed = tx.closed();
+  CHECK(task.poll(closed).is_pending());
+  if (close_by_drop) {
+    held.reset();
+  } else {
+    held->close();
+  }
+  CHECK(task.waker_ref_count() == 0);
+  CHECK(task.poll(closed).is_ready());
+}
+
+TEST_CASE("closed_future_releases_waker") {
+  for (bool close_by_drop : {false, true}) {
+    check_closed_future_releases([] { return channel<int>(1); }, close_by_drop);
+    check_closed_future_releases([] { return unbounded_channel<int>(); }, close_by_drop);
   }
 }
 
@@ -212,27 +210,22 @@ void check_receiver_releases(Channel make_channel) {
 // drained, recv() / recv_many() answer the end before they register (as Tokio's
 // Rx::recv checks rx_closed && is_idle before register_by_ref), so the receiver keeps no
 // waker of a task that will not wait.
-TEST_CASE("ready_end_registers_no_waker") {
+template <class Channel>
+void check_ready_end_registers_nothing(Channel make_channel) {
   MockTask task;
   std::vector<int> buffer;
-  SUBCASE("bounded") {
-    auto [tx, rx] = channel<int>(1);
-    rx.close();
-    auto recv = rx.recv();
-    CHECK(task.poll(recv).value() == std::nullopt);
-    auto many = rx.recv_many(buffer, 2);
-    CHECK(task.poll(many).value() == 0);
-    CHECK(task.waker_ref_count() == 0);
-  }
-  SUBCASE("unbounded") {
-    auto [tx, rx] = unbounded_channel<int>();
-    rx.close();
-    auto recv = rx.recv();
-    CHECK(task.poll(recv).value() == std::nullopt);
-    auto many = rx.recv_many(buffer, 2);
-    CHECK(task.poll(many).value() == 0);
-    CHECK(task.waker_ref_count() == 0);
-  }
+  auto [tx, rx] = make_channel();
+  rx.close();
+  auto recv = rx.recv();
+  CHECK(task.poll(recv).value() == std::nullopt);
+  auto many = rx.recv_many(buffer, 2);
+  CHECK(task.poll(many).value() == 0);
+  CHECK(task.waker_ref_count() == 0);
+}
+
+TEST_CASE("ready_end_registers_no_waker") {
+  check_ready_end_registers_nothing([] { return channel<int>(1); });
+  check_ready_end_registers_nothing([] { return unbounded_channel<int>(); });
 }
 
 TEST_CASE("bounded_receiver_releases_waker") {
