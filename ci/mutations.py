@@ -331,9 +331,9 @@ MUTATIONS = [
          what="poll_recv takes a value without giving its capacity back",
          find="""          case ReadStatus::Value:
             received(f, 1);
-            return value;""",
+            return std::optional<std::optional<T>>(std::move(value));""",
          replace="""          case ReadStatus::Value:
-            return value;""",
+            return std::optional<std::optional<T>>(std::move(value));""",
          tests=["//model:mpsc"]),
     dict(id="mpsc.block_write_relaxed", file="sync/mpsc/block.h",
          what="a slot's ready bit is set relaxed: the value is not published",
@@ -402,6 +402,15 @@ MUTATIONS = [
          replace="""          case TryPop::Empty:
             if (false) {""",
          tests=["//model:mpsc"]),
+    dict(id="mpsc.ready_after_register_keeps_waker", file="sync/mpsc/chan.h",
+         what="a receive that registered its waker and then finds its answer returns ready "
+              "with the waker still in the channel",
+         find="""    if (!answer) return pending;
+    (void)chan_->rx_waker_.take_waker();
+""",
+         replace="""    if (!answer) return pending;
+""",
+         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",
