@@ -76,3 +76,53 @@ WEFT_MODEL_TEST(merged_permit_serves_batch_waiter, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(two.is_ok() && two->num_permits() == 2);
   t.join();
 }
+
+// Tokio #8119 (1.53 documents Semaphore's memory ordering): a failed acquisition, and
+// available_permits() / is_closed(), behave like an Acquire load. A thread that forgot
+// the last permit (or closed the semaphore) after writing data publishes that write to
+// whoever sees the result: NoPermits, a count of 0, Closed. A relaxed read on any of
+// these paths is a DATA RACE on `data`.
+namespace {
+struct Published {
+  Semaphore sem{1};
+  platform::cell<int> data{0};
+  void write() { data.with_mut([](int& d) { d = 1; }); }
+  void read_written() { data.with([](const int& d) { WEFT_INVARIANT(d == 1); }); }
+};
+}  // namespace
+
+WEFT_MODEL_TEST(failed_try_acquire_is_acquire, weft::model::bounded(2), 1) {
+  auto p = std::make_shared<Published>();
+  platform::thread t([p] {
+    p->write();
+    (void)p->sem.forget_permits(1);
+  });
+  auto permit = p->sem.try_acquire();
+  if (permit.is_err()) {
+    WEFT_INVARIANT(permit.error() == weft::TryAcquireError::NoPermits);
+    p->read_written();
+  }
+  t.join();
+}
+
+WEFT_MODEL_TEST(closed_try_acquire_is_acquire, weft::model::bounded(2), 1) {
+  auto p = std::make_shared<Published>();
+  platform::thread t([p] {
+    p->write();
+    p->sem.close();
+  });
+  if (p->sem.is_closed()) p->read_written();
+  auto permit = p->sem.try_acquire();
+  if (permit.is_err()) p->read_written();  // Closed: only close() makes it fail here
+  t.join();
+}
+
+WEFT_MODEL_TEST(available_permits_is_acquire, weft::model::bounded(2), 1) {
+  auto p = std::make_shared<Published>();
+  platform::thread t([p] {
+    p->write();
+    (void)p->sem.forget_permits(1);
+  });
+  if (p->sem.available_permits() == 0) p->read_written();
+  t.join();
+}

@@ -17,9 +17,17 @@
 // Tokio's sense: destroying a pending future returns every permit already assigned to
 // it; only its place in the FIFO queue is lost.
 //
-// Memory ordering: the release of a permit (destroying the permit, add_permits)
-// happens-before the acquire that obtains it. close() happens-before every acquire that
-// reports it.
+// Memory ordering (as Tokio 1.53 documents it, #8119): what a task wrote before releasing
+// a permit is visible to every task that acquires a permit later. Precisely: acquiring
+// (acquire, acquire_many, try_acquire, try_acquire_many, the owned variants), releasing
+// (destroying a permit, add_permits, forget_permits) and close() are read-modify-writes
+// of one permit word (or hand permits over under the waiter lock), so they are totally
+// ordered, and each acquiring one synchronizes-with every release and close before it.
+// A failed acquisition (NoPermits, Closed), available_permits() and is_closed() behave
+// like an Acquire load. (A give-back is a Release RMW, not AcqRel as Tokio words it: it
+// continues the release sequence of every earlier operation, so whatever the releasing
+// thread next observes of the semaphore, with an Acquire read, carries the same
+// guarantee; nothing can observe the difference.)
 //
 // Errors (sync/result.h): acquire completes with Result<SemaphorePermit, AcquireError>
 // (AcquireError: the semaphore was closed); try_acquire returns
