@@ -755,3 +755,135 @@ TEST_CASE("counted: receivers on threads share slots the sender overwrites") {
     for (std::uint64_t a : accounted) CHECK(a == n);
   }
 }
+
+// --- Lagging semantics (Tokio #8239, tests/sync_broadcast.rs) ---------------------------
+// Capacity rounds up to a power of two: that many values are retained. A receiver that
+// falls further behind gets lagged(n), n being the values overwritten before its cursor,
+// stays subscribed, and resumes from the oldest retained value, in send order.
+
+TEST_CASE("slow_receiver_within_capacity_does_not_lag") {
+  auto [tx, slow] = broadcast::channel<int>(2);
+  auto fast = tx.subscribe();
+  CHECK(tx.send(1).is_ok());
+  CHECK(tx.send(2).is_ok());
+  CHECK(recv_now(fast) == 1);
+  CHECK(recv_now(fast) == 2);
+  check_empty(fast);
+  CHECK(recv_now(slow) == 1);
+  CHECK(recv_now(slow) == 2);
+  check_empty(slow);
+}
+
+TEST_CASE("capacity_overflow_reports_lagged_then_oldest_retained") {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  CHECK(tx.send(10).is_ok());
+  CHECK(tx.send(20).is_ok());
+  CHECK(tx.send(30).is_ok());
+  check_lagged(rx, 1);
+  CHECK(recv_now(rx) == 20);
+  CHECK(recv_now(rx) == 30);
+  check_empty(rx);
+}
+
+TEST_CASE("lagged_count_matches_number_of_overwritten_messages") {
+  auto [tx, rx] = broadcast::channel<int>(4);
+  for (int i = 1; i <= 4; ++i) CHECK(tx.send(i).is_ok());
+  CHECK(recv_now(rx) == 1);
+  // Overwrites 2, 3, 4 (owed to rx) and the slot of 1 (already read): 3 missed.
+  for (int i = 5; i <= 8; ++i) CHECK(tx.send(i).is_ok());
+  check_lagged(rx, 3);
+  for (int i = 5; i <= 8; ++i) CHECK(recv_now(rx) == i);
+  check_empty(rx);
+}
+
+TEST_CASE("lag_uses_power_of_two_buffer_length") {
+  auto [tx, rx] = broadcast::channel<int>(3);  // a buffer of 4
+  for (int i = 1; i <= 4; ++i) CHECK(tx.send(i).is_ok());
+  CHECK(rx.len() == 4);
+  CHECK(recv_now(rx) == 1);
+  CHECK(tx.send(5).is_ok());
+  CHECK(rx.len() == 4);
+  CHECK(tx.send(6).is_ok());  // overwrites 2
+  CHECK(rx.len() == 5);
+  check_lagged(rx, 1);
+  for (int i = 3; i <= 6; ++i) CHECK(recv_now(rx) == i);
+  check_empty(rx);
+}
+
+TEST_CASE("async_recv_lagged_then_resumes_from_oldest_retained") {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  CHECK(tx.send(10).is_ok());
+  CHECK(tx.send(20).is_ok());
+  CHECK(tx.send(30).is_ok());
+  auto lagged = weft::block_on(rx.recv());
+  REQUIRE(lagged.is_err());
+  CHECK(lagged.error() == RecvError::lagged(1));
+  CHECK(*weft::block_on(rx.recv()) == 20);
+  CHECK(*weft::block_on(rx.recv()) == 30);
+}
+
+TEST_CASE("lag_catch_up_then_lag_again") {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  for (int i = 1; i <= 3; ++i) CHECK(tx.send(i).is_ok());
+  check_lagged(rx, 1);
+  CHECK(recv_now(rx) == 2);
+  CHECK(recv_now(rx) == 3);
+  check_empty(rx);
+  for (int i = 4; i <= 6; ++i) CHECK(tx.send(i).is_ok());
+  check_lagged(rx, 1);  // a fresh count, from the caught-up cursor
+  CHECK(recv_now(rx) == 5);
+  CHECK(recv_now(rx) == 6);
+  check_empty(rx);
+}
+
+TEST_CASE("lag_is_per_receiver") {
+  auto [tx, slow] = broadcast::channel<int>(2);
+  auto fast = tx.subscribe();
+  CHECK(tx.send(1).is_ok());
+  CHECK(tx.send(2).is_ok());
+  CHECK(recv_now(fast) == 1);
+  CHECK(recv_now(fast) == 2);
+  CHECK(tx.send(3).is_ok());
+  CHECK(tx.send(4).is_ok());
+  CHECK(recv_now(fast) == 3);
+  CHECK(recv_now(fast) == 4);
+  check_lagged(slow, 2);
+  CHECK(recv_now(slow) == 3);
+  CHECK(recv_now(slow) == 4);
+  check_empty(slow);
+  check_empty(fast);
+}
+
+TEST_CASE("lag_again_before_reading_retained_messages") {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  for (int i = 1; i <= 3; ++i) CHECK(tx.send(i).is_ok());
+  check_lagged(rx, 1);  // cursor at 2
+  for (int i = 4; i <= 6; ++i) CHECK(tx.send(i).is_ok());  // 2, 3, 4 gone unread
+  check_lagged(rx, 3);
+  CHECK(recv_now(rx) == 5);
+  CHECK(recv_now(rx) == 6);
+  check_empty(rx);
+}
+
+TEST_CASE("single_slot_capacity_lag_semantics") {
+  auto [tx, rx] = broadcast::channel<int>(1);
+  CHECK(tx.send(1).is_ok());
+  CHECK(recv_now(rx) == 1);
+  CHECK(tx.send(2).is_ok());
+  CHECK(tx.send(3).is_ok());
+  check_lagged(rx, 1);
+  CHECK(recv_now(rx) == 3);
+  check_empty(rx);
+}
+
+TEST_CASE("receiver_len_after_lag_error_advances_cursor") {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  for (int i = 1; i <= 4; ++i) CHECK(tx.send(i).is_ok());
+  CHECK(rx.len() == 4);  // counted from the old cursor, overwritten values included
+  check_lagged(rx, 2);
+  CHECK(rx.len() == 2);
+  CHECK(recv_now(rx) == 3);
+  CHECK(rx.len() == 1);
+  CHECK(recv_now(rx) == 4);
+  CHECK(rx.len() == 0);
+}
