@@ -5,8 +5,9 @@
 // Follows tokio/src/sync/rwlock.rs (and its guard modules): a BatchSemaphore with
 // max_readers permits. A read takes one permit, a write takes all of them. Because the
 // semaphore is FIFO and hands permits to the oldest waiter first, the lock is fair and
-// write-preferring: once a writer waits, later readers queue behind it (no writer
-// starvation), and waiters are served in the order they first polled.
+// write-preferring: a read lock is not given out until every write request queued before
+// it has been granted and released (Tokio #7919's wording), so readers never starve
+// writers, and waiters are served in the order they first polled.
 //
 // Concurrency: every member function may be called from any thread at once; a guard is a
 // value used by one thread at a time (read guards of one lock may live on many threads
@@ -271,9 +272,11 @@ class RwLock {
       : max_readers_(max_reads), semaphore_(max_reads), data_(std::forward<Args>(args)...) {}
 
   static std::uint32_t checked_max(std::uint32_t max_reads) {
-    if (max_reads == 0 || max_reads > MAX_READS) {
+    // 0 readers: a write takes max_readers permits, so it would take none (Tokio #8076).
+    if (max_reads == 0) throw std::invalid_argument("a RwLock may not be created with 0 readers");
+    if (max_reads > MAX_READS) {
       throw std::invalid_argument("a RwLock may not be created with more than MAX_READS (" +
-                                  std::to_string(MAX_READS) + ") or 0 readers, asked for " +
+                                  std::to_string(MAX_READS) + ") readers, asked for " +
                                   std::to_string(max_reads));
     }
     return max_reads;

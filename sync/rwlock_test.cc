@@ -221,7 +221,57 @@ TEST_CASE("try_read_try_write") {
   CHECK(**lock.try_read() == 1515);
 }
 
+// Tokio #8076 (tests/sync_rwlock.rs zero_max_readers): a lock with 0 readers could
+// never be written (a write takes max_readers permits, 0 of them); it is refused.
+TEST_CASE("zero_max_readers") {
+  auto message_of = [](auto&& make) -> std::string {
+    try {
+      make();
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "no exception";
+  };
+  const std::string expected = "a RwLock may not be created with 0 readers";
+  CHECK(message_of([] { (void)RwLock<int>::with_max_readers(100, 0); }).find(expected) == 0);
+  CHECK(message_of([] { RwLock<int> lock(RwLock<int>::with_max_readers_tag, 0, 100); })
+            .find(expected) == 0);
+}
+
 // ---- beyond Tokio's file ----
+
+// The fairness Tokio #7919 words: a read is not granted until every write requested
+// before it has been granted and released, wherever those writes stand in the queue.
+TEST_CASE("a read waits for every write queued before it") {
+  RwLock<int> rwlock(0);
+  MockTask tr1, tw1, tr2, tw2, tr3;
+  auto r1 = rwlock.read();
+  auto held_r1 = tr1.poll(r1);
+  REQUIRE(held_r1.is_ready());
+  auto w1 = rwlock.write();
+  auto r2 = rwlock.read();
+  auto w2 = rwlock.write();
+  auto r3 = rwlock.read();
+  CHECK(tw1.poll(w1).is_pending());
+  CHECK(tr2.poll(r2).is_pending());
+  CHECK(tw2.poll(w2).is_pending());
+  CHECK(tr3.poll(r3).is_pending());
+  { auto gone = std::move(held_r1); }
+  auto held_w1 = tw1.poll(w1);
+  REQUIRE(held_w1.is_ready());
+  CHECK(tr2.poll(r2).is_pending());
+  { auto gone = std::move(held_w1); }
+  auto held_r2 = tr2.poll(r2);
+  REQUIRE(held_r2.is_ready());
+  CHECK(tw2.poll(w2).is_pending());
+  CHECK(tr3.poll(r3).is_pending());  // behind w2, though a read holds the lock
+  { auto gone = std::move(held_r2); }
+  auto held_w2 = tw2.poll(w2);
+  REQUIRE(held_w2.is_ready());
+  CHECK(tr3.poll(r3).is_pending());
+  { auto gone = std::move(held_w2); }
+  CHECK(tr3.poll(r3).is_ready());
+}
 
 TEST_CASE("with_max_readers_validates") {
   CHECK_THROWS_AS(RwLock<int>::with_max_readers(1, 0), std::invalid_argument);
