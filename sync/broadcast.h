@@ -7,9 +7,12 @@
 // keeps the last `capacity` values (rounded up to a power of two). A value stays until
 // every receiver that was subscribed when it was sent has received a copy of it (T is
 // copied once per receiver), or until a newer value overwrites its slot. A receiver that
-// fell more than the capacity behind gets RecvError::lagged(n) (n values it will never
-// see) and then continues from the oldest value the channel still keeps. When every
-// Sender is gone, receivers drain what is left, then get RecvError::closed().
+// fell more than the (rounded) capacity behind gets RecvError::lagged(n) from its next
+// recv / try_recv, n being the values overwritten before its cursor; it stays subscribed,
+// its cursor moves to the oldest value the channel still keeps, and the next receive
+// returns that value (unless a send overwrote it again meanwhile), then the rest in send
+// order. len() counts the overwritten values too until the lag is reported (Tokio #8239).
+// When every Sender is gone, receivers drain what is left, then get RecvError::closed().
 //
 // Errors: send() returns the receiver count, or SendError<T> carrying the value back when
 // there is no receiver. channel(0) throws std::invalid_argument; a capacity above
@@ -19,9 +22,10 @@
 // Concurrency: Senders and Receivers (both copyable) may be used from any threads
 // at once; each Receiver, and each future, is used by one thread at a time.
 //
-// Cancel safety: recv() is cancel-safe: destroying its future before it completes
-// receives nothing, and the value stays for the next recv(). Sender::closed() is
-// cancel-safe. A Receiver must outlive its recv() futures.
+// Cancel safety: recv() is cancel-safe: if its future is destroyed before it completes
+// (a branch of a select that another branch beat), no value was received, and the value
+// stays for the next recv(). Sender::closed() is cancel-safe. A Receiver must outlive its
+// recv() futures.
 //
 // Memory ordering: everything a thread did before send(v) happens-before the return of
 // every recv / try_recv that yields v, and the return of the drop of the last Sender

@@ -20,9 +20,10 @@
 // value sits behind a reader-writer lock: a Ref (from borrow) holds the read lock, so keep
 // it short and never hold it across a wait, or a send (which takes the write lock) blocks.
 //
-// Cancel safety: changed() is cancel-safe (destroying it before it completes marks nothing
-// seen); wait_for() is cancel-safe in the sense that the last value marked seen, if any,
-// did not satisfy the predicate; Sender::closed() is cancel-safe.
+// Cancel safety: changed() is cancel-safe: if its future is destroyed before it completes
+// (a branch of a select that another branch beat), this call marked no value seen.
+// wait_for() is cancel-safe in the sense that the last value it marked seen, if any, did
+// not satisfy the predicate. Sender::closed() is cancel-safe.
 //
 // Memory ordering: everything a sender did before storing a value happens-before the
 // return of any borrow / changed / wait_for that observes that version. Wake-ups go through
