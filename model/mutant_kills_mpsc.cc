@@ -110,3 +110,17 @@ WEFT_MODEL_TEST(ready_end_leaves_no_waker, weft::model::bounded(1), 1) {
   WEFT_INVARIANT(n.is_ready() && n.value() == 0);
   WEFT_INVARIANT(task.waker_ref_count() == 0);
 }
+
+// Kills mpsc.unbounded_count_cas_split (the class "a flag lost by an RMW that rebuilds
+// the word"): a send counts its value with a CAS on the word that also holds CLOSED; if
+// that step rebuilt the word from a stale load, a close() in between would be undone and
+// a later send succeed. Once close() returned and the racing send is done, CLOSED stays.
+WEFT_MODEL_TEST(close_survives_racing_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  platform::thread sender([tx = tx] { (void)tx.send(1); });
+  rx.close();
+  sender.join();
+  WEFT_INVARIANT(tx.is_closed());
+  auto r = tx.send(2);
+  WEFT_INVARIANT(r.is_err() && r.error().value == 2);
+}
