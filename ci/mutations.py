@@ -411,6 +411,16 @@ MUTATIONS = [
          replace="""    if (!answer) return pending;
 """,
          tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+    dict(id="mpsc.unbounded_count_cas_split", file="sync/mpsc/chan.h",
+         what="a send counts its value with a load and a store that rebuilds the word, "
+              "undoing a close() in between",
+         find="""      if (state_.compare_exchange_weak(current, current + STEP, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+        return true;
+      }""",
+         replace="""      state_.store(current + STEP, std::memory_order_release);
+      return true;""",
+         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",
