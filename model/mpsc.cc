@@ -191,22 +191,38 @@ WEFT_MODEL_TEST(recv_waits_across_block_boundary, weft::model::bounded(1), 1) {
   t.join();
 }
 
-// The last sender's drop races the receiver's is_empty(): the close slot is no value.
+// The last sender's drop races the receiver's is_empty(): the close slot is no value
+// (Tokio's is on the bounded channel; the list under both is the same).
 WEFT_MODEL_TEST(is_empty_during_close, weft::model::exhaustive(), 1) {
-  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  auto [tx, rx] = mpsc::channel<int>(1);
   platform::thread t([tx = std::move(tx)]() mutable { auto dropped = std::move(tx); });
   WEFT_INVARIANT(rx.is_empty());
   t.join();
 }
 
-// The last sender's drop races len() with `n` values queued: len() is n throughout.
-void len_during_close(std::size_t n) {
-  auto [tx, rx] = mpsc::unbounded_channel<int>();
-  for (std::size_t i = 0; i < n; ++i) WEFT_INVARIANT(tx.send(static_cast<int>(i)).is_ok());
+// The last sender's drop races len() with `n` values queued: len() is n throughout
+// (tokio#8062: the close slot is no value). Tokio's test is on the bounded channel, of
+// n + 1; the _unbounded twins run the same on the unbounded one (the list is shared).
+template <class Channel>
+void len_during_close(Channel channel, std::size_t n) {
+  auto [tx, rx] = channel();
+  for (std::size_t i = 0; i < n; ++i) {
+    if constexpr (requires { tx.try_send(0); }) {
+      WEFT_INVARIANT(tx.try_send(static_cast<int>(i)).is_ok());
+    } else {
+      WEFT_INVARIANT(tx.send(static_cast<int>(i)).is_ok());
+    }
+  }
   platform::thread t([tx = std::move(tx)]() mutable { auto dropped = std::move(tx); });
   WEFT_INVARIANT(rx.len() == n);
   t.join();
   WEFT_INVARIANT(rx.len() == n);
+}
+void len_during_close(std::size_t n) {
+  len_during_close([n] { return mpsc::channel<int>(n + 1); }, n);
+}
+void len_during_close_unbounded(std::size_t n) {
+  len_during_close([] { return mpsc::unbounded_channel<int>(); }, n);
 }
 WEFT_MODEL_TEST(len_during_close_0, weft::model::exhaustive(), 1) { len_during_close(0); }
 WEFT_MODEL_TEST(len_during_close_1, weft::model::exhaustive(), 1) { len_during_close(1); }
@@ -215,6 +231,18 @@ WEFT_MODEL_TEST(len_during_close_block_cap, weft::model::exhaustive(), 1) {
 }
 WEFT_MODEL_TEST(len_during_close_block_cap_plus_1, weft::model::exhaustive(), 1) {
   len_during_close(mpsc::detail::BLOCK_CAP + 1);
+}
+WEFT_MODEL_TEST(len_during_close_unbounded_0, weft::model::exhaustive(), 1) {
+  len_during_close_unbounded(0);
+}
+WEFT_MODEL_TEST(len_during_close_unbounded_1, weft::model::exhaustive(), 1) {
+  len_during_close_unbounded(1);
+}
+WEFT_MODEL_TEST(len_during_close_unbounded_block_cap, weft::model::exhaustive(), 1) {
+  len_during_close_unbounded(mpsc::detail::BLOCK_CAP);
+}
+WEFT_MODEL_TEST(len_during_close_unbounded_block_cap_plus_1, weft::model::exhaustive(), 1) {
+  len_during_close_unbounded(mpsc::detail::BLOCK_CAP + 1);
 }
 
 // ---- weft's own (unbounded) ----
