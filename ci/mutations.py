@@ -421,6 +421,12 @@ MUTATIONS = [
          replace="""      state_.store(current + STEP, std::memory_order_release);
       return true;""",
          tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+    dict(id="mpsc.len_counts_close_slot", file="sync/mpsc/list.h",
+         what="len() counts the close slot as a value (the len() of tokio#8062: n + 1 "
+              "after the last sender's drop)",
+         find="return values_claimed(tx.tail_word()) - index_;",
+         replace="return (tx.tail_word() >> 1) - index_;",
+         tests=["//model:mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",
