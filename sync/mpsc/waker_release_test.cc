@@ -98,6 +98,16 @@ TEST_CASE("send_future_releases_waker") {
   check_every_end([](Full& f) { return f.tx->send(1); });
 }
 
+// SendFuture::take_value() cancels the wait: the waker goes then, the future still alive.
+TEST_CASE("send_future_take_value_releases_waker") {
+  MockTask task;
+  Full full;
+  auto send = full.tx->send(1);
+  CHECK(task.poll(send).is_pending());
+  CHECK(send.take_value() == 1);
+  CHECK(task.waker_ref_count() == 0);
+}
+
 TEST_CASE("reserve_future_releases_waker") {
   check_every_end([](Full& f) { return f.tx->reserve(); });
 }
