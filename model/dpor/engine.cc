@@ -1,0 +1,687 @@
+// The execution engine: fibers scheduled one visible operation at a time (CHESS-style
+// stateless model checking), explored by source-DPOR (explorer.h) over RC11 (memory.h).
+#include "model/dpor/engine.h"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <utility>
+
+namespace weft::dpor {
+namespace {
+
+Engine* g_current = nullptr;
+
+const char* order_name(std::memory_order order) {
+  switch (order) {
+    case std::memory_order_relaxed: return "relaxed";
+    case std::memory_order_consume: return "consume";
+    case std::memory_order_acquire: return "acquire";
+    case std::memory_order_release: return "release";
+    case std::memory_order_acq_rel: return "acq_rel";
+    case std::memory_order_seq_cst: return "seq_cst";
+  }
+  return "?";
+}
+
+}  // namespace
+
+const char* describe(Failure failure) {
+  switch (failure) {
+    case Failure::none: return "no failure";
+    case Failure::assertion: return "ASSERTION FAILED";
+    case Failure::data_race: return "DATA RACE";
+    case Failure::deadlock: return "DEADLOCK";
+    case Failure::livelock: return "LIVELOCK";
+    case Failure::nondeterminism: return "NONDETERMINISM";
+    case Failure::usage: return "USAGE ERROR";
+  }
+  return "?";
+}
+
+struct Engine::Thread {
+  Fiber fiber;
+  Engine* engine = nullptr;
+  unsigned id = 0;
+  unsigned object = 0;
+  std::function<void()> body;
+  Pending pending;
+  bool finished = false;
+  bool yielded = false;      // may run only when no other thread can
+  bool after_yield = false;  // its next step depends on every other step
+  bool notified = false;
+  int woken_by = -1;
+  ThreadView view;
+  Value result = 0;
+  bool success = false;
+  // Spin detection: the stores read since the last yield, and in the window before.
+  std::vector<int> window, previous_window;
+  bool window_read_only = true;
+  bool has_previous_window = false;
+  unsigned stutters = 0;
+};
+
+struct Engine::Cell {
+  unsigned writer = 0;
+  std::uint32_t write_time = 0;  // the writer's next event number at the write
+  Where write_where;
+  std::array<std::uint32_t, max_threads> read_time{};
+  std::array<Where, max_threads> read_where{};
+};
+
+Engine::Engine(const Options& options) : options_(options), memory_(options.sc_only) {}
+Engine::~Engine() = default;
+
+Engine& Engine::current() {
+  if (g_current == nullptr) {
+    std::fprintf(stderr, "weft dpor: a model operation outside an exploration\n");
+    std::abort();
+  }
+  return *g_current;
+}
+
+bool Engine::running() { return g_current != nullptr; }
+
+Result Engine::explore(std::function<void()> main, const Options& options) {
+  Result result;
+  Engine engine(options);
+  Engine* const outer = g_current;
+  g_current = &engine;
+  if (!options.replay.empty() && !engine.explorer_.load_replay(options.replay)) {
+    result.failure = Failure::usage;
+    result.message = "bad replay schedule '" + options.replay + "'";
+    g_current = outer;
+    return result;
+  }
+  for (;;) {
+    engine.run_execution(main);
+    if (engine.failure_ != Failure::none) {
+      result.failure = engine.failure_;
+      result.message = engine.failure_message_;
+      result.trace = engine.format_trace();
+      result.replay = engine.explorer_.replay_string();
+      ++result.executions;
+      break;
+    }
+    if (engine.abandoned_) {
+      ++result.blocked;
+    } else {
+      ++result.executions;
+      if (options.on_complete) options.on_complete();
+    }
+    if (options.max_executions != 0 && result.executions >= options.max_executions) break;
+    if (!engine.explorer_.next_execution()) {
+      result.exhausted = options.replay.empty();
+      break;
+    }
+  }
+  g_current = outer;
+  return result;
+}
+
+void Engine::run_execution(const std::function<void()>& main) {
+  memory_.clear();
+  objects_.clear();
+  mutexes_.clear();
+  condvars_.clear();
+  cells_.clear();
+  records_.clear();
+  thread_count_ = 0;
+  failure_ = Failure::none;
+  failure_message_.clear();
+  abandoned_ = false;
+  explorer_.begin(0);
+  new_thread(main);
+  unsigned last = 0;
+  for (;;) {
+    if (explorer_.depth() >= options_.depth_limit) {
+      finish_failure(Failure::livelock,
+                     "execution longer than " + std::to_string(options_.depth_limit) +
+                         " steps (a spin loop that never sees progress?)");
+      return;
+    }
+    std::uint32_t mask = 0;
+    std::uint32_t eager = 0;  // enabled and not yielded
+    bool all_finished = true;
+    pending_footprints_.resize(thread_count_);
+    for (unsigned t = 0; t < thread_count_; ++t) {
+      if (!threads_[t]->finished) all_finished = false;
+      if (!enabled(t)) continue;
+      mask |= 1u << t;
+      if (!threads_[t]->yielded) eager |= 1u << t;
+      pending_footprints_[t] = footprint(t);
+    }
+    if (eager != 0) mask = eager;  // a yielded thread waits for another to move
+    if (mask == 0) {
+      if (all_finished) return;
+      finish_failure(Failure::deadlock, "no thread can run (all blocked)");
+      return;
+    }
+    const int picked = explorer_.pick(mask, pending_footprints_, last);
+    if (picked == -1) {
+      abandoned_ = true;  // every enabled thread sleeps: an equivalent run was explored
+      return;
+    }
+    if (picked < 0) {
+      finish_failure(Failure::nondeterminism, "the replayed schedule no longer applies");
+      return;
+    }
+    const auto thread = static_cast<unsigned>(picked);
+    const unsigned count = choices(thread);
+    const int choice = explorer_.step(thread, pending_footprints_[thread], count);
+    if (choice < 0) {
+      finish_failure(Failure::nondeterminism,
+                     "the program took another path on a replayed prefix (it must be "
+                     "deterministic given the schedule)");
+      return;
+    }
+    if (count == 0) {
+      abandoned_ = true;  // no consistent way on (RC11 dead end)
+      return;
+    }
+    execute(thread, static_cast<unsigned>(choice));
+    last = thread;
+    if (failure_ != Failure::none || abandoned_) return;
+  }
+}
+
+bool Engine::enabled(unsigned t) const {
+  const Thread& th = *threads_[t];
+  if (th.finished) return false;
+  switch (th.pending.op) {
+    case Op::join: return threads_[objects_[th.pending.object].index]->finished;
+    case Op::lock: return mutexes_[objects_[th.pending.object].index].holder < 0;
+    case Op::relock:
+      return th.notified && mutexes_[objects_[th.pending.object2].index].holder < 0;
+    default: return true;
+  }
+}
+
+Footprint Engine::footprint(unsigned t) const {
+  const Thread& th = *threads_[t];
+  const Pending& p = th.pending;
+  Footprint fp;
+  switch (p.op) {
+    case Op::start:
+    case Op::yield:
+    case Op::fence: break;
+    case Op::exit: fp.add(th.object, Mode::exit); break;
+    case Op::join: fp.add(p.object, Mode::join); break;
+    case Op::load: fp.add(p.object, Mode::read); break;
+    case Op::store: fp.add(p.object, options_.sc_only ? Mode::rmw : Mode::write); break;
+    case Op::rmw:
+    case Op::cas:
+    case Op::try_lock:
+    case Op::notify_one:
+    case Op::notify_all: fp.add(p.object, Mode::rmw); break;
+    case Op::lock: fp.add(p.object, Mode::acquire); break;
+    case Op::unlock: fp.add(p.object, Mode::release); break;
+    case Op::wait:
+      fp.add(p.object, Mode::rmw);
+      fp.add(p.object2, Mode::release);
+      break;
+    case Op::relock:
+      fp.add(p.object2, Mode::acquire);
+      fp.enabled_by = th.woken_by;
+      break;
+  }
+  fp.wildcard = th.after_yield;
+  return fp;
+}
+
+unsigned Engine::choices(unsigned t) {
+  Thread& th = *threads_[t];
+  const Pending& p = th.pending;
+  switch (p.op) {
+    case Op::load:
+    case Op::store:
+    case Op::rmw:
+    case Op::cas:
+    case Op::fence: {
+      ThreadView view = th.view;
+      ++view.hb.at[t];
+      memory_.choices(p.request, t, view, choice_buffer_);
+      return static_cast<unsigned>(choice_buffer_.size());
+    }
+    case Op::notify_one: {
+      const auto waiters = condvars_[objects_[p.object].index].waiters.size();
+      return waiters == 0 ? 1 : static_cast<unsigned>(waiters);
+    }
+    default: return 1;
+  }
+}
+
+void Engine::execute(unsigned t, unsigned choice) {
+  Thread& th = *threads_[t];
+  const Pending p = th.pending;
+  for (unsigned u = 0; u < thread_count_; ++u) {
+    if (u != t) threads_[u]->yielded = false;  // someone moved: spinners may look again
+  }
+  th.after_yield = false;
+  ++th.view.hb.at[t];
+  Record record{t, p.op, p.object, p.request.order, 0, false, choice, 1, {0, 0, false},
+                p.where};
+  auto lock_mutex = [&](unsigned object) {
+    Mutex& m = mutexes_[objects_[object].index];
+    m.holder = static_cast<int>(t);
+    th.view.hb.join(m.released);
+  };
+  auto unlock_mutex = [&](unsigned object) {
+    Mutex& m = mutexes_[objects_[object].index];
+    if (m.holder != static_cast<int>(t)) {
+      finish_failure(Failure::assertion, "unlock of a mutex this thread does not hold");
+      return false;
+    }
+    m.holder = -1;
+    m.released = th.view.hb;
+    return true;
+  };
+  bool resume_thread = true;
+  switch (p.op) {
+    case Op::start: break;
+    case Op::exit:
+      th.finished = true;
+      resume_thread = false;
+      break;
+    case Op::join: th.view.hb.join(threads_[objects_[p.object].index]->view.hb); break;
+    case Op::yield:
+      th.yielded = true;
+      th.after_yield = true;
+      end_window(t);
+      break;
+    case Op::load:
+    case Op::store:
+    case Op::rmw:
+    case Op::cas:
+    case Op::fence: {
+      const Choice c = choice_buffer_[choice];
+      th.result = memory_.commit(p.request, c, t, th.view);
+      th.success = c.success;
+      record.value = p.op == Op::store ? p.request.value : th.result;
+      record.success = c.success;
+      record.choices = static_cast<unsigned>(choice_buffer_.size());
+      if (p.op != Op::store && p.op != Op::fence) record.writer = memory_.writer_of_last_read();
+      const bool reads_only = p.op == Op::load || (p.op == Op::cas && !c.success);
+      note_window(t, reads_only, reads_only ? memory_.source_of_last_read() : -1);
+      break;
+    }
+    case Op::lock: lock_mutex(p.object); break;
+    case Op::try_lock:
+      th.success = mutexes_[objects_[p.object].index].holder < 0;
+      if (th.success) lock_mutex(p.object);
+      record.success = th.success;
+      break;
+    case Op::unlock: unlock_mutex(p.object); break;
+    case Op::wait:
+      if (!unlock_mutex(p.object2)) break;
+      condvars_[objects_[p.object].index].waiters.push_back(t);
+      th.pending.op = Op::relock;
+      th.notified = false;
+      th.woken_by = -1;
+      resume_thread = false;
+      break;
+    case Op::relock:
+      lock_mutex(p.object2);
+      th.notified = false;
+      break;
+    case Op::notify_one:
+    case Op::notify_all: {
+      auto& waiters = condvars_[objects_[p.object].index].waiters;
+      const int step = static_cast<int>(explorer_.depth()) - 1;
+      auto wake = [&](unsigned w) {
+        threads_[w]->notified = true;
+        threads_[w]->woken_by = step;
+      };
+      if (p.op == Op::notify_all) {
+        for (unsigned w : waiters) wake(w);
+        waiters.clear();
+      } else if (!waiters.empty()) {
+        wake(waiters[choice]);
+        waiters.erase(waiters.begin() + choice);
+        record.choices = static_cast<unsigned>(waiters.size() + 1);
+      }
+      break;
+    }
+  }
+  if (p.op != Op::yield && !is_atomic_access(p.op)) note_window(t, false, -1);
+  records_.push_back(record);
+  if (failure_ != Failure::none || abandoned_) return;
+  if (resume_thread) resume(t);
+}
+
+bool Engine::is_atomic_access(Op op) {
+  return op == Op::load || op == Op::store || op == Op::rmw || op == Op::cas || op == Op::fence;
+}
+
+void Engine::note_window(unsigned t, bool read_only, int store) {
+  Thread& th = *threads_[t];
+  if (!read_only) {
+    th.window_read_only = false;
+    return;
+  }
+  th.window.push_back(store);
+}
+
+// A yield ends a window. A read-only window that read exactly the stores the previous one
+// read changed nothing: the thread is spinning without news. If another thread can run,
+// or a newer store exists that it could read, an execution where the news comes is
+// explored elsewhere, so this one is cut; if neither, the spin can never end (LIVELOCK).
+void Engine::end_window(unsigned t) {
+  Thread& th = *threads_[t];
+  const bool stutter = th.window_read_only && th.has_previous_window &&
+                       th.window == th.previous_window;
+  if (stutter && ++th.stutters > options_.stutter_limit) {
+    bool news = false;
+    for (unsigned u = 0; u < thread_count_ && !news; ++u) news = u != t && enabled(u);
+    for (int store : th.window) news = news || memory_.superseded(store);
+    if (news) {
+      abandoned_ = true;
+    } else {
+      finish_failure(Failure::livelock, "a thread spins (yield after yield) and no other "
+                                        "thread can run to change what it reads");
+    }
+  }
+  if (!stutter) th.stutters = 0;
+  th.previous_window.swap(th.window);
+  th.window.clear();
+  th.window_read_only = true;
+  th.has_previous_window = true;
+}
+
+void Engine::resume(unsigned t) {
+  running_ = t;
+  threads_[t]->fiber.resume();
+}
+
+Value Engine::visible(Pending pending) {
+  Thread& th = *threads_[running_];
+  th.pending = pending;
+  th.fiber.suspend();
+  return th.result;
+}
+
+void Engine::thread_entry(void* arg) {
+  auto* th = static_cast<Thread*>(arg);
+  {
+    auto body = std::move(th->body);  // its captures die inside the execution
+    body();
+  }
+  th->pending = Pending{};
+  th->pending.op = Op::exit;
+  th->fiber.suspend();
+  std::fprintf(stderr, "weft dpor: a finished thread was resumed\n");
+  std::abort();
+}
+
+unsigned Engine::new_object(Kind kind, unsigned index) {
+  objects_.push_back(Object{kind, index});
+  return static_cast<unsigned>(objects_.size() - 1);
+}
+
+unsigned Engine::new_thread(std::function<void()> body) {
+  const unsigned id = thread_count_;
+  if (id >= max_threads) {
+    fail(Failure::usage, "more than " + std::to_string(max_threads) + " threads", {});
+  }
+  ++thread_count_;
+  if (threads_.size() <= id) threads_.push_back(std::make_unique<Thread>());
+  Thread& th = *threads_[id];
+  th.engine = this;
+  th.id = id;
+  th.body = std::move(body);
+  th.pending = Pending{};
+  th.finished = false;
+  th.yielded = false;
+  th.after_yield = false;
+  th.notified = false;
+  th.woken_by = -1;
+  th.view = ThreadView{};
+  th.result = 0;
+  th.success = false;
+  th.window.clear();
+  th.previous_window.clear();
+  th.window_read_only = true;
+  th.has_previous_window = false;
+  th.stutters = 0;
+  th.object = new_object(Kind::thread, id);
+  th.fiber.reset(&Engine::thread_entry, &th);
+  return id;
+}
+
+void Engine::finish_failure(Failure failure, std::string message) {
+  if (failure_ != Failure::none) return;
+  failure_ = failure;
+  failure_message_ = std::move(message);
+}
+
+void Engine::fail(Failure failure, const std::string& message, Where where) {
+  std::string text = message;
+  if (where.line != 0) text += std::string(" at ") + where.file + ":" + std::to_string(where.line);
+  finish_failure(failure, text);
+  threads_[running_]->fiber.suspend();  // never resumed: the execution ends here
+  std::fprintf(stderr, "weft dpor: a failed thread was resumed\n");
+  std::abort();
+}
+
+// ---- operations called from the program's fibers ----
+
+unsigned Engine::new_atomic(Value initial) {
+  const unsigned loc = memory_.new_location(initial, running_, threads_[running_]->view);
+  return new_object(Kind::atomic, loc);
+}
+
+Value Engine::load(unsigned atomic, std::memory_order order, Where where) {
+  Pending p;
+  p.op = Op::load;
+  p.object = atomic;
+  p.request = Request{Access::read, objects_[atomic].index, order};
+  p.where = where;
+  return visible(p);
+}
+
+void Engine::store(unsigned atomic, Value value, std::memory_order order, Where where) {
+  Pending p;
+  p.op = Op::store;
+  p.object = atomic;
+  p.request = Request{Access::write, objects_[atomic].index, order};
+  p.request.value = value;
+  p.where = where;
+  visible(p);
+}
+
+Value Engine::rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order,
+                  Where where) {
+  Pending p;
+  p.op = Op::rmw;
+  p.object = atomic;
+  p.request = Request{Access::rmw, objects_[atomic].index, order};
+  p.request.op = op;
+  p.request.value = operand;
+  p.where = where;
+  return visible(p);
+}
+
+bool Engine::compare_exchange(unsigned atomic, Value& expected, Value desired,
+                              std::memory_order success, std::memory_order failure, bool weak,
+                              Where where) {
+  Pending p;
+  p.op = Op::cas;
+  p.object = atomic;
+  p.request = Request{Access::cas, objects_[atomic].index, success, failure, desired, expected};
+  p.request.weak = weak;
+  p.where = where;
+  const Value seen = visible(p);
+  const bool ok = threads_[running_]->success;
+  if (!ok) expected = seen;
+  return ok;
+}
+
+void Engine::fence(std::memory_order order, Where where) {
+  Pending p;
+  p.op = Op::fence;
+  p.request = Request{Access::fence, 0, order};
+  p.where = where;
+  visible(p);
+}
+
+unsigned Engine::spawn(std::function<void()> body, Where) {
+  const unsigned parent = running_;
+  const unsigned child = new_thread(std::move(body));
+  Thread& from = *threads_[parent];
+  ++from.view.hb.at[parent];  // the spawn is an event: the child sees all before it
+  threads_[child]->view.hb = from.view.hb;
+  explorer_.spawned(parent, child);
+  return child;
+}
+
+void Engine::join(unsigned thread, Where where) {
+  if (thread >= thread_count_ || thread == running_) {
+    fail(Failure::usage, "join of an unknown thread or of itself", where);
+  }
+  Pending p;
+  p.op = Op::join;
+  p.object = threads_[thread]->object;
+  p.where = where;
+  visible(p);
+}
+
+void Engine::yield(Where where) {
+  Pending p;
+  p.op = Op::yield;
+  p.where = where;
+  visible(p);
+}
+
+unsigned Engine::new_mutex() {
+  mutexes_.emplace_back();
+  return new_object(Kind::mutex, static_cast<unsigned>(mutexes_.size() - 1));
+}
+
+void Engine::lock(unsigned mutex, Where where) {
+  if (mutexes_[objects_[mutex].index].holder == static_cast<int>(running_)) {
+    fail(Failure::deadlock, "a thread locks a mutex it holds", where);
+  }
+  Pending p;
+  p.op = Op::lock;
+  p.object = mutex;
+  p.where = where;
+  visible(p);
+}
+
+bool Engine::try_lock(unsigned mutex, Where where) {
+  Pending p;
+  p.op = Op::try_lock;
+  p.object = mutex;
+  p.where = where;
+  visible(p);
+  return threads_[running_]->success;
+}
+
+void Engine::unlock(unsigned mutex, Where where) {
+  Pending p;
+  p.op = Op::unlock;
+  p.object = mutex;
+  p.where = where;
+  visible(p);
+}
+
+unsigned Engine::new_condvar() {
+  condvars_.emplace_back();
+  return new_object(Kind::condvar, static_cast<unsigned>(condvars_.size() - 1));
+}
+
+void Engine::wait(unsigned condvar, unsigned mutex, Where where) {
+  Pending p;
+  p.op = Op::wait;
+  p.object = condvar;
+  p.object2 = mutex;
+  p.where = where;
+  visible(p);
+}
+
+void Engine::notify(unsigned condvar, bool all, Where where) {
+  Pending p;
+  p.op = all ? Op::notify_all : Op::notify_one;
+  p.object = condvar;
+  p.where = where;
+  visible(p);
+}
+
+unsigned Engine::new_cell(Where where) {
+  const unsigned t = running_;
+  Cell cell;
+  cell.writer = t;
+  cell.write_time = threads_[t]->view.hb.at[t] + 1;
+  cell.write_where = where;
+  cells_.push_back(cell);
+  return static_cast<unsigned>(cells_.size() - 1);
+}
+
+void Engine::cell_access(unsigned index, bool write, Where where) {
+  const unsigned t = running_;
+  const Clock& now = threads_[t]->view.hb;
+  const std::uint32_t epoch = now.at[t] + 1;  // ordered before this thread's next event
+  Cell& cell = cells_[index];
+  auto race = [&](const char* what, unsigned other, Where at) {
+    fail(Failure::data_race,
+         std::string(write ? "write" : "read") + " by thread " + std::to_string(t) + " at " +
+             where.file + ":" + std::to_string(where.line) + " races with the " + what +
+             " by thread " + std::to_string(other) + " at " + at.file + ":" +
+             std::to_string(at.line),
+         {});
+  };
+  if (cell.writer != t && !now.covers(cell.writer, cell.write_time)) {
+    race("write", cell.writer, cell.write_where);
+  }
+  if (write) {
+    for (unsigned u = 0; u < max_threads; ++u) {
+      if (u != t && cell.read_time[u] != 0 && !now.covers(u, cell.read_time[u])) {
+        race("read", u, cell.read_where[u]);
+      }
+    }
+    cell.writer = t;
+    cell.write_time = epoch;
+    cell.write_where = where;
+    cell.read_time.fill(0);
+  } else {
+    cell.read_time[t] = epoch;
+    cell.read_where[t] = where;
+  }
+}
+
+std::string Engine::format_trace() const {
+  static const char* const names[] = {
+      "start",  "exit",   "join",    "yield",  "load",   "store",      "rmw",        "cas",
+      "fence",  "lock",   "try_lock", "unlock", "wait", "relock", "notify_one", "notify_all"};
+  std::ostringstream out;
+  for (std::size_t i = 0; i < records_.size(); ++i) {
+    const Record& r = records_[i];
+    out << "  " << i << ": thread " << r.thread << "  " << names[static_cast<int>(r.op)];
+    const bool memory = r.op == Op::load || r.op == Op::store || r.op == Op::rmw ||
+                        r.op == Op::cas || r.op == Op::fence;
+    if (memory) {
+      if (r.op != Op::fence) out << " #" << r.object;
+      out << " " << order_name(r.order);
+      if (r.op == Op::cas) out << (r.success ? " succeeded" : " failed");
+      if (r.op != Op::fence) out << (r.op == Op::store ? " = " : " -> ") << r.value;
+      if (r.op != Op::store && r.op != Op::fence) {
+        if (r.writer.initial) {
+          out << " (initial value)";
+        } else {
+          out << " (stored by thread " << r.writer.thread << ")";
+        }
+      }
+    } else if (r.op != Op::start && r.op != Op::exit && r.op != Op::yield) {
+      out << " #" << r.object;
+      if (r.op == Op::try_lock) out << (r.success ? " acquired" : " busy");
+    }
+    if (r.choices > 1) out << "  [choice " << r.choice << " of " << r.choices << "]";
+    if (r.where.line != 0) out << "  at " << r.where.file << ":" << r.where.line;
+    out << "\n";
+  }
+  if (!failure_message_.empty()) out << "  => " << describe(failure_) << ": " << failure_message_ << "\n";
+  return out.str();
+}
+
+}  // namespace weft::dpor

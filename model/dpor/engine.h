@@ -1,0 +1,184 @@
+// weft/model/dpor/engine.h: weft's stateless model checker. Runs a program's threads as
+// fibers, one visible operation at a time, over every execution the exploration
+// (explorer.h, source-DPOR) and the memory model (memory.h, RC11) allow.
+//
+//   auto result = dpor::Engine::explore([] {
+//     auto& e = dpor::Engine::current();
+//     unsigned x = e.new_atomic(0);
+//     unsigned t = e.spawn([x] { dpor::Engine::current().store(x, 1, relaxed, {}); }, {});
+//     e.load(x, relaxed, {});
+//     e.join(t, {});
+//   }, {});
+//
+// Visible operations: atomic accesses, fences, mutex and condvar operations, spawn's
+// child start, join, a thread's end, yield. Everything between them runs natively.
+// Plain shared data (cells) is not a scheduling point: each access is checked against
+// happens-before for data races (vector clocks, as in FastTrack's epochs).
+#pragma once
+
+#include "model/dpor/clock.h"
+#include "model/dpor/explorer.h"
+#include "model/dpor/fiber.h"
+#include "model/dpor/memory.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace weft::dpor {
+
+// Where a visible operation was called from, for traces.
+struct Where {
+  const char* file = "";
+  unsigned line = 0;
+};
+
+enum class Failure {
+  none,
+  assertion,       // fail() from the program (WEFT_INVARIANT)
+  data_race,       // two cell accesses not ordered by happens-before, one a write
+  deadlock,        // threads remain, none can run
+  livelock,        // an execution longer than the depth limit
+  nondeterminism,  // a replayed prefix took another path: the program is not deterministic
+  usage,           // the program misused the checker (too many threads, bad replay)
+};
+
+const char* describe(Failure failure);
+
+struct Options {
+  bool sc_only = false;          // sequential consistency instead of RC11
+  // Yield-to-yield windows of a spinning thread that may repeat exactly (the same loads
+  // reading the same stores, nothing else) before the execution is cut (see README).
+  unsigned stutter_limit = 0;
+  unsigned depth_limit = 5000;   // steps per execution before LIVELOCK
+  std::uint64_t max_executions = 0;  // 0: until the tree is exhausted
+  std::string replay;            // run only this schedule (from Result::replay)
+  // Called at the end of every complete execution (inside it, on the main fiber's behalf).
+  std::function<void()> on_complete;
+};
+
+struct Result {
+  Failure failure = Failure::none;
+  std::string message;
+  std::uint64_t executions = 0;  // complete executions run
+  std::uint64_t blocked = 0;     // ended early: every enabled thread asleep, or no choice
+  bool exhausted = false;        // the whole tree was explored
+  std::string trace;             // the failing execution, one step a line
+  std::string replay;            // its schedule, for Options::replay
+};
+
+class Engine {
+ public:
+  static Result explore(std::function<void()> main, const Options& options);
+
+  // The engine of the execution running on this fiber.
+  static Engine& current();
+  static bool running();
+
+  unsigned thread_index() const { return running_; }
+
+  unsigned new_atomic(Value initial);
+  Value load(unsigned atomic, std::memory_order order, Where where);
+  void store(unsigned atomic, Value value, std::memory_order order, Where where);
+  Value rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order, Where where);
+  bool compare_exchange(unsigned atomic, Value& expected, Value desired,
+                        std::memory_order success, std::memory_order failure, bool weak,
+                        Where where);
+  void fence(std::memory_order order, Where where);
+
+  unsigned spawn(std::function<void()> body, Where where);
+  void join(unsigned thread, Where where);
+  void yield(Where where);
+
+  unsigned new_mutex();
+  void lock(unsigned mutex, Where where);
+  bool try_lock(unsigned mutex, Where where);
+  void unlock(unsigned mutex, Where where);
+  unsigned new_condvar();
+  void wait(unsigned condvar, unsigned mutex, Where where);
+  void notify(unsigned condvar, bool all, Where where);
+
+  unsigned new_cell(Where where);
+  void cell_access(unsigned cell, bool write, Where where);
+
+  [[noreturn]] void fail(Failure failure, const std::string& message, Where where);
+
+  Engine(const Options& options);
+  ~Engine();
+
+ private:
+  enum class Op : std::uint8_t {
+    start, exit, join, yield, load, store, rmw, cas, fence, lock, try_lock, unlock, wait,
+    relock, notify_one, notify_all,
+  };
+  struct Pending {
+    Op op = Op::start;
+    unsigned object = 0;   // atomic, mutex, condvar or thread
+    unsigned object2 = 0;  // wait: the mutex
+    Request request;       // atomic operations
+    Where where;
+  };
+  struct Thread;
+  struct Cell;
+  enum class Kind : std::uint8_t { atomic, mutex, condvar, thread };
+  struct Object {
+    Kind kind;
+    unsigned index;  // memory location, mutex, condvar or thread
+  };
+  struct Mutex {
+    int holder = -1;
+    Clock released;  // hb at the last unlock
+  };
+  struct Condvar {
+    std::vector<unsigned> waiters;
+  };
+  struct Record {  // one step, for the trace
+    unsigned thread;
+    Op op;
+    unsigned object;
+    std::memory_order order;
+    Value value;
+    bool success;
+    unsigned choice, choices;
+    Memory::Writer writer;
+    Where where;
+  };
+
+  void run_execution(const std::function<void()>& main);
+  bool enabled(unsigned thread) const;
+  Footprint footprint(unsigned thread) const;
+  unsigned choices(unsigned thread);
+  void execute(unsigned thread, unsigned choice);
+  void resume(unsigned thread);
+  static bool is_atomic_access(Op op);
+  Value visible(Pending pending);  // from a fiber: wait to be scheduled, return the result
+  unsigned new_object(Kind kind, unsigned index);
+  unsigned new_thread(std::function<void()> body);
+  static void thread_entry(void* arg);
+  std::string format_trace() const;
+  void finish_failure(Failure failure, std::string message);
+  void note_window(unsigned thread, bool read_only, int store);
+  void end_window(unsigned thread);
+
+  Options options_;
+  Explorer explorer_;
+  Memory memory_;
+  std::vector<std::unique_ptr<Thread>> threads_;  // fibers kept across executions
+  unsigned thread_count_ = 0;
+  unsigned running_ = 0;
+  std::vector<Object> objects_;
+  std::vector<Mutex> mutexes_;
+  std::vector<Condvar> condvars_;
+  std::vector<Cell> cells_;
+  std::vector<Choice> choice_buffer_;
+  std::vector<Footprint> pending_footprints_;
+  std::vector<Record> records_;
+  Failure failure_ = Failure::none;
+  std::string failure_message_;
+  bool abandoned_ = false;
+};
+
+}  // namespace weft::dpor

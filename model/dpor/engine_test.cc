@@ -1,0 +1,315 @@
+// Tests of the engine itself: exhaustiveness and reduction on programs whose number of
+// Mazurkiewicz traces is known, and each kind of failure it must find.
+#include "model/dpor/engine.h"
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using weft::dpor::Engine;
+using weft::dpor::Failure;
+using weft::dpor::Options;
+using weft::dpor::Result;
+using weft::dpor::RmwOp;
+using weft::dpor::Value;
+
+constexpr auto relaxed = std::memory_order_relaxed;
+constexpr auto acquire = std::memory_order_acquire;
+constexpr auto release = std::memory_order_release;
+constexpr auto seq_cst = std::memory_order_seq_cst;
+
+Engine& e() { return Engine::current(); }
+
+Result run(const std::function<void()>& main, bool sc_only = false) {
+  Options options;
+  options.sc_only = sc_only;
+  return Engine::explore(main, options);
+}
+
+void check(bool holds, const char* what) {
+  if (!holds) e().fail(Failure::assertion, what, {});
+}
+
+}  // namespace
+
+TEST_CASE("independent threads: one execution") {
+  for (bool sc : {true, false}) {
+    const Result r = run([] {
+      std::vector<unsigned> threads;
+      for (int i = 0; i < 4; ++i) {
+        threads.push_back(e().spawn([] {
+          const unsigned own = e().new_atomic(0);
+          e().store(own, 1, seq_cst, {});
+          CHECK(e().load(own, seq_cst, {}) == 1);
+        }, {}));
+      }
+      for (unsigned t : threads) e().join(t, {});
+    }, sc);
+    CHECK(r.failure == Failure::none);
+    CHECK(r.exhausted);
+    CHECK(r.executions == 1);
+    CHECK(r.blocked == 0);
+  }
+}
+
+TEST_CASE("two threads each write x then read it: 4 traces under SC") {
+  // Traces: W1 R1 W2 R2 | W1 W2 {R1,R2} | W2 W1 {R1,R2} | W2 R2 W1 R1 (the two reads
+  // commute).
+  std::set<std::pair<Value, Value>> seen;
+  const Result r = run([&] {
+    const unsigned x = e().new_atomic(0);
+    Value r1 = 0, r2 = 0;
+    const unsigned t1 = e().spawn([&] { e().store(x, 1, seq_cst, {}); r1 = e().load(x, seq_cst, {}); }, {});
+    const unsigned t2 = e().spawn([&] { e().store(x, 2, seq_cst, {}); r2 = e().load(x, seq_cst, {}); }, {});
+    e().join(t1, {});
+    e().join(t2, {});
+    seen.insert({r1, r2});
+  }, /*sc_only=*/true);
+  CHECK(r.failure == Failure::none);
+  CHECK(r.exhausted);
+  CHECK(r.executions == 4);
+  CHECK(seen == std::set<std::pair<Value, Value>>{{1, 2}, {2, 2}, {1, 1}});
+}
+
+TEST_CASE("n fetch_adds on one counter: n! traces, every one ends at n") {
+  for (unsigned n : {2u, 3u, 4u}) {
+    std::uint64_t completed = 0;
+    const Result r = run([&] {
+      const unsigned x = e().new_atomic(0);
+      std::vector<unsigned> threads;
+      for (unsigned i = 0; i < n; ++i) {
+        threads.push_back(e().spawn([x] { e().rmw(x, RmwOp::add, 1, relaxed, {}); }, {}));
+      }
+      for (unsigned t : threads) e().join(t, {});
+      check(e().load(x, relaxed, {}) == n, "counter");
+      ++completed;
+    });
+    unsigned factorial = 1;
+    for (unsigned i = 2; i <= n; ++i) factorial *= i;
+    CHECK(r.failure == Failure::none);
+    CHECK(r.executions == factorial);
+    CHECK(completed == factorial);
+  }
+}
+
+TEST_CASE("reads of a location commute: k readers and one writer give k+1... traces") {
+  // One writer W and two readers: each reader is before or after W; the readers commute
+  // with each other, so 2 x 2 = 4 traces under SC.
+  const Result r = run([] {
+    const unsigned x = e().new_atomic(0);
+    const unsigned w = e().spawn([x] { e().store(x, 1, seq_cst, {}); }, {});
+    const unsigned a = e().spawn([x] { e().load(x, seq_cst, {}); }, {});
+    const unsigned b = e().spawn([x] { e().load(x, seq_cst, {}); }, {});
+    e().join(w, {});
+    e().join(a, {});
+    e().join(b, {});
+  }, true);
+  CHECK(r.executions == 4);
+}
+
+TEST_CASE("a lost update (load then store) fails the assertion, and its replay fails again") {
+  auto body = [] {
+    const unsigned x = e().new_atomic(0);
+    auto increment = [x] { e().store(x, e().load(x, relaxed, {}) + 1, relaxed, {}); };
+    const unsigned t = e().spawn(increment, {});
+    increment();
+    e().join(t, {});
+    check(e().load(x, relaxed, {}) == 2, "both increments counted");
+  };
+  for (bool sc : {true, false}) {
+    const Result r = run(body, sc);
+    REQUIRE(r.failure == Failure::assertion);
+    CHECK(r.trace.find("both increments counted") != std::string::npos);
+    Options replay;
+    replay.sc_only = sc;
+    replay.replay = r.replay;
+    const Result again = Engine::explore(body, replay);
+    CHECK(again.failure == Failure::assertion);
+    CHECK(again.executions == 1);
+    CHECK(again.trace == r.trace);
+  }
+}
+
+TEST_CASE("lock order inversion deadlocks") {
+  const Result r = run([] {
+    const unsigned a = e().new_mutex();
+    const unsigned b = e().new_mutex();
+    const unsigned t = e().spawn([=] {
+      e().lock(b, {});
+      e().lock(a, {});
+      e().unlock(a, {});
+      e().unlock(b, {});
+    }, {});
+    e().lock(a, {});
+    e().lock(b, {});
+    e().unlock(b, {});
+    e().unlock(a, {});
+    e().join(t, {});
+  });
+  CHECK(r.failure == Failure::deadlock);
+}
+
+TEST_CASE("mutex: both orders of two critical sections are explored, nothing more") {
+  std::set<Value> firsts;
+  const Result r = run([&] {
+    const unsigned m = e().new_mutex();
+    const unsigned cell = e().new_cell({});
+    Value first = 0, turn = 0;
+    auto section = [&, m, cell](Value me) {
+      e().lock(m, {});
+      e().cell_access(cell, true, {});
+      if (turn++ == 0) first = me;
+      e().unlock(m, {});
+    };
+    const unsigned t = e().spawn([&] { section(1); }, {});
+    section(2);
+    e().join(t, {});
+    firsts.insert(first);
+  });
+  CHECK(r.failure == Failure::none);
+  CHECK(r.executions == 2);
+  CHECK(firsts == std::set<Value>{1, 2});
+}
+
+TEST_CASE("data race on a cell: unsynchronized writes race; a release/acquire flag orders them") {
+  const Result racy = run([] {
+    const unsigned cell = e().new_cell({});
+    const unsigned t = e().spawn([cell] { e().cell_access(cell, true, {"racy.cc", 1}); }, {});
+    e().cell_access(cell, true, {"racy.cc", 2});
+    e().join(t, {});
+  });
+  CHECK(racy.failure == Failure::data_race);
+
+  for (auto [store_order, load_order, races] :
+       {std::tuple{release, acquire, false}, std::tuple{relaxed, acquire, true},
+        std::tuple{release, relaxed, true}}) {
+    const Result r = run([store_order = store_order, load_order = load_order] {
+      const unsigned cell = e().new_cell({});
+      const unsigned flag = e().new_atomic(0);
+      const unsigned t = e().spawn([=] {
+        e().cell_access(cell, true, {});
+        e().store(flag, 1, store_order, {});
+      }, {});
+      if (e().load(flag, load_order, {}) == 1) e().cell_access(cell, false, {});
+      e().join(t, {});
+    });
+    CHECK(r.failure == (races ? Failure::data_race : Failure::none));
+  }
+}
+
+TEST_CASE("fences: release fence + relaxed store pairs with relaxed load + acquire fence") {
+  const Result r = run([] {
+    const unsigned cell = e().new_cell({});
+    const unsigned flag = e().new_atomic(0);
+    const unsigned t = e().spawn([=] {
+      e().cell_access(cell, true, {});
+      e().fence(release, {});
+      e().store(flag, 1, relaxed, {});
+    }, {});
+    if (e().load(flag, relaxed, {}) == 1) {
+      e().fence(acquire, {});
+      e().cell_access(cell, false, {});
+    }
+    e().join(t, {});
+  });
+  CHECK(r.failure == Failure::none);
+}
+
+TEST_CASE("release sequence: an RMW chain carries the release to the acquirer") {
+  const Result r = run([] {
+    const unsigned cell = e().new_cell({});
+    const unsigned flag = e().new_atomic(0);
+    const unsigned a = e().spawn([=] {
+      e().cell_access(cell, true, {});
+      e().store(flag, 1, release, {});
+    }, {});
+    const unsigned b = e().spawn([=] { e().rmw(flag, RmwOp::add, 1, relaxed, {}); }, {});
+    if (e().load(flag, acquire, {}) == 2) e().cell_access(cell, false, {});
+    e().join(a, {});
+    e().join(b, {});
+  });
+  // flag == 2 means b's RMW read a's release store: b continues its release sequence.
+  CHECK(r.failure == Failure::none);
+}
+
+TEST_CASE("spin on a flag: terminates when another thread sets it, livelock when none does") {
+  const Result ok = run([] {
+    const unsigned flag = e().new_atomic(0);
+    const unsigned t = e().spawn([flag] { e().store(flag, 1, release, {}); }, {});
+    while (e().load(flag, acquire, {}) == 0) e().yield({});
+    e().join(t, {});
+  });
+  CHECK(ok.failure == Failure::none);
+  CHECK(ok.exhausted);
+  CHECK(ok.executions < 20);
+
+  Options shallow;
+  shallow.depth_limit = 100;
+  const Result stuck = Engine::explore([] {
+    const unsigned flag = e().new_atomic(0);
+    while (e().load(flag, acquire, {}) == 0) e().yield({});
+  }, shallow);
+  CHECK(stuck.failure == Failure::livelock);
+}
+
+TEST_CASE("condvar: a notify outside the lock can be lost (deadlock); under the lock it cannot") {
+  for (bool under_lock : {false, true}) {
+    const Result r = run([under_lock] {
+      const unsigned m = e().new_mutex();
+      const unsigned cv = e().new_condvar();
+      const unsigned flag = e().new_atomic(0);
+      const unsigned t = e().spawn([=] {
+        if (under_lock) e().lock(m, {});
+        e().store(flag, 1, relaxed, {});
+        if (under_lock) e().unlock(m, {});
+        e().notify(cv, false, {});
+      }, {});
+      e().lock(m, {});
+      // A racy check: the flag is read under the lock, but the setter may not hold it.
+      const bool set = e().load(flag, relaxed, {}) == 1;
+      if (!set) e().wait(cv, m, {});
+      e().unlock(m, {});
+      e().join(t, {});
+    });
+    CHECK(r.failure == (under_lock ? Failure::none : Failure::deadlock));
+  }
+}
+
+TEST_CASE("RC11: coherence of two writers each reading back (no (2,1))") {
+  std::set<std::pair<Value, Value>> seen;
+  const Result r = run([&] {
+    const unsigned x = e().new_atomic(0);
+    Value r1 = 0, r2 = 0;
+    const unsigned t1 = e().spawn([&] { e().store(x, 1, relaxed, {}); r1 = e().load(x, relaxed, {}); }, {});
+    const unsigned t2 = e().spawn([&] { e().store(x, 2, relaxed, {}); r2 = e().load(x, relaxed, {}); }, {});
+    e().join(t1, {});
+    e().join(t2, {});
+    seen.insert({r1, r2});
+  });
+  CHECK(r.failure == Failure::none);
+  CHECK(seen == std::set<std::pair<Value, Value>>{{1, 2}, {2, 2}, {1, 1}});
+}
+
+TEST_CASE("compare_exchange: failure reports the value read; weak may fail spuriously") {
+  std::set<std::pair<bool, Value>> strong_seen, weak_seen;
+  for (bool weak : {false, true}) {
+    run([&, weak] {
+      const unsigned x = e().new_atomic(5);
+      Value expected = 5;
+      const bool ok = e().compare_exchange(x, expected, 6, seq_cst, relaxed, weak, {});
+      (weak ? weak_seen : strong_seen).insert({ok, expected});
+    });
+  }
+  CHECK(strong_seen == std::set<std::pair<bool, Value>>{{true, 5}});
+  CHECK(weak_seen == std::set<std::pair<bool, Value>>{{true, 5}, {false, 5}});
+}
+
+TEST_CASE("bad replay schedules are refused") {
+  Options options;
+  options.replay = "0,x";
+  CHECK(Engine::explore([] {}, options).failure == Failure::usage);
+}

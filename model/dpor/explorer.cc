@@ -1,0 +1,258 @@
+// Source-DPOR with sleep sets (Abdulla et al., POPL 2014, Algorithm 1), stateless.
+#include "model/dpor/explorer.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+namespace weft::dpor {
+namespace {
+
+bool conflict(Mode a, Mode b) {
+  return !(a == Mode::read && b == Mode::read) && !(a == Mode::write && b == Mode::write);
+}
+
+// Whether an earlier step `e` and a later step `s` of another thread could have run in
+// the other order. A lock cannot run before the unlock it waited for, nor a join before
+// the end it waited for: such pairs order the steps but are not races (the race is
+// between the two locks).
+bool reversible(const Footprint& e, const Footprint& s) {
+  if (e.wildcard || s.wildcard) return true;
+  for (unsigned i = 0; i < e.count; ++i) {
+    for (unsigned j = 0; j < s.count; ++j) {
+      if (e.object[i] != s.object[j] || !conflict(e.mode[i], s.mode[j])) continue;
+      const bool waited = (s.mode[j] == Mode::acquire && e.mode[i] == Mode::release) ||
+                          (s.mode[j] == Mode::join && e.mode[i] == Mode::exit);
+      if (!waited) return true;
+    }
+  }
+  return false;
+}
+
+unsigned lowest(std::uint32_t mask) { return static_cast<unsigned>(__builtin_ctz(mask)); }
+
+}  // namespace
+
+bool dependent(const Footprint& a, const Footprint& b) {
+  if (a.wildcard || b.wildcard) return true;
+  for (unsigned i = 0; i < a.count; ++i) {
+    for (unsigned j = 0; j < b.count; ++j) {
+      if (a.object[i] == b.object[j] && conflict(a.mode[i], b.mode[j])) return true;
+    }
+  }
+  return false;
+}
+
+void Explorer::begin(unsigned main_thread) {
+  depth_ = 0;
+  trace_.clear();
+  for (auto& steps : by_object_) steps.clear();
+  wildcards_.clear();
+  for (auto& clock : thread_clock_) clock = Clock{};
+  (void)main_thread;
+  child_sleep_ = 0;
+}
+
+void Explorer::spawned(unsigned parent, unsigned child) {
+  thread_clock_[child] = thread_clock_[parent];
+}
+
+std::vector<std::size_t>& Explorer::object_steps(unsigned obj) {
+  if (obj >= by_object_.size()) by_object_.resize(obj + 1);
+  return by_object_[obj];
+}
+
+int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
+                   unsigned last) {
+  pending_ = &pending;
+  if (depth_ < path_.size()) {
+    const Node& node = path_[depth_];
+    return (enabled >> node.thread) & 1 ? node.thread : -2;
+  }
+  const std::uint32_t sleep = child_sleep_;
+  const std::uint32_t candidates = enabled & ~sleep;
+  if (candidates == 0) return -1;
+  // Keep running the same thread when allowed: fewer preemptions, readable traces.
+  const unsigned thread = (candidates >> last) & 1 ? last : lowest(candidates);
+  Node node;
+  node.thread = static_cast<std::uint8_t>(thread);
+  node.backtrack = 1u << thread;
+  node.sleep = sleep;
+  node.enabled = enabled;
+  path_.push_back(node);
+  return static_cast<int>(thread);
+}
+
+int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices) {
+  Node& node = path_[depth_];
+  // The step's place in the dependence order: after its thread's previous step and
+  // every earlier step it depends on.
+  Clock clock = thread_clock_[thread];
+  auto depend_on = [&](std::size_t i) {
+    if (dependent(trace_[i].footprint, footprint)) clock.join(trace_[i].clock);
+  };
+  if (footprint.wildcard) {
+    for (std::size_t i = 0; i < trace_.size(); ++i) clock.join(trace_[i].clock);
+  } else {
+    for (unsigned k = 0; k < footprint.count; ++k) {
+      for (std::size_t i : object_steps(footprint.object[k])) depend_on(i);
+    }
+    for (std::size_t i : wildcards_) clock.join(trace_[i].clock);
+  }
+  if (footprint.enabled_by >= 0) clock.join(trace_[footprint.enabled_by].clock);
+  ++clock.at[thread];
+
+  if (node.fresh) {
+    if (!replay_only_) analyse_races(thread, footprint, clock);
+    node.choices = choices;
+    node.choice = 0;
+    node.fresh = false;
+  } else if (replay_only_ ? node.choice >= choices && choices != 0 : node.choices != choices) {
+    return -1;
+  }
+
+  const std::size_t index = trace_.size();
+  trace_.push_back(Step{thread, footprint, clock});
+  for (unsigned k = 0; k < footprint.count; ++k) {
+    auto& steps = object_steps(footprint.object[k]);
+    if (steps.empty() || steps.back() != index) steps.push_back(index);
+  }
+  if (footprint.wildcard) wildcards_.push_back(index);
+  thread_clock_[thread] = clock;
+
+  // Sleep sets: a sleeping (or already explored) thread stays asleep below this step
+  // while its next operation is independent of the step.
+  child_sleep_ = 0;
+  const std::uint32_t asleep = (node.sleep | node.done) & ~(1u << thread);
+  for (std::uint32_t rest = asleep; rest != 0; rest &= rest - 1) {
+    const unsigned q = lowest(rest);
+    if (!dependent((*pending_)[q], footprint)) child_sleep_ |= 1u << q;
+  }
+  ++depth_;
+  return static_cast<int>(node.choice);
+}
+
+void Explorer::analyse_races(unsigned thread, const Footprint& footprint,
+                             const Clock& clock) {
+  const Clock& before = thread_clock_[thread];
+  std::vector<std::size_t> races;
+  auto consider = [&](std::size_t i) {
+    const Step& e = trace_[i];
+    if (e.thread == thread || !dependent(e.footprint, footprint)) return;
+    if (before.covers(e.thread, e.clock.at[e.thread])) return;  // already ordered
+    if (!reversible(e.footprint, footprint)) return;
+    races.push_back(i);
+  };
+  if (footprint.wildcard) {
+    for (std::size_t i = 0; i < trace_.size(); ++i) consider(i);
+  } else {
+    for (unsigned k = 0; k < footprint.count; ++k) {
+      for (std::size_t i : object_steps(footprint.object[k])) consider(i);
+    }
+    for (std::size_t i : wildcards_) consider(i);
+  }
+  std::sort(races.begin(), races.end());
+  races.erase(std::unique(races.begin(), races.end()), races.end());
+  for (std::size_t i : races) {
+    // Only the races not ordered through another one (e ⋖ e').
+    const Step& e = trace_[i];
+    const bool through_other = std::any_of(races.begin(), races.end(), [&](std::size_t j) {
+      return j != i && trace_[j].clock.covers(e.thread, e.clock.at[e.thread]);
+    });
+    if (!through_other) add_backtrack(i, thread, clock);
+  }
+}
+
+// Adds to node i a thread that can start v = notdep(e, E).p (its initials, I(v)), unless
+// one is there already.
+void Explorer::add_backtrack(std::size_t i, unsigned thread, const Clock& clock) {
+  const Step& e = trace_[i];
+  const std::uint32_t e_local = e.clock.at[e.thread];
+  std::uint32_t first[max_threads] = {};  // local number of each thread's first step in v
+  std::uint32_t initials = 0;
+  auto visit = [&](unsigned t, const Clock& c) {
+    if (first[t] != 0) return;
+    bool initial = true;
+    for (unsigned other = 0; other < max_threads && initial; ++other) {
+      if (other != t && first[other] != 0 && c.covers(other, first[other])) initial = false;
+    }
+    if (initial) initials |= 1u << t;
+    first[t] = c.at[t];
+  };
+  for (std::size_t j = i + 1; j < trace_.size(); ++j) {
+    const Step& s = trace_[j];
+    if (s.clock.covers(e.thread, e_local)) continue;  // after e: not in v
+    visit(s.thread, s.clock);
+  }
+  visit(thread, clock);
+  Node& node = path_[i];
+  if ((node.backtrack & initials) != 0) return;
+  if (initials == 0) {
+    node.backtrack |= node.enabled;
+    return;
+  }
+  const unsigned q = (initials >> thread) & 1 ? thread : lowest(initials);
+  if ((node.enabled >> q) & 1) {
+    node.backtrack |= 1u << q;
+  } else {
+    node.backtrack |= node.enabled;  // cannot happen for a true race; stay complete
+  }
+}
+
+bool Explorer::next_execution() {
+  if (replay_only_) return false;
+  while (!path_.empty()) {
+    Node& node = path_.back();
+    if (node.choice + 1 < node.choices) {
+      ++node.choice;
+      return true;
+    }
+    node.done |= 1u << node.thread;
+    const std::uint32_t todo = node.backtrack & ~node.done & ~node.sleep & node.enabled;
+    if (todo != 0) {
+      node.thread = static_cast<std::uint8_t>(lowest(todo));
+      node.choice = 0;
+      node.choices = 0;
+      node.fresh = true;
+      return true;
+    }
+    path_.pop_back();
+  }
+  return false;
+}
+
+std::string Explorer::replay_string() const {
+  std::string out;
+  for (std::size_t i = 0; i < depth_ && i < path_.size(); ++i) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(path_[i].thread);
+    if (path_[i].choice != 0) out += "." + std::to_string(path_[i].choice);
+  }
+  return out;
+}
+
+bool Explorer::load_replay(const std::string& schedule) {
+  path_.clear();
+  replay_only_ = true;
+  std::stringstream in(schedule);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) return false;
+    Node node;
+    char* end = nullptr;
+    const unsigned long t = std::strtoul(item.c_str(), &end, 10);
+    if (end == item.c_str() || t >= max_threads) return false;
+    node.thread = static_cast<std::uint8_t>(t);
+    if (*end == '.') {
+      const char* digits = end + 1;
+      node.choice = static_cast<std::uint32_t>(std::strtoul(digits, &end, 10));
+      if (end == digits) return false;
+    }
+    if (*end != '\0') return false;
+    node.fresh = false;
+    path_.push_back(node);
+  }
+  return true;
+}
+
+}  // namespace weft::dpor

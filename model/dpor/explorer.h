@@ -1,0 +1,111 @@
+// weft/model/dpor/explorer.h: source-DPOR with sleep sets (Abdulla, Aronis, Jonsson,
+// Sagonas, "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1).
+//
+// Stateless: every execution replays a prefix of the exploration tree from the start,
+// then extends it. A node of the tree is a state; it records which thread ran there, which
+// of that operation's memory-model choices was taken (the store a load reads, a store's
+// place in mo, ...), the threads still to try (backtrack), those already tried (done) and
+// those asleep (their next operation was explored from an equivalent state). When thread
+// p's next operation races with an earlier step e (dependent, not ordered through other
+// steps, reversible), a thread that can start the reversed order is added at e's node,
+// unless one already is (source sets). At most one complete execution per equivalence
+// class is run; a state where every enabled thread sleeps ends its execution early
+// (counted as blocked).
+//
+// Two operations of different threads are dependent when they touch a common object and
+// not both only read it, and, for the memory model's choices, not both only store to it:
+// stores take every permitted place in mo, so their relative order is explored by the
+// choices, not by the schedule (sequential-consistency mode keeps stores dependent).
+#pragma once
+
+#include "model/dpor/clock.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weft::dpor {
+
+// How an operation touches an object (an atomic, mutex, condvar or thread).
+enum class Mode : std::uint8_t {
+  read,     // atomic load
+  write,    // atomic store (dependent with stores only in sc mode, where it is rmw)
+  rmw,      // anything that reads and writes: RMW, cas, try_lock, notify, cv wait
+  acquire,  // mutex lock: enabled only once the previous release ran
+  release,  // mutex unlock (also the release half of a cv wait)
+  exit,     // a thread's end
+  join,     // waiting for that end
+};
+
+struct Footprint {
+  unsigned object[2] = {0, 0};
+  Mode mode[2] = {Mode::read, Mode::read};
+  std::uint8_t count = 0;
+  bool wildcard = false;  // dependent with everything (the first step after a yield)
+  int enabled_by = -1;    // a step this one waited for (the notify that woke a cv waiter)
+
+  void add(unsigned obj, Mode m) {
+    object[count] = obj;
+    mode[count] = m;
+    ++count;
+  }
+};
+
+bool dependent(const Footprint& a, const Footprint& b);
+
+class Explorer {
+ public:
+  // Starts an execution (replaying the tree's current path first).
+  void begin(unsigned main_thread);
+  // A new thread inherits its parent's dependence clock (spawn enables it).
+  void spawned(unsigned parent, unsigned child);
+
+  // Chooses the thread for the next step: -1 if every enabled thread sleeps. `pending`
+  // holds each thread's next operation; `last` ran the previous step.
+  int pick(std::uint32_t enabled, const std::vector<Footprint>& pending, unsigned last);
+  // Records the step of the picked thread (after pick); `choices` is how many ways its
+  // operation may execute. Returns which one to take; -1 if the replayed schedule no
+  // longer matches the program (it is not deterministic).
+  int step(unsigned thread, const Footprint& footprint, unsigned choices);
+
+  // Moves to the next unexplored path; false when the tree is exhausted.
+  bool next_execution();
+  // Replays exactly `schedule` (from replay_string()), exploring nothing else.
+  bool load_replay(const std::string& schedule);
+  std::string replay_string() const;
+
+  std::size_t depth() const { return depth_; }
+
+ private:
+  struct Node {
+    std::uint8_t thread = 0;
+    std::uint32_t choice = 0;
+    std::uint32_t choices = 0;
+    std::uint32_t backtrack = 0;
+    std::uint32_t done = 0;
+    std::uint32_t sleep = 0;
+    std::uint32_t enabled = 0;
+    bool fresh = true;  // its thread's races are not analysed yet
+  };
+  struct Step {
+    unsigned thread;
+    Footprint footprint;
+    Clock clock;  // dependence order
+  };
+
+  void analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock);
+  void add_backtrack(std::size_t node, unsigned thread, const Clock& clock);
+  std::vector<std::size_t>& object_steps(unsigned obj);
+
+  std::vector<Node> path_;
+  std::size_t depth_ = 0;
+  std::vector<Step> trace_;
+  std::vector<std::vector<std::size_t>> by_object_;  // trace indices per object
+  std::vector<std::size_t> wildcards_;
+  Clock thread_clock_[max_threads];
+  const std::vector<Footprint>* pending_ = nullptr;
+  std::uint32_t child_sleep_ = 0;
+  bool replay_only_ = false;
+};
+
+}  // namespace weft::dpor

@@ -1,0 +1,139 @@
+// weft/model/dpor/memory.h: the C++20 atomics as RC11 (Lahav, Vafeiadis, Kang, Hur,
+// Dreyer, "Repairing sequential consistency in C/C++11", PLDI 2017), built one event at a
+// time.
+//
+// The execution graph holds every atomic access and fence of the execution so far: which
+// store each load reads from (rf), the modification order of each location (mo), and
+// happens-before (hb) as vector clocks. Events are added in an order consistent with
+// po ∪ rf (a load reads only a store already in the graph), so po ∪ rf is acyclic by
+// construction: no out-of-thin-air values. For each new event the graph offers every
+// choice that keeps it RC11-consistent:
+//   a load, every store it may read from (coherence: hb;eco irreflexive; psc acyclic);
+//   a store, every place in mo it may take (coherence, and never between an RMW and the
+//   store that RMW read: atomicity);
+//   an RMW, every store it may read, taking the place right after it in mo;
+//   a compare-exchange, each readable store as a success (value equal) or a failure read
+//   with the failure order; a weak one may also fail spuriously on an equal value.
+// Consistency is prefix-closed, so checking each new event against the graph so far
+// explores exactly the consistent graphs whose po ∪ rf is acyclic.
+//
+// Release sequences are C++20's (P0982R1: the RMW chain only, not the later same-thread
+// stores of RC11's original definition).
+//
+// sc_only mode is sequential consistency: each load reads the last store in execution
+// order and mo is execution order (the engine's first milestone, and its counting tests).
+#pragma once
+
+#include "model/dpor/clock.h"
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace weft::dpor {
+
+using Value = std::uint64_t;
+
+enum class Access : std::uint8_t { read, write, rmw, cas, fence };
+
+enum class RmwOp : std::uint8_t { exchange, add, sub, bit_or, bit_and, bit_xor };
+
+Value apply(RmwOp op, Value old, Value operand);
+
+// One thread's memory-model state.
+struct ThreadView {
+  Clock hb;           // what happens-before this thread's next event (own component: its count)
+  Clock rel_fence;    // hb at this thread's last release fence (carried by its relaxed stores)
+  Clock acq_pending;  // release views its relaxed loads met (taken by an acquire fence)
+};
+
+// An atomic operation as the engine asks for it.
+struct Request {
+  Access kind = Access::read;
+  unsigned loc = 0;
+  std::memory_order order = std::memory_order_seq_cst;
+  std::memory_order fail_order = std::memory_order_relaxed;  // cas
+  Value value = 0;     // store: the value; rmw: the operand; cas: the desired value
+  Value expected = 0;  // cas
+  RmwOp op = RmwOp::exchange;
+  bool weak = false;   // cas
+};
+
+// One way the request may execute.
+struct Choice {
+  int rf = -1;          // the store read (read, rmw, cas)
+  unsigned mo_pos = 0;  // where the store goes in mo (write, rmw, successful cas)
+  bool success = true;  // cas
+};
+
+class Memory {
+ public:
+  explicit Memory(bool sc_only) : sc_only_(sc_only) {}
+
+  void clear();
+  // A new location, its initial store made by `thread` (first in mo).
+  unsigned new_location(Value initial, unsigned thread, ThreadView& view);
+
+  // Every consistent way `request` by `thread` may execute, the latest store first.
+  void choices(const Request& request, unsigned thread, const ThreadView& view,
+               std::vector<Choice>& out);
+  // Adds the event; returns the value read (0 for a store or fence). `success` is the
+  // cas outcome.
+  Value commit(const Request& request, const Choice& choice, unsigned thread,
+               ThreadView& view);
+
+  // The event that wrote what `event` read, for traces: (thread, its local number).
+  struct Writer {
+    unsigned thread;
+    std::uint32_t local;
+    bool initial;
+  };
+  Writer writer_of_last_read() const;
+  // The store the last event read (an index into this execution's events), and whether
+  // a store later in mo than `store` exists.
+  int source_of_last_read() const { return events_.back().rf; }
+  bool superseded(int store) const {
+    const Event& w = events_[store];
+    return w.mo_pos + 1 < locations_[w.loc].mo.size();
+  }
+
+ private:
+  struct Event {
+    unsigned thread;
+    std::uint32_t local;
+    Access kind;  // a cas becomes rmw (success) or read (failure)
+    unsigned loc;
+    std::memory_order order;
+    Value value;  // written (write, rmw) or read (read)
+    int rf = -1;
+    unsigned mo_pos = 0;
+    bool read_by_rmw = false;
+    bool initial = false;
+    Clock hb;   // including the synchronization this event takes part in
+    Clock msg;  // write, rmw: the release view a reader acquires
+  };
+  struct Location {
+    std::vector<int> mo;      // stores in modification order
+    std::vector<int> events;  // every access, in execution order
+  };
+
+  bool is_write(const Event& e) const { return e.kind == Access::write || e.kind == Access::rmw; }
+  bool is_sc(const Event& e) const { return e.order == std::memory_order_seq_cst; }
+  bool hb(int a, int b) const;
+  // The lowest mo position the next access of a thread with clock `hb` may observe.
+  unsigned coherence_floor(unsigned loc, const Clock& hb) const;
+  Event make_event(const Request& request, const Choice& choice, unsigned thread,
+                   const ThreadView& view) const;
+  void push(const Event& event);
+  void pop();
+  bool psc_needed(const Event& event) const;
+  bool psc_acyclic() const;
+
+  bool sc_only_;
+  std::vector<Event> events_;
+  std::vector<Location> locations_;
+  std::vector<int> sc_fences_;
+  int sc_events_ = 0;
+};
+
+}  // namespace weft::dpor
