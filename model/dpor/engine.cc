@@ -70,7 +70,9 @@ struct Engine::Cell {
   std::array<Where, max_threads> read_where{};
 };
 
-Engine::Engine(const Options& options) : options_(options), memory_(options.sc_only) {}
+Engine::Engine(const Options& options) : options_(options), memory_(options.sc_only) {
+  explorer_.set_reduction(options.reduce);
+}
 Engine::~Engine() = default;
 
 Engine& Engine::current() {

@@ -313,3 +313,110 @@ TEST_CASE("bad replay schedules are refused") {
   options.replay = "0,x";
   CHECK(Engine::explore([] {}, options).failure == Failure::usage);
 }
+
+namespace {
+
+// A small random program: threads of atomic operations on two locations.
+struct RandomOp {
+  int kind;  // 0 load, 1 store, 2 fetch_add, 3 strong cas, 4 weak cas, 5 fence, 6 lock section
+  unsigned loc;
+  Value value;
+  std::memory_order order;
+};
+
+std::vector<std::vector<RandomOp>> random_program(std::uint64_t seed, bool with_locks) {
+  auto next = [&seed] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<unsigned>(seed >> 33);
+  };
+  constexpr std::memory_order orders[] = {relaxed, acquire, release, std::memory_order_acq_rel,
+                                          seq_cst};
+  const unsigned threads = with_locks ? 2 : 2 + next() % 2;
+  std::vector<std::vector<RandomOp>> program(threads);
+  for (auto& ops : program) {
+    const unsigned count = threads == 2 ? 2 + next() % 2 : 2;
+    for (unsigned i = 0; i < count; ++i) {
+      RandomOp op{static_cast<int>(next() % (with_locks ? 7 : 6)), next() % 2, 1 + next() % 2,
+                  orders[next() % 5]};
+      if (op.kind == 0 && (op.order == release || op.order == std::memory_order_acq_rel)) {
+        op.order = acquire;
+      }
+      if (op.kind == 1 && (op.order == acquire || op.order == std::memory_order_acq_rel)) {
+        op.order = release;
+      }
+      ops.push_back(op);
+    }
+  }
+  return program;
+}
+
+std::set<std::vector<Value>> outcomes(const std::vector<std::vector<RandomOp>>& program,
+                                      bool sc_only, bool reduce, Result& result) {
+  std::set<std::vector<Value>> seen;
+  Options options;
+  options.sc_only = sc_only;
+  options.reduce = reduce;
+  result = Engine::explore([&] {
+    const unsigned locs[2] = {e().new_atomic(0), e().new_atomic(0)};
+    const unsigned mutex = e().new_mutex();
+    std::vector<std::vector<Value>> reads(program.size());
+    std::vector<unsigned> threads;
+    for (std::size_t t = 0; t < program.size(); ++t) {
+      threads.push_back(e().spawn([&, t] {
+        for (const RandomOp& op : program[t]) {
+          const unsigned x = locs[op.loc];
+          switch (op.kind) {
+            case 0: reads[t].push_back(e().load(x, op.order, {})); break;
+            case 1: e().store(x, op.value, op.order, {}); break;
+            case 2: reads[t].push_back(e().rmw(x, RmwOp::add, op.value, op.order, {})); break;
+            case 3:
+            case 4: {
+              Value expected = op.value - 1;
+              const bool ok =
+                  e().compare_exchange(x, expected, op.value + 2, op.order, relaxed, op.kind == 4, {});
+              reads[t].push_back(expected * 2 + (ok ? 1 : 0));
+              break;
+            }
+            case 5: e().fence(op.order, {}); break;
+            case 6:
+              e().lock(mutex, {});
+              reads[t].push_back(e().load(x, relaxed, {}));
+              e().store(x, op.value + 4, relaxed, {});
+              e().unlock(mutex, {});
+              break;
+          }
+        }
+      }, {}));
+    }
+    for (unsigned t : threads) e().join(t, {});
+    std::vector<Value> outcome;
+    for (const auto& r : reads) outcome.insert(outcome.end(), r.begin(), r.end());
+    outcome.push_back(e().load(locs[0], relaxed, {}));
+    outcome.push_back(e().load(locs[1], relaxed, {}));
+    seen.insert(outcome);
+  }, options);
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("the reduction loses nothing: same outcomes as the full search on random programs") {
+  std::uint64_t reduced_total = 0, full_total = 0;
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    for (bool sc : {true, false}) {
+      const auto program = random_program(seed, seed % 3 == 0);
+      Result reduced, full;
+      const auto a = outcomes(program, sc, true, reduced);
+      const auto b = outcomes(program, sc, false, full);
+      INFO("seed " << seed << (sc ? " sc" : " rc11"));
+      REQUIRE(reduced.failure == Failure::none);
+      REQUIRE(full.failure == Failure::none);
+      CHECK(a == b);
+      CHECK(reduced.executions <= full.executions);
+      reduced_total += reduced.executions;
+      full_total += full.executions;
+    }
+  }
+  MESSAGE("executions: " << reduced_total << " with DPOR, " << full_total << " without");
+  CHECK(reduced_total * 5 < full_total);
+}

@@ -69,14 +69,14 @@ int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
     const Node& node = path_[depth_];
     return (enabled >> node.thread) & 1 ? node.thread : -2;
   }
-  const std::uint32_t sleep = child_sleep_;
+  const std::uint32_t sleep = reduce_ ? child_sleep_ : 0;
   const std::uint32_t candidates = enabled & ~sleep;
   if (candidates == 0) return -1;
   // Keep running the same thread when allowed: fewer preemptions, readable traces.
   const unsigned thread = (candidates >> last) & 1 ? last : lowest(candidates);
   Node node;
   node.thread = static_cast<std::uint8_t>(thread);
-  node.backtrack = 1u << thread;
+  node.backtrack = reduce_ ? 1u << thread : enabled;
   node.sleep = sleep;
   node.enabled = enabled;
   path_.push_back(node);
@@ -103,7 +103,7 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
   ++clock.at[thread];
 
   if (node.fresh) {
-    if (!replay_only_) analyse_races(thread, footprint, clock);
+    if (!replay_only_ && reduce_) analyse_races(thread, footprint, clock);
     node.choices = choices;
     node.choice = 0;
     node.fresh = false;

@@ -75,6 +75,9 @@ class Explorer {
   std::string replay_string() const;
 
   std::size_t depth() const { return depth_; }
+  // Off: every enabled thread at every node, no sleep sets (the reference search the
+  // tests compare against).
+  void set_reduction(bool on) { reduce_ = on; }
 
  private:
   struct Node {
@@ -106,6 +109,7 @@ class Explorer {
   const std::vector<Footprint>* pending_ = nullptr;
   std::uint32_t child_sleep_ = 0;
   bool replay_only_ = false;
+  bool reduce_ = true;
 };
 
 }  // namespace weft::dpor
