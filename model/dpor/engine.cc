@@ -537,23 +537,22 @@ unsigned Engine::spawn(std::function<void()> body, Where) {
   return child;
 }
 
+Value Engine::visible(Op op, unsigned object, Where where) {
+  Pending p;
+  p.op = op;
+  p.object = object;
+  p.where = where;
+  return visible(p);
+}
+
 void Engine::join(unsigned thread, Where where) {
   if (thread >= thread_count_ || thread == running_) {
     fail(Failure::usage, "join of an unknown thread or of itself", where);
   }
-  Pending p;
-  p.op = Op::join;
-  p.object = threads_[thread]->object;
-  p.where = where;
-  visible(p);
+  visible(Op::join, threads_[thread]->object, where);
 }
 
-void Engine::yield(Where where) {
-  Pending p;
-  p.op = Op::yield;
-  p.where = where;
-  visible(p);
-}
+void Engine::yield(Where where) { visible(Op::yield, 0, where); }
 
 unsigned Engine::new_mutex() {
   mutexes_.emplace_back();
@@ -564,29 +563,15 @@ void Engine::lock(unsigned mutex, Where where) {
   if (mutexes_[objects_[mutex].index].holder == static_cast<int>(running_)) {
     fail(Failure::deadlock, "a thread locks a mutex it holds", where);
   }
-  Pending p;
-  p.op = Op::lock;
-  p.object = mutex;
-  p.where = where;
-  visible(p);
+  visible(Op::lock, mutex, where);
 }
 
 bool Engine::try_lock(unsigned mutex, Where where) {
-  Pending p;
-  p.op = Op::try_lock;
-  p.object = mutex;
-  p.where = where;
-  visible(p);
+  visible(Op::try_lock, mutex, where);
   return threads_[running_]->success;
 }
 
-void Engine::unlock(unsigned mutex, Where where) {
-  Pending p;
-  p.op = Op::unlock;
-  p.object = mutex;
-  p.where = where;
-  visible(p);
-}
+void Engine::unlock(unsigned mutex, Where where) { visible(Op::unlock, mutex, where); }
 
 unsigned Engine::new_condvar() {
   condvars_.emplace_back();
@@ -603,11 +588,7 @@ void Engine::wait(unsigned condvar, unsigned mutex, Where where) {
 }
 
 void Engine::notify(unsigned condvar, bool all, Where where) {
-  Pending p;
-  p.op = all ? Op::notify_all : Op::notify_one;
-  p.object = condvar;
-  p.where = where;
-  visible(p);
+  visible(all ? Op::notify_all : Op::notify_one, condvar, where);
 }
 
 unsigned Engine::new_cell(Where where) {

@@ -156,6 +156,7 @@ class Engine {
   void resume(unsigned thread);
   static bool is_atomic_access(Op op);
   Value visible(Pending pending);  // from a fiber: wait to be scheduled, return the result
+  Value visible(Op op, unsigned object, Where where);
   unsigned new_object(Kind kind, unsigned index);
   unsigned new_thread(std::function<void()> body);
   static void thread_entry(void* arg);
