@@ -3,11 +3,13 @@
 // A cell is how weft keeps non-atomic data that several threads reach (a waker slot, a
 // value in a channel block, a waiter list under a lock). It is reached only through
 // with() (a read) and with_mut() (a write), each taking a callable that receives a
-// reference valid for the call. Who may call them at a given moment is the owner's
-// protocol (a lock, a state bit), documented next to the field.
+// reference valid for the call, or, for a small trivially copyable T (a pointer, a
+// counter), get() (a read returning a copy) and set(v) (a write). Who may call them at a
+// given moment is the owner's protocol (a lock, a state bit), documented next to the
+// field.
 //
-// Production: a plain T, the calls inline to direct access. Model: every with() and
-// with_mut() is checked against the happens-before relation; two accesses not ordered by
+// Production: a plain T, the calls inline to direct access. Model: every with(),
+// with_mut(), get() and set() is checked against the happens-before relation; two accesses not ordered by
 // it, at least one a write, are reported as DATA RACE with the caller's file and line,
 // the same way Loom's UnsafeCell and Relacy's rl::var work.
 #pragma once
@@ -15,6 +17,7 @@
 #include "sync/platform/config.h"
 
 #include <source_location>
+#include <type_traits>
 #include <utility>
 
 namespace weft::platform {
@@ -45,6 +48,18 @@ class cell {
   decltype(auto) with_mut(F&& f, here loc = here::current()) {
     check(true, loc);
     return std::forward<F>(f)(value_);
+  }
+  T get(here loc = here::current()) const
+    requires std::is_trivially_copyable_v<T>
+  {
+    check(false, loc);
+    return value_;
+  }
+  void set(T value, here loc = here::current())
+    requires std::is_trivially_copyable_v<T>
+  {
+    check(true, loc);
+    value_ = value;
   }
 
  private:
@@ -80,6 +95,16 @@ class cell {
   template <class F>
   decltype(auto) with_mut(F&& f) {
     return std::forward<F>(f)(value_);
+  }
+  T get() const
+    requires std::is_trivially_copyable_v<T>
+  {
+    return value_;
+  }
+  void set(T value)
+    requires std::is_trivially_copyable_v<T>
+  {
+    value_ = value;
   }
 
  private:

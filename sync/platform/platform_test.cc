@@ -36,6 +36,21 @@ TEST_CASE("cell gives access to its value") {
   CHECK(c.with([](const std::vector<int>& v) { return v.size(); }) == 4);
 }
 
+template <class Cell>
+concept has_get_and_set = requires(Cell& c) { c.set(c.get()); };
+
+TEST_CASE("cell get and set: a copy of a small value, for trivially copyable T only") {
+  int first = 1;
+  int second = 2;
+  platform::cell<int*> c(&first);
+  CHECK(c.get() == &first);
+  c.set(&second);
+  CHECK(c.get() == &second);
+  CHECK(*c.get() == 2);
+  static_assert(has_get_and_set<platform::cell<int*>>);
+  static_assert(!has_get_and_set<platform::cell<std::vector<int>>>);
+}
+
 TEST_CASE("parker: an unpark before park is kept, several unparks leave one token") {
   platform::parker p;
   p.unpark();
