@@ -1,9 +1,17 @@
 // weft/model/harness/relacy_backend.h: runs a scenario under the Relacy model checker.
 // Included by scenario.h in the model build; users never include it directly.
+//
+// The harness drives Relacy itself (rather than through rl::simulate) so that it can pick
+// its own schedulers (random and PCT), keep Relacy's progress lines and suite name out of
+// a failure's output, stop at a time limit, and resume after a discarded execution.
 #pragma once
 
+#include "model/harness/execution.h"
+#include "model/harness/relacy_sampling_scheduler.h"
 #include "model/harness/strategy.h"
 #include "sync/platform/config.h"
+
+#include <string>
 
 namespace weft::model::detail {
 
@@ -34,17 +42,119 @@ struct relacy_suite : rl::test_suite<relacy_suite<S>, S::threads> {
   }
 };
 
-// The non-template part, in relacy_runner.cc.
-void configure(rl::test_params& params, const RunOptions& options, rl::ostringstream& log);
-Outcome outcome_of(const rl::test_params& params, const rl::ostringstream& log);
+// Relacy's depth-first schedulers (full and context-bounded search) with what the hooks
+// below need: the share of the tree done, and the step past a discarded execution.
+template <class Base>
+struct tree_scheduler : Base {
+  using Base::Base;
+
+  // Each decision's index over its count, weighted by the share of the tree under it:
+  // exact for a tree whose subtrees at one depth are alike, an estimate otherwise.
+  double explored() const {
+    double done = 0;
+    double weight = 1;
+    for (const auto& node : this->stree_) {
+      weight /= node.count_;
+      done += weight * node.index_;
+    }
+    return done + weight;
+  }
+  // Moves the search to the first execution after the current one, which ended early:
+  // its decisions past the point where it ended were never made. False at the end of the
+  // tree.
+  bool skip_discarded() {
+    this->stree_.resize(this->stree_depth_);
+    while (!this->stree_.empty()) {
+      auto& last = this->stree_.back();
+      if (last.index_ + 1 < last.count_) {
+        last.index_ += 1;
+        return true;
+      }
+      this->stree_.pop_back();
+    }
+    return false;
+  }
+};
+
+// Where the driver learns what a scheduler saw (one simulation runs at a time).
+struct DriverState {
+  bool stopped = false;    // execution_end() asked to stop (time limit)
+  bool exhausted = false;  // a discarded execution was the last of the search
+};
+DriverState& driver_state();
+
+// Reports every execution to the backend hooks (execution.h) and stops at their request.
+template <class Base>
+struct hooked : Base {
+  using Base::Base;
+
+  rl::thread_id_t iteration_begin(rl::iteration_t iter) {
+    execution_begin();
+    return Base::iteration_begin(iter);
+  }
+  bool iteration_end() {
+    const bool go_on = execution_end(this->explored());
+    if (Base::iteration_end()) return true;
+    driver_state().stopped = !go_on;
+    return !go_on;
+  }
+  void get_state(std::ostream& out) {
+    if (execution_discarded() && !this->skip_discarded()) driver_state().exhausted = true;
+    Base::get_state(out);
+  }
+};
+
+// The non-template part, in relacy_runner.cc: one run of a scenario is one or more
+// Relacy simulations (a discarded execution ends one; the next resumes after it), then,
+// on a failure, a replay of the failing execution that records its history.
+class Driver {
+ public:
+  explicit Driver(const RunOptions& options);
+  rl::test_params& params() { return params_; }
+  // After a simulation that wrote `state` (empty on success): whether to run another.
+  bool next(const std::string& state);
+  // Whether a failure was found; if so, sets the next simulation to replay it alone,
+  // recording its history for the trace.
+  bool prepare_replay();
+  Outcome outcome();
+
+ private:
+  RunOptions options_;
+  rl::test_params params_;
+  rl::ostringstream log_;
+  std::string state_;
+  std::uint64_t first_iteration_ = 1;
+};
+
+template <class Suite, class Scheduler>
+Outcome explore(const RunOptions& options) {
+  Driver driver(options);
+  for (;;) {
+    rl::ostringstream state;
+    rl::run_test<Suite, hooked<Scheduler>>(driver.params(), state, false);
+    if (!driver.next(state.str().c_str())) break;
+  }
+  if (driver.prepare_replay()) {
+    rl::ostringstream unused;
+    rl::run_test<Suite, hooked<Scheduler>>(driver.params(), unused, true);
+  }
+  return driver.outcome();
+}
 
 template <class S>
 Outcome run_scenario(const RunOptions& options) {
-  rl::ostringstream log;
-  rl::test_params params;
-  configure(params, options, log);
-  rl::simulate<relacy_suite<S>>(params);
-  return outcome_of(params, log);
+  using suite = relacy_suite<S>;
+  constexpr rl::thread_id_t n = suite::params::thread_count;
+  switch (options.strategy.search) {
+    case Search::exhaustive:
+      return explore<suite, tree_scheduler<rl::full_search_scheduler<n>>>(options);
+    case Search::bounded:
+      return explore<suite, tree_scheduler<rl::context_bound_scheduler<n>>>(options);
+    case Search::random:
+    case Search::pct:
+      break;
+  }
+  return explore<suite, sampling_scheduler<n>>(options);
 }
 
 }  // namespace weft::model::detail

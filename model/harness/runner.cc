@@ -35,11 +35,13 @@ const char* usage =
     "  --scenario=NAME        run only NAME (env WEFT_MODEL_SCENARIO)\n"
     "  --filter=TEXT          run only scenarios whose name contains TEXT (WEFT_MODEL_FILTER)\n"
     "  --strategy=S           override every default: exhaustive | bounded:K |\n"
-    "                         random:N[:SEED] (env WEFT_MODEL_STRATEGY)\n"
+    "                         random:N[:SEED] | pct:N:D[:SEED] (env WEFT_MODEL_STRATEGY)\n"
     "  --replay=STATE         replay one failing execution (with --scenario and the\n"
     "                         strategy it failed under; env WEFT_MODEL_REPLAY)\n"
     "  --depth=N              steps before an execution counts as a livelock (default 2000,\n"
     "                         env WEFT_MODEL_DEPTH)\n"
+    "  --time-limit=S         stop each scenario after S seconds and report it skipped, with\n"
+    "                         what was explored (env WEFT_MODEL_TIME_LIMIT)\n"
     "  --iterations=N         stress backend: runs per scenario (env WEFT_STRESS_ITERATIONS)\n"
     "  --verbose              print traces of expected failures too\n";
 
@@ -84,6 +86,7 @@ int run_registered(int argc, char** argv, const Backend& backend) {
   std::string replay = env_or("WEFT_MODEL_REPLAY", "");
   std::string depth_text = env_or("WEFT_MODEL_DEPTH", "");
   std::string iterations_text = env_or("WEFT_STRESS_ITERATIONS", "");
+  std::string time_limit_text = env_or("WEFT_MODEL_TIME_LIMIT", "");
   bool verbose = false;
   bool list = false;
   for (int i = 1; i < argc; ++i) {
@@ -98,6 +101,7 @@ int run_registered(int argc, char** argv, const Backend& backend) {
     } else if (!option(arg, "--scenario", scenario) && !option(arg, "--filter", filter) &&
                !option(arg, "--strategy", strategy_text) && !option(arg, "--replay", replay) &&
                !option(arg, "--depth", depth_text) &&
+               !option(arg, "--time-limit", time_limit_text) &&
                !option(arg, "--iterations", iterations_text)) {
       std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
       std::fprintf(stderr, usage, argv[0]);
@@ -109,7 +113,9 @@ int run_registered(int argc, char** argv, const Backend& backend) {
   if (!strategy_text.empty()) {
     forced = Strategy::parse(strategy_text);
     if (!forced) {
-      std::fprintf(stderr, "bad strategy '%s': want exhaustive, bounded:K or random:N[:SEED]\n",
+      std::fprintf(stderr,
+                   "bad strategy '%s': want exhaustive, bounded:K, random:N[:SEED] or "
+                   "pct:N:D[:SEED] (D >= 1)\n",
                    strategy_text.c_str());
       return 2;
     }
@@ -120,6 +126,16 @@ int run_registered(int argc, char** argv, const Backend& backend) {
   }
   unsigned depth = 0;
   if (!depth_text.empty()) depth = static_cast<unsigned>(std::strtoul(depth_text.c_str(), nullptr, 10));
+  double time_limit = 0;
+  if (!time_limit_text.empty()) {
+    char* end = nullptr;
+    time_limit = std::strtod(time_limit_text.c_str(), &end);
+    if (*end != '\0' || !(time_limit > 0)) {
+      std::fprintf(stderr, "bad time limit '%s': want seconds, more than 0\n",
+                   time_limit_text.c_str());
+      return 2;
+    }
+  }
   if (!iterations_text.empty()) {
     g_stress_iterations = std::strtoull(iterations_text.c_str(), nullptr, 10);
   }
@@ -148,26 +164,37 @@ int run_registered(int argc, char** argv, const Backend& backend) {
     options.replay = replay;
     options.verbose = verbose;
     options.depth_limit = depth;
+    options.time_limit = time_limit;
+    run_begin(RunLimits{backend.name, entry.name, time_limit});
     const auto start = std::chrono::steady_clock::now();
     const Outcome outcome = entry.run(options);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double rate = seconds > 0 ? static_cast<double>(outcome.executions) / seconds : 0;
+    const RunReport report = run_end();
 
-    const bool ok = outcome.failure == entry.expected;
+    // A search the time limit cut short proves nothing: skipped, with what it explored.
+    const bool cut_short = outcome.stopped_early && outcome.failure == Failure::none;
+    const bool missed_point =
+        backend.checks_reached && outcome.failure == Failure::none && !cut_short &&
+        !report.unreached.empty();
+    const bool ok = outcome.failure == entry.expected && !missed_point;
     const bool show_trace = !ok || (verbose && outcome.failure != Failure::none);
-    std::string verdict = ok ? "ok" : "FAILED";
+    std::string verdict = cut_short ? "skip" : ok ? "ok" : "FAILED";
     std::string found = outcome.failure == Failure::none
                             ? "no failure"
                             : "found " + outcome.failure_text;
     if (entry.expected != Failure::none) {
       found += std::string(" (expected ") + describe(entry.expected) + ")";
     }
+    if (report.discarded != 0) found += ", " + std::to_string(report.discarded) + " discarded";
+    if (cut_short) found += " before the time limit stopped the search";
+    if (missed_point) found += "; never reached: " + report.unreached;
     std::printf("[%s] %-6s %-44s %-22s %10llu executions %8.2f s %10.0f exec/s  %s\n",
                 backend.name, verdict.c_str(), entry.name, options.strategy.describe().c_str(),
                 static_cast<unsigned long long>(outcome.executions), seconds, rate,
                 found.c_str());
-    if (show_trace) {
+    if (show_trace && !outcome.trace.empty()) {
       std::printf("---- trace of %s (%s:%d) ----\n%s\n", entry.name, entry.file, entry.line,
                   outcome.trace.c_str());
       if (!outcome.replay.empty()) {
@@ -176,7 +203,7 @@ int run_registered(int argc, char** argv, const Backend& backend) {
       }
     }
     std::fflush(stdout);
-    (ok ? passed : failed) += 1;
+    (cut_short ? skipped : ok ? passed : failed) += 1;
   }
   if (list) return 0;
   if (passed + failed == 0 && skipped == 0) {
@@ -184,6 +211,8 @@ int run_registered(int argc, char** argv, const Backend& backend) {
     return 1;
   }
   std::printf("[%s] %d passed, %d failed, %d skipped\n", backend.name, passed, failed, skipped);
+  const std::string missed = never_reached();
+  if (!missed.empty()) std::printf("[%s] reached points never reached: %s\n", backend.name, missed.c_str());
   return failed == 0 ? 0 : 1;
 }
 

@@ -47,6 +47,7 @@
 // environment override it without recompiling (see model/harness/README.md).
 #pragma once
 
+#include "model/harness/execution.h"
 #include "model/harness/strategy.h"
 
 #include "sync/platform/config.h"
@@ -68,9 +69,6 @@ struct Registration {
 };
 
 }  // namespace weft::model::detail
-
-#define WEFT_MODEL_DETAIL_CAT2(a, b) a##b
-#define WEFT_MODEL_DETAIL_CAT(a, b) WEFT_MODEL_DETAIL_CAT2(a, b)
 
 #define WEFT_MODEL_SCENARIO_FAILS(type, strategy, failure)                             \
   static const ::weft::model::detail::Registration WEFT_MODEL_DETAIL_CAT(              \

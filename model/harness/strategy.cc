@@ -21,6 +21,9 @@ std::string Strategy::describe() const {
       return "bounded(" + std::to_string(bound) + ")";
     case Search::random:
       return "random(" + std::to_string(iterations) + ", seed " + std::to_string(seed) + ")";
+    case Search::pct:
+      return "pct(" + std::to_string(iterations) + ", depth " + std::to_string(depth) +
+             ", seed " + std::to_string(seed) + ")";
   }
   return "?";
 }
@@ -33,6 +36,9 @@ std::string Strategy::spelling() const {
       return "bounded:" + std::to_string(bound);
     case Search::random:
       return "random:" + std::to_string(iterations) + ":" + std::to_string(seed);
+    case Search::pct:
+      return "pct:" + std::to_string(iterations) + ":" + std::to_string(depth) + ":" +
+             std::to_string(seed);
   }
   return "?";
 }
@@ -48,14 +54,18 @@ std::optional<Strategy> Strategy::parse(std::string_view text) {
     if (!parse_number(rest, n)) return std::nullopt;
     return bounded(static_cast<unsigned>(n));
   }
-  if (kind == "random") {
-    const auto second = rest.find(':');
-    std::uint64_t seed = 0;
-    if (!parse_number(rest.substr(0, second), n)) return std::nullopt;
-    if (second != std::string_view::npos && !parse_number(rest.substr(second + 1), seed)) {
-      return std::nullopt;
-    }
-    return random(n, seed);
+  // The numbers after the kind: random:N[:SEED], pct:N:D[:SEED].
+  std::uint64_t numbers[3] = {0, 0, 0};
+  std::size_t count = 0;
+  while (!rest.empty() && count < 3) {
+    const auto next = rest.find(':');
+    if (!parse_number(rest.substr(0, next), numbers[count++])) return std::nullopt;
+    rest = next == std::string_view::npos ? "" : rest.substr(next + 1);
+  }
+  if (!rest.empty()) return std::nullopt;
+  if (kind == "random" && (count == 1 || count == 2)) return random(numbers[0], numbers[1]);
+  if (kind == "pct" && (count == 2 || count == 3) && numbers[1] >= 1) {
+    return pct(numbers[0], static_cast<unsigned>(numbers[1]), numbers[2]);
   }
   return std::nullopt;
 }

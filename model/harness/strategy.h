@@ -15,6 +15,7 @@ enum class Search {
   exhaustive,  // every interleaving (Relacy's full search); cost grows fast with steps
   bounded,     // every interleaving with at most `bound` preemptions (Loom's default, 2)
   random,      // `iterations` random interleavings, from `seed`
+  pct,         // `iterations` PCT executions for bugs of depth `depth`, from `seed`
 };
 
 struct Strategy {
@@ -22,10 +23,11 @@ struct Strategy {
   unsigned bound = 2;
   std::uint64_t iterations = 10000;
   std::uint64_t seed = 0;
+  unsigned depth = 0;  // pct: the bug depth d (d - 1 priority change points)
 
-  // "exhaustive", "bounded(2)", "random(10000, seed 0)".
+  // "exhaustive", "bounded(2)", "random(10000, seed 0)", "pct(10000, depth 3, seed 0)".
   std::string describe() const;
-  // Parses "exhaustive", "bounded:K" or "random:N" / "random:N:SEED".
+  // Parses "exhaustive", "bounded:K", "random:N[:SEED]" or "pct:N:D[:SEED]".
   static std::optional<Strategy> parse(std::string_view text);
   // The form parse() reads, for replay command lines.
   std::string spelling() const;
@@ -37,6 +39,12 @@ inline Strategy bounded(unsigned preemptions) {
 }
 inline Strategy random(std::uint64_t iterations, std::uint64_t seed = 0) {
   return Strategy{Search::random, 0, iterations, seed};
+}
+// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): finds a bug that
+// needs `depth` ordering constraints with probability at least 1/(n k^(depth-1)) per
+// execution (n threads, k steps), where random(N) may need exponentially many.
+inline Strategy pct(std::uint64_t iterations, unsigned depth, std::uint64_t seed = 0) {
+  return Strategy{Search::pct, 0, iterations, seed, depth};
 }
 
 // What a scenario run found. `none` is success.
@@ -59,13 +67,15 @@ struct RunOptions {
   std::string replay;        // a failing execution's state, from an earlier report
   bool verbose = false;      // print the trace even for expected failures
   unsigned depth_limit = 0;  // steps per execution before LIVELOCK; 0: Relacy's 2000
+  double time_limit = 0;     // seconds; 0: none (see execution_end())
 };
 
 // What one scenario run reports back to the runner.
 struct Outcome {
   Failure failure = Failure::none;
   std::string failure_text;  // the checker's own name for it ("DATA RACE")
-  std::uint64_t executions = 0;
+  std::uint64_t executions = 0;  // discarded ones included
+  bool stopped_early = false;     // the time limit ended the search before its end
   std::string trace;         // the interleaving that failed
   std::string replay;        // state that replays exactly that execution
 };

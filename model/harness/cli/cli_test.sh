@@ -1,0 +1,48 @@
+#!/bin/bash
+# The runner's command line and output, as a user meets them: each check runs the
+# scenarios binary (cli/scenarios.cc) and reads what it prints.
+set -u
+bin="$1"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# random:N:SEED runs N executions, whatever the seed (it once ran N + SEED).
+out=$("$bin" --scenario=one_step --strategy=random:100:7)
+grep -q " 100 executions" <<<"$out" || fail "random:100:7 did not run 100 executions: $out"
+
+# pct is accepted, and a bad depth is refused.
+"$bin" --scenario=one_step --strategy=pct:50:2:3 | grep -q " 50 executions" ||
+  fail "pct:50:2:3 did not run 50 executions"
+"$bin" --scenario=one_step --strategy=pct:50:0 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "pct:50:0 was not refused"
+
+# --time-limit stops a long search and reports a skip, not a pass.
+out=$("$bin" --scenario=endless_search --time-limit=1)
+code=$?
+grep -q "^\[model\] skip   endless_search .*before the time limit" <<<"$out" ||
+  fail "--time-limit=1 did not report a skip: $out"
+grep -q "0 passed, 0 failed, 1 skipped" <<<"$out" || fail "the skip is not counted: $out"
+[ $code -eq 0 ] || fail "a skipped search exited $code"
+
+# A required point never reached fails the scenario and is named.
+out=$("$bin" --scenario=misses_its_point)
+[ $? -eq 1 ] || fail "an unreached required point did not fail"
+grep -q "never reached: n was 1" <<<"$out" || fail "the unreached point is not named: $out"
+
+# A failure prints its summary, the trace of weft steps and the replay command; no
+# Relacy progress lines, no mangled names, no Relacy-internal locations.
+out=$("$bin" --scenario=unexpected_race)
+[ $? -eq 1 ] || fail "an unexpected race did not fail"
+grep -q "^\[model\] FAILED unexpected_race" <<<"$out" || fail "no FAILED line: $out"
+grep -q "^---- trace of unexpected_race (model/harness/cli/scenarios.cc:" <<<"$out" ||
+  fail "no trace header: $out"
+grep -q "cell read, in .*model/harness/cli/scenarios.cc([0-9]*)$" <<<"$out" ||
+  fail "the racing read's step does not name its line: $out"
+grep -q "^replay: .*--scenario=unexpected_race --strategy=exhaustive --replay='" <<<"$out" ||
+  fail "no replay command: $out"
+grep -qE "[0-9]+% \(" <<<"$out" && fail "Relacy progress lines in the failure: $out"
+grep -qE "N4weft|relacy_suite|/relacy/" <<<"$out" && fail "mangled or Relacy-internal names: $out"
+grep -q "^thread 0:" <<<"$out" && fail "the per-thread repetition of the trace is printed"
+
+[ $failures -eq 0 ] && echo "cli_test: all checks passed"
+exit $((failures != 0))
