@@ -185,12 +185,17 @@ WEFT_MODEL_TEST(weak_upgrade_races_last_sender, weft::model::exhaustive(), 1) {
   dropper.join();
   auto r = rx.try_recv();
   if (sent) {
+    WEFT_REACHED("upgrade won the race");
     WEFT_INVARIANT(r.is_ok() && *r == 5);
     r = rx.try_recv();
+  } else {
+    WEFT_REACHED("the channel closed first");
   }
   WEFT_INVARIANT(r.is_err() && r.error().is_closed());
   WEFT_INVARIANT(!weak.upgrade().has_value());
 }
+WEFT_MODEL_REACHES(weak_upgrade_races_last_sender, "upgrade won the race");
+WEFT_MODEL_REACHES(weak_upgrade_races_last_sender, "the channel closed first");
 
 // A lagging receiver dropped while a sender overwrites its slots: every value released
 // exactly once (heap values: a leak or double free is reported).

@@ -358,10 +358,15 @@ WEFT_MODEL_TEST(notify_waiters_fast_path_no_lost_wakeup, weft::model::bounded(2)
   });
   Notified fut = notify->notified();
   // Acquire: pairs with the Release store above.
-  if (flag->load(std::memory_order_acquire) == 0) weft::block_on(fut);
+  if (flag->load(std::memory_order_acquire) == 0) {
+    WEFT_REACHED("the waiter waits before the flag is set");
+    weft::block_on(fut);
+  }
   WEFT_INVARIANT(payload->read() == 1);
   th.join();
 }
+WEFT_MODEL_REACHES(notify_waiters_fast_path_no_lost_wakeup,
+                   "the waiter waits before the flag is set");
 
 // A future created before a notify_waiters() that may take the fast path, polled after a
 // second future (created during the race) enqueued itself: it may find the state WAITING
