@@ -6,6 +6,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -886,4 +887,14 @@ TEST_CASE("receiver_len_after_lag_error_advances_cursor") {
   CHECK(rx.len() == 1);
   CHECK(recv_now(rx) == 4);
   CHECK(rx.len() == 0);
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("destroyed recv() and closed() futures release their wakers") {
+  auto pair = broadcast::channel<int>(2);
+  CHECK(weft::waker_released_on_destroy([&] { return pair.second.recv(); }));
+  CHECK(weft::waker_released_on_destroy([&] { return pair.first.closed(); }));
+  CHECK(*pair.first.send(1) == 1);
+  CHECK(recv_now(pair.second) == 1);
 }

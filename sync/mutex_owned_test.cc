@@ -4,6 +4,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -146,6 +147,15 @@ TEST_CASE("owned_across_threads") {
   for (int i = 0; i < 1000; ++i) *Mutex<int>::blocking_lock_owned(m) += 1;
   t.join();
   CHECK(*m->blocking_lock() == 2000);
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("a destroyed lock_owned() future releases its waker") {
+  auto m = std::make_shared<Mutex<int>>(0);
+  auto held = m->try_lock();
+  REQUIRE(held.is_ok());
+  CHECK(weft::waker_released_on_destroy([&] { return Mutex<int>::lock_owned(m); }));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -235,6 +236,15 @@ TEST_CASE("guard_move_assign_unlocks_old") {
   CHECK(a.try_lock().is_ok());
   CHECK(b.try_lock().is_err());
   CHECK(*ga == 2);
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("a destroyed lock() future releases its waker") {
+  Mutex<int> m(0);
+  auto held = m.try_lock();
+  REQUIRE(held.is_ok());
+  CHECK(weft::waker_released_on_destroy([&] { return m.lock(); }));
 }
 
 }  // namespace

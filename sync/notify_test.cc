@@ -6,6 +6,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -586,6 +587,16 @@ TEST_CASE("into_guarded of an empty list") {
   auto guarded = list.into_guarded(&guard);
   CHECK(guarded.is_empty());
   CHECK(guarded.pop_back() == nullptr);
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("destroyed Notified and OwnedNotified futures release their wakers") {
+  auto notify = std::make_shared<Notify>();
+  CHECK(weft::waker_released_on_destroy([&] { return notify->notified(); }));
+  CHECK(weft::waker_released_on_destroy([&] { return Notify::notified_owned(notify); }));
+  notify->notify_one();  // nobody waits: the permit
+  CHECK(notify->notified().enable());
 }
 
 }  // namespace

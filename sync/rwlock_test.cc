@@ -5,6 +5,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -425,6 +426,22 @@ TEST_CASE("counted_value_destroyed_once") {
     CHECK(out.value == 2);
   }
   CHECK(Counted::live == 0);
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("destroyed read, write and owned futures release their wakers") {
+  auto lock = std::make_shared<RwLock<int>>(0);
+  {
+    auto writer = lock->try_write();
+    REQUIRE(writer.is_ok());
+    CHECK(weft::waker_released_on_destroy([&] { return lock->read(); }));
+    CHECK(weft::waker_released_on_destroy([&] { return RwLock<int>::read_owned(lock); }));
+  }
+  auto reader = lock->try_read();
+  REQUIRE(reader.is_ok());
+  CHECK(weft::waker_released_on_destroy([&] { return lock->write(); }));
+  CHECK(weft::waker_released_on_destroy([&] { return RwLock<int>::write_owned(lock); }));
 }
 
 }  // namespace

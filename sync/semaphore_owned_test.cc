@@ -4,6 +4,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -220,6 +221,15 @@ TEST_CASE("merge_moved_from_permit_throws") {
   OwnedSemaphorePermit c = std::move(*b);  // *b belongs to no semaphore now
   CHECK_THROWS_AS(a->merge(std::move(*b)), std::invalid_argument);
   CHECK(a->num_permits() == 1);
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("destroyed acquire_owned() futures release their wakers") {
+  auto sem = std::make_shared<Semaphore>(0);
+  CHECK(weft::waker_released_on_destroy([&] { return Semaphore::acquire_owned(sem); }));
+  CHECK(weft::waker_released_on_destroy([&] { return Semaphore::acquire_many_owned(sem, 2); }));
+  CHECK(sem.use_count() == 1);
 }
 
 }  // namespace

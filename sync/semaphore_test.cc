@@ -6,6 +6,7 @@
 #include "sync/platform/thread.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -379,6 +380,17 @@ TEST_CASE("merge_unrelated_permits_changes_nothing") {
   CHECK_THROWS_AS(p1->merge(std::move(*p2)), std::invalid_argument);
   CHECK(p1->num_permits() == 1);
   CHECK(p2->num_permits() == 2);
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("destroyed acquire() and acquire_many() futures release their wakers") {
+  Semaphore sem(1);
+  CHECK(weft::waker_released_on_destroy([&] { return sem.acquire_many(2); }));
+  CHECK(sem.available_permits() == 1);  // the assigned permit went back too
+  auto held = sem.try_acquire();
+  REQUIRE(held.is_ok());
+  CHECK(weft::waker_released_on_destroy([&] { return sem.acquire(); }));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -208,6 +209,13 @@ TEST_CASE("racing setters: exactly one wins, every value destroyed once") {
     }
     CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
   }
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("a destroyed wait() future releases its waker") {
+  weft::SetOnce<int> once;
+  CHECK(weft::waker_released_on_destroy([&] { return once.wait(); }));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -456,6 +457,19 @@ TEST_CASE("counted: replaced and final values are destroyed exactly once") {
     CHECK(r.error().value.value == 10);
     CHECK(Counted::live.load(std::memory_order_relaxed) == 2);
   }
+}
+
+// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
+// it when destroyed (sync/task/waker_leak_check.h).
+TEST_CASE("destroyed changed(), wait_for() and closed() futures release their wakers") {
+  auto pair = watch::channel<int>(0);
+  auto& [tx, rx] = pair;
+  CHECK(weft::waker_released_on_destroy([&] { return pair.second.changed(); }));
+  CHECK(weft::waker_released_on_destroy(
+      [&] { return pair.second.wait_for([](const int& v) { return v == 1; }); }));
+  CHECK(weft::waker_released_on_destroy([&] { return pair.first.closed(); }));
+  CHECK(tx.send(1).is_ok());
+  CHECK(*rx.borrow() == 1);
 }
 
 }  // namespace

@@ -8,8 +8,7 @@
 // counts the task's live waker clones before and after. Works in both builds (a unit
 // test CHECKs the result; a model scenario WEFT_INVARIANTs it).
 //
-//   std::optional<weft::Notified> fut(notify.notified());
-//   CHECK(weft::waker_released_on_destroy(fut));                  // a future
+//   CHECK(weft::waker_released_on_destroy([&] { return notify.notified(); }));  // a future
 //   CHECK(weft::waker_released_on_destroy(                        // a handle, by hand
 //       [&](weft::Context& cx) { return tx->poll_closed(cx); }, [&] { tx.reset(); }));
 #pragma once
@@ -20,6 +19,8 @@
 
 #include <cstddef>
 #include <optional>
+#include <type_traits>
+#include <utility>
 #include <ostream>
 
 namespace weft {
@@ -50,12 +51,18 @@ WakerRelease waker_released_on_destroy(PollFn&& poll, DestroyFn&& destroy) {
   return r;
 }
 
-// The common case: the future itself is what is destroyed.
-template <class F>
-  requires Future<F>
-WakerRelease waker_released_on_destroy(std::optional<F>& future) {
-  return waker_released_on_destroy([&](Context& cx) { return future->poll(cx); },
-                                   [&] { future.reset(); });
+// The common case: the future itself is what is destroyed. make() returns it (built in
+// place, so it need not be movable); it is polled once, then destroyed.
+template <class Make>
+  requires Future<std::invoke_result_t<Make&>>
+WakerRelease waker_released_on_destroy(Make&& make) {
+  struct Held {
+    std::invoke_result_t<Make&> future;
+    explicit Held(Make& m) : future(m()) {}
+  };
+  std::optional<Held> held(std::in_place, make);
+  return waker_released_on_destroy([&](Context& cx) { return held->future.poll(cx); },
+                                   [&] { held.reset(); });
 }
 
 }  // namespace weft
