@@ -898,3 +898,49 @@ TEST_CASE("destroyed recv() and closed() futures release their wakers") {
   CHECK(*pair.first.send(1) == 1);
   CHECK(recv_now(pair.second) == 1);
 }
+
+// Class check (issue 18, after #8021): one closed_ flag means "no Sender" and "no
+// receiver"; a subscription reopens only the latter. Closed by its Senders, the channel
+// stays closed through resubscribe and receiver churn.
+TEST_CASE("closed by the Senders stays closed through resubscribe and receiver churn") {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  CHECK(tx.send(1).is_ok());
+  { auto gone = std::move(tx); }
+  auto rx2 = rx.resubscribe();
+  check_closed(rx2);
+  CHECK(recv_now(rx) == 1);
+  check_closed(rx);
+  auto rx3 = rx2.resubscribe();
+  { auto gone = std::move(rx); }
+  { auto gone = std::move(rx2); }
+  check_closed(rx3);
+  auto rx4 = rx3.resubscribe();
+  check_closed(rx4);
+}
+
+// Class check (issue 18, after mpsc's len() underflow, Tokio #8062): the counts a closing
+// channel decrements (a receiver's cursor, slots' readers, the receiver count) reach 0 and
+// stay there; none wraps.
+TEST_CASE("len and receiver counts do not wrap across lag, close and drain") {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  auto other = tx.subscribe();
+  for (int i = 1; i <= 5; ++i) CHECK(tx.send(i).is_ok());
+  CHECK(tx.len() == 2);
+  { auto gone = std::move(other); }  // releases its share of the two kept values
+  CHECK(tx.len() == 2);              // rx still owes them
+  CHECK(tx.receiver_count() == 1);
+  auto weak = tx.downgrade();
+  { auto gone = std::move(tx); }
+  CHECK(rx.len() == 5);
+  check_lagged(rx, 3);
+  CHECK(rx.len() == 2);
+  CHECK(recv_now(rx) == 4);
+  CHECK(recv_now(rx) == 5);
+  CHECK(rx.len() == 0);
+  check_closed(rx);
+  check_closed(rx);
+  CHECK(rx.len() == 0);
+  CHECK(rx.sender_strong_count() == 0);
+  CHECK_FALSE(weak.upgrade().has_value());
+  CHECK(rx.sender_strong_count() == 0);
+}

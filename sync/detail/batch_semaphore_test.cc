@@ -561,4 +561,39 @@ TEST_CASE("usually_idle_waiter_and_close") {
   CHECK(s.available_permits() == 1);
 }
 
+// Class check (issue 18, after Tokio #8021: forget_permits rebuilt the word and reopened a
+// closed semaphore): CLOSED survives every operation that rewrites the permit word, on
+// the lock-free paths (try_acquire, release with no waiter, forget, the usually_idle
+// guesses) and on the locked ones (a waiter served, a partly served waiter cancelled).
+TEST_CASE("the closed bit survives every read-modify-write of the permit word") {
+  for (const bool idle : {false, true}) {
+    CAPTURE(idle);
+    auto sem = idle ? std::make_unique<BatchSemaphore>(2, BatchSemaphore::usually_idle)
+                    : std::make_unique<BatchSemaphore>(2);
+    MockTask task;
+    {
+      auto partly = sem->acquire(3);  // takes 2, queues for 1 more: WAITERS set
+      CHECK(task.poll(partly).is_pending());
+      sem->close();                   // wakes it with the error
+      CHECK(task.poll(partly).value().is_err());
+    }                                 // gives the 2 back, through the lock
+    CHECK(sem->is_closed());
+    CHECK(sem->available_permits() == 2);
+    sem->release(1);                  // lock-free add (the idle guess fails)
+    CHECK(sem->is_closed());
+    sem->release_saturating(1);
+    CHECK(sem->is_closed());
+    CHECK(sem->forget_permits(1) == 1);
+    CHECK(sem->is_closed());
+    CHECK(sem->try_acquire(1).error() == TryAcquireError::Closed);
+    CHECK(sem->forget_permits(10) == 3);  // the count reaches 0: the word is CLOSED alone
+    CHECK(sem->is_closed());
+    sem->release(2);                  // exactly the idle word's count, plus CLOSED
+    CHECK(sem->is_closed());
+    auto late = sem->acquire(1);
+    CHECK(task.poll(late).value().is_err());
+    CHECK(sem->available_permits() == 2);
+  }
+}
+
 }  // namespace
