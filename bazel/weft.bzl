@@ -3,7 +3,9 @@
 weft_cc_library(name = "x", ...) declares
   :x        the production variant (std::atomic underneath), and
   :x_model  the model variant (Relacy underneath), whose weft deps are the _model
-            variants of the production deps.
+            variants of the production deps, and
+  :x_dpor   the model variant on weft's own DPOR checker (model/dpor), tagged manual
+            until every scenario passes on it.
 The platform layer sets WEFT_STD or WEFT_MODEL; the define travels to every dependent,
 and sync/platform/config.h refuses a binary that sees both.
 """
@@ -14,6 +16,7 @@ load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
 # that holds the .bzl file, so these still mean weft's targets when a user's workspace
 # loads this file as @weft//bazel:weft.bzl (a plain string would resolve in the user's).
 _RELACY_RUNNER = Label("//model/harness:relacy_runner")
+_DPOR_RUNNER = Label("//model/harness:dpor_runner")
 _THREAD_RUNNER = Label("//model/harness:thread_runner")
 _DOCTEST_MAIN = Label("//third_party/doctest:main")
 
@@ -38,8 +41,13 @@ def model_label(label):
         return label + "_model"
     return label + ":" + label.split("/")[-1] + "_model"
 
+def dpor_label(label):
+    """The DPOR variant of a weft library label; other labels are returned as they are."""
+    model = model_label(label)
+    return model[:-len("_model")] + "_dpor" if model != label else label
+
 def weft_cc_library(name, hdrs = [], srcs = [], deps = [], std_deps = [], model_deps = [], **kwargs):
-    """Declares :name (production) and :name_model (model)."""
+    """Declares :name (production), :name_model (Relacy) and :name_dpor (DPOR)."""
     visibility = kwargs.pop("visibility", ["//visibility:public"])
     cc_library(
         name = name,
@@ -58,6 +66,16 @@ def weft_cc_library(name, hdrs = [], srcs = [], deps = [], std_deps = [], model_
         copts = WARNINGS + MODEL_COPTS,
         visibility = visibility,
         tags = ["model"],
+        **kwargs
+    )
+    cc_library(
+        name = name + "_dpor",
+        hdrs = hdrs,
+        srcs = srcs,
+        deps = [dpor_label(d) for d in deps] + model_deps,
+        copts = WARNINGS,
+        visibility = visibility,
+        tags = ["model", "manual"],
         **kwargs
     )
 
@@ -123,6 +141,17 @@ def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tag
         copts = WARNINGS + MODEL_COPTS,
         size = size,
         tags = tags + ["model"],
+        **kwargs
+    )
+
+    # The same scenarios on weft's own DPOR checker (model/dpor); manual until proven.
+    cc_test(
+        name = name + "_dpor",
+        srcs = srcs,
+        deps = [dpor_label(d) for d in deps] + model_deps + [_DPOR_RUNNER],
+        copts = WARNINGS,
+        size = size,
+        tags = tags + ["model", "dpor", "manual"],
         **kwargs
     )
 

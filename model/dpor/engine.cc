@@ -13,6 +13,23 @@ namespace {
 
 Engine* g_current = nullptr;
 
+// Whether the code running now is the program's (a fiber outside the engine's calls): only
+// then is an allocation the program's. `g_hooked` stops the tracking's own allocations.
+bool g_program_running = false;
+bool g_hooked = false;
+
+// Marks an engine call made by the program: its allocations are the engine's.
+class EngineCall {
+ public:
+  EngineCall() : saved_(g_program_running) { g_program_running = false; }
+  ~EngineCall() { g_program_running = saved_; }
+  EngineCall(const EngineCall&) = delete;
+  EngineCall& operator=(const EngineCall&) = delete;
+
+ private:
+  bool saved_;
+};
+
 const char* order_name(std::memory_order order) {
   switch (order) {
     case std::memory_order_relaxed: return "relaxed";
@@ -34,6 +51,8 @@ const char* describe(Failure failure) {
     case Failure::data_race: return "DATA RACE";
     case Failure::deadlock: return "DEADLOCK";
     case Failure::livelock: return "LIVELOCK";
+    case Failure::leak: return "MEMORY LEAK";
+    case Failure::double_free: return "DOUBLE FREE";
     case Failure::nondeterminism: return "NONDETERMINISM";
     case Failure::usage: return "USAGE ERROR";
   }
@@ -133,6 +152,8 @@ void Engine::run_execution(const std::function<void()>& main) {
   failure_ = Failure::none;
   failure_message_.clear();
   abandoned_ = false;
+  live_.clear();
+  freed_.clear();
   explorer_.begin(0);
   new_thread(main);
   unsigned last = 0;
@@ -156,6 +177,10 @@ void Engine::run_execution(const std::function<void()>& main) {
     }
     if (eager != 0) mask = eager;  // a yielded thread waits for another to move
     if (mask == 0) {
+      if (all_finished && !live_.empty()) {
+        finish_failure(Failure::leak, std::to_string(live_.size()) +
+                                          " allocation(s) made during the execution never freed");
+      }
       if (all_finished) return;
       finish_failure(Failure::deadlock, "no thread can run (all blocked)");
       return;
@@ -393,7 +418,28 @@ void Engine::end_window(unsigned t) {
 
 void Engine::resume(unsigned t) {
   running_ = t;
+  g_program_running = true;
   threads_[t]->fiber.resume();
+  g_program_running = false;
+}
+
+void Engine::allocated(void* pointer) {
+  if (!g_program_running || g_hooked || g_current == nullptr || pointer == nullptr) return;
+  g_hooked = true;
+  g_current->live_.insert(pointer);
+  g_current->freed_.erase(pointer);
+  g_hooked = false;
+}
+
+void Engine::freed(void* pointer) {
+  if (!g_program_running || g_hooked || g_current == nullptr || pointer == nullptr) return;
+  g_hooked = true;
+  Engine& e = *g_current;
+  const bool ours = e.live_.erase(pointer) != 0;
+  const bool twice = !ours && e.freed_.count(pointer) != 0;
+  if (ours) e.freed_.insert(pointer);
+  g_hooked = false;
+  if (twice) e.fail(Failure::double_free, "memory freed twice", {});
 }
 
 Value Engine::visible(Pending pending) {
@@ -458,6 +504,7 @@ void Engine::finish_failure(Failure failure, std::string message) {
 }
 
 void Engine::fail(Failure failure, const std::string& message, Where where) {
+  EngineCall engine_call;
   std::string text = message;
   if (where.line != 0) text += std::string(" at ") + where.file + ":" + std::to_string(where.line);
   finish_failure(failure, text);
@@ -466,14 +513,23 @@ void Engine::fail(Failure failure, const std::string& message, Where where) {
   std::abort();
 }
 
+void Engine::discard() {
+  abandoned_ = true;
+  threads_[running_]->fiber.suspend();  // never resumed
+  std::fprintf(stderr, "weft dpor: a discarded execution was resumed\n");
+  std::abort();
+}
+
 // ---- operations called from the program's fibers ----
 
 unsigned Engine::new_atomic(Value initial) {
+  EngineCall engine_call;
   const unsigned loc = memory_.new_location(initial, running_, threads_[running_]->view);
   return new_object(Kind::atomic, loc);
 }
 
 Value Engine::load(unsigned atomic, std::memory_order order, Where where) {
+  EngineCall engine_call;
   Pending p;
   p.op = Op::load;
   p.object = atomic;
@@ -483,6 +539,7 @@ Value Engine::load(unsigned atomic, std::memory_order order, Where where) {
 }
 
 void Engine::store(unsigned atomic, Value value, std::memory_order order, Where where) {
+  EngineCall engine_call;
   Pending p;
   p.op = Op::store;
   p.object = atomic;
@@ -493,13 +550,15 @@ void Engine::store(unsigned atomic, Value value, std::memory_order order, Where 
 }
 
 Value Engine::rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order,
-                  Where where) {
+                  Where where, Value mask) {
+  EngineCall engine_call;
   Pending p;
   p.op = Op::rmw;
   p.object = atomic;
   p.request = Request{Access::rmw, objects_[atomic].index, order};
   p.request.op = op;
   p.request.value = operand;
+  p.request.mask = mask;
   p.where = where;
   return visible(p);
 }
@@ -507,6 +566,7 @@ Value Engine::rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order or
 bool Engine::compare_exchange(unsigned atomic, Value& expected, Value desired,
                               std::memory_order success, std::memory_order failure, bool weak,
                               Where where) {
+  EngineCall engine_call;
   Pending p;
   p.op = Op::cas;
   p.object = atomic;
@@ -520,6 +580,7 @@ bool Engine::compare_exchange(unsigned atomic, Value& expected, Value desired,
 }
 
 void Engine::fence(std::memory_order order, Where where) {
+  EngineCall engine_call;
   Pending p;
   p.op = Op::fence;
   p.request = Request{Access::fence, 0, order};
@@ -528,6 +589,7 @@ void Engine::fence(std::memory_order order, Where where) {
 }
 
 unsigned Engine::spawn(std::function<void()> body, Where) {
+  EngineCall engine_call;
   const unsigned parent = running_;
   const unsigned child = new_thread(std::move(body));
   Thread& from = *threads_[parent];
@@ -538,6 +600,7 @@ unsigned Engine::spawn(std::function<void()> body, Where) {
 }
 
 Value Engine::visible(Op op, unsigned object, Where where) {
+  EngineCall engine_call;
   Pending p;
   p.op = op;
   p.object = object;
@@ -546,6 +609,7 @@ Value Engine::visible(Op op, unsigned object, Where where) {
 }
 
 void Engine::join(unsigned thread, Where where) {
+  EngineCall engine_call;
   if (thread >= thread_count_ || thread == running_) {
     fail(Failure::usage, "join of an unknown thread or of itself", where);
   }
@@ -555,11 +619,13 @@ void Engine::join(unsigned thread, Where where) {
 void Engine::yield(Where where) { visible(Op::yield, 0, where); }
 
 unsigned Engine::new_mutex() {
+  EngineCall engine_call;
   mutexes_.emplace_back();
   return new_object(Kind::mutex, static_cast<unsigned>(mutexes_.size() - 1));
 }
 
 void Engine::lock(unsigned mutex, Where where) {
+  EngineCall engine_call;
   if (mutexes_[objects_[mutex].index].holder == static_cast<int>(running_)) {
     fail(Failure::deadlock, "a thread locks a mutex it holds", where);
   }
@@ -574,11 +640,13 @@ bool Engine::try_lock(unsigned mutex, Where where) {
 void Engine::unlock(unsigned mutex, Where where) { visible(Op::unlock, mutex, where); }
 
 unsigned Engine::new_condvar() {
+  EngineCall engine_call;
   condvars_.emplace_back();
   return new_object(Kind::condvar, static_cast<unsigned>(condvars_.size() - 1));
 }
 
 void Engine::wait(unsigned condvar, unsigned mutex, Where where) {
+  EngineCall engine_call;
   Pending p;
   p.op = Op::wait;
   p.object = condvar;
@@ -592,6 +660,7 @@ void Engine::notify(unsigned condvar, bool all, Where where) {
 }
 
 unsigned Engine::new_cell(Where where) {
+  EngineCall engine_call;
   const unsigned t = running_;
   Cell cell;
   cell.writer = t;
@@ -602,6 +671,7 @@ unsigned Engine::new_cell(Where where) {
 }
 
 void Engine::cell_access(unsigned index, bool write, Where where) {
+  EngineCall engine_call;
   const unsigned t = running_;
   const Clock& now = threads_[t]->view.hb;
   const std::uint32_t epoch = now.at[t] + 1;  // ordered before this thread's next event

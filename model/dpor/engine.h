@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace weft::dpor {
@@ -42,6 +43,8 @@ enum class Failure {
   data_race,       // two cell accesses not ordered by happens-before, one a write
   deadlock,        // threads remain, none can run
   livelock,        // an execution longer than the depth limit
+  leak,            // memory allocated during an execution and never freed
+  double_free,     // memory allocated during an execution and freed twice
   nondeterminism,  // a replayed prefix took another path: the program is not deterministic
   usage,           // the program misused the checker (too many threads, bad replay)
 };
@@ -84,7 +87,8 @@ class Engine {
   unsigned new_atomic(Value initial);
   Value load(unsigned atomic, std::memory_order order, Where where);
   void store(unsigned atomic, Value value, std::memory_order order, Where where);
-  Value rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order, Where where);
+  Value rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order, Where where,
+            Value mask = ~Value{0});
   bool compare_exchange(unsigned atomic, Value& expected, Value desired,
                         std::memory_order success, std::memory_order failure, bool weak,
                         Where where);
@@ -106,6 +110,13 @@ class Engine {
   void cell_access(unsigned cell, bool write, Where where);
 
   [[noreturn]] void fail(Failure failure, const std::string& message, Where where);
+  // Ends the current execution without a verdict (an assumption that does not hold).
+  [[noreturn]] void discard();
+
+  // Heap tracking, called by a replaced global operator new / delete (the DPOR harness
+  // runner installs one): only the program's own allocations count, not the engine's.
+  static void allocated(void* pointer);
+  static void freed(void* pointer);
 
   Engine(const Options& options);
   ~Engine();
@@ -181,6 +192,8 @@ class Engine {
   Failure failure_ = Failure::none;
   std::string failure_message_;
   bool abandoned_ = false;
+  std::unordered_set<void*> live_;   // allocated by the program in this execution
+  std::unordered_set<void*> freed_;  // freed by it since (for double frees)
 };
 
 }  // namespace weft::dpor

@@ -57,6 +57,7 @@ struct Request {
   Value expected = 0;  // cas
   RmwOp op = RmwOp::exchange;
   bool weak = false;   // cas
+  Value mask = ~Value{0};  // rmw: the bits kept (arithmetic wraps at the type's width)
 };
 
 // One way the request may execute.

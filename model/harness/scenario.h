@@ -54,7 +54,9 @@
 
 #include <cstdint>
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+#include "model/harness/dpor_backend.h"
+#elif defined(WEFT_MODEL)
 #include "model/harness/relacy_backend.h"
 #else
 #include "model/harness/thread_backend.h"

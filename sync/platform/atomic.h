@@ -19,7 +19,86 @@ namespace weft::platform {
 
 using memory_order = std::memory_order;
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+
+// An engine location; every call is a scheduling point of the DPOR checker.
+template <class T>
+class atomic {
+  static_assert(std::is_integral_v<T> || std::is_pointer_v<T>,
+                "weft::platform::atomic holds integers and pointers");
+  using here = std::source_location;
+
+ public:
+  explicit atomic(T initial) : id_(detail::engine().new_atomic(detail::to_value(initial))) {}
+  atomic() : atomic(T{}) {}
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(memory_order order, here loc = here::current()) const {
+    return detail::from_value<T>(detail::engine().load(id_, order, detail::where(loc)));
+  }
+  void store(T value, memory_order order, here loc = here::current()) {
+    detail::engine().store(id_, detail::to_value(value), order, detail::where(loc));
+  }
+  T exchange(T value, memory_order order, here loc = here::current()) {
+    return rmw(dpor::RmwOp::exchange, detail::to_value(value), order, loc);
+  }
+  bool compare_exchange_strong(T& expected, T desired, memory_order success,
+                               memory_order failure, here loc = here::current()) {
+    return cas(expected, desired, success, failure, false, loc);
+  }
+  bool compare_exchange_weak(T& expected, T desired, memory_order success,
+                             memory_order failure, here loc = here::current()) {
+    return cas(expected, desired, success, failure, true, loc);
+  }
+  template <class D>
+  T fetch_add(D delta, memory_order order, here loc = here::current()) {
+    return rmw(dpor::RmwOp::add, step(delta), order, loc);
+  }
+  template <class D>
+  T fetch_sub(D delta, memory_order order, here loc = here::current()) {
+    return rmw(dpor::RmwOp::sub, step(delta), order, loc);
+  }
+  T fetch_or(T bits, memory_order order, here loc = here::current()) {
+    return rmw(dpor::RmwOp::bit_or, detail::to_value(bits), order, loc);
+  }
+  T fetch_and(T bits, memory_order order, here loc = here::current()) {
+    return rmw(dpor::RmwOp::bit_and, detail::to_value(bits), order, loc);
+  }
+  T fetch_xor(T bits, memory_order order, here loc = here::current()) {
+    return rmw(dpor::RmwOp::bit_xor, detail::to_value(bits), order, loc);
+  }
+
+ private:
+  // fetch_add on a pointer moves by whole elements.
+  template <class D>
+  static dpor::Value step(D delta) {
+    if constexpr (std::is_pointer_v<T>) {
+      return static_cast<dpor::Value>(static_cast<std::ptrdiff_t>(delta) *
+                                      static_cast<std::ptrdiff_t>(sizeof(*T{})));
+    } else {
+      return detail::to_value(static_cast<T>(delta));
+    }
+  }
+  T rmw(dpor::RmwOp op, dpor::Value operand, memory_order order, const here& loc) {
+    return detail::from_value<T>(detail::engine().rmw(id_, op, operand, order,
+                                                      detail::where(loc),
+                                                      detail::value_mask<T>()));
+  }
+  bool cas(T& expected, T desired, memory_order success, memory_order failure, bool weak,
+           const here& loc) {
+    dpor::Value seen = detail::to_value(expected);
+    const bool ok = detail::engine().compare_exchange(id_, seen, detail::to_value(desired),
+                                                      success, failure, weak,
+                                                      detail::where(loc));
+    expected = detail::from_value<T>(seen);
+    return ok;
+  }
+
+  unsigned id_;
+};
+
+#elif defined(WEFT_MODEL_RELACY)
 
 template <class T>
 class atomic {

@@ -22,7 +22,37 @@
 
 namespace weft::platform {
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+
+// Each access is checked against happens-before by the DPOR engine (not a scheduling point).
+template <class T>
+class cell {
+  using here = std::source_location;
+
+ public:
+  template <class... Args>
+  explicit cell(Args&&... args)
+      : value_(std::forward<Args>(args)...), id_(detail::engine().new_cell({})) {}
+  cell(const cell&) = delete;
+  cell& operator=(const cell&) = delete;
+
+  template <class F>
+  decltype(auto) with(F&& f, here loc = here::current()) const {
+    detail::engine().cell_access(id_, false, detail::where(loc));
+    return std::forward<F>(f)(static_cast<const T&>(value_));
+  }
+  template <class F>
+  decltype(auto) with_mut(F&& f, here loc = here::current()) {
+    detail::engine().cell_access(id_, true, detail::where(loc));
+    return std::forward<F>(f)(value_);
+  }
+
+ private:
+  T value_;
+  unsigned id_;
+};
+
+#elif defined(WEFT_MODEL_RELACY)
 
 template <class T>
 class cell {

@@ -14,6 +14,15 @@
 #define WEFT_STD 1  // built outside Bazel: the production backend
 #endif
 
-#if defined(WEFT_MODEL)
+// The model build has two backends: Relacy (the default) and weft's own DPOR checker
+// (model/dpor), chosen by WEFT_MODEL_DPOR. Both keep WEFT_MODEL (the model's capacities);
+// the platform headers switch on WEFT_MODEL_RELACY / WEFT_MODEL_DPOR.
+#if defined(WEFT_MODEL_DPOR)
+#if !defined(WEFT_MODEL)
+#define WEFT_MODEL 1
+#endif
+#include "sync/platform/dpor.h"
+#elif defined(WEFT_MODEL)
+#define WEFT_MODEL_RELACY 1
 #include "sync/platform/relacy.h"
 #endif

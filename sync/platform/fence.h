@@ -8,7 +8,14 @@
 
 namespace weft::platform {
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+
+inline void fence(std::memory_order order,
+                  std::source_location loc = std::source_location::current()) {
+  detail::engine().fence(order, detail::where(loc));
+}
+
+#elif defined(WEFT_MODEL_RELACY)
 
 inline void fence(std::memory_order order,
                   std::source_location loc = std::source_location::current()) {

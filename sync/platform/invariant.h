@@ -18,7 +18,9 @@ inline void invariant(bool holds, const char* condition,
                       std::source_location loc = std::source_location::current()) {
   if (holds) [[likely]]
     return;
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+  detail::engine().fail(dpor::Failure::assertion, condition, detail::where(loc));
+#elif defined(WEFT_MODEL_RELACY)
   rl::ctx().fail_test(condition, rl::test_result_user_assert_failed, detail::where(loc));
 #else
   std::fprintf(stderr, "%s:%u: %s: invariant failed: %s\n", loc.file_name(),

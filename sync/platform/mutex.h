@@ -22,7 +22,28 @@ namespace weft::platform {
 
 class condvar;
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+
+class mutex {
+  using here = std::source_location;
+
+ public:
+  mutex() : id_(detail::engine().new_mutex()) {}
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  void lock(here loc = here::current()) { detail::engine().lock(id_, detail::where(loc)); }
+  bool try_lock(here loc = here::current()) {
+    return detail::engine().try_lock(id_, detail::where(loc));
+  }
+  void unlock(here loc = here::current()) { detail::engine().unlock(id_, detail::where(loc)); }
+
+ private:
+  friend class condvar;
+  unsigned id_;
+};
+
+#elif defined(WEFT_MODEL_RELACY)
 
 class mutex {
   using here = std::source_location;
@@ -95,7 +116,25 @@ class [[nodiscard]] mutex_guard {
 };
 
 class condvar {
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+  using here = std::source_location;
+
+ public:
+  condvar() : id_(detail::engine().new_condvar()) {}
+  // Releases the guard's mutex while waiting (no spurious wakeups in this backend yet).
+  void wait(mutex_guard& guard, here loc = here::current()) {
+    detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc));
+  }
+  void notify_one(here loc = here::current()) {
+    detail::engine().notify(id_, false, detail::where(loc));
+  }
+  void notify_all(here loc = here::current()) {
+    detail::engine().notify(id_, true, detail::where(loc));
+  }
+
+ private:
+  unsigned id_;
+#elif defined(WEFT_MODEL_RELACY)
   using here = std::source_location;
 
  public:

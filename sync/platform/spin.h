@@ -13,7 +13,16 @@
 
 namespace weft::platform {
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+
+inline void yield_now(std::source_location loc = std::source_location::current()) {
+  detail::engine().yield(detail::where(loc));
+}
+inline void spin_hint(std::source_location loc = std::source_location::current()) {
+  detail::engine().yield(detail::where(loc));
+}
+
+#elif defined(WEFT_MODEL_RELACY)
 
 inline void yield_now(std::source_location loc = std::source_location::current()) {
   rl::yield(1, detail::where(loc));

@@ -10,6 +10,7 @@
 #include "sync/platform/config.h"
 #include "sync/platform/invariant.h"
 
+#include <functional>
 #include <memory>
 #include <thread>
 #include <type_traits>
@@ -17,7 +18,36 @@
 
 namespace weft::platform {
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL_DPOR)
+
+class thread {
+ public:
+  thread() = default;
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, thread>>>
+  explicit thread(F&& body)
+      : id_(static_cast<int>(detail::engine().spawn(
+            // std::function copies; the body may be move-only, so it is shared instead.
+            [owned = std::make_shared<std::decay_t<F>>(std::forward<F>(body))] { (*owned)(); },
+            {}))) {}
+  thread(thread&& other) noexcept : id_(std::exchange(other.id_, -1)) {}
+  thread& operator=(thread&& other) noexcept {
+    WEFT_INVARIANT(!joinable());
+    id_ = std::exchange(other.id_, -1);
+    return *this;
+  }
+  ~thread() { WEFT_INVARIANT(!joinable()); }
+
+  bool joinable() const noexcept { return id_ >= 0; }
+  void join() {
+    detail::engine().join(static_cast<unsigned>(id_), {});
+    id_ = -1;
+  }
+
+ private:
+  int id_ = -1;
+};
+
+#elif defined(WEFT_MODEL_RELACY)
 
 class thread {
  public:

@@ -21,7 +21,11 @@ inline T*& thread_local_pointer() noexcept {
 #if defined(WEFT_MODEL)
   constexpr unsigned max_model_threads = 64;  // far more than any scenario declares
   static T* by_thread[max_model_threads] = {};
+#if defined(WEFT_MODEL_DPOR)
+  const unsigned index = detail::engine().thread_index();
+#else
   const unsigned index = rl::thread_index();
+#endif
   WEFT_INVARIANT(index < max_model_threads);
   return by_thread[index];
 #else
