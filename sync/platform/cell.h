@@ -46,6 +46,18 @@ class cell {
     detail::engine().cell_access(id_, true, detail::where(loc));
     return std::forward<F>(f)(value_);
   }
+  T get(here loc = here::current()) const
+    requires std::is_trivially_copyable_v<T>
+  {
+    detail::engine().cell_access(id_, false, detail::where(loc));
+    return value_;
+  }
+  void set(T value, here loc = here::current())
+    requires std::is_trivially_copyable_v<T>
+  {
+    detail::engine().cell_access(id_, true, detail::where(loc));
+    value_ = value;
+  }
 
  private:
   T value_;
