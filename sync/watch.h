@@ -40,7 +40,7 @@
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
-#include "sync/platform/mutex.h"
+#include "sync/platform/rwlock.h"
 #include "sync/result.h"
 #include "sync/task/future.h"
 #include "sync/task/poll.h"
@@ -104,90 +104,6 @@ class BigNotify {
   Notify inner_[notify_width];
 };
 
-// A reader-writer lock for the value: many borrows at once, or one sender. Each lock and
-// unlock is one atomic RMW when uncontended; a contended caller blocks on the platform
-// mutex and condvar (the value is only held briefly), so the model checks the whole of it.
-// Writers are not preferred: borrows that keep coming can delay a send.
-class ValueLock {
- public:
-  void lock_shared() {
-    // Relaxed: the CAS re-reads the word.
-    std::uintptr_t s = state_.load(std::memory_order_relaxed);
-    while ((s & WRITER) == 0) {
-      // Acquire: pairs with the Release in unlock(): the reader sees the value written.
-      if (state_.compare_exchange_strong(s, s + READER, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-    }
-    wait_until_free(WRITER, READER);
-  }
-  void unlock_shared() {
-    // Release: pairs with the Acquire in lock(): the read ends before the next write.
-    const std::uintptr_t prev = state_.fetch_sub(READER, std::memory_order_release);
-    if ((prev & ~PARKED) == READER && (prev & PARKED) != 0) wake();  // the last reader
-  }
-  void lock() {
-    std::uintptr_t s = FREE;
-    // Acquire: pairs with the Release in unlock_shared() and unlock().
-    if (state_.compare_exchange_strong(s, WRITER, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-      return;
-    }
-    wait_until_free(~PARKED, WRITER);
-  }
-  void unlock() {
-    // Release: pairs with the Acquire in lock_shared() and lock().
-    const std::uintptr_t prev = state_.fetch_sub(WRITER, std::memory_order_release);
-    if ((prev & PARKED) != 0) wake();
-  }
-
- private:
-  // State word: bit 0 WRITER (a sender holds the lock), bit 1 PARKED (a caller sleeps on
-  // changed_, set and waited on under mutex_), the rest the number of readers (READER
-  // each). PARKED is cleared under mutex_ by the unlock that wakes the sleepers (they set
-  // it again if they must sleep on), so a wake never misses one: the sleeper holds mutex_
-  // from setting PARKED until it waits.
-  static constexpr std::uintptr_t FREE = 0;
-  static constexpr std::uintptr_t WRITER = 1;
-  static constexpr std::uintptr_t PARKED = 2;
-  static constexpr std::uintptr_t READER = 4;
-
-  // Slow path: waits until none of `busy` is set, then adds `take`.
-  void wait_until_free(std::uintptr_t busy, std::uintptr_t take) {
-    platform::mutex_guard guard(mutex_);
-    // Relaxed: the CASes re-read the word.
-    std::uintptr_t s = state_.load(std::memory_order_relaxed);
-    for (;;) {
-      if ((s & busy) == 0) {
-        // Acquire: as on the fast paths.
-        if (state_.compare_exchange_strong(s, s + take, std::memory_order_acquire,
-                                         std::memory_order_relaxed)) {
-          return;
-        }
-      } else if ((s & PARKED) != 0 ||
-                 // Relaxed: PARKED carries no data; the wake is ordered by mutex_.
-                 state_.compare_exchange_strong(s, s | PARKED, std::memory_order_relaxed,
-                                              std::memory_order_relaxed)) {
-        changed_.wait(guard);
-        s = state_.load(std::memory_order_relaxed);  // Relaxed: as above
-      }
-    }
-  }
-  void wake() {
-    {
-      platform::mutex_guard guard(mutex_);
-      // Relaxed: the sleepers re-read the word under mutex_ after waking.
-      state_.fetch_and(~PARKED, std::memory_order_relaxed);
-    }
-    changed_.notify_all();
-  }
-
-  platform::atomic<std::uintptr_t> state_{FREE};
-  platform::mutex mutex_;
-  platform::condvar changed_;
-};
-
 template <class T>
 class Shared {
  public:
@@ -235,7 +151,7 @@ class Shared {
     return std::nullopt;
   }
 
-  ValueLock lock;
+  platform::rwlock lock;
   platform::cell<T> value;  // read under lock_shared(), written under lock()
   platform::atomic<std::uintptr_t> state{0};
   platform::atomic<std::size_t> ref_count_rx{1};
@@ -492,7 +408,7 @@ class Sender {
     {
       s.lock.lock();
       struct Unlock {
-        detail::ValueLock& lock;
+        platform::rwlock& lock;
         ~Unlock() { lock.unlock(); }
       } held{s.lock};
       const bool modified =

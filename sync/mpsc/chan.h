@@ -43,6 +43,7 @@
 #include "sync/mpsc/error.h"
 #include "sync/mpsc/list.h"
 #include "sync/platform/atomic.h"
+#include "sync/platform/cache_padded.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
 #include "sync/result.h"
@@ -180,14 +181,9 @@ class Chan {
     std::size_t unreleased = 0;
   };
 
-  // Cache-line groups in production: what the senders write, what they only read (and
-  // the receiver writes when it waits), and the receiver's own fields. The model build
-  // keeps natural alignment.
-#if defined(WEFT_MODEL)
-  static constexpr std::size_t line = alignof(void*);
-#else
-  static constexpr std::size_t line = 64;
-#endif
+  // Cache-line groups: what the senders write, what they only read (and the receiver
+  // writes when it waits), and the receiver's own fields.
+  static constexpr std::size_t line = platform::cache_line;
 
   template <class... SemArgs>
   explicit Chan(Block<T>* initial, SemArgs&&... sem_args)

@@ -5,12 +5,15 @@
 #pragma once
 
 #include "sync/platform/atomic.h"
+#include "sync/platform/cache_padded.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/config.h"
 #include "sync/platform/fence.h"
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
 #include "sync/platform/parker.h"
+#include "sync/platform/rwlock.h"
 #include "sync/platform/spin.h"
 #include "sync/platform/thread.h"
+#include "sync/platform/thread_cached.h"
 #include "sync/platform/thread_local_pointer.h"

@@ -116,3 +116,66 @@ TEST_CASE("thread_local_pointer: each thread sees its own, null until set") {
   CHECK(weft::platform::thread_local_pointer<Slot>() == &mine);  // untouched by the other
   weft::platform::thread_local_pointer<Slot>() = nullptr;
 }
+
+TEST_CASE("cache_padded: one value per cache line") {
+  struct Pair {
+    int a = 1;
+    int b = 2;
+  };
+  static_assert(alignof(platform::cache_padded<Pair>) == platform::cache_line);
+  static_assert(sizeof(platform::cache_padded<Pair>) == platform::cache_line);
+  static_assert(platform::cache_line == 64);
+  platform::cache_padded<Pair> slots[2];
+  CHECK(reinterpret_cast<char*>(&slots[1]) - reinterpret_cast<char*>(&slots[0]) == 64);
+  CHECK(slots[1]->b == 2);
+  platform::cache_padded<int> seven(7);
+  CHECK(*seven == 7);
+}
+
+TEST_CASE("thread_cached: each thread reuses its own; a nested lease gets a fresh one") {
+  struct Counter {
+    int uses = 0;
+  };
+  Counter* outer_seen = nullptr;
+  {
+    platform::thread_cached<Counter> outer;
+    ++outer->uses;
+    outer_seen = &*outer;
+    platform::thread_cached<Counter> nested;  // the thread's own is on loan
+    CHECK(&*nested != outer_seen);
+    CHECK(nested->uses == 0);
+  }
+  {
+    platform::thread_cached<Counter> again;  // given back: the same one, kept
+    CHECK(&*again == outer_seen);
+    CHECK(again->uses == 1);
+  }
+  Counter* other_seen = nullptr;
+  platform::thread t([&] {
+    platform::thread_cached<Counter> theirs;
+    other_seen = &*theirs;
+  });
+  t.join();
+  CHECK(other_seen != outer_seen);
+}
+
+TEST_CASE("rwlock: readers share it, a writer waits for the last reader") {
+  platform::rwlock lock;
+  lock.lock_shared();
+  lock.lock_shared();  // a second reader gets in at once
+  platform::atomic<int> stage{0};
+  int value = 0;
+  platform::thread writer([&] {
+    lock.lock();  // blocks until both readers left
+    value = 1;
+    stage.store(2, std::memory_order_relaxed);
+    lock.unlock();
+  });
+  lock.unlock_shared();
+  CHECK(stage.load(std::memory_order_relaxed) == 0);
+  lock.unlock_shared();  // the last reader: the writer gets in
+  writer.join();
+  lock.lock_shared();
+  CHECK(value == 1);
+  lock.unlock_shared();
+}

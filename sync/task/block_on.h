@@ -7,13 +7,13 @@
 // wake() happens-before the poll that follows it. In the model build a thread parked
 // forever (a lost wakeup) is reported as DEADLOCK.
 //
-// Cost: in the production build each thread keeps one cached ThreadWaker (and its
-// Waker), so a call allocates nothing and makes no atomic RMW before its first park; a
-// nested block_on (called from inside a future polled by block_on) gets a fresh one, so
-// the outer call's wakeups are never consumed by the inner one. A wake left over from an
-// earlier call can make the first park return at once: the future is then polled once
-// more, which the Future contract allows. The model build makes one ThreadWaker per call
-// (Relacy threads are fibers of one OS thread, so no thread_local there).
+// Cost: each thread keeps one ThreadWaker (and its Waker) for its calls
+// (platform::thread_cached), so a call allocates nothing and makes no atomic RMW before
+// its first park; a nested block_on (called from inside a future polled by block_on) gets
+// a fresh one, so the outer call's wakeups are never consumed by the inner one. A wake
+// left over from an earlier call can make the first park return at once: the future is
+// then polled once more, which the Future contract allows. (The model build gives every
+// call a fresh one: see platform/thread_cached.h.)
 //
 // Waiting: after a pending poll the thread parks at once. A spin before parking
 // (platform::Backoff, as crossbeam's channels wait) was measured on
@@ -32,7 +32,7 @@
 // A weft::Task<T> is a future too: `int v = weft::block_on(some_coroutine());`.
 #pragma once
 
-#include "sync/platform/config.h"
+#include "sync/platform/thread_cached.h"
 #include "sync/task/future.h"
 #include "sync/task/thread_waker.h"
 
@@ -43,61 +43,18 @@ namespace weft {
 
 namespace detail {
 
-// The parker and waker a block_on call uses, released when the call returns.
-class BlockOnLease {
- public:
-  BlockOnLease() {
-#if !defined(WEFT_MODEL)
-    Cache& cache = cached();
-    if (!cache.in_use) {
-      cache.in_use = true;
-      cached_ = &cache;
-      thread_ = cache.thread;
-      waker_ = &cache.waker;
-      return;
-    }
-#endif
-    thread_ = ThreadWaker::create();
-    owned_waker_ = thread_->waker();
-    waker_ = &owned_waker_;
+// The parker a block_on call sleeps on and the Waker that unparks it. Each thread keeps
+// one for its calls (platform::thread_cached); a nested call gets a fresh one.
+struct BlockOnParking {
+  ThreadWaker* thread = ThreadWaker::create();  // one reference, ours
+  Waker waker = thread->waker();               // one more, lent to the futures polled
+  BlockOnParking() = default;
+  BlockOnParking(const BlockOnParking&) = delete;
+  BlockOnParking& operator=(const BlockOnParking&) = delete;
+  ~BlockOnParking() {
+    waker = Waker();
+    thread->release();
   }
-  ~BlockOnLease() {
-#if !defined(WEFT_MODEL)
-    if (cached_ != nullptr) {
-      cached_->in_use = false;
-      return;
-    }
-#endif
-    owned_waker_ = Waker();
-    thread_->release();
-  }
-  BlockOnLease(const BlockOnLease&) = delete;
-  BlockOnLease& operator=(const BlockOnLease&) = delete;
-
-  const Waker& waker() const noexcept { return *waker_; }
-  void park() { thread_->park(); }
-
- private:
-#if !defined(WEFT_MODEL)
-  // One per OS thread; holds one reference to its ThreadWaker and one Waker handle.
-  struct Cache {
-    ThreadWaker* thread = ThreadWaker::create();
-    Waker waker = thread->waker();
-    bool in_use = false;  // a block_on on this thread is using it (nesting check)
-    ~Cache() {
-      waker = Waker();
-      thread->release();
-    }
-  };
-  static Cache& cached() {
-    thread_local Cache cache;
-    return cache;
-  }
-  Cache* cached_ = nullptr;
-#endif
-  ThreadWaker* thread_ = nullptr;
-  Waker owned_waker_;
-  const Waker* waker_ = nullptr;
 };
 
 }  // namespace detail
@@ -105,8 +62,8 @@ class BlockOnLease {
 template <class F>
   requires Future<std::remove_reference_t<F>>
 future_output_t<std::remove_reference_t<F>> block_on(F&& future) {
-  detail::BlockOnLease lease;
-  Context cx(lease.waker());
+  const platform::thread_cached<detail::BlockOnParking> parking;
+  Context cx(parking->waker);
   for (;;) {
     auto poll = future.poll(cx);
     if (poll.is_ready()) {
@@ -116,7 +73,7 @@ future_output_t<std::remove_reference_t<F>> block_on(F&& future) {
         return std::move(poll).value();
       }
     }
-    lease.park();
+    parking->thread->park();
   }
 }
 

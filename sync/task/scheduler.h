@@ -29,6 +29,7 @@
 
 #include "sync/detail/linked_list.h"
 #include "sync/platform/atomic.h"
+#include "sync/platform/cache_padded.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/fence.h"
 #include "sync/platform/invariant.h"
@@ -440,7 +441,7 @@ class Scheduler {
       // AcqRel: Release publishes the task to a thief's or the drain's Acquire exchange
       // in take_lifo(); Acquire pairs with the Release of whoever stored the displaced
       // task (this worker itself).
-      task = lifo_[me->index].task.exchange(task, std::memory_order_acq_rel);
+      task = lifo_[me->index]->task.exchange(task, std::memory_order_acq_rel);
       if (task == nullptr) return;
     }
     schedule_remote(task);
@@ -505,7 +506,7 @@ class Scheduler {
       if (task != nullptr) {
         // Relaxed: only a hint for spinning workers (spin_for_work), who decide with
         // the exchange in take_lifo().
-        LifoSlot& mine = lifo_[index];
+        LifoSlot& mine = *lifo_[index];
         mine.polls.store(mine.polls.load(std::memory_order_relaxed) + 1,
                          std::memory_order_relaxed);
         task->run();
@@ -584,14 +585,8 @@ class Scheduler {
   static constexpr unsigned idle_spins = 12;
 #endif
 
-  // One per worker, on its own cache line (production).
-  struct alignas(
-#if defined(WEFT_MODEL)
-      alignof(void*)
-#else
-      64
-#endif
-          ) LifoSlot {
+  // One per worker, each on its own cache line (platform::cache_padded).
+  struct LifoSlot {
     // A queued task (holding the queue's reference) that worker i runs next; written by
     // worker i only (schedule()), emptied by worker i, a stealing worker about to park,
     // or the drain.
@@ -604,11 +599,11 @@ class Scheduler {
   Scheduler(unsigned workers, bool worker_threads)
       : workers_(workers),
         parkers_(std::make_unique<platform::parker[]>(workers)),
-        lifo_(worker_threads ? std::make_unique<LifoSlot[]>(workers) : nullptr) {}
+        lifo_(worker_threads ? std::make_unique<platform::cache_padded<LifoSlot>[]>(workers) : nullptr) {}
   ~Scheduler() = default;
 
   TaskHeader* take_lifo(unsigned worker) {
-    platform::atomic<TaskHeader*>& slot = lifo_[worker].task;
+    platform::atomic<TaskHeader*>& slot = lifo_[worker]->task;
     // Relaxed: a hint that saves the RMW when empty; the exchange decides.
     if (slot.load(std::memory_order_relaxed) == nullptr) return nullptr;
     // Acquire: pairs with the AcqRel exchange in schedule() that stored the task.
@@ -642,8 +637,8 @@ class Scheduler {
       for (unsigned i = 0; i < workers_ && k < max_seen; ++i) {
         if (i == self) continue;
         // Relaxed: hints; take_lifo's exchange decides.
-        TaskHeader* task = lifo_[i].task.load(std::memory_order_relaxed);
-        const std::uint64_t polls = lifo_[i].polls.load(std::memory_order_relaxed);
+        TaskHeader* task = lifo_[i]->task.load(std::memory_order_relaxed);
+        const std::uint64_t polls = lifo_[i]->polls.load(std::memory_order_relaxed);
         if (steal && task != nullptr && seen[k].task == task && seen[k].polls == polls) {
           if (TaskHeader* taken = take_lifo(i)) return taken;
         }
@@ -685,7 +680,7 @@ class Scheduler {
 
   RunQueue<TaskHeader> queue_;
   std::unique_ptr<platform::parker[]> parkers_;
-  std::unique_ptr<LifoSlot[]> lifo_;  // null without worker threads
+  std::unique_ptr<platform::cache_padded<LifoSlot>[]> lifo_;  // null without worker threads
   // Bit i set: worker i is parked or about to park (see wait_for_work).
   platform::atomic<std::uintptr_t> idle_{0};
   platform::atomic<bool> stopping_{false};
