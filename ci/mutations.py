@@ -502,7 +502,7 @@ MUTATIONS = [
          find="if (s->ref_count_rx.fetch_sub(1, std::memory_order_relaxed) == 1) s->notify_tx.notify_waiters();",
          replace="s->ref_count_rx.fetch_sub(1, std::memory_order_relaxed);",
          tests=["//model:watch"]),
-    dict(id="watch.reader_unlock_no_notify", file="sync/watch.h",
+    dict(id="watch.reader_unlock_no_notify", file="sync/platform/rwlock.h",
          what="the last reader leaving the value lock never wakes a waiting writer",
          find="    if ((prev & ~PARKED) == READER && (prev & PARKED) != 0) wake();\n",
          replace="    (void)prev;\n",
