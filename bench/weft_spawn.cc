@@ -1,9 +1,9 @@
 // weft/bench/weft_spawn.cc: task spawn + complete on weft::ThreadPool
-// (sync/task/thread_pool.h).
+// (sync/runtime/thread_pool.h).
 #include "bench/harness.h"
 #include "bench/weft_support.h"
 #include "sync/notify.h"
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 
 #include "sync/platform/atomic.h"
 #include <cstdint>

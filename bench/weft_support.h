@@ -1,7 +1,7 @@
 // weft/bench/weft_support.h: how the weft workloads run their tasks.
 //
 // run_tasks(tasks): runs every weft::Task<void> to completion on a weft::ThreadPool of 2
-// workers (sync/task/thread_pool.h), as Tokio's workloads run on a 2-worker runtime, and
+// workers (sync/runtime/thread_pool.h), as Tokio's workloads run on a 2-worker runtime, and
 // returns when all are done. The pool is started before the tasks are spawned and joined
 // after, inside the measurement (both are a few tens of microseconds).
 #pragma once
@@ -9,7 +9,7 @@
 #include "bench/harness.h"
 #include "sync/task/block_on.h"
 #include "sync/task/task.h"
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 
 #include <utility>
 #include <vector>

@@ -8,10 +8,10 @@
 #include "model/harness/scenario.h"
 #include "sync/platform/platform.h"
 #include "sync/task/atomic_waker.h"
-#include "sync/task/local_executor.h"
-#include "sync/task/run_queue.h"
+#include "sync/runtime/local_executor.h"
+#include "sync/runtime/run_queue.h"
 #include "sync/task/task.h"
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 
 #include <memory>
 #include <string>

@@ -8,7 +8,7 @@
 #include "sync/task/atomic_waker.h"
 #include "sync/task/block_on.h"
 #include "sync/task/task.h"
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 
 #include <memory>
 #include <utility>

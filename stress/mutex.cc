@@ -13,7 +13,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/task.h"
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 
 #include <cstdint>
 #include <memory>

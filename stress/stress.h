@@ -30,7 +30,7 @@
 #include "sync/task/future.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/poll.h"
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 
 #include <csignal>
 #include <cstdint>

@@ -15,9 +15,9 @@
 #include "stress/stress.h"
 #include "sync/platform/platform.h"
 #include "sync/task/atomic_waker.h"
-#include "sync/task/local_executor.h"
+#include "sync/runtime/local_executor.h"
 #include "sync/task/task.h"
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 #include "sync/mutex.h"
 #include "sync/semaphore.h"
 

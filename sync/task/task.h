@@ -62,7 +62,7 @@ class Task;
 namespace detail {
 
 // What every Task frame's allocation starts with: room for the header of a spawned task
-// (the scheduler's TaskCell, sync/task/scheduler.h), so that spawning a Task costs one
+// (the runtime's TaskCell, sync/runtime/task_header.h), so that spawning a Task costs one
 // allocation instead of two: spawn_on builds the task's header in `header` and marks the
 // block `adopted`; the frame's delete then leaves the block to the header, which frees it
 // when the task's last reference goes. A Task that is never spawned (awaited, or run by

@@ -1,4 +1,4 @@
-// weft/sync/task/run_queue.h: RunQueue, the executors' queue of runnable tasks: a
+// weft/sync/runtime/run_queue.h: RunQueue, the executors' queue of runnable tasks: a
 // bounded lock-free MPMC ring with a locked overflow list.
 //
 // The ring is Dmitry Vyukov's bounded MPMC queue

@@ -1,4 +1,4 @@
-// weft/sync/task/thread_pool.h: ThreadPool(n), an executor with n worker threads sharing
+// weft/sync/runtime/thread_pool.h: ThreadPool(n), an executor with n worker threads sharing
 // one lock-free run queue, each with a LIFO slot.
 //
 // Concurrency: spawn() from any thread, also from inside a task; Wakers from any thread.
@@ -19,7 +19,7 @@
 // cancelled, exactly once. Spawning after shutdown cancels the new task at once. Wakers
 // outliving the pool stay valid (waking them does nothing).
 //
-// Memory ordering: as in sync/task/scheduler.h: a wake happens-before the poll it
+// Memory ordering: as in sync/runtime/scheduler.h: a wake happens-before the poll it
 // causes; a task's completion happens-before its join.
 //
 //   weft::ThreadPool pool(2);
@@ -29,8 +29,8 @@
 #pragma once
 
 #include "sync/platform/thread.h"
-#include "sync/task/join_handle.h"
-#include "sync/task/scheduler.h"
+#include "sync/runtime/join_handle.h"
+#include "sync/runtime/scheduler.h"
 
 #include <stdexcept>
 #include <utility>

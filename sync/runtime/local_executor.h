@@ -1,4 +1,4 @@
-// weft/sync/task/local_executor.h: LocalExecutor, a single-threaded executor: the thread
+// weft/sync/runtime/local_executor.h: LocalExecutor, a single-threaded executor: the thread
 // that calls run_until_idle() / run_until() polls every task.
 //
 // Concurrency: run_until_idle(), run_until() and the destructor are called by one thread
@@ -11,7 +11,7 @@
 // future is destroyed on the destroying thread, outside any lock, and its JoinHandle
 // reports JoinError::cancelled. Spawning after that cancels the new task at once.
 //
-// Memory ordering: as in sync/task/scheduler.h: a wake happens-before the poll it
+// Memory ordering: as in sync/runtime/scheduler.h: a wake happens-before the poll it
 // causes; a task's completion happens-before its join.
 //
 //   weft::LocalExecutor ex;
@@ -21,8 +21,8 @@
 #pragma once
 
 #include "sync/platform/invariant.h"
-#include "sync/task/join_handle.h"
-#include "sync/task/scheduler.h"
+#include "sync/runtime/join_handle.h"
+#include "sync/runtime/scheduler.h"
 
 #include <cstddef>
 #include <type_traits>

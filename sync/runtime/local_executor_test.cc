@@ -1,7 +1,7 @@
 // Unit tests of LocalExecutor and JoinHandle on it: run_until_idle / run_until, tasks
 // waking each other, wakes from other threads, outputs and futures destroyed exactly
 // once, exceptions, cancellation by destruction, late wakes.
-#include "sync/task/local_executor.h"
+#include "sync/runtime/local_executor.h"
 
 #include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"

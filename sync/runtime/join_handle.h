@@ -1,4 +1,4 @@
-// weft/sync/task/join_handle.h: JoinHandle<T>, what spawning on an executor returns: a
+// weft/sync/runtime/join_handle.h: JoinHandle<T>, what spawning on an executor returns: a
 // future of the task's outcome, and blocking_join() for plain threads; AbortHandle, which
 // can only abort the task and ask whether it finished.
 //
@@ -36,7 +36,7 @@
 
 #include "sync/result.h"
 #include "sync/task/block_on.h"
-#include "sync/task/scheduler.h"
+#include "sync/runtime/scheduler.h"
 #include "sync/task/task.h"
 
 #include <concepts>
@@ -48,6 +48,14 @@
 #include <variant>
 
 namespace weft {
+
+// Why a JoinHandle has no value: the task was cancelled (its executor shut down, or it
+// was aborted, before it completed). An exception thrown by the task is rethrown by the
+// join instead.
+enum class JoinError { cancelled };
+
+// Tokio's JoinError::is_cancelled(): `weft::is_cancelled(outcome.error())`.
+constexpr bool is_cancelled(JoinError error) noexcept { return error == JoinError::cancelled; }
 
 namespace detail {
 struct SpawnAccess;
@@ -84,8 +92,7 @@ class AbortHandle {
   // True once the task completed or was cancelled.
   bool is_finished() const {
     // Acquire: pairs with the AcqRel CAS that completes the task.
-    return task_ != nullptr &&
-           (task_->load_state(std::memory_order_acquire) & Header::COMPLETE) != 0;
+    return task_ != nullptr && task_->state().load(std::memory_order_acquire).is_complete();
   }
 
  private:
@@ -99,7 +106,7 @@ class AbortHandle {
 template <class T>
 class [[nodiscard]] JoinHandle {
   using Cell = detail::TaskWithOutput<T>;
-  using Header = detail::TaskHeader;
+  using State = detail::TaskState::Snapshot;
 
  public:
   using Outcome = Result<T, JoinError>;
@@ -121,8 +128,7 @@ class [[nodiscard]] JoinHandle {
   // True once the task completed or was cancelled (the next poll is ready).
   bool is_finished() const {
     // Acquire: pairs with the AcqRel CAS that completes the task.
-    return task_ != nullptr &&
-           (task_->load_state(std::memory_order_acquire) & Header::COMPLETE) != 0;
+    return task_ != nullptr && task_->state().load(std::memory_order_acquire).is_complete();
   }
 
   // Aborts the task (see above). Does nothing on an invalid handle.
@@ -139,13 +145,13 @@ class [[nodiscard]] JoinHandle {
 
   Poll<Outcome> poll(Context& cx) {
     if (task_ == nullptr) throw std::invalid_argument("weft::JoinHandle polled after its outcome");
-    // Acquire: pairs with the AcqRel CAS in TaskHeader::complete() / cancel().
-    std::uintptr_t state = task_->load_state(std::memory_order_acquire);
-    if ((state & Header::COMPLETE) == 0) {
+    // Acquire: pairs with the AcqRel CAS in TaskState::transition_to_complete().
+    State state = task_->state().load(std::memory_order_acquire);
+    if (!state.is_complete()) {
       task_->join_waker.register_by_ref(cx.waker());
       // Acquire: as above; registering first means a completion after this load wakes us.
-      state = task_->load_state(std::memory_order_acquire);
-      if ((state & Header::COMPLETE) == 0) return pending;
+      state = task_->state().load(std::memory_order_acquire);
+      if (!state.is_complete()) return pending;
     }
     return take(state);
   }
@@ -158,17 +164,17 @@ class [[nodiscard]] JoinHandle {
   friend struct detail::SpawnAccess;
   explicit JoinHandle(Cell* task) noexcept : task_(task) {}
 
-  Poll<Outcome> take(std::uintptr_t state) {
+  Poll<Outcome> take(State state) {
     Cell* task = std::exchange(task_, nullptr);
     struct Release {
       Cell* task;
       ~Release() {
         // Our interest ends with the outcome taken: the output slot is empty already.
-        (void)task->drop_join_interest();
+        (void)task->state().unset_join_interested();
         task->drop_ref();
       }
     } release{task};
-    if ((state & Header::CANCELLED) != 0) return Outcome(Err(JoinError::cancelled));
+    if (state.is_cancelled()) return Outcome(Err(JoinError::cancelled));
     typename Cell::Output output = task->take_output();
     if (auto* error = std::get_if<2>(&output)) std::rethrow_exception(*error);
     if constexpr (std::is_void_v<T>) {
@@ -181,10 +187,9 @@ class [[nodiscard]] JoinHandle {
   void release() noexcept {
     if (task_ == nullptr) return;
     Cell* task = std::exchange(task_, nullptr);
-    if (task->try_drop_join_handle()) return;  // not complete: one CAS
-    const std::uintptr_t before = task->drop_join_interest();
+    if (task->state().drop_join_handle_fast()) return;  // not complete: one CAS
     // Complete before we gave up interest: the output is ours to destroy.
-    if ((before & Header::COMPLETE) != 0) task->discard_output();
+    if (task->state().unset_join_interested().is_complete()) task->discard_output();
     task->drop_ref();
   }
 

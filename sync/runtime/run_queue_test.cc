@@ -1,6 +1,6 @@
 // Unit tests of the executors' RunQueue: FIFO order, overflow past the ring, and many
 // producers and consumers at once with every item taken exactly once.
-#include "sync/task/run_queue.h"
+#include "sync/runtime/run_queue.h"
 
 #include "sync/platform/atomic.h"
 

@@ -1,11 +1,11 @@
 // Unit tests of ThreadPool and its JoinHandles: sizes, many tasks, spawning from tasks,
 // tasks woken across workers, exceptions, shutdown cancelling what is left and refusing
 // later spawns, every future and output destroyed exactly once.
-#include "sync/task/thread_pool.h"
+#include "sync/runtime/thread_pool.h"
 
 #include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
-#include "sync/task/local_executor.h"
+#include "sync/runtime/local_executor.h"
 #include "sync/task/task.h"
 
 #include <doctest/doctest.h>

@@ -1,0 +1,476 @@
+// weft/sync/runtime/scheduler.h: Scheduler, the machinery under LocalExecutor and
+// ThreadPool: it knows every live task (task_header.h), queues the runnable ones and
+// parks idle workers; and the members of TaskHeader that reach it (run, cancel, the
+// wakes' schedule).
+//
+// Follows the task state machine of tokio/src/runtime/task/{state,harness,raw}.rs, much
+// reduced: one global run queue (sync/runtime/run_queue.h, Tokio's injector) plus a LIFO
+// slot per worker (tokio/src/runtime/scheduler/multi_thread/worker.rs), no per-worker
+// ring, no budget; abort as in tokio/src/runtime/task/abort.rs.
+//
+// Concurrency: a task is polled by one worker at a time (the RUNNING bit); its Wakers
+// may be cloned, woken and dropped from any thread, at any time, also after the
+// executor is gone (a wake then does nothing). A woken task is queued on the scheduler
+// that spawned it: a task woken by a worker of its own pool goes to that worker's LIFO
+// slot and runs there as soon as the current poll returns (the task it displaces, if
+// any, goes to the global queue); any other wake pushes it on the global queue. Waking
+// costs one CAS on the task's state word and, if the task was idle, one exchange on the
+// LIFO slot, or one push on the run queue (a CAS and a store) and a SeqCst fence; it
+// takes a lock only to unpark a sleeping worker (the parker's slow path). Idle workers
+// spin briefly (platform::Backoff) before they park. No user code (a poll, a future's
+// destructor, a waker) runs under a scheduler lock.
+//
+// Memory ordering: what a thread did before waking a task happens-before the poll that
+// the wake causes (TaskState's Release CAS in a wake, Acquire CAS in transition_to_running);
+// each poll of a task
+// happens-before the next one; the completing poll (and the output it stored)
+// happens-before the JoinHandle sees the task complete.
+//
+// Not a public header: use sync/runtime/local_executor.h or sync/runtime/thread_pool.h.
+#pragma once
+
+#include "sync/detail/linked_list.h"
+#include "sync/platform/atomic.h"
+#include "sync/platform/cache_padded.h"
+#include "sync/platform/cell.h"
+#include "sync/platform/fence.h"
+#include "sync/platform/invariant.h"
+#include "sync/platform/mutex.h"
+#include "sync/platform/parker.h"
+#include "sync/platform/spin.h"
+#include "sync/platform/thread_local_pointer.h"
+#include "sync/runtime/run_queue.h"
+#include "sync/runtime/task_header.h"
+#include "sync/runtime/task_state.h"
+#include "sync/task/waker_ref.h"
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace weft {
+namespace detail {
+
+// Which worker of which scheduler the calling thread is (null on any other thread): how a
+// wake finds "its" worker's LIFO slot, as Tokio's thread-local CONTEXT.
+struct CurrentWorker {
+  Scheduler* scheduler;
+  unsigned index;
+};
+inline CurrentWorker*& current_worker() noexcept {
+  return platform::thread_local_pointer<CurrentWorker>();
+}
+
+
+// Owns every live task of one executor, queues the runnable ones, parks idle workers.
+// Reference-counted: the executor holds one reference and every listed task one (see
+// register_task), so a late wake never reaches a freed scheduler.
+class Scheduler {
+ public:
+  // Workers are numbered 0..workers-1; a bit each in the idle mask.
+  static constexpr unsigned max_workers = 64;
+
+  // `worker_threads`: run_worker() will be called for each worker (ThreadPool), so each
+  // gets a LIFO slot; a LocalExecutor has none.
+  static Scheduler* create(unsigned workers, bool worker_threads = false) {
+    return new Scheduler(workers, worker_threads);
+  }
+
+  void acquire() noexcept {
+    // Relaxed: made from a reference the caller holds.
+    refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    // AcqRel: the last owner's delete sees every other owner's use; pairs with theirs.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // Adds a task that a poll left pending to the task list (its caller holds RUNNING and
+  // gives the list a reference). Never after shutdown: no task is polled by then.
+  // The task takes a reference to the scheduler, released when the task is freed: only a
+  // listed task can be woken from idle and so reach the scheduler (schedule) after its
+  // executor is gone; one that never went idle is queued or running (its executor is
+  // alive) or complete (it never touches the scheduler again).
+  void register_task(TaskHeader* task) {
+    acquire();
+    platform::mutex_guard guard(mutex_);
+    WEFT_INVARIANT(!closed_.with([](const bool& c) { return c; }));
+    tasks_.push_front(task);
+  }
+
+  // Unlinks a completed task and drops the list's reference.
+  void remove_task(TaskHeader* task) noexcept {
+    bool removed;
+    {
+      platform::mutex_guard guard(mutex_);
+      removed = tasks_.remove(task);
+    }
+    if (removed) task->drop_ref();
+  }
+
+  // Queues a task whose NOTIFIED bit this thread set (the queue's reference included).
+  // On one of our workers: into its LIFO slot, to run right after the current poll, on
+  // this core (no fence, no unpark); the task it displaces goes to the global queue.
+  // Elsewhere: the global queue (schedule_remote).
+  void schedule(TaskHeader* task) {
+    CurrentWorker* me = current_worker();
+    if (me != nullptr && me->scheduler == this) {
+      // AcqRel: Release publishes the task to a thief's or the drain's Acquire exchange
+      // in take_lifo(); Acquire pairs with the Release of whoever stored the displaced
+      // task (this worker itself).
+      task = lifo_[me->index]->task.exchange(task, std::memory_order_acq_rel);
+      if (task == nullptr) return;
+    }
+    schedule_remote(task);
+  }
+
+  // Pushes a task (as schedule) on the global queue and wakes an idle worker.
+  void schedule_remote(TaskHeader* task) {
+    queue_.push(task);
+    // SeqCst fence: the store-then-load pattern with the fence in wait_for_work() (and in
+    // shutdown()): either that worker's pop sees this push, or this load sees its idle
+    // bit (or the draining flag).
+    platform::fence(std::memory_order_seq_cst);
+    std::uintptr_t idle = idle_.load(std::memory_order_relaxed);
+    while (idle != 0) {
+      const unsigned worker = static_cast<unsigned>(std::countr_zero(idle));
+      // Relaxed: claiming the worker only decides who unparks it; the parker orders
+      // the push before the worker's pop.
+      if (idle_.compare_exchange_strong(idle, idle & ~(std::uintptr_t{1} << worker),
+                                      std::memory_order_relaxed,
+                                      std::memory_order_relaxed)) {
+        parkers_[worker].unpark();
+        break;
+      }
+    }
+    // Acquire: pairs with the Release store in shutdown(), so the cancellations that
+    // precede it (COMPLETE on every task) are visible to the drain.
+    if (draining_.load(std::memory_order_acquire)) drain();
+  }
+
+  TaskHeader* pop() { return queue_.pop(); }
+
+  // True on a worker thread of this scheduler (inside run_worker).
+  bool on_own_worker() const noexcept {
+    const CurrentWorker* me = current_worker();
+    return me != nullptr && me->scheduler == this;
+  }
+
+  // The body of worker thread `index` (ThreadPool): runs tasks until stop(). Order of
+  // looking for work: its LIFO slot (at most max_lifo_polls times in a row, so that two
+  // tasks waking each other cannot starve the global queue), the global queue, a short
+  // spin on the global queue, then wait_for_work().
+  void run_worker(unsigned index) {
+    WEFT_INVARIANT(lifo_ != nullptr && index < workers_);
+    CurrentWorker me{this, index};
+    current_worker() = &me;
+    struct Reset {
+      ~Reset() { current_worker() = nullptr; }
+    } reset;
+    unsigned lifo_streak = 0;
+    while (!stopping()) {
+      TaskHeader* task = nullptr;
+      if (lifo_streak < max_lifo_polls) task = take_lifo(index);
+      if (task != nullptr) {
+        ++lifo_streak;
+      } else {
+        lifo_streak = 0;
+        task = queue_.pop();
+        if (task == nullptr) task = take_lifo(index);
+        if (task == nullptr) task = spin_for_work(index);
+        if (task == nullptr) task = wait_for_work(index);
+      }
+      if (task != nullptr) {
+        // Relaxed: only a hint for spinning workers (spin_for_work), who decide with
+        // the exchange in take_lifo().
+        LifoSlot& mine = *lifo_[index];
+        mine.polls.store(mine.polls.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+        task->run();
+      }
+    }
+  }
+
+  // Worker `worker` found the queue empty: parks it until work arrives or stop().
+  // Returns a task found on the re-check, or nullptr (the caller looks again).
+  TaskHeader* wait_for_work(unsigned worker) {
+    const std::uintptr_t bit = std::uintptr_t{1} << worker;
+    idle_.fetch_or(bit, std::memory_order_relaxed);
+    // SeqCst fence: pairs with the fence in schedule() (see there).
+    platform::fence(std::memory_order_seq_cst);
+    TaskHeader* task = queue_.pop();
+    // Before sleeping, take what another worker's LIFO slot holds: its owner runs it
+    // anyway once its current poll returns, but that poll may be a long one.
+    if (task == nullptr) task = steal_lifo(worker);
+    if (task == nullptr && !stopping_.load(std::memory_order_relaxed)) {
+      parkers_[worker].park();
+    }
+    idle_.fetch_and(~bit, std::memory_order_relaxed);
+    return task;
+  }
+
+  // Asks the workers to return after the poll they are in.
+  void stop() {
+    stopping_.store(true, std::memory_order_relaxed);
+    // Every worker gets a token: one about to park returns at once (the parker's
+    // Release/Acquire then shows it `stopping_`).
+    for (unsigned i = 0; i < workers_; ++i) parkers_[i].unpark();
+  }
+  bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+
+  // After the workers stopped: cancels every live task (destroying its future on this
+  // thread, outside any lock): first the queued ones (a spawned task that never ran is
+  // only there), then the listed ones (every task a poll left pending); a task spawned
+  // later is cancelled by its own push (schedule_remote drains). Idempotent.
+  void shutdown() {
+    {
+      platform::mutex_guard guard(mutex_);
+      if (closed_.with([](const bool& c) { return c; })) return;
+      closed_.with_mut([](bool& c) { c = true; });
+    }
+    drain();
+    for (;;) {
+      TaskHeader* task;
+      {
+        platform::mutex_guard guard(mutex_);
+        task = tasks_.pop_back();
+      }
+      if (task == nullptr) break;
+      task->cancel();   // may wake or spawn: queued or refused, never lost
+      task->drop_ref();  // the list's reference
+    }
+    // Every task is complete now. A wake that queued one before it was cancelled may
+    // still be pushing: from here on, schedule() drains after its push.
+    // Release: pairs with the Acquire load in schedule() (see there).
+    draining_.store(true, std::memory_order_release);
+    // SeqCst fence: pairs with the fence in schedule() (see there).
+    platform::fence(std::memory_order_seq_cst);
+    drain();
+  }
+
+  unsigned workers() const noexcept { return workers_; }
+
+ private:
+  // Tasks a worker runs from its LIFO slot in a row before it looks at the global queue
+  // (Tokio's MAX_LIFO_POLLS_PER_TICK). Rounds of Backoff::snooze() an idle worker spends
+  // re-checking the global queue before it parks: about a microsecond of pauses and a
+  // few yields; one round in the model (every round is a scheduling point there).
+  static constexpr unsigned max_lifo_polls = 3;
+#if defined(WEFT_MODEL)
+  static constexpr unsigned idle_spins = 1;
+#else
+  static constexpr unsigned idle_spins = 12;
+#endif
+
+  // One per worker, each on its own cache line (platform::cache_padded).
+  struct LifoSlot {
+    // A queued task (holding the queue's reference) that worker i runs next; written by
+    // worker i only (schedule()), emptied by worker i, a stealing worker about to park,
+    // or the drain.
+    platform::atomic<TaskHeader*> task{nullptr};
+    // Polls worker i started; written by worker i only, read by spinning workers as a
+    // hint that worker i is stuck in one poll.
+    platform::atomic<std::uint64_t> polls{0};
+  };
+
+  Scheduler(unsigned workers, bool worker_threads)
+      : workers_(workers),
+        parkers_(std::make_unique<platform::parker[]>(workers)),
+        lifo_(worker_threads ? std::make_unique<platform::cache_padded<LifoSlot>[]>(workers) : nullptr) {}
+  ~Scheduler() = default;
+
+  TaskHeader* take_lifo(unsigned worker) {
+    platform::atomic<TaskHeader*>& slot = lifo_[worker]->task;
+    // Relaxed: a hint that saves the RMW when empty; the exchange decides.
+    if (slot.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    // Acquire: pairs with the AcqRel exchange in schedule() that stored the task.
+    return slot.exchange(nullptr, std::memory_order_acquire);
+  }
+
+  TaskHeader* steal_lifo(unsigned self) {
+    if (lifo_ == nullptr) return nullptr;
+    for (unsigned i = 0; i < workers_; ++i) {
+      if (i == self) continue;
+      if (TaskHeader* task = take_lifo(i)) return task;
+    }
+    return nullptr;
+  }
+
+  // Spins on the global queue; also takes over a task that sits in another worker's LIFO
+  // slot while that worker stays in one poll (its poll count unchanged across a round:
+  // a long poll, like a producer that never yields, would otherwise delay the task it
+  // woke until the poll returns). A slot that turns over, as in a ping-pong, is left to
+  // its owner.
+  TaskHeader* spin_for_work(unsigned self) {
+    struct Seen {
+      TaskHeader* task;
+      std::uint64_t polls;
+    };
+    constexpr unsigned max_seen = 4;  // looks at the first few other workers only
+    Seen seen[max_seen];
+    unsigned others = 0;
+    auto look = [&](bool steal) -> TaskHeader* {
+      unsigned k = 0;
+      for (unsigned i = 0; i < workers_ && k < max_seen; ++i) {
+        if (i == self) continue;
+        // Relaxed: hints; take_lifo's exchange decides.
+        TaskHeader* task = lifo_[i]->task.load(std::memory_order_relaxed);
+        const std::uint64_t polls = lifo_[i]->polls.load(std::memory_order_relaxed);
+        if (steal && task != nullptr && seen[k].task == task && seen[k].polls == polls) {
+          if (TaskHeader* taken = take_lifo(i)) return taken;
+        }
+        seen[k++] = Seen{task, polls};
+      }
+      others = k;
+      return nullptr;
+    };
+    (void)look(false);
+    platform::Backoff backoff;
+    for (unsigned round = 0; round < idle_spins; ++round) {
+      backoff.snooze();
+      if (stopping()) return nullptr;
+      if (TaskHeader* task = queue_.pop()) return task;
+      if (others != 0) {
+        if (TaskHeader* task = look(true)) return task;
+      }
+    }
+    return nullptr;
+  }
+
+  // Releases queued tasks after shutdown began, cancelling those not complete: the LIFO
+  // slots (their workers have been joined), then the global queue.
+  void drain() {
+    for (unsigned i = 0; lifo_ != nullptr && i < workers_; ++i) {
+      if (TaskHeader* task = take_lifo(i)) task->release_queued();
+    }
+    while (TaskHeader* task = queue_.pop()) task->release_queued();
+  }
+
+  const unsigned workers_;
+  platform::atomic<std::size_t> refs_{1};
+
+  platform::mutex mutex_;
+  // Every task that a poll left pending and that has not completed; protected by mutex_.
+  LinkedList<TaskHeader, &TaskHeader::owner_links> tasks_;
+  // No more tasks: set once by shutdown(); protected by mutex_.
+  platform::cell<bool> closed_{false};
+
+  RunQueue<TaskHeader> queue_;
+  std::unique_ptr<platform::parker[]> parkers_;
+  std::unique_ptr<platform::cache_padded<LifoSlot>[]> lifo_;  // null without worker threads
+  // Bit i set: worker i is parked or about to park (see wait_for_work).
+  platform::atomic<std::uintptr_t> idle_{0};
+  platform::atomic<bool> stopping_{false};
+  platform::atomic<bool> draining_{false};
+};
+
+
+inline void TaskHeader::schedule() { scheduler_->schedule(this); }
+
+// Wake by value on a worker of the task's own scheduler (false elsewhere: the caller
+// takes the general path). The scheduler outlives the call (the worker runs inside it),
+// and schedule() does not touch the task once it is queued, so the Waker's reference is
+// handed over instead of added and dropped: an idle task's goes to the queue, a running
+// task's is dropped in the same CAS that sets NOTIFIED (the poller holds another).
+inline bool TaskHeader::wake_on_worker() {
+  if (!scheduler_->on_own_worker()) return false;
+  switch (state_.transition_to_notified_by_val()) {
+    case TaskState::NotifiedByVal::drop_ref:
+      drop_ref();  // nothing to queue (see wake_by_ref)
+      break;
+    case TaskState::NotifiedByVal::submit:
+      schedule();
+      break;
+    case TaskState::NotifiedByVal::done:
+      break;
+  }
+  return true;
+}
+inline void TaskHeader::schedule_yield() { scheduler_->schedule_remote(this); }
+
+inline void TaskHeader::dealloc() noexcept {
+  Scheduler* scheduler = scheduler_;
+  // Ordered after the holder of RUNNING that set it by the last reference's AcqRel.
+  const bool listed = listed_.with([](const bool& l) { return l; });
+  if (void* block = block_) {
+    this->~TaskHeader();  // virtual: the whole task
+    ::operator delete(block);
+  } else {
+    delete this;
+  }
+  if (listed) scheduler->release();  // the reference register_task() took
+}
+
+inline void TaskHeader::run() {
+  switch (state_.transition_to_running()) {
+    case TaskState::ToRunning::complete:
+      drop_ref();  // cancelled while queued: only the queue's reference is left to drop
+      return;
+    case TaskState::ToRunning::aborted:
+      complete(/*cancelled=*/true);  // aborted: destroy the future instead of polling it
+      return;
+    case TaskState::ToRunning::success:
+      break;
+  }
+
+  // The queue's reference keeps the task alive during the poll; the borrowed waker
+  // lends it to the future (a clone takes a reference of its own).
+  const WakerRef waker(RawWaker{this, &waker_vtable});
+  Context cx(waker.get());
+  if (poll_future(cx)) {
+    complete(/*cancelled=*/false);
+    return;
+  }
+
+  // Pending: before it can go idle (held only by Wakers), the task joins the task list
+  // once, so that shutdown finds it. The list's reference is added by the transition.
+  const bool join_list = !listed_.with([](const bool& l) { return l; });
+  if (join_list) {
+    scheduler_->register_task(this);
+    listed_.with_mut([](bool& l) { l = true; });
+  }
+  // Woken (or aborted) during its own poll: to the back of the global queue, not the
+  // LIFO slot, so a task that keeps waking itself cannot starve the others.
+  if (state_.transition_to_idle(join_list)) schedule_yield();
+}
+
+// The run that completed the poll (output stored), or that found ABORTED (no output:
+// `cancelled`), holds RUNNING and the queue's reference.
+inline void TaskHeader::complete(bool cancelled) {
+  drop_future();  // user code: the destructor runs outside every lock
+  const bool listed = listed_.with([](const bool& l) { return l; });  // RUNNING is ours
+  // The queue's reference stays ours until the end (a wake during the poll, NOTIFIED,
+  // took none): the task must outlive the calls below.
+  const TaskState::Snapshot before = state_.transition_to_complete(cancelled);
+  if (!before.is_join_interested()) {
+    drop_output();  // nobody will join: the output is ours to destroy
+  } else {
+    try {
+      join_waker.wake();  // the joiner's waker: its failure is not this task's
+    } catch (...) {
+    }
+  }
+  if (listed) scheduler_->remove_task(this);
+  // Ours was the only reference (no JoinHandle, no Waker, not listed): nobody can make
+  // another (references are made from references), so it is the last without an RMW.
+  if (before.ref_count() == 1) {
+    dealloc();
+  } else {
+    drop_ref();
+  }
+}
+
+inline void TaskHeader::cancel() {
+  if (!state_.transition_to_running_for_cancel()) return;  // complete already
+  drop_future();
+  if (state_.transition_to_complete(/*cancelled=*/true).is_join_interested()) {
+    try {
+      join_waker.wake();
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace weft
