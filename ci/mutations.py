@@ -593,19 +593,19 @@ MUTATIONS = [
          find="          permit.reset();",
          replace="          permit->forget();",
          tests=["//model:once_cell"]),
-    # --- sync/task/scheduler.h
-    dict(id="scheduler.list_takes_no_ref", file="sync/task/scheduler.h",
+    # --- sync/runtime/ (task_state.h: the state word's transitions; task_header.h; scheduler.h)
+    dict(id="scheduler.list_takes_no_ref", file="sync/runtime/task_state.h",
          what="a task joining the task list at its first pending poll gives the list no reference",
-         find="    if (join_list) next += REF_ONE;\n", replace="",
+         find="      if (join_list) next += REF_ONE;\n", replace="",
          tests=["//model:task_executor", "//model:task_pool"]),
-    dict(id="scheduler.complete_frees_shared", file="sync/task/scheduler.h",
+    dict(id="scheduler.complete_frees_shared", file="sync/runtime/scheduler.h",
          what="complete() frees the task while a JoinHandle or Waker still holds it",
-         find="""  if (refs(current) == 1) {
+         find="""  if (before.ref_count() == 1) {
     dealloc();""",
-         replace="""  if (refs(current) <= 2) {
+         replace="""  if (before.ref_count() <= 2) {
     dealloc();""",
          tests=["//model:task_pool", "//model:task_executor"]),
-    dict(id="scheduler.drain_skips_cancel", file="sync/task/scheduler.h",
+    dict(id="scheduler.drain_skips_cancel", file="sync/runtime/task_header.h",
          what="shutdown's drain drops a queued task that never ran without cancelling it",
          find="""  void release_queued() {
     cancel();
@@ -613,7 +613,7 @@ MUTATIONS = [
          replace="""  void release_queued() {
 """,
          tests=["//model:task_pool", "//model:task_executor"]),
-    dict(id="scheduler.listed_task_no_scheduler_ref", file="sync/task/scheduler.h",
+    dict(id="scheduler.listed_task_no_scheduler_ref", file="sync/runtime/scheduler.h",
          what="a task joining the task list takes no reference to the scheduler (a late wake reaches a freed one)",
          find="""  void register_task(TaskHeader* task) {
     acquire();
@@ -621,17 +621,17 @@ MUTATIONS = [
          replace="""  void register_task(TaskHeader* task) {
 """,
          tests=["//model:task_executor", "//model:task_pool"]),
-    dict(id="task.join_handle_drop_keeps_ref", file="sync/task/scheduler.h",
+    dict(id="task.join_handle_drop_keeps_ref", file="sync/runtime/task_state.h",
          what="dropping a JoinHandle before completion clears JOIN_INTEREST but keeps its reference (leak)",
-         find="if (state_.compare_exchange_strong(current, (current & ~JOIN_INTEREST) - REF_ONE,",
-         replace="if (state_.compare_exchange_strong(current, (current & ~JOIN_INTEREST),",
+         find="if (word_.compare_exchange_strong(current, (current & ~JOIN_INTEREST) - REF_ONE,",
+         replace="if (word_.compare_exchange_strong(current, (current & ~JOIN_INTEREST),",
          tests=["//model:task_executor", "//model:task_pool"]),
-    dict(id="scheduler.worker_wake_keeps_ref", file="sync/task/scheduler.h",
+    dict(id="scheduler.worker_wake_keeps_ref", file="sync/runtime/task_state.h",
          what="a wake by value of a running task on its worker sets NOTIFIED but keeps the Waker's reference (leak)",
          find="running ? (current | NOTIFIED) - REF_ONE : current | NOTIFIED;",
          replace="running ? (current | NOTIFIED) : current | NOTIFIED;",
          tests=["//model:task_executor", "//model:task_pool"]),
-    dict(id="scheduler.worker_wake_drops_queue_ref", file="sync/task/scheduler.h",
+    dict(id="scheduler.worker_wake_drops_queue_ref", file="sync/runtime/task_state.h",
          what="a wake by value of an idle task on its worker drops the reference it hands to the queue",
          find="running ? (current | NOTIFIED) - REF_ONE : current | NOTIFIED;",
          replace="running ? (current | NOTIFIED) - REF_ONE : (current | NOTIFIED) - REF_ONE;",
