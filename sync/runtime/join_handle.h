@@ -91,7 +91,7 @@ class AbortHandle {
 
   // True once the task completed or was cancelled.
   bool is_finished() const {
-    // Acquire: pairs with the AcqRel CAS that completes the task.
+    // Acquire: pairs with the AcqRel CAS in TaskState::transition_to_complete().
     return task_ != nullptr && task_->state().load(std::memory_order_acquire).is_complete();
   }
 
@@ -127,7 +127,7 @@ class [[nodiscard]] JoinHandle {
 
   // True once the task completed or was cancelled (the next poll is ready).
   bool is_finished() const {
-    // Acquire: pairs with the AcqRel CAS that completes the task.
+    // Acquire: pairs with the AcqRel CAS in TaskState::transition_to_complete().
     return task_ != nullptr && task_->state().load(std::memory_order_acquire).is_complete();
   }
 

@@ -117,8 +117,8 @@ class Scheduler {
     CurrentWorker* me = current_worker();
     if (me != nullptr && me->scheduler == this) {
       // AcqRel: Release publishes the task to a thief's or the drain's Acquire exchange
-      // in take_lifo(); Acquire pairs with the Release of whoever stored the displaced
-      // task (this worker itself).
+      // in take_lifo(); Acquire pairs with the AcqRel exchange in schedule() by which
+      // this worker stored the displaced task.
       task = lifo_[me->index]->task.exchange(task, std::memory_order_acq_rel);
       if (task == nullptr) return;
     }
@@ -197,7 +197,7 @@ class Scheduler {
   TaskHeader* wait_for_work(unsigned worker) {
     const std::uintptr_t bit = std::uintptr_t{1} << worker;
     idle_.fetch_or(bit, std::memory_order_relaxed);
-    // SeqCst fence: pairs with the fence in schedule() (see there).
+    // SeqCst fence: pairs with the fence in schedule_remote() (see there).
     platform::fence(std::memory_order_seq_cst);
     TaskHeader* task = queue_.pop();
     // Before sleeping, take what another worker's LIFO slot holds: its owner runs it
@@ -241,10 +241,10 @@ class Scheduler {
       task->drop_ref();  // the list's reference
     }
     // Every task is complete now. A wake that queued one before it was cancelled may
-    // still be pushing: from here on, schedule() drains after its push.
-    // Release: pairs with the Acquire load in schedule() (see there).
+    // still be pushing: from here on, schedule_remote() drains after its push.
+    // Release: pairs with the Acquire load in schedule_remote() (see there).
     draining_.store(true, std::memory_order_release);
-    // SeqCst fence: pairs with the fence in schedule() (see there).
+    // SeqCst fence: pairs with the fence in schedule_remote() (see there).
     platform::fence(std::memory_order_seq_cst);
     drain();
   }

@@ -176,9 +176,9 @@ class TaskState {
       WEFT_INVARIANT((current & RUNNING) == 0);
       if ((current & COMPLETE) != 0) return ToRunning::complete;
       WEFT_INVARIANT((current & NOTIFIED) != 0);
-      // Acquire: pairs with the Release CAS of a wake (transition_to_notified_*) and of
-      // the transition_to_idle() that ended the previous poll (the future's state, what
-      // the waker wrote).
+      // Acquire: pairs with the Release CAS in transition_to_notified_by_ref() (and the
+      // other wakes) and in transition_to_idle() (the previous poll's end): the future's
+      // state, what the waker wrote.
       if (word_.compare_exchange_strong(current, (current & ~NOTIFIED) | RUNNING,
                                         std::memory_order_acquire,
                                         std::memory_order_relaxed)) {
@@ -216,8 +216,8 @@ class TaskState {
     for (;;) {
       WEFT_INVARIANT((current & RUNNING) == 0);  // no worker runs any more
       if ((current & COMPLETE) != 0) return false;
-      // Acquire: pairs with the Release CAS that ended the last poll (the future's
-      // state).
+      // Acquire: pairs with the Release CAS in transition_to_idle() that ended the last
+      // poll (the future's state).
       if (word_.compare_exchange_strong(current, (current & ~NOTIFIED) | RUNNING,
                                         std::memory_order_acquire,
                                         std::memory_order_relaxed)) {
@@ -268,7 +268,8 @@ class TaskState {
   Snapshot unset_join_interested() noexcept {
     std::uintptr_t current = word_.load(std::memory_order_relaxed);
     // AcqRel: Release pairs with the Acquire of transition_to_complete()'s CAS (which
-    // then owns the output); Acquire pairs with its Release (if COMPLETE, we own it).
+    // then owns the output); Acquire pairs with transition_to_complete()'s Release (if
+    // COMPLETE, we own it).
     while (!word_.compare_exchange_strong(current, current & ~JOIN_INTEREST,
                                           std::memory_order_acq_rel,
                                           std::memory_order_relaxed)) {
