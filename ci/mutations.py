@@ -596,7 +596,7 @@ MUTATIONS = [
     # --- sync/runtime/ (task_state.h: the state word's transitions; task_header.h; scheduler.h)
     dict(id="scheduler.list_takes_no_ref", file="sync/runtime/task_state.h",
          what="a task joining the task list at its first pending poll gives the list no reference",
-         find="      if (join_list) next += REF_ONE;\n", replace="",
+         find="      if (join_list) next += REF_ONE;\n", replace="      (void)join_list;\n",
          tests=["//model:task_executor", "//model:task_pool"]),
     dict(id="scheduler.complete_frees_shared", file="sync/runtime/scheduler.h",
          what="complete() frees the task while a JoinHandle or Waker still holds it",
