@@ -46,8 +46,14 @@ def dpor_label(label):
     model = model_label(label)
     return model[:-len("_model")] + "_dpor" if model != label else label
 
-def weft_cc_library(name, hdrs = [], srcs = [], deps = [], std_deps = [], model_deps = [], **kwargs):
-    """Declares :name (production), :name_model (Relacy) and :name_dpor (DPOR)."""
+def weft_cc_library(name, hdrs = [], srcs = [], deps = [], std_deps = [], model_deps = [], layer_check = False, **kwargs):
+    """Declares :name (production), :name_model (Relacy) and :name_dpor (DPOR).
+
+    layer_check: also declares the test :name_layer_check, which compiles each header of
+    :name alone against :name and its deps only (see _layer_check).
+    """
+    if layer_check:
+        _layer_check(name, hdrs)
     visibility = kwargs.pop("visibility", ["//visibility:public"])
     cc_library(
         name = name,
@@ -77,6 +83,57 @@ def weft_cc_library(name, hdrs = [], srcs = [], deps = [], std_deps = [], model_
         visibility = visibility,
         tags = ["model", "manual"],
         **kwargs
+    )
+
+def weft_layer(name, deps):
+    """One layer of //sync, a package of its own (see sync/BUILD): :name holds every
+    header of the folder, depends on `deps` (layers below) only, and is checked by
+    :name_layer_check; foo_test.cc beside foo.h is foo's doctest suite (:foo_test, against
+    the whole library); :headers lists the headers for //sync:headers."""
+    weft_cc_library(
+        name = name,
+        hdrs = native.glob(["*.h"]),
+        deps = deps,
+        layer_check = True,
+        visibility = ["//:__subpackages__"],
+    )
+    for test in native.glob(["*_test.cc"]):
+        weft_unit_test(
+            name = test[:-len(".cc")],
+            srcs = [test],
+            deps = ["//sync"],
+        )
+    weft_sanitizer_suites()
+    native.filegroup(
+        name = "headers",
+        srcs = native.glob(["*.h"]),
+        visibility = ["//sync:__pkg__"],
+    )
+
+def _layer_check(name, hdrs):
+    """The test :name_layer_check: one translation unit per header of :name, holding only
+    `#include "that header"`, built against :name alone. Bazel gives a compile only the
+    headers of the target's deps (the sandbox holds nothing else, and an undeclared
+    inclusion is an error even without it), so a header that includes one of a layer above
+    (which :name does not depend on) fails to build here, even when every binary that uses
+    it also links the layer above. The test itself runs nothing: building it is the check.
+    """
+    package = native.package_name()
+    outs = [name + "_layer_check_srcs/" + hdr.replace("/", "_")[:-len(".h")] + ".cc" for hdr in hdrs]
+    native.genrule(
+        name = name + "_layer_check_srcs",
+        outs = outs,
+        cmd = " && ".join([
+            "echo '#include \"%s/%s\"' > $(location %s)" % (package, hdr, out)
+            for hdr, out in zip(hdrs, outs)
+        ]),
+    )
+    cc_test(
+        name = name + "_layer_check",
+        srcs = outs,
+        deps = [":" + name, _DOCTEST_MAIN],
+        copts = WARNINGS,
+        size = "small",
     )
 
 # Sanitizer variants. weft is header-only, so a test's own copts instrument all of weft's
