@@ -48,6 +48,9 @@ void Explorer::begin(unsigned main_thread) {
   trace_.clear();
   for (auto& steps : by_object_) steps.clear();
   wildcards_.clear();
+  object_clocks_.clear();
+  all_clock_ = Clock{};
+  wildcard_clock_ = Clock{};
   for (auto& clock : thread_clock_) clock = Clock{};
   (void)main_thread;
   child_sleep_ = 0;
@@ -55,6 +58,11 @@ void Explorer::begin(unsigned main_thread) {
 
 void Explorer::spawned(unsigned parent, unsigned child) {
   thread_clock_[child] = thread_clock_[parent];
+}
+
+Explorer::ObjectClocks& Explorer::object_clocks(unsigned obj) {
+  if (obj >= object_clocks_.size()) object_clocks_.resize(obj + 1);
+  return object_clocks_[obj];
 }
 
 std::vector<std::size_t>& Explorer::object_steps(unsigned obj) {
@@ -88,16 +96,16 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
   // The step's place in the dependence order: after its thread's previous step and
   // every earlier step it depends on.
   Clock clock = thread_clock_[thread];
-  auto depend_on = [&](std::size_t i) {
-    if (dependent(trace_[i].footprint, footprint)) clock.join(trace_[i].clock);
-  };
   if (footprint.wildcard) {
-    for (std::size_t i = 0; i < trace_.size(); ++i) clock.join(trace_[i].clock);
+    clock.join(all_clock_);
   } else {
     for (unsigned k = 0; k < footprint.count; ++k) {
-      for (std::size_t i : object_steps(footprint.object[k])) depend_on(i);
+      const ObjectClocks& o = object_clocks(footprint.object[k]);
+      if (footprint.mode[k] != Mode::read) clock.join(o.read);
+      if (footprint.mode[k] != Mode::write) clock.join(o.write);
+      clock.join(o.other);
     }
-    for (std::size_t i : wildcards_) clock.join(trace_[i].clock);
+    clock.join(wildcard_clock_);
   }
   if (footprint.enabled_by >= 0) clock.join(trace_[footprint.enabled_by].clock);
   ++clock.at[thread];
@@ -118,6 +126,15 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
     if (steps.empty() || steps.back() != index) steps.push_back(index);
   }
   if (footprint.wildcard) wildcards_.push_back(index);
+  for (unsigned k = 0; k < footprint.count; ++k) {
+    ObjectClocks& o = object_clocks(footprint.object[k]);
+    (footprint.mode[k] == Mode::read    ? o.read
+     : footprint.mode[k] == Mode::write ? o.write
+                                        : o.other)
+        .join(clock);
+  }
+  all_clock_.join(clock);
+  if (footprint.wildcard) wildcard_clock_.join(clock);
   thread_clock_[thread] = clock;
 
   // Sleep sets: a sleeping (or already explored) thread stays asleep below this step

@@ -105,6 +105,15 @@ class Explorer {
   std::vector<Step> trace_;
   std::vector<std::vector<std::size_t>> by_object_;  // trace indices per object
   std::vector<std::size_t> wildcards_;
+  // Joined dependence clocks of the steps so far, per object and mode class: a new step
+  // depends on exactly the classes its mode conflicts with.
+  struct ObjectClocks {
+    Clock read, write, other;
+  };
+  std::vector<ObjectClocks> object_clocks_;
+  Clock all_clock_;       // every step
+  Clock wildcard_clock_;  // the wildcard steps
+  ObjectClocks& object_clocks(unsigned obj);
   Clock thread_clock_[max_threads];
   const std::vector<Footprint>* pending_ = nullptr;
   std::uint32_t child_sleep_ = 0;
