@@ -272,28 +272,16 @@ class Shared {
   // A Receiver goes away: returns the tail position it must catch up to (to release its
   // share of every value it has not read). The last one wakes Sender::closed() futures.
   std::uint64_t remove_receiver() {
-    weft::detail::WakeList wakers;
-    std::uint64_t until;
-    std::uint64_t generation = 0;
-    bool full = false;
-    {
-      platform::mutex_guard tail(tail_lock_);
-      const std::size_t count = get(rx_count_) - 1;
-      set(rx_count_, count);
-      until = get(tail_pos_);
-      if (count == 0) {
-        set(closed_, true);
-        generation = next_generation();
-        full = collect(closed_waiters_, generation, wakers);
-      }
-    }
-    wakers.wake_all();
-    while (full) {
-      {
-        platform::mutex_guard again(tail_lock_);
-        full = collect(closed_waiters_, generation, wakers);
-      }
-      wakers.wake_all();
+    platform::mutex_guard tail(tail_lock_);
+    const std::size_t count = get(rx_count_) - 1;
+    set(rx_count_, count);
+    const std::uint64_t until = get(tail_pos_);
+    if (count == 0) {
+      set(closed_, true);
+      const std::uint64_t generation = next_generation();
+      weft::detail::wake_in_batches(tail, tail_lock_, [&](weft::detail::WakeList& wakers) {
+        return collect(closed_waiters_, generation, wakers);
+      });
     }
     return until;
   }
@@ -477,17 +465,9 @@ class Shared {
   // (Tokio's notify_rx). Releases `tail`.
   void notify_rx(platform::mutex_guard& tail) {
     const std::uint64_t generation = next_generation();
-    weft::detail::WakeList wakers;
-    bool full = collect(waiters_, generation, wakers);
-    tail.unlock();
-    wakers.wake_all();
-    while (full) {
-      {
-        platform::mutex_guard again(tail_lock_);
-        full = collect(waiters_, generation, wakers);
-      }
-      wakers.wake_all();
-    }
+    weft::detail::wake_in_batches(tail, tail_lock_, [&](weft::detail::WakeList& wakers) {
+      return collect(waiters_, generation, wakers);
+    });
   }
 
   const std::size_t capacity_;

@@ -6,6 +6,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/wake_contract_check.h"
 #include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
@@ -943,4 +944,29 @@ TEST_CASE("len and receiver counts do not wrap across lag, close and drain") {
   CHECK(rx.sender_strong_count() == 0);
   CHECK_FALSE(weak.upgrade().has_value());
   CHECK(rx.sender_strong_count() == 0);
+}
+
+// The wake policy (sync/task/waker.h), on each path that wakes broadcast waiters: a
+// throwing wake is a failed invariant.
+TEST_CASE("a throwing wake is a failed invariant: send, last Sender gone, last receiver gone") {
+  auto recv_woken_by = [](auto fire) {
+    return weft::aborts_on_throwing_wake([&] {
+      auto [tx, rx] = broadcast::channel<int>(2);
+      auto recv = rx.recv();
+      const weft::Waker bad = weft::throwing_wake_waker();
+      Context cx(bad);
+      (void)recv.poll(cx);
+      fire(tx);
+    });
+  };
+  CHECK(recv_woken_by([](broadcast::Sender<int>& tx) { (void)tx.send(1); }));
+  CHECK(recv_woken_by([](broadcast::Sender<int>& tx) { auto gone = std::move(tx); }));
+  CHECK(weft::aborts_on_throwing_wake([] {
+    auto [tx, rx] = broadcast::channel<int>(2);
+    auto closed = tx.closed();
+    const weft::Waker bad = weft::throwing_wake_waker();
+    Context cx(bad);
+    (void)closed.poll(cx);
+    auto gone = std::move(rx);
+  }));
 }

@@ -27,9 +27,8 @@
 // (it is created after it, so that call does not complete it) also happens-after it.
 //
 // Exceptions: a waker clone that throws leaves the Notified as it was and propagates. A
-// throwing wake propagates from notify_one / notify_last; notify_waiters wakes every other
-// waiter first and then rethrows the first failure. A wake thrown while a destroyed
-// Notified forwards its notification is swallowed (it belongs to another task).
+// waker whose wake throws breaks the library's wake policy (sync/task/waker.h): a failed
+// invariant wherever it is woken.
 //
 // Waiters live inside the Notified futures, in an intrusive list under a platform::mutex;
 // wakers are collected under it and woken after it is released, so no user code (a waker
@@ -63,7 +62,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -345,8 +343,7 @@ inline void Notify::notify_waiters() {
       return;
     }
   }
-  std::optional<platform::mutex_guard> guard;
-  guard.emplace(mutex_);
+  platform::mutex_guard guard(mutex_);
   // Relaxed: under the lock; a WAITING word is current (see the state word's invariant).
   word = state_.load(std::memory_order_relaxed);
   if (get_state(word) != WAITING) {
@@ -366,16 +363,10 @@ inline void Notify::notify_waiters() {
   auto pending = waiters_.with_mut(
       [&](detail::NotifyWaitList& list) { return list.into_guarded(&anchor); });
 
-  detail::WakeList wakers;
-  std::exception_ptr failure;
-  for (;;) {
-    bool drained = false;
+  detail::wake_in_batches(guard, mutex_, [&](detail::WakeList& wakers) {
     while (wakers.size() < detail::notify_waiters_batch) {
       detail::NotifyWaiter* waiter = pending.pop_back();  // under the lock
-      if (waiter == nullptr) {
-        drained = true;
-        break;
-      }
+      if (waiter == nullptr) return false;
       std::optional<Waker> waker = waiter->waker.with_mut(
           [](std::optional<Waker>& slot) { return std::exchange(slot, {}); });
       if (waker) wakers.push(std::move(*waker));
@@ -383,22 +374,8 @@ inline void Notify::notify_waiters() {
       // Notified's alone.
       waiter->notification.store(detail::NotifyWaiter::ALL, std::memory_order_release);
     }
-    if (drained) break;
-    guard.reset();
-    try {
-      wakers.wake_all();
-    } catch (...) {
-      if (!failure) failure = std::current_exception();
-    }
-    guard.emplace(mutex_);
-  }
-  guard.reset();
-  try {
-    wakers.wake_all();
-  } catch (...) {
-    if (!failure) failure = std::current_exception();
-  }
-  if (failure) std::rethrow_exception(failure);
+    return true;
+  });
 }
 
 // ===== NotifiedCore =====
@@ -562,13 +539,7 @@ inline void NotifiedCore::cancel() noexcept {
     });
   }
   stage_ = Stage::done;
-  if (forward) {
-    try {
-      forward->wake();
-    } catch (...) {
-      // Another task's waker: its failure is not this destructor's to report.
-    }
-  }
+  if (forward) forward->wake();
 }
 
 }  // namespace detail

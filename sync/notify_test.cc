@@ -6,6 +6,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/wake_contract_check.h"
 #include "sync/task/waker_leak_check.h"
 
 #include <doctest/doctest.h>
@@ -242,28 +243,45 @@ TEST_CASE("notify_clones_waker_before_lock") {
   (void)future.poll(cx);  // the result does not matter: no deadlock
 }
 
-TEST_CASE("notify_waiters_handles_panicking_waker") {
-  Notify notify;
-  auto* raw = new CallbackWaker();
-  raw->on_wake = [] { throw std::runtime_error("waker panicked"); };
-  auto bad_fut = notify.notified();
-  {
-    Waker waker = CallbackWaker::make(raw);
-    Context cx(waker);
-    CHECK(bad_fut.poll(cx).is_pending());
-  }
-  std::vector<std::unique_ptr<MockTask>> tasks;
-  std::vector<std::unique_ptr<Notified>> futs;
-  for (int i = 0; i < 32; ++i) {
-    tasks.push_back(std::make_unique<MockTask>());
-    futs.push_back(std::make_unique<Notified>(notify.notified()));
-    CHECK(tasks.back()->poll(*futs.back()).is_pending());
-  }
-  CHECK_THROWS_AS(notify.notify_waiters(), std::runtime_error);
-  for (std::size_t i = 0; i < futs.size(); ++i) {
-    CHECK(tasks[i]->is_woken());
-    CHECK(tasks[i]->poll(*futs[i]).is_ready());
-  }
+// Tokio's notify_waiters_handles_panicking_waker, under weft's wake policy
+// (sync/task/waker.h): a waker that throws is a contract violation, reported by
+// WEFT_INVARIANT wherever Notify wakes it (one path each), never an exception.
+namespace {
+template <class Fire>
+bool throwing_waker_woken_by(Fire fire) {
+  return weft::aborts_on_throwing_wake([&] {
+    Notify notify;
+    auto bad_fut = notify.notified();
+    const Waker bad = weft::throwing_wake_waker();
+    Context cx(bad);
+    (void)bad_fut.poll(cx);
+    fire(notify);
+  });
+}
+}  // namespace
+
+TEST_CASE("a throwing wake is a failed invariant: notify_one, notify_last") {
+  CHECK(throwing_waker_woken_by([](Notify& n) { n.notify_one(); }));
+  CHECK(throwing_waker_woken_by([](Notify& n) { n.notify_last(); }));
+}
+
+TEST_CASE("a throwing wake is a failed invariant: notify_waiters (batches)") {
+  CHECK(throwing_waker_woken_by([](Notify& n) { n.notify_waiters(); }));
+}
+
+TEST_CASE("a throwing wake is a failed invariant: a cancelled notification forwarded") {
+  CHECK(weft::aborts_on_throwing_wake([] {
+    Notify notify;
+    MockTask task;
+    auto chosen = std::make_unique<Notified>(notify.notified());
+    auto bad_fut = notify.notified();
+    CHECK(task.poll(*chosen).is_pending());
+    const Waker bad = weft::throwing_wake_waker();
+    Context cx(bad);
+    (void)bad_fut.poll(cx);
+    notify.notify_one();  // chooses `chosen`
+    chosen.reset();       // forwards to bad_fut, whose wake throws
+  }));
 }
 
 TEST_CASE("notify_simple") {

@@ -163,23 +163,11 @@ class BatchSemaphore {
   // Closes the semaphore: every waiter is woken with AcquireError, every later acquire
   // fails. Permits may still be released (and counted) after close.
   void close() {
-    WakeList wakers;
-    bool more = true;
-    {
-      platform::mutex_guard guard(waiters_lock_);
-      // AcqRel: Release pairs with the Acquire loads that report Closed; set under the
-      // lock so that the queue (checked by waiters under the lock) agrees with the bit.
-      permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
-      more = drain_locked(wakers);
-    }
-    wakers.wake_all();
-    while (more) {
-      {
-        platform::mutex_guard guard(waiters_lock_);
-        more = drain_locked(wakers);
-      }
-      wakers.wake_all();
-    }
+    platform::mutex_guard guard(waiters_lock_);
+    // AcqRel: Release pairs with the Acquire loads that report Closed; set under the
+    // lock so that the queue (checked by waiters under the lock) agrees with the bit.
+    permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
+    wake_in_batches(guard, waiters_lock_, [&](WakeList& wakers) { return drain_locked(wakers); });
   }
 
   Result<void, TryAcquireError> try_acquire(std::size_t num_permits) {
@@ -381,48 +369,40 @@ class BatchSemaphore {
   // exceed MAX_PERMITS and `overflow` is report: the excess is then not added (the
   // caller throws). With saturate the count stops at MAX_PERMITS and it returns true.
   bool release_locked(std::size_t rem, WaitersLock& lock, Overflow overflow) {
-    WakeList wakers;
     bool added = true;
-    for (;;) {
-      lock.lock();
-      bool is_empty = false;
+    lock.lock();
+    wake_in_batches(lock, waiters_lock_, [&](WakeList& wakers) {
       while (wakers.can_push()) {
         Waiter* oldest = queue_.back();
         if (oldest == nullptr) {
-          is_empty = true;
-          break;
+          // Relaxed: the flag bits only change under the lock we hold; the CAS below
+          // validates the count.
+          std::size_t curr = permits_.load(std::memory_order_relaxed);
+          for (;;) {
+            const std::optional<std::size_t> next = add_to_count(curr, rem, overflow);
+            if (!next) {
+              added = false;
+              break;
+            }
+            if (*next == curr) break;
+            // Release: pairs with the acquirers' Acquire loads and CASes, as release().
+            if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
+                                               std::memory_order_relaxed)) {
+              break;
+            }
+          }
+          rem = 0;
+          return false;
         }
-        if (!assign_permits(*oldest, rem)) break;  // still short: stays at the head
+        if (!assign_permits(*oldest, rem)) return false;  // still short: stays at the head
         queue_.pop_back();
         oldest->waker.with_mut([&](std::optional<Waker>& w) {
           if (w) wakers.push(std::move(*w));
           w.reset();
         });
       }
-      if (is_empty) {
-        // Relaxed: the flag bits only change under the lock we hold; the CAS below
-        // validates the count.
-        std::size_t curr = permits_.load(std::memory_order_relaxed);
-        for (;;) {
-          const std::optional<std::size_t> next = add_to_count(curr, rem, overflow);
-          if (!next) {
-            added = false;
-            break;
-          }
-          if (*next == curr) break;
-          // Release: pairs with the acquirers' Acquire loads and CASes, as release().
-          if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
-                                             std::memory_order_relaxed)) {
-            break;
-          }
-        }
-        rem = 0;
-      }
-      lock.unlock();
-      wakers.wake_all();
-      if (rem == 0) break;
-      // More waiters than one WakeList: relock and go on.
-    }
+      return rem != 0;  // more waiters than one WakeList: lock again and go on
+    });
     return added;
   }
 

@@ -4,6 +4,7 @@
 #include "sync/detail/batch_semaphore.h"
 
 #include "sync/task/mock_task.h"
+#include "sync/task/wake_contract_check.h"
 
 #include <doctest/doctest.h>
 
@@ -594,6 +595,29 @@ TEST_CASE("the closed bit survives every read-modify-write of the permit word") 
     CHECK(task.poll(late).value().is_err());
     CHECK(sem->available_permits() == 2);
   }
+}
+
+// The wake policy (sync/task/waker.h), on each path that wakes waiters: a throwing wake is
+// a failed invariant. release_saturating() is noexcept (permit and guard destructors call
+// it): before the policy, a throwing waker there was std::terminate with no report.
+namespace {
+template <class Fire>
+bool throwing_waiter_woken_by(Fire fire) {
+  return weft::aborts_on_throwing_wake([&] {
+    BatchSemaphore sem(0);
+    auto acquire = sem.acquire(1);
+    const weft::Waker bad = weft::throwing_wake_waker();
+    weft::Context cx(bad);
+    (void)acquire.poll(cx);
+    fire(sem);
+  });
+}
+}  // namespace
+
+TEST_CASE("a throwing wake is a failed invariant: release, release_saturating, close") {
+  CHECK(throwing_waiter_woken_by([](BatchSemaphore& s) { s.release(1); }));
+  CHECK(throwing_waiter_woken_by([](BatchSemaphore& s) { s.release_saturating(1); }));
+  CHECK(throwing_waiter_woken_by([](BatchSemaphore& s) { s.close(); }));
 }
 
 }  // namespace

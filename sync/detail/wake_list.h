@@ -3,21 +3,27 @@
 //
 // Follows tokio/src/util/wake_list.rs.
 //
-//   WakeList wakers;
-//   {
-//     platform::mutex_guard guard(lock);
+// wake_in_batches() is the loop every primitive uses to wake many waiters: collect one
+// WakeList under the lock, release it, wake, and take the lock again while waiters remain.
+//
+//   platform::mutex_guard guard(lock);
+//   ...                                      // the state change, under the lock
+//   wake_in_batches(guard, lock, [&](WakeList& wakers) {
 //     while (wakers.can_push() && (waiter = queue.pop_back())) wakers.push(take(waiter));
-//   }
-//   wakers.wake_all();   // and loop if the queue still had waiters
+//     return !queue.is_empty();              // more to collect: lock again, go on
+//   });                                      // returns with the lock released
+//
+// Wakes cannot throw (the wake policy in sync/task/waker.h), so neither can the loop: it
+// may run from destructors and noexcept give-backs.
 //
 // Not thread-safe: one WakeList belongs to one call.
 #pragma once
 
 #include "sync/platform/invariant.h"
+#include "sync/platform/mutex.h"
 #include "sync/task/waker.h"
 
 #include <cstddef>
-#include <exception>
 #include <new>
 #include <utility>
 
@@ -42,21 +48,14 @@ class WakeList {
     ++size_;
   }
 
-  // Wakes every collected waker and empties the list. If a wake throws, the others are
-  // still woken and the first exception is rethrown afterwards.
-  void wake_all() {
-    std::exception_ptr first_failure;
+  // Wakes every collected waker and empties the list.
+  void wake_all() noexcept {
     const std::size_t count = std::exchange(size_, 0);
     for (std::size_t i = 0; i < count; ++i) {
       Waker waker = std::move(slots_[i].waker);
       slots_[i].waker.~Waker();
-      try {
-        waker.wake();
-      } catch (...) {
-        if (!first_failure) first_failure = std::current_exception();
-      }
+      waker.wake();
     }
-    if (first_failure) std::rethrow_exception(first_failure);
   }
 
  private:
@@ -73,5 +72,24 @@ class WakeList {
   Slot slots_[capacity];
   std::size_t size_ = 0;
 };
+
+// The batch-wake loop (see the top of this file). `held` holds `lock` on entry (anything
+// with unlock(): a platform::mutex_guard, or a hold that can be released early); collect
+// runs under the lock, fills at most one WakeList and returns whether more remain. Each
+// batch is woken with the lock released; returns with it released.
+template <class Hold, class Collect>
+void wake_in_batches(Hold& held, platform::mutex& lock, Collect&& collect) {
+  WakeList wakers;
+  bool more = collect(wakers);
+  held.unlock();
+  wakers.wake_all();
+  while (more) {
+    {
+      platform::mutex_guard again(lock);
+      more = collect(wakers);
+    }
+    wakers.wake_all();
+  }
+}
 
 }  // namespace weft::detail

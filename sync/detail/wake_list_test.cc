@@ -1,19 +1,14 @@
 #include "sync/detail/wake_list.h"
 
+#include "sync/platform/mutex.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/wake_contract_check.h"
 
 #include <doctest/doctest.h>
 
-#include <stdexcept>
+#include <cstddef>
 
 namespace {
-
-constexpr weft::RawWakerVTable throwing_wake{
-    [](const void*) { return weft::RawWaker{nullptr, &throwing_wake}; },
-    [](const void*) { throw std::runtime_error("wake"); },
-    [](const void*) { throw std::runtime_error("wake"); },
-    [](const void*) noexcept {},
-};
 
 TEST_CASE("wake_all wakes every waker once and empties the list") {
   weft::MockTask a, b;
@@ -39,14 +34,49 @@ TEST_CASE("holds 32 wakers") {
   CHECK(task.wake_count() == 32);
 }
 
-TEST_CASE("a throwing wake does not stop the others, and is rethrown") {
+// The wake policy (sync/task/waker.h): a throwing wake is a failed invariant, never an
+// exception out of wake_all.
+TEST_CASE("a throwing wake in wake_all is a failed invariant") {
+  CHECK(weft::aborts_on_throwing_wake([] {
+    weft::detail::WakeList list;
+    list.push(weft::throwing_wake_waker());
+    list.wake_all();
+  }));
+}
+
+// wake_in_batches: every batch is woken with the lock released, and collect runs again
+// (under the lock) until it reports nothing more.
+TEST_CASE("wake_in_batches wakes batch after batch outside the lock") {
+  weft::platform::mutex lock;
   weft::MockTask task;
-  weft::detail::WakeList list;
-  list.push(weft::Waker::from_raw(weft::RawWaker{nullptr, &throwing_wake}));
-  list.push(weft::Waker(task.waker()));
-  CHECK_THROWS_AS(list.wake_all(), std::runtime_error);
-  CHECK(task.wake_count() == 1);
-  CHECK(list.empty());
+  const std::size_t total = 2 * weft::detail::WakeList::capacity + 3;
+  std::size_t collected = 0;
+  int batches = 0;
+  weft::platform::mutex_guard guard(lock);
+  weft::detail::wake_in_batches(guard, lock, [&](weft::detail::WakeList& wakers) {
+    ++batches;
+    CHECK_FALSE(lock.try_lock());  // held while collecting
+    while (wakers.can_push() && collected < total) {
+      wakers.push(weft::Waker(task.waker()));
+      ++collected;
+    }
+    return collected < total;
+  });
+  CHECK(batches == 3);
+  CHECK(task.wake_count() == total);
+  CHECK(lock.try_lock());  // released on return
+  lock.unlock();
+}
+
+TEST_CASE("a throwing wake in wake_in_batches is a failed invariant") {
+  CHECK(weft::aborts_on_throwing_wake([] {
+    weft::platform::mutex lock;
+    weft::platform::mutex_guard guard(lock);
+    weft::detail::wake_in_batches(guard, lock, [](weft::detail::WakeList& wakers) {
+      wakers.push(weft::throwing_wake_waker());
+      return false;
+    });
+  }));
 }
 
 TEST_CASE("destroying an unwoken list drops its wakers") {

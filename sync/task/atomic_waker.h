@@ -15,9 +15,8 @@
 // waker is visible to the wake() that takes it.
 //
 // Exceptions: if copying the waker throws, register_by_ref() rethrows it and leaves the
-// previous registration in place (still woken by a concurrent wake()). A throwing wake
-// of a waker that someone else registered is swallowed; one of the caller's own waker
-// reaches the caller.
+// previous registration in place (still woken by a concurrent wake()). Wakes never throw
+// (the wake policy of sync/task/waker.h).
 //
 //   weft::AtomicWaker task;       // shared
 //   // consumer, inside poll(cx):
@@ -92,13 +91,8 @@ class AtomicWaker {
       // next registration (its Acquire CAS).
       state_.exchange(WAITING, std::memory_order_acq_rel);
       if (clone_failure) old = std::exchange(current, std::nullopt);  // slot held the old one
-      if (old) {
-        try {
-          old->wake();  // someone else's waker: its failure is not the caller's
-        } catch (...) {
-        }
-      }
-      if (current) current->wake();  // the caller's waker: a throw reaches the caller
+      if (old) old->wake();
+      if (current) current->wake();
     }
     if (clone_failure) std::rethrow_exception(clone_failure);
   }

@@ -7,6 +7,12 @@
 //   wake()          consumes the handle (it becomes the no-op waker) and wakes the task
 //   wake_by_ref()   wakes the task, keeps the handle
 //   destructor      vtable->drop(data), which must not throw
+//
+// The wake policy (one for the whole library): wake() and wake_by_ref() are noexcept, and
+// a vtable whose wake throws breaks the contract. Primitives wake after their state has
+// changed for good, in batches, from destructors too; nothing sensible is left to do with
+// an exception there, so it is reported as a failed WEFT_INVARIANT (abort, or a failed
+// execution in the model build) at the wake, never propagated.
 // will_wake(other) is true when both handles wake the same task (same data and vtable),
 // which lets primitives skip re-registering a waker they already hold.
 //
@@ -14,6 +20,8 @@
 // thread-safe as an object (like any value), but the task behind it may be woken from
 // any thread, concurrently.
 #pragma once
+
+#include "sync/platform/invariant.h"
 
 #include <utility>
 
@@ -69,12 +77,22 @@ class Waker {
   }
   ~Waker() { release(); }
 
-  // Wakes the task and consumes this handle, even if the vtable's wake throws.
-  void wake() {
+  // Wakes the task and consumes this handle. A throwing vtable wake is a failed invariant.
+  void wake() noexcept {
     RawWaker raw = std::exchange(raw_, noop_raw());
-    raw.vtable->wake(raw.data);
+    try {
+      raw.vtable->wake(raw.data);
+    } catch (...) {
+      WEFT_INVARIANT(!"a Waker's wake threw (wakers must not throw; see waker.h)");
+    }
   }
-  void wake_by_ref() const { raw_.vtable->wake_by_ref(raw_.data); }
+  void wake_by_ref() const noexcept {
+    try {
+      raw_.vtable->wake_by_ref(raw_.data);
+    } catch (...) {
+      WEFT_INVARIANT(!"a Waker's wake_by_ref threw (wakers must not throw; see waker.h)");
+    }
+  }
   bool will_wake(const Waker& other) const noexcept {
     return raw_.data == other.raw_.data && raw_.vtable == other.raw_.vtable;
   }

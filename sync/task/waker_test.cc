@@ -8,6 +8,8 @@
 #include "sync/platform/thread.h"
 #include "sync/task/atomic_waker.h"
 
+#include "sync/task/wake_contract_check.h"
+
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -105,6 +107,15 @@ TEST_CASE("block_on propagates an exception from poll") {
                     throw std::logic_error("poll");
                   })),
                   std::logic_error);
+}
+
+// The wake policy: wake() and wake_by_ref() are noexcept; a vtable that throws is a failed
+// invariant at the wake.
+TEST_CASE("a throwing wake or wake_by_ref is a failed invariant") {
+  CHECK(weft::aborts_on_throwing_wake([] { weft::throwing_wake_waker().wake(); }));
+  CHECK(weft::aborts_on_throwing_wake([] { weft::throwing_wake_waker().wake_by_ref(); }));
+  static_assert(noexcept(std::declval<weft::Waker&>().wake()));
+  static_assert(noexcept(std::declval<const weft::Waker&>().wake_by_ref()));
 }
 
 }  // namespace
