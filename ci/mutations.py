@@ -204,10 +204,8 @@ MUTATIONS = [
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.close_no_drain", file="sync/detail/batch_semaphore.h",
          what="close() sets CLOSED but leaves the waiters queued, unwoken",
-         find="""      permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
-      more = drain_locked(wakers);""",
-         replace="""      permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
-      more = false;""",
+         find="wake_in_batches(guard, waiters_lock_, [&](WakeList& wakers) { return drain_locked(wakers); });",
+         replace="guard.unlock();",
          tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.cancel_keeps_permits", file="sync/detail/batch_semaphore.h",
          what="a cancelled acquire does not give back the permits assigned to it",
