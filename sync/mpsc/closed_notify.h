@@ -63,23 +63,18 @@ class ClosedNotify {
 
   // Wakes every waiter, now and for good.
   void notify_all() {
-    bool more = true;
-    while (more) {
-      weft::detail::WakeList wakers;
-      {
-        platform::mutex_guard guard(lock_);
-        closed_.with_mut([](bool& c) { c = true; });
-        Waiter* waiter;
-        while (wakers.can_push() && (waiter = waiters_.pop_back()) != nullptr) {
-          waiter->queued.with_mut([](bool& q) { q = false; });
-          std::optional<Waker> taken = waiter->waker.with_mut(
-              [](std::optional<Waker>& slot) { return std::exchange(slot, {}); });
-          if (taken) wakers.push(std::move(*taken));
-        }
-        more = !waiters_.is_empty();
+    platform::mutex_guard guard(lock_);
+    closed_.with_mut([](bool& c) { c = true; });
+    weft::detail::wake_in_batches(guard, lock_, [&](weft::detail::WakeList& wakers) {
+      Waiter* waiter;
+      while (wakers.can_push() && (waiter = waiters_.pop_back()) != nullptr) {
+        waiter->queued.with_mut([](bool& q) { q = false; });
+        std::optional<Waker> taken = waiter->waker.with_mut(
+            [](std::optional<Waker>& slot) { return std::exchange(slot, {}); });
+        if (taken) wakers.push(std::move(*taken));
       }
-      wakers.wake_all();
-    }
+      return !waiters_.is_empty();
+    });
   }
 
  private:
