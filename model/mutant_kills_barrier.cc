@@ -29,7 +29,7 @@ WEFT_MODEL_TEST(barrier_lone_next_generation_stays_pending, weft::model::bounded
   platform::thread a([barrier, a_ready] {
     MockTask task;
     auto wait = barrier->wait();
-    // Release: pairs with the Acquire load after the join.
+    // Release: pairs with the Acquire load below, after the join.
     if (task.poll(wait).is_ready()) a_ready->store(1, std::memory_order_release);
     if (task.poll(wait).is_ready()) a_ready->store(1, std::memory_order_release);
   });

@@ -352,7 +352,7 @@ WEFT_MODEL_TEST(notify_waiters_fast_path_no_lost_wakeup, weft::model::bounded(2)
   auto payload = std::make_shared<Payload>();
   platform::thread th([notify, flag, payload] {
     payload->write(1);
-    // Release: pairs with the waiter's Acquire load.
+    // Release: pairs with the Acquire load of the flag below (the waiter's).
     flag->store(1, std::memory_order_release);
     notify->notify_waiters();
   });

@@ -68,7 +68,8 @@ struct tokens_do_not_accumulate {
       parker.park();
       first_parked.store(1, std::memory_order_relaxed);
       parker.park();
-      // Acquire in park pairs with the third unpark's Release: its store is visible.
+      // park()'s Acquire pairs with the Release exchange in parker::unpark() (the third
+      // unpark): its store is visible.
       WEFT_INVARIANT(third.load(std::memory_order_relaxed) == 1);
     }
   }

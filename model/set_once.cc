@@ -20,7 +20,7 @@ struct Foo {
   explicit Foo(std::shared_ptr<platform::atomic<unsigned>> drops) : num_drops(std::move(drops)) {}
   Foo(Foo&& other) noexcept : num_drops(other.num_drops) { other.moved_from = true; }
   ~Foo() {
-    // Release: pairs with the Acquire load of the final count.
+    // Release: pairs with the Acquire load of the final count below.
     if (!moved_from) num_drops->fetch_add(1, std::memory_order_release);
   }
 };

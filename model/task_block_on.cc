@@ -77,7 +77,7 @@ WEFT_MODEL_TEST(block_on_wake_by_value_from_thread, weft::model::bounded(2), 1) 
     Waker* waker;
     // Acquire: pairs with the Release store of the pointer below.
     while ((waker = box->slot.load(std::memory_order_acquire)) == nullptr) backoff.snooze();
-    // Release: pairs with the Acquire load in the future.
+    // Release: pairs with the Acquire load of done below (the future's).
     box->done.store(1, std::memory_order_release);
     waker->wake();
     delete waker;
@@ -89,7 +89,7 @@ WEFT_MODEL_TEST(block_on_wake_by_value_from_thread, weft::model::bounded(2), 1) 
       // Release: publishes the new Waker to the thread.
       box->slot.store(new Waker(cx.waker()), std::memory_order_release);
     }
-    // Acquire: pairs with the Release store in the thread.
+    // Acquire: pairs with the Release store of done above (the thread's).
     return box->done.load(std::memory_order_acquire) == 1 ? Poll<void>(weft::ready)
                                                           : weft::pending;
   }));

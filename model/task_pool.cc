@@ -63,7 +63,7 @@ class Gated {
       }
       return weft::pending;
     }
-    // Acquire: pairs with the Release store of the opener.
+    // Acquire: pairs with the Release store above (the opener's).
     if (gate_->load(std::memory_order_acquire) == 1) return 1;
     return weft::pending;
   }

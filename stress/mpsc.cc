@@ -356,7 +356,7 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
         tally.returned.fetch_add(1, std::memory_order_relaxed);  // cancelled or failed
       }
     }
-    // Acquire: pairs with the receiver's Release store.
+    // Acquire: pairs with the Release store of receiver_done above.
     while (receiver_done.load(std::memory_order_acquire) == 0) platform::yield_now();
   }
 };

@@ -389,7 +389,7 @@ struct mutex_guard_handoff {
           plain_box = std::move(g);
         }
       }
-      // Release: pairs with the consumer's Acquire load (all handed guards are boxed).
+      // Release: pairs with the Acquire load below (the consumer's): all guards are boxed.
       producers_done.fetch_add(1, std::memory_order_release);
       return;
     }
@@ -397,7 +397,7 @@ struct mutex_guard_handoff {
     for (;;) {
       std::optional<MutexGuard<State>> g;
       std::optional<OwnedMutexGuard<State>> og;
-      // Acquire: pairs with the producers' Release (read before looking in the box).
+      // Acquire: pairs with the producers' Release above (read before looking in the box).
       const bool last = producers_done.load(std::memory_order_acquire) == producers;
       {
         platform::mutex_guard box(mailbox_lock);

@@ -118,7 +118,7 @@ struct notify_waiters_crowd {
       futs[i].emplace(notify.notified());
       (void)tasks[i].poll(*futs[i]);
     }
-    // Release: pairs with the Acquire load of the notifier.
+    // Release: pairs with the Acquire load above (the notifier's).
     ready.fetch_add(1, std::memory_order_release);
     for (int i = 0; i < per_thread; ++i) {
       if (rng.below(5) == 0) {

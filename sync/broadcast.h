@@ -545,7 +545,7 @@ class Sender {
   bool is_empty() const { return shared().is_empty(); }
   std::size_t receiver_count() const { return shared().receiver_count(); }
   bool same_channel(const Sender& other) const noexcept { return shared_ == other.shared_; }
-  // Acquire: pairs with the AcqRel decrements of dropped handles.
+  // Acquire: pairs with the AcqRel decrements in Sender::drop() and ~WeakSender().
   std::size_t strong_count() const { return shared().num_tx.load(std::memory_order_acquire); }
   std::size_t weak_count() const { return shared().num_weak_tx.load(std::memory_order_acquire); }
 
@@ -582,7 +582,7 @@ class Sender {
     detail::Shared<T>* shared = std::exchange(shared_, nullptr);
     if (shared == nullptr) return;
     // AcqRel: the last Sender sees every other Sender's sends before closing; pairs with
-    // the other decrements and with upgrade()'s Acquire.
+    // the other Senders' decrements and with upgrade()'s Acquire.
     if (shared->num_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) shared->close_channel();
     shared->release();
   }
@@ -613,11 +613,11 @@ class WeakSender {
   // A Sender, if one still exists (the channel is not closed by its Senders).
   std::optional<Sender<T>> upgrade() const {
     detail::Shared<T>& s = shared();
-    // Acquire: pairs with the AcqRel decrement in Sender's destructor.
+    // Acquire: pairs with the AcqRel decrement in Sender::drop().
     std::size_t count = s.num_tx.load(std::memory_order_acquire);
     for (;;) {
       if (count == 0) return std::nullopt;
-      // Acquire (both): as the load above, pairs with the decrements of dropped Senders.
+      // Acquire (both): as the load above, pairs with the decrement in Sender::drop().
       if (s.num_tx.compare_exchange_weak(count, count + 1, std::memory_order_acquire,
                                          std::memory_order_acquire)) {
         s.acquire();
@@ -738,7 +738,7 @@ class Receiver {
   bool same_channel(const Receiver& other) const noexcept { return shared_ == other.shared_; }
   // True when every Sender is gone (values may still be left to receive).
   bool is_closed() const { return sender_strong_count() == 0; }
-  // Acquire: pairs with the AcqRel decrements of dropped Senders.
+  // Acquire: pairs with the AcqRel decrements in Sender::drop().
   std::size_t sender_strong_count() const {
     return shared().num_tx.load(std::memory_order_acquire);
   }

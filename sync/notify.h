@@ -282,7 +282,7 @@ inline void Notify::notify_with(unsigned strategy) {
   // Fast path: nobody waits, store the permit (NOTIFIED -> NOTIFIED included, so that this
   // call's Release reaches the consumer of the permit too).
   while (get_state(word) != WAITING) {
-    // Release: pairs with the Acquire CAS by which a Notified consumes the permit.
+    // Release: pairs with the Acquire CAS in NotifiedCore::poll that consumes the permit.
     if (state_.compare_exchange_strong(word, set_state(word, NOTIFIED), std::memory_order_release,
                                      std::memory_order_relaxed)) {
       return;
@@ -304,7 +304,7 @@ inline std::optional<Waker> Notify::notify_locked(detail::NotifyWaitList& list,
   if (get_state(word) != WAITING) {
     // Nobody to wake: store the permit. Lock-free CASes may race this one (a permit
     // stored or consumed), never a move to WAITING, which needs the lock we hold.
-    // Release: pairs with the Acquire CAS by which a Notified consumes the permit.
+    // Release: pairs with the Acquire CAS in NotifiedCore::poll that consumes the permit.
     while (!state_.compare_exchange_strong(word, set_state(word, NOTIFIED),
                                          std::memory_order_release,
                                          std::memory_order_relaxed)) {
@@ -396,14 +396,15 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
       // Tokio #7996: a notify_waiters() since notified() completes this future; the
       // stored permit (perhaps from a notify_one() after that call) is left for others.
       // The slow path below checks the count first, too.
-      // Acquire: pairs with the Release count increment of notify_waiters(), for that
+      // Acquire: pairs with the Release count increment in notify_waiters(), for that
       // completion.
       std::uintptr_t word = notify.state_.load(std::memory_order_acquire);
       if (Notify::get_calls(word) != calls_) {
         stage_ = Stage::done;
         continue;
       }
-      // Acquire: pairs with the Release CAS that stored the permit.
+      // Acquire: pairs with the Release CASes in notify_with() and notify_locked() that
+      // store the permit.
       if (Notify::get_state(word) == Notify::NOTIFIED &&
           notify.state_.compare_exchange_strong(word, Notify::set_state(word, Notify::EMPTY),
                                                 std::memory_order_acquire,
@@ -423,8 +424,8 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
       for (bool enqueue = false; !enqueue && !consumed && !counted;) {
         if (Notify::get_calls(word) != calls_) {
           // notify_waiters() was called since notified(). Acquire (every load of `word`):
-          // pairs with that call's Release increment (or a later RMW in its release
-          // sequence), so this completion happens-after the call.
+          // pairs with the Release increment in notify_waiters() (or a later RMW in its
+          // release sequence), so this completion happens-after the call.
           counted = true;
           break;
         }
@@ -441,8 +442,9 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
             enqueue = true;  // current (the state word's invariant): the count matched
             break;
           default:  // NOTIFIED
-            // Acquire: pairs with the Release CAS that stored the permit. A failure means
-            // a lock-free poll consumed it or a notify_waiters() counted itself meanwhile.
+            // Acquire: pairs with the Release CASes in notify_with() and notify_locked()
+            // that store the permit. A failure means a lock-free poll consumed it or a
+            // notify_waiters() counted itself meanwhile.
             consumed = notify.state_.compare_exchange_strong(
                 word, Notify::set_state(word, Notify::EMPTY), std::memory_order_acquire,
                 std::memory_order_acquire);
@@ -462,8 +464,8 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
     }
 
     // Stage::waiting.
-    // Acquire: pairs with the Release store of the notification (notify_locked or
-    // notify_waiters), after which the waiter is ours alone.
+    // Acquire: pairs with the Release stores of the notification in notify_locked() and
+    // notify_waiters(), after which the waiter is ours alone.
     if (waiter_.notification.load(std::memory_order_acquire) != NotifyWaiter::NONE) {
       std::optional<Waker> old = take_waker();
       stage_ = Stage::done;

@@ -29,7 +29,7 @@ struct Gated {
   std::shared_ptr<weft::platform::atomic<bool>> gate;
   unsigned value;
   Poll<unsigned> poll(Context&) {
-    // Acquire: pairs with the test's Release store that opens the gate.
+    // Acquire: pairs with the Release store below that opens the gate (the test's).
     if (!gate->load(std::memory_order_acquire)) return weft::pending;
     return value;
   }
@@ -117,7 +117,7 @@ TEST_CASE("waiters are released when the initializer finishes") {
   struct Text {
     std::shared_ptr<weft::platform::atomic<bool>> gate;
     Poll<std::string> poll(Context&) {
-      // Acquire: pairs with the test's Release store that opens the gate.
+      // Acquire: pairs with the Release store below that opens the gate (the test's).
       if (!gate->load(std::memory_order_acquire)) return weft::pending;
       return std::string("ready");
     }

@@ -127,15 +127,16 @@ class OneshotInner {
   // The Receiver is done with the state (it saw VALUE_SENT or CLOSED). Frees it if the
   // Sender is done too.
   void release_rx() noexcept {
-    // Acquire: pairs with the AcqRel RMW that set TX_RELEASED (complete()'s CAS or
-    // release_tx()): the Sender's accesses happen-before the free, and it never comes
-    // back, so no RMW is needed.
+    // Acquire: pairs with the AcqRel RMWs in complete() and release_tx() that set
+    // TX_RELEASED: the Sender's accesses happen-before the free, and it never comes back,
+    // so no RMW is needed.
     if ((state_.load(std::memory_order_acquire) & TX_RELEASED) != 0) {
       delete this;
       return;
     }
     // AcqRel: Release orders the Receiver's accesses before the Sender frees; Acquire
-    // pairs with the RMW that set TX_RELEASED meanwhile.
+    // pairs with the AcqRel RMWs in complete() and release_tx() that set TX_RELEASED
+    // meanwhile.
     if ((state_.fetch_or(RX_RELEASED, std::memory_order_acq_rel) & TX_RELEASED) != 0) {
       delete this;
     }
@@ -143,7 +144,8 @@ class OneshotInner {
 
   std::uintptr_t load_state() const {
     // Acquire: pairs with the AcqRel CAS in complete() (the value) and the AcqRel
-    // fetch_or setting the other side's TASK_SET bit (its waker).
+    // fetch_or in poll_recv() or poll_closed() that set a TASK_SET bit (the other side's
+    // waker).
     return state_.load(std::memory_order_acquire);
   }
 
@@ -164,7 +166,7 @@ class OneshotInner {
           state | VALUE_SENT | ((state & (RX_TASK_SET | TX_TASK_SET)) == 0 ? TX_RELEASED : 0);
       // AcqRel: Release publishes value_ to the Receiver's Acquire load (and, with
       // TX_RELEASED, ends the Sender's accesses); Acquire pairs with the AcqRel fetch_or
-      // that set RX_TASK_SET, so rx_task_ is readable below.
+      // in poll_recv() that set RX_TASK_SET, so rx_task_ is readable below.
       if (state_.compare_exchange_weak(state, next, std::memory_order_acq_rel,
                                        std::memory_order_relaxed)) {
         break;
@@ -186,8 +188,9 @@ class OneshotInner {
 
   // Marks the Receiver done (close() or its destructor); returns the previous state.
   std::uintptr_t close() {
-    // Acquire: pairs with the AcqRel fetch_or that set TX_TASK_SET (tx_task_ readable),
-    // and with complete()'s CAS (value_ readable by the Receiver afterwards).
+    // Acquire: pairs with the AcqRel fetch_or in poll_closed() that set TX_TASK_SET
+    // (tx_task_ readable), and with complete()'s CAS (value_ readable by the Receiver
+    // afterwards).
     const std::uintptr_t prev = state_.fetch_or(CLOSED, std::memory_order_acquire);
     if ((prev & TX_TASK_SET) != 0 && (prev & VALUE_SENT) == 0) {
       tx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
@@ -226,7 +229,7 @@ class OneshotInner {
       Waker fresh = cx.waker();  // may throw: the slot is still empty and unflagged
       rx_task_.with_mut([&](std::optional<Waker>& w) { w.emplace(std::move(fresh)); });
       // AcqRel: Release publishes the waker to complete()'s Acquire CAS; Acquire pairs
-      // with that CAS when the value is already there.
+      // with complete()'s CAS when the value is already there.
       state = state_.fetch_or(RX_TASK_SET, std::memory_order_acq_rel);
       if ((state & VALUE_SENT) != 0) return take_value();
     }
@@ -241,8 +244,9 @@ class OneshotInner {
       const bool same =
           tx_task_.with([&](const std::optional<Waker>& w) { return w->will_wake(cx.waker()); });
       if (!same) {
-        // AcqRel: Acquire pairs with close()'s fetch_or; Release orders our reads of
-        // tx_task_ before the Receiver stops looking at it.
+        // AcqRel: Release pairs with close()'s Acquire fetch_or: our reads of tx_task_
+        // end before the Receiver reads it. Acquire as Tokio's unset_tx_task (close() is
+        // Acquire only, so it publishes nothing of the Receiver's to this load).
         state = state_.fetch_and(~TX_TASK_SET, std::memory_order_acq_rel) & ~TX_TASK_SET;
         if ((state & CLOSED) != 0) {
           // The Receiver may be waking the old waker: keep it, put the bit back.

@@ -126,8 +126,8 @@ class Shared {
   }
 
   std::uintptr_t load_state() const {
-    // Acquire: pairs with the Release fetch_add in store_version (the value written under
-    // the write lock) and the Release fetch_or of the last Sender.
+    // Acquire: pairs with the Release fetch_add in bump_version() (the value written under
+    // the write lock) and the Release fetch_or in Sender::drop() (the last Sender).
     return state.load(std::memory_order_acquire);
   }
   static std::uintptr_t version_of(std::uintptr_t s) noexcept { return s & ~CLOSED; }

@@ -64,7 +64,7 @@
 
 namespace weft::model::detail {
 
-// Registers a scenario with this binary's runner (defined in registry.cc).
+// Registers a scenario with this binary's runner (defined in runner.cc).
 struct Registration {
   Registration(const char* name, Strategy strategy, Failure expected, RunScenario run,
                const char* file, int line);

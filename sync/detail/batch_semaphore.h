@@ -130,7 +130,8 @@ class BatchSemaphore {
   BatchSemaphore& operator=(const BatchSemaphore&) = delete;
 
   std::size_t available_permits() const {
-    // Acquire: pairs with the Release operations that changed the count, as Tokio.
+    // Acquire: pairs with the Release CASes in release_unqueued() and release_locked(), as
+    // Tokio.
     return permits_.load(std::memory_order_acquire) >> PERMIT_SHIFT;
   }
 
@@ -164,8 +165,9 @@ class BatchSemaphore {
   // fails. Permits may still be released (and counted) after close.
   void close() {
     platform::mutex_guard guard(waiters_lock_);
-    // AcqRel: Release pairs with the Acquire loads that report Closed; set under the
-    // lock so that the queue (checked by waiters under the lock) agrees with the bit.
+    // AcqRel: Release pairs with the Acquire loads in is_closed(), try_acquire() and
+    // poll_acquire() that report Closed; set under the lock so that the queue (checked by
+    // waiters under the lock) agrees with the bit.
     permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
     wake_in_batches(guard, waiters_lock_, [&](WakeList& wakers) { return drain_locked(wakers); });
   }
@@ -183,15 +185,15 @@ class BatchSemaphore {
         return Ok();
       }
     } else {
-      // Acquire: pairs with the Release operations that added permits.
+      // Acquire: pairs with the Release CASes in release_unqueued() and release_locked().
       curr = permits_.load(std::memory_order_acquire);
     }
     for (;;) {
       if ((curr & CLOSED) != 0) return Err(TryAcquireError::Closed);
       if ((curr & ~FLAGS) < wanted) return Err(TryAcquireError::NoPermits);
-      // AcqRel: Acquire pairs with the Release that added the permits; Release orders
-      // this taker before later takers (a release sequence on the word). Failure:
-      // Acquire, as the load above.
+      // AcqRel: Acquire pairs with the Release CASes in release_unqueued() and
+      // release_locked(); Release orders this taker before later takers (a release sequence
+      // on the word). Failure: Acquire, as the load above.
       if (permits_.compare_exchange_weak(curr, curr - wanted, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
         return Ok();
@@ -327,8 +329,9 @@ class BatchSemaphore {
         if (*capped == curr) return true;  // saturated already: nothing to publish
         next = *capped;
       }
-      // Release: pairs with the Acquire/AcqRel loads and CASes of the acquirers, so what
-      // this thread did before releasing happens-before the use of the permits.
+      // Release: pairs with the Acquire loads and CASes in try_acquire(), try_take() and
+      // poll_acquire(), so what this thread did before releasing happens-before the use
+      // of the permits.
       if (permits_.compare_exchange_weak(curr, next, std::memory_order_release,
                                          std::memory_order_relaxed)) {
         return true;
@@ -349,9 +352,9 @@ class BatchSemaphore {
     // Relaxed: a guess for the CAS, which validates it.
     std::size_t curr = permits_.load(std::memory_order_relaxed);
     if ((curr & CLOSED) != 0 || (curr >> PERMIT_SHIFT) < n) return false;
-    // AcqRel: Acquire pairs with the Release that added the permits; Release continues
-    // the word's release sequence, as in poll_acquire. Failure: relaxed, its value is
-    // not used (the slow path reloads with Acquire).
+    // AcqRel: Acquire pairs with the Release CASes in release_unqueued() and
+    // release_locked(); Release continues the word's release sequence, as in poll_acquire.
+    // Failure: relaxed, its value is not used (the slow path reloads with Acquire).
     return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
                                             std::memory_order_acq_rel,
                                             std::memory_order_relaxed);
@@ -385,7 +388,8 @@ class BatchSemaphore {
               break;
             }
             if (*next == curr) break;
-            // Release: pairs with the acquirers' Acquire loads and CASes, as release().
+            // Release: pairs with the Acquire loads and CASes in try_acquire(), try_take()
+            // and poll_acquire(), as in release_unqueued().
             if (permits_.compare_exchange_weak(curr, *next, std::memory_order_release,
                                                std::memory_order_relaxed)) {
               break;
@@ -508,7 +512,7 @@ inline BatchSemaphore::Acquire BatchSemaphore::acquire(std::size_t num_permits) 
   const std::size_t needed = queued ? node.state.load(std::memory_order_acquire) : num_permits;
 
   WaitersLock lock(waiters_lock_);
-  // Acquire: pairs with the Release operations that added permits.
+  // Acquire: pairs with the Release CASes in release_unqueued() and release_locked().
   std::size_t curr = permits_.load(std::memory_order_acquire);
   for (;;) {
     if ((curr & CLOSED) != 0) return Outcome(Err(AcquireError{}));
@@ -530,8 +534,9 @@ inline BatchSemaphore::Acquire BatchSemaphore::acquire(std::size_t num_permits) 
       // the lock, so none can slip between this CAS and the node being queued.
       lock.lock();
     }
-    // AcqRel: Acquire pairs with the Release that added the permits; Release continues
-    // the word's release sequence for later takers. Failure: Acquire, as the load.
+    // AcqRel: Acquire pairs with the Release CASes in release_unqueued() and
+    // release_locked(); Release continues the word's release sequence for later takers.
+    // Failure: Acquire, as the load.
     if (permits_.compare_exchange_weak(curr, next, std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
       acquired += take;

@@ -85,9 +85,9 @@ class Block {
     const std::size_t slot = offset(slot_index);
     values_[slot].with_mut([&](Storage& s) { ::new (s.bytes) T(std::forward<U>(value)); });
     // SeqCst: Release publishes the value to the receiver's Acquire load in read(); SeqCst
-    // puts the push in the one order S with the receiver's fence and Chan::send's SeqCst
-    // load of RX_WAITING (see chan.h). After this the block may be recycled at any
-    // moment: the caller must not touch it again.
+    // puts the push in the one order S with the receiver's SeqCst store of RX_WAITING
+    // (Rx::register_waker) and Chan::send's SeqCst load of it (see chan.h). After this the
+    // block may be recycled at any moment: the caller must not touch it again.
     ready_slots_.fetch_or(std::uint64_t{1} << slot, std::memory_order_seq_cst);
   }
 
@@ -125,7 +125,7 @@ class Block {
 
   // Every slot written: the block will not change until it is recycled.
   bool is_final() const {
-    // Acquire: pairs with the Release fetch_or of each slot's writer.
+    // Acquire: pairs with the Release fetch_or in write(), one per slot.
     return (ready_slots_.load(std::memory_order_acquire) & READY_MASK) == READY_MASK;
   }
 
@@ -153,10 +153,10 @@ class Block {
     block->start_index_.with_mut([&](std::size_t& s) { s = start() + BLOCK_CAP; });
     Block* expected = nullptr;
     // SeqCst: Release publishes `block` (its start index, zeroed word) to the loads of
-    // next_ in find_block / try_advancing_head; on failure, Acquire pairs with the
-    // winner's Release so the caller may walk into the block it found. SeqCst on both, and
-    // on the senders' loads that lead to a block (find_block), so that linking a block
-    // precedes, in the order S, every push into it (see Chan::send).
+    // next_ in find_block / try_advancing_head; on failure, Acquire pairs with the Release
+    // CAS in try_push() that won, so the caller may walk into the block it found. SeqCst on
+    // both, and on the senders' loads that lead to a block (find_block), so that linking a
+    // block precedes, in the order S, every push into it (see Chan::send).
     if (next_.compare_exchange_strong(expected, block, std::memory_order_seq_cst,
                                       std::memory_order_seq_cst)) {
       return nullptr;
@@ -183,7 +183,7 @@ class Block {
   // Makes a block that left the list blank again (the receiver, which owns it alone).
   void reset() {
     start_index_.with_mut([](std::size_t& s) { s = 0; });
-    // Relaxed: the block is published again only by the AcqRel CAS in try_push().
+    // Relaxed: the block is published again only by the SeqCst CAS in try_push().
     next_.store(nullptr, std::memory_order_relaxed);
     ready_slots_.store(0, std::memory_order_relaxed);
   }

@@ -116,9 +116,10 @@ class ReserveFuture;
 // close(), recv() waits until every permit is back (is_idle). Called after the give-back
 // (a Release RMW on the permit word); the Acquire loads here see close() if it came
 // first in the word's order, and otherwise close() sees the give-back; the last give-back
-// sees the word idle. The wake (an AcqRel RMW on the receiver's AtomicWaker) pairs with
-// recv()'s register-then-check: either the register comes first and is woken, or it
-// comes after and its is_idle() load sees this give-back.
+// sees the word idle. The wake (AtomicWaker::take_waker()'s AcqRel fetch_or) pairs with
+// the AcqRel CAS in AtomicWaker::register_by_ref() (recv()'s register-then-check): either
+// the register comes first and is woken, or it comes after and its is_idle() load sees
+// this give-back.
 template <class T>
 void wake_rx_if_drained(BChan<T>& chan) {
   BoundedSemaphore& semaphore = chan.semaphore();

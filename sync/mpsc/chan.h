@@ -28,7 +28,8 @@
 // otherwise the sender sees RX_WAITING and wakes. One sender clears the flag per wait, so a pending receiver
 // costs the senders one wake, and a running one costs them one load. Every other wake
 // (the last sender's close, a bounded channel's give-back after close) is unconditional
-// and pairs with the AtomicWaker registration itself.
+// and AcqRel: take_waker()'s fetch_or pairs with the AcqRel CAS in
+// AtomicWaker::register_by_ref().
 //
 // Concurrency: any number of Tx (senders) on any threads; one Rx (the receiver), used by
 // one thread at a time. Memory ordering: everything a sender did before a send
@@ -146,20 +147,20 @@ class Chan {
   template <class U>
   void send(U&& value) {
     tx_.push(std::forward<U>(value));
-    // SeqCst: pairs with the fence in Rx::register_waker (store-buffering with the SeqCst
-    // push: either the receiver's look after that fence sees the push, or this load sees
-    // RX_WAITING; see the top of this file). The exchange, Relaxed, only decides which
-    // sender wakes: whoever takes the flag.
+    // SeqCst: pairs with the SeqCst store of RX_WAITING in Rx::register_waker
+    // (store-buffering with the SeqCst push: either the receiver's look after that store
+    // sees the push, or this load sees RX_WAITING; see the top of this file). The exchange,
+    // Relaxed, only decides which sender wakes: whoever takes the flag.
     if (rx_waiting_.load(std::memory_order_seq_cst) &&
         rx_waiting_.exchange(false, std::memory_order_relaxed)) {
       rx_waker_.wake();
     }
   }
-  // Wakes the receiver unconditionally (pairs with the AtomicWaker registration).
+  // Wakes the receiver unconditionally (AtomicWaker orders it with the registration).
   void wake_rx() { rx_waker_.wake(); }
 
   std::size_t strong_count() const {
-    // Acquire: pairs with the AcqRel decrements of dropped senders.
+    // Acquire: pairs with the AcqRel decrements in Tx::reset() of dropped senders.
     return tx_count_.load(std::memory_order_acquire);
   }
   std::size_t weak_count() const {
@@ -278,7 +279,8 @@ class Tx {
 
   // A strong handle from a weak one, unless every strong handle is gone.
   static std::optional<Tx> upgrade(chan_type* chan) {
-    // Acquire: pairs with the AcqRel decrements of dropped senders (as Tokio).
+    // Acquire: pairs with the AcqRel decrements in Tx::reset() of dropped senders (as
+    // Tokio).
     std::size_t count = chan->tx_count_.load(std::memory_order_acquire);
     for (;;) {
       if (count == 0) return std::nullopt;  // closed for good
@@ -387,7 +389,7 @@ class Rx {
   }
 
   bool is_closed() const {
-    // Acquire: pairs with the AcqRel decrement of the last sender.
+    // Acquire: pairs with the AcqRel decrement in Tx::reset() of the last sender.
     return chan_->semaphore_.is_closed() ||
            chan_->tx_count_.load(std::memory_order_acquire) == 0;
   }

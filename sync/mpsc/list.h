@@ -121,8 +121,8 @@ class ListTx {
       try_updating_tail = try_updating_tail && block->is_final();
       if (try_updating_tail) {
         Block<T>* expected = block;
-        // SeqCst: Release pairs with the loads of block_tail_ (here and in
-        // reclaim_block); SeqCst as the load above. Relaxed on failure: the value found
+        // SeqCst: Release pairs with the Acquire loads of block_tail_ in find_block() and
+        // reclaim_block(); SeqCst as the load above. Relaxed on failure: the value found
         // is not used.
         if (block_tail_.compare_exchange_strong(expected, next, std::memory_order_seq_cst,
                                                 std::memory_order_relaxed)) {

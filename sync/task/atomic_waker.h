@@ -50,8 +50,9 @@ class AtomicWaker {
   // Registers `waker` to be woken by the next wake(). Replaces an earlier registration.
   void register_by_ref(const Waker& waker) {
     std::uintptr_t actual = WAITING;
-    // Acquire: pairs with the Release fetch_and ending take_waker() and the AcqRel
-    // operations ending an earlier registration, so the slot is ours to write.
+    // Acquire: pairs with the Release fetch_and ending take_waker() and the AcqRel RMWs
+    // in register_by_ref() that ended an earlier registration, so the slot is ours to
+    // write.
     state_.compare_exchange_strong(actual, REGISTERING, std::memory_order_acquire,
                                    std::memory_order_acquire);
     if (actual == WAKING) {
@@ -80,7 +81,8 @@ class AtomicWaker {
 
     std::uintptr_t registering = REGISTERING;
     // AcqRel: releases the slot write to the next take_waker() (its AcqRel fetch_or);
-    // on failure, Acquire pairs with the AcqRel fetch_or that set WAKING meanwhile.
+    // on failure, Acquire pairs with the AcqRel fetch_or in take_waker() that set WAKING
+    // meanwhile.
     if (!state_.compare_exchange_strong(registering, WAITING, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
       // A wake() came while we held the slot and left the waking to us.
@@ -104,9 +106,9 @@ class AtomicWaker {
 
   // Takes the registered waker, to wake it later (outside a lock, say).
   std::optional<Waker> take_waker() {
-    // AcqRel: Acquire pairs with the AcqRel CAS that ended the last registration (the
-    // slot's contents); Release hands this thread's earlier writes to the registering
-    // thread that will see WAKING.
+    // AcqRel: Acquire pairs with the AcqRel CAS in register_by_ref() that ended the last
+    // registration (the slot's contents); Release hands this thread's earlier writes to the
+    // registering thread that will see WAKING.
     const std::uintptr_t previous = state_.fetch_or(WAKING, std::memory_order_acq_rel);
     if (previous != WAITING) {
       // A registration is in progress (it will wake for us) or another wake holds the slot.
