@@ -99,27 +99,30 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
   w.check_wakes("its generation filling up");
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op { wait, poll, drop, move_unpolled };
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(slots));
   const int t = static_cast<int>(rng.below(tasks));
   FutSlot& f = w.fut[s];
-  switch (rng.weighted({4, 8, 2, 1})) {
-    case 0:  // a new wait() future (dropping what was there)
+  switch (rng.pick<Op>({{Op::wait, 4}, {Op::poll, 8}, {Op::drop, 2}, {Op::move_unpolled, 1}})) {
+    case Op::wait:  // a new wait() future (dropping what was there)
       if (f.fut) trace.op("f", s, " drop");
       f.clear();
       trace.op("f", s, " = wait()");
       f.fut.emplace(w.barrier->wait());
       break;
-    case 1:
+    case Op::poll:
       if (!f.fut) return;
       poll_fut(w, s, t, trace);
       break;
-    case 2:  // drop (after arriving it still counts: not cancel-safe, as documented)
+    case Op::drop:  // drop (after arriving it still counts: not cancel-safe, as documented)
       if (!f.fut) return;
       trace.op("f", s, " drop", f.arrived && !f.result ? " (arrived: still counts)" : "");
       f.clear();
       break;
-    default: {  // move a future never polled
+    case Op::move_unpolled: {  // move a future never polled
       if (!f.fut || f.arrived) return;
       trace.op("f", s, " moved out and back (never polled)");
       Barrier::Wait tmp(std::move(*f.fut));

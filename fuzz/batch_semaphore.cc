@@ -91,14 +91,21 @@ struct World : weft::fuzz::Tasks<tasks>, weft::fuzz::PermitModel {
   }
 };
 
+// The kinds of permit counts pick_count() draws, each with its weight there.
+enum class Count { small, max, near_max, over_max, huge };
+
 std::size_t pick_count(Rng& rng) {
-  switch (rng.weighted({16, 1, 1, 1, 1})) {
-    case 0: return rng.below(5);
-    case 1: return MAX;
-    case 2: return MAX - rng.below(3);
-    case 3: return MAX + 1 + rng.below(2);
-    default: return SIZE_MAX - rng.below(2);
+  switch (rng.pick<Count>({
+      {Count::small, 16}, {Count::max, 1}, {Count::near_max, 1}, {Count::over_max, 1},
+      {Count::huge, 1}})) {
+    case Count::small: return rng.below(5);
+    case Count::max: return MAX;
+    case Count::near_max: return MAX - rng.below(3);
+    case Count::over_max: return MAX + 1 + rng.below(2);
+    case Count::huge: return SIZE_MAX - rng.below(2);
   }
+  FAIL("unreachable: every Count is a case");
+  return 0;
 }
 
 // Drops the future in slot s: its assigned permits go back (saturating at MAX_PERMITS,
@@ -177,12 +184,20 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
   }
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  acquire, poll, drop, release, try_acquire, forget_permits, close, move_unpolled,
+  new_semaphore
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(slots));
   const int t = static_cast<int>(rng.below(tasks));
   Slot& sl = w.slot[s];
-  switch (rng.weighted({5, 10, 3, 6, 4, 2, 2, 2, 1})) {
-    case 0: {  // a new acquire future in slot s (dropping what was there)
+  switch (rng.pick<Op>({
+      {Op::acquire, 5}, {Op::poll, 10}, {Op::drop, 3}, {Op::release, 6}, {Op::try_acquire, 4},
+      {Op::forget_permits, 2}, {Op::close, 2}, {Op::move_unpolled, 2}, {Op::new_semaphore, 1}})) {
+    case Op::acquire: {  // a new acquire future in slot s (dropping what was there)
       drop_fut(w, s, rng, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(5) : pick_count(rng);
       trace.op("f", s, " = acquire(", n, ")");
@@ -194,14 +209,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       sl.m.wanted = n;
       break;
     }
-    case 1:  // poll
+    case Op::poll:
       if (!sl.fut || (sl.m.stage == Stage::done && !sl.m.failed)) return;
       poll_fut(w, s, t, trace);
       break;
-    case 2:  // drop a future at whatever stage
+    case Op::drop:  // drop a future at whatever stage
       drop_fut(w, s, rng, trace);
       break;
-    case 3: {  // release
+    case Op::release: {
       const std::size_t n = pick_count(rng);
       trace.op("release(", n, ")");
       if (n > MAX) {
@@ -216,7 +231,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("release");
       break;
     }
-    case 4: {  // try_acquire
+    case Op::try_acquire: {
       const std::size_t n = pick_count(rng);
       trace.op("try_acquire(", n, ")");
       if (n > MAX) {
@@ -236,25 +251,25 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 5: {  // forget_permits
+    case Op::forget_permits: {
       const std::size_t n = pick_count(rng);
       trace.op("forget_permits(", n, ")");
       REQUIRE(w.sem->forget_permits(n) == w.forget(n));
       break;
     }
-    case 6: {  // close
+    case Op::close: {
       trace.op("close()");
       w.close(w.at(), w.wake());
       w.sem->close();
       w.check_wakes("close");
       break;
     }
-    case 7:  // move a future that was never polled (allowed before the first poll)
+    case Op::move_unpolled:  // move a future that was never polled (allowed before the first poll)
       if (!sl.fut || sl.m.stage != Stage::init) return;
       trace.op("f", s, " moved");
       sl.fut = std::make_unique<BatchSemaphore::Acquire>(std::move(*sl.fut));
       break;
-    default:
+    case Op::new_semaphore:
       new_semaphore(w, rng, trace);
       break;
   }

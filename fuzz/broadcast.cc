@@ -186,13 +186,23 @@ void check_recv_result(World& w, RxSlot& r, const weft::Result<CloneCounted, bro
   }
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  send, poll_recv, try_recv, subscribe, drop_receiver, clone_or_drop_sender, weak, closed,
+  drop_recv, queries, blocking_recv, moved_from, bad_capacity
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(tx_slots));
   const int r = static_cast<int>(rng.below(rx_slots));
   const int t = static_cast<int>(rng.below(tasks));
   w.snap();
-  switch (rng.weighted({10, 10, 6, 3, 3, 2, 2, 3, 2, 2, 3, 1, 2})) {
-    case 0: {  // send
+  switch (rng.pick<Op>({
+      {Op::send, 10}, {Op::poll_recv, 10}, {Op::try_recv, 6}, {Op::subscribe, 3},
+      {Op::drop_receiver, 3}, {Op::clone_or_drop_sender, 2}, {Op::weak, 2}, {Op::closed, 3},
+      {Op::drop_recv, 2}, {Op::queries, 2}, {Op::blocking_recv, 3}, {Op::moved_from, 1},
+      {Op::bad_capacity, 2}})) {
+    case Op::send: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
       trace.op("tx", s, ".send(", v, ")");
@@ -212,7 +222,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("send");
       break;
     }
-    case 1: {  // poll a recv() future (made on first use)
+    case Op::poll_recv: {  // poll a recv() future (made on first use)
       RxSlot& x = w.rx[r];
       if (!x.rx) return;
       trace.op("rx", r, ".recv() poll as task ", t);
@@ -232,7 +242,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 2: {  // try_recv
+    case Op::try_recv: {
       RxSlot& x = w.rx[r];
       if (!x.rx) return;
       trace.op("rx", r, ".try_recv()");
@@ -260,7 +270,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 3: {  // subscribe / resubscribe into an empty receiver slot
+    case Op::subscribe: {  // subscribe / resubscribe into an empty receiver slot
       if (w.rx[r].rx) return;
       const int from = static_cast<int>(rng.below(rx_slots));
       if (w.rx[from].rx && rng.chance(1, 2)) {
@@ -272,10 +282,10 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 4:
+    case Op::drop_receiver:
       drop_receiver(w, r, trace);
       break;
-    case 5: {  // clone a sender into the other slot, or drop one
+    case Op::clone_or_drop_sender: {  // clone a sender into the other slot, or drop one
       const int other = 1 - s;
       if (w.tx[s].tx && !w.tx[other].tx && rng.chance(1, 2)) {
         trace.op("tx", other, " = clone of tx", s);
@@ -285,7 +295,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 6: {  // weak: downgrade, upgrade, drop
+    case Op::weak: {  // weak: downgrade, upgrade, drop
       if (w.weak && rng.chance(1, 2)) {
         if (w.tx[s].tx) {
           trace.op("weak drop");
@@ -302,17 +312,17 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 7: {  // Sender::closed() future
+    case Op::closed: {  // Sender::closed() future
       TxSlot& x = w.tx[s];
       if (!x.tx) return;
       trace.op("tx", s, ".closed() poll as task ", t);
       REQUIRE(x.poll_closed(w.task[t], t) == (w.receivers() == 0));
       break;
     }
-    case 8:
+    case Op::drop_recv:
       drop_recv(w, r, trace);
       break;
-    case 9: {  // queries
+    case Op::queries: {
       trace.op("queries");
       for (const TxSlot& x : w.tx) {
         if (!x.tx) continue;
@@ -331,7 +341,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 10: {  // blocking_recv, only when it cannot block
+    case Op::blocking_recv: {  // blocking_recv, only when it cannot block
       RxSlot& x = w.rx[r];
       if (!x.rx || (x.next == w.tail && !w.closed) || x.recv) return;
       trace.op("rx", r, ".blocking_recv()");
@@ -342,7 +352,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       check_recv_result(w, x, got, look, value, skipped);
       break;
     }
-    case 11: {  // moved-from handles throw std::invalid_argument
+    case Op::moved_from: {  // moved-from handles throw std::invalid_argument
       if (!w.tx[s].tx || w.tx[s].closed) return;
       trace.op("tx", s, " moved out; the moved-from one used; moved back");
       Sender moved(std::move(*w.tx[s].tx));
@@ -358,7 +368,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    default: {  // bad capacities
+    case Op::bad_capacity: {  // bad capacities
       trace.op("channel(0), channel(SIZE_MAX / 2 + 1)");
       REQUIRE_THROWS_AS((void)broadcast::channel<CloneCounted>(0), std::invalid_argument);
       REQUIRE_THROWS_AS((void)broadcast::channel<CloneCounted>((SIZE_MAX >> 1) + 1),

@@ -37,6 +37,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <initializer_list>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -63,18 +65,19 @@ class Rng {
   long between(long lo, long hi) { return lo + static_cast<long>(below(static_cast<std::size_t>(hi - lo + 1))); }
   // True with probability num / den.
   bool chance(unsigned num, unsigned den) { return below(den) < num; }
-  // An index chosen by weight: weights[i] / sum(weights).
-  std::size_t weighted(std::initializer_list<unsigned> weights) {
+  // One of a driver's operations, chosen by weight: {Op::send, 6} is picked with
+  // probability 6 / (sum of the weights). Operations are enumerators, never positions,
+  // so adding one or reordering the list changes which is picked only by its weight.
+  template <class Op>
+  Op pick(std::initializer_list<std::pair<Op, unsigned>> ops) {
     unsigned total = 0;
-    for (unsigned w : weights) total += w;
-    std::size_t pick = below(total);
-    std::size_t index = 0;
-    for (unsigned w : weights) {
-      if (pick < w) return index;
-      pick -= w;
-      ++index;
+    for (const auto& [op, weight] : ops) total += weight;
+    std::size_t at = below(total);
+    for (const auto& [op, weight] : ops) {
+      if (at < weight) return op;
+      at -= weight;
     }
-    return index - 1;
+    return std::prev(ops.end())->first;
   }
 
  private:

@@ -293,14 +293,24 @@ void poll_op(World& w, int o, int t, Trace& trace) {
   w.check_wakes("the future's completion");
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  try_send, capacity_future, poll_capacity, drop_capacity, try_reserve, send_held, drop_held,
+  poll_recv, try_recv, close, drop_receiver, clone_or_drop_sender, queries, zero_capacity
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(sender_slots));
   const int o = static_cast<int>(rng.below(op_slots));
   const int h = static_cast<int>(rng.below(held_slots));
   const int t = static_cast<int>(rng.below(tasks));
   w.snap();
-  switch (rng.weighted({6, 6, 10, 3, 4, 5, 2, 10, 5, 2, 1, 2, 2, 2})) {
-    case 0: {  // try_send
+  switch (rng.pick<Op>({
+      {Op::try_send, 6}, {Op::capacity_future, 6}, {Op::poll_capacity, 10},
+      {Op::drop_capacity, 3}, {Op::try_reserve, 4}, {Op::send_held, 5}, {Op::drop_held, 2},
+      {Op::poll_recv, 10}, {Op::try_recv, 5}, {Op::close, 2}, {Op::drop_receiver, 1},
+      {Op::clone_or_drop_sender, 2}, {Op::queries, 2}, {Op::zero_capacity, 2}})) {
+    case Op::try_send: {
       if (!w.tx[s]) return;
       const long v = w.next_value++;
       trace.op("tx", s, ".try_send(", v, ")");
@@ -321,7 +331,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("try_send");
       break;
     }
-    case 1: {  // a new capacity future in op slot o
+    case Op::capacity_future: {  // a new capacity future in op slot o
       if (!w.tx[s]) return;
       drop_op(w, o, trace);
       OpSlot& sl = w.op[o];
@@ -347,7 +357,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       trace.op("op", o, " = tx", s, ".", kind_name(f));
       break;
     }
-    case 2:  // poll a capacity future (a completed one throws)
+    case Op::poll_capacity:  // poll a capacity future (a completed one throws)
       if (!w.op[o].present()) return;
       if (w.op[o].m.stage == Stage::done) {
         OpSlot& sl = w.op[o];
@@ -363,7 +373,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       poll_op(w, o, t, trace);
       break;
-    case 3: {  // drop a capacity future (or empty a send future with take_value)
+    case Op::drop_capacity: {  // drop a capacity future (or empty a send future with take_value)
       OpSlot& sl = w.op[o];
       if (!sl.present()) return;
       if (sl.send && sl.m.stage != Stage::done && rng.chance(1, 2)) {
@@ -382,7 +392,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       drop_op(w, o, trace);
       break;
     }
-    case 4: {  // try_reserve / try_reserve_many into a free held slot
+    case Op::try_reserve: {  // try_reserve / try_reserve_many into a free held slot
       if (!w.tx[s] || w.held[h].present()) return;
       if (rng.chance(1, 2)) {
         trace.op("held", h, " = tx", s, ".try_reserve()");
@@ -416,7 +426,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 5: {  // use held capacity: send through a permit (or the iterator's next one)
+    case Op::send_held: {  // use held capacity: send through a permit (or the iterator's next one)
       HeldSlot& sl = w.held[h];
       if (!sl.present()) return;
       std::optional<Permit> p;
@@ -447,10 +457,10 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("a permit's send or drop");
       break;
     }
-    case 6:
+    case Op::drop_held:
       drop_held(w, h, trace);
       break;
-    case 7: {  // poll_recv
+    case Op::poll_recv: {
       if (!w.rx) return;
       trace.op("rx.poll_recv as task ", t);
       auto p = w.task[t].enter([&](Context& cx) { return w.rx->poll_recv(cx); });
@@ -464,7 +474,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("a receive's permit");
       break;
     }
-    case 8: {  // try_recv
+    case Op::try_recv: {
       if (!w.rx) return;
       trace.op("rx.try_recv()");
       auto r = w.rx->try_recv();
@@ -480,7 +490,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("a receive's permit");
       break;
     }
-    case 9: {  // close
+    case Op::close: {
       if (!w.rx) return;
       trace.op("rx.close()");
       w.model_close();
@@ -488,7 +498,8 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("close");
       break;
     }
-    case 10: {  // drop the receiver: closes, destroys the queued values, frees their capacity
+      // drop the receiver: closes, destroys the queued values, frees their capacity
+    case Op::drop_receiver: {
       if (!w.rx) return;
       trace.op("rx drop (", w.values.size(), " values queued)");
       w.model_close();
@@ -503,7 +514,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.require_no_waker_refs();
       break;
     }
-    case 11: {  // clone a sender into the other slot / drop a sender
+    case Op::clone_or_drop_sender: {  // clone a sender into the other slot / drop a sender
       const int other = 1 - s;
       if (w.tx[s] && !w.tx[other] && rng.chance(1, 2)) {
         trace.op("tx", other, " = clone of tx", s);
@@ -513,7 +524,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 12: {  // queries
+    case Op::queries: {
       trace.op("queries");
       if (w.rx) {
         REQUIRE(w.rx->capacity() == w.avail);
@@ -532,7 +543,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    default: {  // channel(0) must throw
+    case Op::zero_capacity: {  // channel(0) must throw
       trace.op("channel(0)");
       REQUIRE_THROWS_AS((void)mpsc::channel<Counted>(0), std::invalid_argument);
       break;

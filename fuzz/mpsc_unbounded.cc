@@ -87,11 +87,22 @@ void check_value(const std::optional<Counted>& got, World& w) {
   }
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  send, clone_sender, drop_sender, downgrade, upgrade, drop_weak, poll_closed, receive,
+  recv_many, try_recv, blocking_recv, close, queries, drop_receiver, move_receiver,
+  same_channel
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(sender_slots));
   const int t = static_cast<int>(rng.below(tasks));
-  switch (rng.weighted({12, 3, 2, 2, 2, 2, 3, 8, 3, 4, 1, 2, 2, 2, 1, 1})) {
-    case 0: {  // send
+  switch (rng.pick<Op>({
+      {Op::send, 12}, {Op::clone_sender, 3}, {Op::drop_sender, 2}, {Op::downgrade, 2},
+      {Op::upgrade, 2}, {Op::drop_weak, 2}, {Op::poll_closed, 3}, {Op::receive, 8},
+      {Op::recv_many, 3}, {Op::try_recv, 4}, {Op::blocking_recv, 1}, {Op::close, 2},
+      {Op::queries, 2}, {Op::drop_receiver, 2}, {Op::move_receiver, 1}, {Op::same_channel, 1}})) {
+    case Op::send: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
       trace.op("tx", s, ".send(", v, ")");
@@ -108,7 +119,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("send");
       break;
     }
-    case 1: {  // clone a sender into another slot (dropping what was there)
+    case Op::clone_sender: {  // clone a sender into another slot (dropping what was there)
       const int from = static_cast<int>(rng.below(sender_slots));
       if (!w.tx[from].tx || from == s) return;
       Sender copy(*w.tx[from].tx);
@@ -117,17 +128,17 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.tx[s].tx.emplace(std::move(copy));
       break;
     }
-    case 2:  // drop a sender
+    case Op::drop_sender:  // drop a sender
       w.drop_sender(s, trace);
       break;
-    case 3: {  // downgrade
+    case Op::downgrade: {
       if (!w.tx[s].tx) return;
       const int k = static_cast<int>(rng.below(weak_slots));
       trace.op("weak", k, " = tx", s, ".downgrade()");
       w.weak[k].emplace(w.tx[s].tx->downgrade());
       break;
     }
-    case 4: {  // upgrade a weak handle into an empty sender slot
+    case Op::upgrade: {  // upgrade a weak handle into an empty sender slot
       const int k = static_cast<int>(rng.below(weak_slots));
       if (!w.weak[k] || w.tx[s].tx) return;
       trace.op("tx", s, " = weak", k, ".upgrade()");
@@ -137,7 +148,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       if (up) w.tx[s].tx.emplace(std::move(*up));
       break;
     }
-    case 5: {  // drop a weak handle; and the counts
+    case Op::drop_weak: {  // drop a weak handle; and the counts
       const int k = static_cast<int>(rng.below(weak_slots));
       trace.op("weak", k, " drop; counts");
       w.weak[k].reset();
@@ -159,14 +170,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 6: {  // poll a sender's closed() future (created on first use)
+    case Op::poll_closed: {  // poll a sender's closed() future (created on first use)
       if (!w.tx[s].tx) return;
       trace.op("tx", s, ".closed() poll as task ", t);
       REQUIRE(w.tx[s].poll_closed(w.task[t], t) == w.rx_closed);
       REQUIRE(w.tx[s].tx->is_closed() == w.rx_closed);
       break;
     }
-    case 7: {  // receive: poll_recv, or a recv() future polled and maybe dropped pending
+    case Op::receive: {  // receive: poll_recv, or a recv() future polled and maybe dropped pending
       if (!w.rx) return;
       const bool via_future = rng.chance(1, 2);
       trace.op(via_future ? "rx.recv() poll as task " : "rx.poll_recv as task ", t);
@@ -188,7 +199,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 8: {  // recv_many into a buffer that already holds a value, limit 0..4
+    case Op::recv_many: {  // recv_many into a buffer that already holds a value, limit 0..4
       if (!w.rx) return;
       const std::size_t limit = rng.below(5);
       trace.op("rx.recv_many(limit ", limit, ") as task ", t);
@@ -214,7 +225,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 9: {  // try_recv
+    case Op::try_recv: {
       if (!w.rx) return;
       trace.op("rx.try_recv()");
       auto r = w.rx->try_recv();
@@ -229,13 +240,13 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 10: {  // blocking_recv, only when it cannot block
+    case Op::blocking_recv: {  // blocking_recv, only when it cannot block
       if (!w.rx || (w.queue.empty() && !w.ended())) return;
       trace.op("rx.blocking_recv()");
       check_value(w.rx->blocking_recv(), w);
       break;
     }
-    case 11: {  // close
+    case Op::close: {
       if (!w.rx) return;
       trace.op("rx.close()");
       w.model_rx_closes();
@@ -243,7 +254,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("close");
       break;
     }
-    case 12: {  // the receiver's queries
+    case Op::queries: {  // the receiver's queries
       if (!w.rx) return;
       trace.op("rx.is_closed() / is_empty() / len()");
       REQUIRE(w.rx->is_closed() == w.ended());
@@ -251,7 +262,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(w.rx->len() == w.queue.size());
       break;
     }
-    case 13: {  // drop the receiver: queued values are destroyed
+    case Op::drop_receiver: {  // drop the receiver: queued values are destroyed
       if (!w.rx) return;
       trace.op("rx drop (", w.queue.size(), " values queued)");
       w.model_rx_closes();
@@ -264,14 +275,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.require_no_waker_refs();
       break;
     }
-    case 14: {  // move the receiver out and back
+    case Op::move_receiver: {  // move the receiver out and back
       if (!w.rx) return;
       trace.op("rx moved out and back");
       Receiver tmp(std::move(*w.rx));
       *w.rx = std::move(tmp);
       break;
     }
-    default: {  // same_channel
+    case Op::same_channel: {
       const int other = static_cast<int>(rng.below(sender_slots));
       if (!w.tx[s].tx || !w.tx[other].tx) return;
       trace.op("tx", s, ".same_channel(tx", other, ")");

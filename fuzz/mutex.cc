@@ -125,12 +125,19 @@ void take_guard(World& w, G&& g, std::optional<std::remove_cvref_t<G>>& slot) {
   slot.emplace(std::move(g));
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  lock, poll, drop_future, try_lock, write, map, drop_guard, get_mut, move_assign_guard
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(fut_slots));
   const int t = static_cast<int>(rng.below(tasks));
   FutSlot& f = w.fut[s];
-  switch (rng.weighted({4, 8, 2, 4, 5, 3, 2, 1, 1})) {
-    case 0: {  // a new lock() / lock_owned() future
+  switch (rng.pick<Op>({
+      {Op::lock, 4}, {Op::poll, 8}, {Op::drop_future, 2}, {Op::try_lock, 4}, {Op::write, 5},
+      {Op::map, 3}, {Op::drop_guard, 2}, {Op::get_mut, 1}, {Op::move_assign_guard, 1}})) {
+    case Op::lock: {  // a new lock() / lock_owned() future
       drop_fut(w, s, trace);
       const bool owned = rng.chance(1, 3);
       trace.op("f", s, owned ? " = lock_owned()" : " = lock()");
@@ -141,7 +148,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 1: {  // poll (a completed future is not polled again)
+    case Op::poll: {  // poll (a completed future is not polled again)
       if (!f.present() || f.stage == Stage::done) return;
       trace.op("f", s, ".poll as task ", t);
       bool expect_ready = false;
@@ -176,10 +183,10 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 2:
+    case Op::drop_future:
       drop_fut(w, s, trace);
       break;
-    case 3: {  // try_lock / try_lock_owned
+    case Op::try_lock: {  // try_lock / try_lock_owned
       if (w.guard.present()) {
         trace.op("try_lock() while held");
         REQUIRE(w.mutex->try_lock().is_err());
@@ -200,7 +207,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       if (w.guard.present()) w.free = false;
       break;
     }
-    case 4: {  // write through the guard
+    case Op::write: {  // write through the guard
       GuardSlot& g = w.guard;
       if (!g.present()) return;
       const long v = w.next_value++;
@@ -219,7 +226,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 5: {  // map / try_map
+    case Op::map: {  // map / try_map
       GuardSlot& g = w.guard;
       if (!(g.plain || g.owned)) return;
       const int how = static_cast<int>(rng.below(3));
@@ -263,10 +270,10 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(w.mutex->try_lock().is_err());  // still locked
       break;
     }
-    case 6:
+    case Op::drop_guard:
       drop_guard(w, trace);
       break;
-    case 7: {  // get_mut / into_inner when nobody holds or waits for the lock
+    case Op::get_mut: {  // get_mut / into_inner when nobody holds or waits for the lock
       if (!w.free || !w.queue.empty()) return;
       bool any = false;
       for (const FutSlot& o : w.fut) any = any || (o.present() && o.stage != Stage::init);
@@ -277,7 +284,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(d.b == w.value.b);
       break;
     }
-    default: {  // move-assign a guard over another: the target unlocks first
+    case Op::move_assign_guard: {  // move-assign a guard over another: the target unlocks first
       GuardSlot& g = w.guard;
       if (!g.plain) return;
       trace.op("guard moved out and back");

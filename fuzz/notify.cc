@@ -149,11 +149,18 @@ void poll_one(World& w, int s, int t, Trace& trace) {
   REQUIRE(ready == expect_ready);
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  create, poll, enable, notify_one, notify_last, notify_waiters, drop, move_unpolled
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(slots));
   Slot& sl = w.slot[s];
-  switch (rng.weighted({4, 8, 2, 3, 2, 2, 3, 1})) {
-    case 0: {  // create (replacing whatever the slot held)
+  switch (rng.pick<Op>({
+      {Op::create, 4}, {Op::poll, 8}, {Op::enable, 2}, {Op::notify_one, 3}, {Op::notify_last, 2},
+      {Op::notify_waiters, 2}, {Op::drop, 3}, {Op::move_unpolled, 1}})) {
+    case Op::create: {  // create (replacing whatever the slot held)
       const bool owned = rng.chance(1, 3);
       trace.op("f", s, owned ? " = notified_owned()" : " = notified()",
                sl.present() ? " (drops the old one)" : "");
@@ -168,27 +175,27 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("a forwarded notification");
       break;
     }
-    case 1:  // poll
+    case Op::poll:
       if (!sl.present()) return;
       poll_one(w, s, static_cast<int>(rng.below(tasks)), trace);
       break;
-    case 2:  // enable
+    case Op::enable:
       if (!sl.present()) return;
       poll_one(w, s, -1, trace);
       break;
-    case 3:  // notify_one
+    case Op::notify_one:
       trace.op("notify_one()");
       w.model_notify(Kind::one);
       w.notify->notify_one();
       w.check_wakes("notify_one");
       break;
-    case 4:  // notify_last
+    case Op::notify_last:
       trace.op("notify_last()");
       w.model_notify(Kind::last);
       w.notify->notify_last();
       w.check_wakes("notify_last");
       break;
-    case 5: {  // notify_waiters
+    case Op::notify_waiters: {
       trace.op("notify_waiters()");
       ++w.calls;
       for (int q : w.queue) {
@@ -200,14 +207,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("notify_waiters");
       break;
     }
-    case 6:  // drop
+    case Op::drop:
       if (!sl.present()) return;
       trace.op("f", s, " drop");
       w.model_drop(s);
       sl.reset();
       w.check_wakes("a forwarded notification");
       break;
-    default: {  // move a future that was never polled
+    case Op::move_unpolled: {  // move a future that was never polled
       if (!sl.present() || sl.m.stage != Stage::init) return;
       trace.op("f", s, " moved out and back (never polled)");
       if (sl.borrowed) {

@@ -238,12 +238,17 @@ void poll_slot(World& w, int s, int t, Trace& trace) {
   w.check_wakes("the initializer's end");
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op { new_future, poll, open_gate, drop, set, get, take, copy };
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(slots));
   const int t = static_cast<int>(rng.below(tasks));
   Slot& sl = w.slot[s];
-  switch (rng.weighted({5, 10, 3, 3, 3, 3, 1, 1})) {
-    case 0: {  // a new future
+  switch (rng.pick<Op>({
+      {Op::new_future, 5}, {Op::poll, 10}, {Op::open_gate, 3}, {Op::drop, 3}, {Op::set, 3},
+      {Op::get, 3}, {Op::take, 1}, {Op::copy, 1}})) {
+    case Op::new_future: {  // a new future
       drop_slot(w, s, trace);
       sl.kind = static_cast<Kind>(rng.below(5));
       sl.value = w.next_value++;
@@ -280,19 +285,19 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 1:  // poll
+    case Op::poll:
       if (!sl.present() || sl.stage == Stage::done || sl.stage == Stage::dead) return;
       poll_slot(w, s, t, trace);
       break;
-    case 2:  // open an async initializer's gate
+    case Op::open_gate:  // open an async initializer's gate
       if (!sl.gate || sl.gate->open) return;
       trace.op("f", s, "'s initializer completes (next poll)");
       sl.gate->open = true;
       break;
-    case 3:
+    case Op::drop:
       drop_slot(w, s, trace);
       break;
-    case 4: {  // set
+    case Op::set: {
       const long v = w.next_value++;
       trace.op("set(", v, ")");
       auto r = w.cell->set(Value(v));
@@ -311,7 +316,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("set");
       break;
     }
-    case 5: {  // get / initialized
+    case Op::get: {  // get / initialized
       trace.op("get() / initialized()");
       const Value* got = w.cell->get();
       REQUIRE((got != nullptr) == w.value.has_value());
@@ -319,7 +324,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(w.cell->initialized() == w.value.has_value());
       break;
     }
-    case 6: {  // take (needs the cell exclusively: no future alive)
+    case Op::take: {  // take (needs the cell exclusively: no future alive)
       if (w.any_future()) return;
       trace.op("take()");
       std::optional<Value> out = w.cell->take();
@@ -329,7 +334,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(w.cell->get() == nullptr);
       break;
     }
-    default: {  // a copy compares equal; replace the cell by it (no future alive)
+    case Op::copy: {  // a copy compares equal; replace the cell by it (no future alive)
       if (w.any_future()) return;
       trace.op("cell = copy of cell");
       auto copy = std::make_unique<Cell>(*w.cell);

@@ -87,6 +87,12 @@ void model_close(World& w, Model& m, WakeProbe& probe) {
   m.closed = true;
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  replace_channel, send, drop_sender, is_closed, poll_closed, move_sender, poll_receiver,
+  try_recv, close, drop_receiver, queries, move_receiver, blocking_recv, move_assign_receiver
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int c = static_cast<int>(rng.below(channels));
   if (!w.ch[c]) {
@@ -99,14 +105,18 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int t = static_cast<int>(rng.below(tasks));
   WakeProbe probe;
 
-  switch (rng.weighted({1, 6, 2, 2, 3, 2, 7, 4, 3, 2, 2, 2, 1, 1})) {
-    case 0: {  // replace the whole channel: both handles dropped as they are
+  switch (rng.pick<Op>({
+      {Op::replace_channel, 1}, {Op::send, 6}, {Op::drop_sender, 2}, {Op::is_closed, 2},
+      {Op::poll_closed, 3}, {Op::move_sender, 2}, {Op::poll_receiver, 7}, {Op::try_recv, 4},
+      {Op::close, 3}, {Op::drop_receiver, 2}, {Op::queries, 2}, {Op::move_receiver, 2},
+      {Op::blocking_recv, 1}, {Op::move_assign_receiver, 1}})) {
+    case Op::replace_channel: {  // replace the whole channel: both handles dropped as they are
       trace.op("ch", c, " = channel() (drops both handles)");
       if (m.rx_present && !m.rx_terminated) model_close(w, m, probe);
       fresh_channel(w, c);
       break;
     }
-    case 1: {  // send
+    case Op::send: {
       if (!m.tx_present) return;
       const long v = w.next_value++;
       trace.op("ch", c, ".tx.send(", v, ")");
@@ -130,7 +140,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       require_woken(probe, "send must wake the receiver's task");
       break;
     }
-    case 2: {  // drop the Sender
+    case Op::drop_sender: {  // drop the Sender
       if (!m.tx_present) return;
       trace.op("ch", c, ".tx drop");
       if (!m.tx_consumed && !m.closed) {
@@ -144,7 +154,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       require_woken(probe, "dropping the Sender must wake the receiver's task");
       break;
     }
-    case 3: {  // Sender::is_closed
+    case Op::is_closed: {  // Sender::is_closed
       if (!m.tx_present) return;
       trace.op("ch", c, ".tx.is_closed()");
       if (m.tx_consumed) {
@@ -154,7 +164,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 4: {  // poll_closed, directly or through the Closed future
+    case Op::poll_closed: {  // poll_closed, directly or through the Closed future
       if (!m.tx_present) return;
       const bool via_future = rng.chance(1, 2);
       trace.op("ch", c, via_future ? ".tx.closed().poll" : ".tx.poll_closed", " as task ", t);
@@ -174,14 +184,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       if (!ready) m.tx_task = t;
       break;
     }
-    case 5: {  // move the Sender out and back (move constructor and move assignment)
+    case Op::move_sender: {  // move the Sender out and back (move constructor and move assignment)
       if (!m.tx_present) return;
       trace.op("ch", c, ".tx moved out and back");
       oneshot::Sender<Counted> tmp(std::move(*ch.tx));
       *ch.tx = std::move(tmp);
       break;
     }
-    case 6: {  // poll the Receiver
+    case Op::poll_receiver: {  // poll the Receiver
       if (!m.rx_present) return;
       trace.op("ch", c, ".rx.poll as task ", t);
       if (m.rx_terminated) {
@@ -206,7 +216,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 7: {  // try_recv
+    case Op::try_recv: {
       if (!m.rx_present) return;
       trace.op("ch", c, ".rx.try_recv()");
       auto r = ch.rx->try_recv();
@@ -228,7 +238,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 8: {  // close
+    case Op::close: {
       if (!m.rx_present) return;
       trace.op("ch", c, ".rx.close()");
       if (!m.rx_terminated) model_close(w, m, probe);
@@ -236,7 +246,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       require_woken(probe, "close must wake the sender's poll_closed task");
       break;
     }
-    case 9: {  // drop the Receiver
+    case Op::drop_receiver: {  // drop the Receiver
       if (!m.rx_present) return;
       trace.op("ch", c, ".rx drop");
       if (!m.rx_terminated) model_close(w, m, probe);
@@ -247,7 +257,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       require_woken(probe, "dropping the Receiver must wake the sender's poll_closed task");
       break;
     }
-    case 10: {  // the queries
+    case Op::queries: {  // the queries
       if (!m.rx_present) return;
       trace.op("ch", c, ".rx.is_closed() / is_empty() / is_terminated()");
       REQUIRE(ch.rx->is_terminated() == m.rx_terminated);
@@ -255,14 +265,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(ch.rx->is_empty() == (m.rx_terminated || !m.slot.has_value()));
       break;
     }
-    case 11: {  // move the Receiver out and back
+    case Op::move_receiver: {  // move the Receiver out and back
       if (!m.rx_present) return;
       trace.op("ch", c, ".rx moved out and back");
       oneshot::Receiver<Counted> tmp(std::move(*ch.rx));
       *ch.rx = std::move(tmp);
       break;
     }
-    case 12: {  // blocking_recv, only when it cannot block
+    case Op::blocking_recv: {  // blocking_recv, only when it cannot block
       if (!m.rx_present || m.rx_terminated || !(m.value_sent || m.closed)) return;
       trace.op("ch", c, ".rx.blocking_recv()");
       auto r = std::move(*ch.rx).blocking_recv();
@@ -276,7 +286,8 @@ void step(World& w, Rng& rng, Trace& trace) {
       m.rx_terminated = true;
       break;
     }
-    default: {  // move-assign another channel's Receiver onto this one: the old one drops
+      // move-assign another channel's Receiver onto this one: the old one drops
+    case Op::move_assign_receiver: {
       if (!m.rx_present) return;
       const long v = w.next_value++;
       trace.op("ch", c, ".rx = rx2 of a new channel (tx2, rx2); tx2.send(", v,

@@ -109,13 +109,19 @@ struct World : weft::fuzz::Tasks<tasks>, weft::fuzz::PermitModel {
   }
 };
 
+// The kinds of permit counts pick_count() draws, each with its weight there.
+enum class Count { small, near_max, over_max, huge };
+
 std::size_t pick_count(Rng& rng) {
-  switch (rng.weighted({16, 1, 1, 1})) {
-    case 0: return rng.below(4);
-    case 1: return MAX - rng.below(3);
-    case 2: return MAX + 1;
-    default: return SIZE_MAX;
+  switch (rng.pick<Count>({
+      {Count::small, 16}, {Count::near_max, 1}, {Count::over_max, 1}, {Count::huge, 1}})) {
+    case Count::small: return rng.below(4);
+    case Count::near_max: return MAX - rng.below(3);
+    case Count::over_max: return MAX + 1;
+    case Count::huge: return SIZE_MAX;
   }
+  FAIL("unreachable: every Count is a case");
+  return 0;
 }
 
 void drop_fut(World& w, int s, Trace& trace) {
@@ -191,12 +197,21 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
   // A failed acquire keeps its assigned permits until the future is dropped.
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  acquire, poll, drop_future, try_acquire, drop_permit, forget, split, merge, add_permits,
+  forget_permits, close, move_assign_permit
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(fut_slots));
   const int p = static_cast<int>(rng.below(permit_slots));
   const int t = static_cast<int>(rng.below(tasks));
-  switch (rng.weighted({5, 9, 2, 5, 4, 2, 2, 2, 4, 2, 2, 1})) {
-    case 0: {  // a new acquire future
+  switch (rng.pick<Op>({
+      {Op::acquire, 5}, {Op::poll, 9}, {Op::drop_future, 2}, {Op::try_acquire, 5},
+      {Op::drop_permit, 4}, {Op::forget, 2}, {Op::split, 2}, {Op::merge, 2}, {Op::add_permits, 4},
+      {Op::forget_permits, 2}, {Op::close, 2}, {Op::move_assign_permit, 1}})) {
+    case Op::acquire: {  // a new acquire future
       drop_fut(w, s, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
       const bool owned = rng.chance(1, 3);
@@ -224,14 +239,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       sl.m.wanted = n;
       break;
     }
-    case 1:  // poll
+    case Op::poll:
       if (!w.fut[s].present() || w.fut[s].m.stage == Stage::done) return;
       poll_fut(w, s, t, trace);
       break;
-    case 2:
+    case Op::drop_future:
       drop_fut(w, s, trace);
       break;
-    case 3: {  // try_acquire(_many)(_owned) into permit slot p
+    case Op::try_acquire: {  // try_acquire(_many)(_owned) into permit slot p
       drop_permit(w, p, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
       const bool owned = rng.chance(1, 3);
@@ -265,10 +280,10 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 4:  // drop a permit: its permits go back
+    case Op::drop_permit:  // drop a permit: its permits go back
       drop_permit(w, p, trace);
       break;
-    case 5: {  // forget
+    case Op::forget: {
       PermitSlot& sl = w.permit[p];
       if (!sl.present()) return;
       trace.op("p", p, ".forget()");
@@ -277,7 +292,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.held[p] = 0;
       break;
     }
-    case 6: {  // split
+    case Op::split: {
       PermitSlot& sl = w.permit[p];
       const int dest = free_permit_slot(w);
       if (!sl.present() || dest < 0) return;
@@ -299,7 +314,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 7: {  // merge two permits of the same kind, or with another semaphore's
+    case Op::merge: {  // merge two permits of the same kind, or with another semaphore's
       const int q = static_cast<int>(rng.below(permit_slots));
       PermitSlot& a = w.permit[p];
       if (!a.present()) return;
@@ -331,7 +346,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.held[q] = 0;  // b is left holding nothing
       break;
     }
-    case 8: {  // add_permits
+    case Op::add_permits: {
       const std::size_t n = pick_count(rng);
       trace.op("add_permits(", n, ")");
       if (n > MAX) {
@@ -346,20 +361,21 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("add_permits");
       break;
     }
-    case 9: {  // forget_permits
+    case Op::forget_permits: {
       const std::size_t n = pick_count(rng);
       trace.op("forget_permits(", n, ")");
       REQUIRE(w.sem->forget_permits(n) == w.forget(n));
       break;
     }
-    case 10: {  // close
+    case Op::close: {
       trace.op("close()");
       w.close(w.at(), w.wake());
       w.sem->close();
       w.check_wakes("close");
       break;
     }
-    default: {  // move-assign one permit over another of the same kind: the target's go back
+      // move-assign one permit over another of the same kind: the target's go back
+    case Op::move_assign_permit: {
       const int q = static_cast<int>(rng.below(permit_slots));
       PermitSlot& a = w.permit[p];
       PermitSlot& b = w.permit[q];

@@ -93,15 +93,20 @@ struct World : weft::fuzz::Tasks<tasks> {
   }
 };
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op { new_cell, set, get, equals, wait, poll, drop_future };
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int c = static_cast<int>(rng.below(cells));
   const int s = static_cast<int>(rng.below(fut_slots));
   const int t = static_cast<int>(rng.below(tasks));
-  switch (rng.weighted({1, 4, 3, 3, 4, 8, 2})) {
-    case 0:
+  switch (rng.pick<Op>({
+      {Op::new_cell, 1}, {Op::set, 4}, {Op::get, 3}, {Op::equals, 3}, {Op::wait, 4},
+      {Op::poll, 8}, {Op::drop_future, 2}})) {
+    case Op::new_cell:
       w.new_cell(c, rng, trace);
       break;
-    case 1: {  // set
+    case Op::set: {
       const long v = w.next_value++;
       trace.op("cell", c, ".set(", v, ")");
       if (!w.model[c]) {
@@ -122,7 +127,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("set");
       break;
     }
-    case 2: {  // get / initialized
+    case Op::get: {  // get / initialized
       trace.op("cell", c, ".get() / initialized()");
       const Value* got = w.cell[c]->get();
       REQUIRE((got != nullptr) == w.model[c].has_value());
@@ -130,12 +135,12 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(w.cell[c]->initialized() == w.model[c].has_value());
       break;
     }
-    case 3: {  // operator==
+    case Op::equals: {  // operator==
       trace.op("cell0 == cell1");
       REQUIRE((*w.cell[0] == *w.cell[1]) == (w.model[0] == w.model[1]));
       break;
     }
-    case 4: {  // a new wait() future (dropping what was there)
+    case Op::wait: {  // a new wait() future (dropping what was there)
       if (w.fut[s].fut) trace.op("w", s, " drop");
       w.fut[s] = FutSlot{};
       trace.op("w", s, " = cell", c, ".wait()");
@@ -143,7 +148,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.fut[s].cell = c;
       break;
     }
-    case 5: {  // poll a wait() future (again after it completed, too)
+    case Op::poll: {  // poll a wait() future (again after it completed, too)
       FutSlot& f = w.fut[s];
       if (!f.fut) return;
       trace.op("w", s, " (cell", f.cell, ").poll as task ", t);
@@ -160,7 +165,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    default: {  // drop a future (pending or not)
+    case Op::drop_future: {  // drop a future (pending or not)
       if (!w.fut[s].fut) return;
       trace.op("w", s, " drop");
       w.fut[s] = FutSlot{};

@@ -127,13 +127,23 @@ void drop_sender(World& w, int s, Trace& trace) {
   w.check_wakes("the last sender's drop");
 }
 
+// The driver's operations, each picked with its weight in step() below.
+enum class Op {
+  send, send_replace, send_modify, send_if_modified, borrow, mark, sender_borrow, changed,
+  wait_for, drop_futures, subscribe, drop_receiver, copy_or_drop_sender, closed, moved_from
+};
+
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(tx_slots));
   const int r = static_cast<int>(rng.below(rx_slots));
   const int t = static_cast<int>(rng.below(tasks));
   w.snap();
-  switch (rng.weighted({6, 3, 3, 3, 4, 3, 2, 8, 5, 2, 3, 3, 2, 2, 1})) {
-    case 0: {  // send
+  switch (rng.pick<Op>({
+      {Op::send, 6}, {Op::send_replace, 3}, {Op::send_modify, 3}, {Op::send_if_modified, 3},
+      {Op::borrow, 4}, {Op::mark, 3}, {Op::sender_borrow, 2}, {Op::changed, 8}, {Op::wait_for, 5},
+      {Op::drop_futures, 2}, {Op::subscribe, 3}, {Op::drop_receiver, 3},
+      {Op::copy_or_drop_sender, 2}, {Op::closed, 2}, {Op::moved_from, 1}})) {
+    case Op::send: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
       trace.op("tx", s, ".send(", v, ")");
@@ -150,7 +160,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("send");
       break;
     }
-    case 1: {  // send_replace
+    case Op::send_replace: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
       trace.op("tx", s, ".send_replace(", v, ")");
@@ -161,7 +171,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("send_replace");
       break;
     }
-    case 2: {  // send_modify
+    case Op::send_modify: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
       trace.op("tx", s, ".send_modify(value = ", v, ")");
@@ -174,7 +184,8 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("send_modify");
       break;
     }
-    case 3: {  // send_if_modified: true, or false after changing the value anyway
+      // send_if_modified: true, or false after changing the value anyway
+    case Op::send_if_modified: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
       const bool report = rng.chance(1, 2);
@@ -189,7 +200,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("send_if_modified");
       break;
     }
-    case 4: {  // borrow / borrow_and_update / has_changed (a receiver with no live future)
+    case Op::borrow: {  // borrow / borrow_and_update / has_changed (a receiver with no live future)
       RxSlot& x = w.rx[r];
       if (!x.rx || x.busy()) return;
       switch (rng.below(3)) {
@@ -222,7 +233,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 5: {  // mark_changed / mark_unchanged
+    case Op::mark: {  // mark_changed / mark_unchanged
       RxSlot& x = w.rx[r];
       if (!x.rx || x.busy()) return;
       if (rng.chance(1, 2)) {
@@ -236,7 +247,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 6: {  // Sender::borrow and the counts
+    case Op::sender_borrow: {  // Sender::borrow and the counts
       if (!w.tx[s].tx) return;
       trace.op("tx", s, ".borrow() / counts");
       {
@@ -249,7 +260,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(w.tx[s].tx->is_closed() == (w.receivers() == 0));
       break;
     }
-    case 7: {  // changed(): poll (made on first use)
+    case Op::changed: {  // changed(): poll (made on first use)
       RxSlot& x = w.rx[r];
       if (!x.rx || x.wait_for) return;
       trace.op("rx", r, ".changed() poll as task ", t);
@@ -271,7 +282,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       x.task = -1;
       break;
     }
-    case 8: {  // wait_for(value % d == 0): poll (made on first use)
+    case Op::wait_for: {  // wait_for(value % d == 0): poll (made on first use)
       RxSlot& x = w.rx[r];
       if (!x.rx || x.changed) return;
       if (!x.wait_for) {
@@ -302,10 +313,10 @@ void step(World& w, Rng& rng, Trace& trace) {
       x.task = -1;
       break;
     }
-    case 9:
+    case Op::drop_futures:
       drop_futures(w, r, trace);
       break;
-    case 10: {  // subscribe, or copy a receiver, into an empty slot
+    case Op::subscribe: {  // subscribe, or copy a receiver, into an empty slot
       if (w.rx[r].rx) return;
       const int from = static_cast<int>(rng.below(rx_slots));
       if (w.rx[from].rx && !w.rx[from].busy() && rng.chance(1, 2)) {
@@ -319,10 +330,10 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 11:
+    case Op::drop_receiver:
       drop_receiver(w, r, trace);
       break;
-    case 12: {  // copy or drop a sender
+    case Op::copy_or_drop_sender: {  // copy or drop a sender
       const int other = 1 - s;
       if (w.tx[s].tx && !w.tx[other].tx && rng.chance(1, 2)) {
         trace.op("tx", other, " = copy of tx", s);
@@ -332,14 +343,14 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case 13: {  // Sender::closed()
+    case Op::closed: {  // Sender::closed()
       TxSlot& x = w.tx[s];
       if (!x.tx) return;
       trace.op("tx", s, ".closed() poll as task ", t);
       REQUIRE(x.poll_closed(w.task[t], t) == (w.receivers() == 0));
       break;
     }
-    default: {  // moved-from handles throw
+    case Op::moved_from: {  // moved-from handles throw
       if (!w.tx[s].tx || w.tx[s].closed) return;
       trace.op("tx", s, " moved out, the moved-from one used, moved back");
       Sender moved(std::move(*w.tx[s].tx));
