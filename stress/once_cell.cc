@@ -9,6 +9,7 @@
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "testing/counted.h"
 
 #include <cstdint>
 #include <memory>
@@ -20,18 +21,7 @@ namespace {
 
 const std::uint64_t seed_printed = stress::base_seed("once_cell");
 
-struct Counted {
-  platform::atomic<long>* live;
-  int value;
-  Counted(platform::atomic<long>* l, int v) : live(l), value(v) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(Counted&& o) noexcept : live(o.live), value(o.value) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(const Counted&) = delete;
-  ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::MoveOnlyCounted;
 
 // An initializer future that needs a few polls, yielding in between.
 struct Slow {

@@ -7,6 +7,7 @@
 #include "sync/oneshot.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
+#include "testing/counted.h"
 
 #include <cstdint>
 #include <memory>
@@ -21,18 +22,7 @@ namespace {
 
 const std::uint64_t seed_printed = stress::base_seed("oneshot");
 
-struct Counted {
-  platform::atomic<long>* live;
-  long value;
-  Counted(platform::atomic<long>* l, long v) : live(l), value(v) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(Counted&& o) noexcept : live(o.live), value(o.value) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(const Counted&) = delete;
-  ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::MoveOnlyCounted;
 
 constexpr int channels_per_run = 1024;
 

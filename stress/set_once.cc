@@ -9,6 +9,7 @@
 #include "sync/set_once.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "testing/counted.h"
 
 #include <memory>
 
@@ -19,18 +20,7 @@ namespace {
 
 const std::uint64_t seed_printed = stress::base_seed("set_once");
 
-struct Counted {
-  platform::atomic<long>* live;
-  int value;
-  Counted(platform::atomic<long>* l, int v) : live(l), value(v) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(Counted&& o) noexcept : live(o.live), value(o.value) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(const Counted&) = delete;
-  ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::MoveOnlyCounted;
 
 }  // namespace
 

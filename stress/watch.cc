@@ -8,6 +8,7 @@
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/watch.h"
+#include "testing/counted.h"
 
 #include <cstdint>
 #include <optional>
@@ -20,24 +21,7 @@ namespace {
 
 const std::uint64_t seed_printed = stress::base_seed("watch");
 
-struct Counted {
-  platform::atomic<long>* live;
-  long value;
-  Counted(platform::atomic<long>* l, long v) : live(l), value(v) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(const Counted& o) : live(o.live), value(o.value) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(Counted&& o) noexcept : live(o.live), value(o.value) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted& operator=(const Counted& o) {
-    value = o.value;
-    return *this;
-  }
-  ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::Counted;
 
 const long bumps_per_sender = stress::ops(500);
 const long final_value = 2 * bumps_per_sender;

@@ -8,6 +8,7 @@
 #include "sync/task/mock_task.h"
 #include "sync/task/wake_contract_check.h"
 #include "sync/task/waker_leak_check.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -27,19 +28,11 @@ namespace broadcast = weft::broadcast;
 using broadcast::RecvError;
 using broadcast::TryRecvError;
 
-struct Counted {
-  static inline weft::platform::atomic<int> live{0};
-  int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted& operator=(const Counted&) = default;
-  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::Counted;
 
 struct LiveCheck {
-  LiveCheck() { REQUIRE(Counted::live.load(std::memory_order_relaxed) == 0); }
-  ~LiveCheck() { CHECK(Counted::live.load(std::memory_order_relaxed) == 0); }
+  LiveCheck() { REQUIRE(Counted::live() == 0); }
+  ~LiveCheck() { CHECK(Counted::live() == 0); }
 };
 
 template <class T>
@@ -179,9 +172,9 @@ TEST_CASE("drop_rx_while_values_remain") {
   CHECK(recv_now(rx1).value == 1);
   CHECK(recv_now(rx2).value == 1);
   { auto gone = std::move(rx2); }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);  // value 2, still owed to rx1
+  CHECK(Counted::live() == 1);  // value 2, still owed to rx1
   { auto gone = std::move(rx1); }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("lagging_rx") {
@@ -641,11 +634,11 @@ TEST_CASE("counted: a copied receiver releases what it did not read") {
     auto copy = rx;
     CHECK(recv_now(copy).value == 1);
     CHECK(recv_now(rx).value == 1);
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);  // 2 is still owed to rx
+  CHECK(Counted::live() == 1);  // 2 is still owed to rx
   CHECK(recv_now(rx).value == 2);
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
   CHECK(tx.is_empty());
 }
 
@@ -657,7 +650,7 @@ TEST_CASE("counted: values still queued when the channel goes are destroyed") {
     auto [tx, rx] = broadcast::channel<Counted>(4);
     auto rx2 = tx.subscribe();
     for (int i = 0; i < 3; ++i) CHECK(tx.send(Counted(i)).is_ok());
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 3);
+    CHECK(Counted::live() == 3);
     CHECK(recv_now(rx).value == 0);
   }
 }
@@ -668,9 +661,9 @@ TEST_CASE("counted: a value seen by every receiver is released") {
   auto rx2 = tx.subscribe();
   CHECK(tx.send(Counted(1)).is_ok());
   CHECK(recv_now(rx1).value == 1);
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+  CHECK(Counted::live() == 1);
   CHECK(recv_now(rx2).value == 1);
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("counted: overwritten values are destroyed, refused ones come back") {
@@ -680,15 +673,15 @@ TEST_CASE("counted: overwritten values are destroyed, refused ones come back") {
     auto r = tx.send(Counted(7));
     REQUIRE(r.is_err());
     CHECK(r.error().value.value == 7);
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
   }
   auto rx = tx.subscribe();
   for (int i = 0; i < 10; ++i) CHECK(tx.send(Counted(i)).is_ok());
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 2);  // only the capacity is kept
+  CHECK(Counted::live() == 2);  // only the capacity is kept
   check_lagged(rx, 8);
   CHECK(recv_now(rx).value == 8);
   CHECK(recv_now(rx).value == 9);
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("counted: a lagging receiver dropped releases its shares") {
@@ -699,9 +692,9 @@ TEST_CASE("counted: a lagging receiver dropped releases its shares") {
   check_lagged(rx1, 3);
   CHECK(recv_now(rx1).value == 3);
   CHECK(recv_now(rx1).value == 4);
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 2);  // still owed to rx2
+  CHECK(Counted::live() == 2);  // still owed to rx2
   rx2.reset();
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
   CHECK(tx.is_empty());
 }
 

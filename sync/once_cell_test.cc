@@ -7,6 +7,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/waker_leak_check.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -35,15 +36,7 @@ struct Gated {
   }
 };
 
-struct Counted {
-  static inline weft::platform::atomic<int> live{0};  // relaxed: a count, read after joins
-  int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
-  bool operator==(const Counted& o) const { return value == o.value; }
-};
+using Counted = weft::testing::Counted;
 
 TEST_CASE("get_or_init") {
   OnceCell<unsigned> once;
@@ -188,9 +181,9 @@ TEST_CASE("values are destroyed exactly once: set, take, into_inner, clone") {
     CHECK(once.set(Counted(1)).is_ok());
     auto rejected = once.set(Counted(2));
     CHECK(rejected.error().value.value == 2);
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 2);
+    CHECK(Counted::live() == 2);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
   {
     OnceCell<Counted> once(Counted(3));
     OnceCell<Counted> copy(once);
@@ -205,7 +198,7 @@ TEST_CASE("values are destroyed exactly once: set, take, into_inner, clone") {
     auto inner = std::move(once).into_inner();
     CHECK(inner->value == 4);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("get_mut") {

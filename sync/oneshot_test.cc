@@ -6,6 +6,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/waker_leak_check.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -22,21 +23,11 @@ namespace oneshot = weft::oneshot;
 using oneshot::RecvError;
 using oneshot::TryRecvError;
 
-// A value that counts its live instances: every value must be destroyed exactly once.
-struct Counted {
-  static inline weft::platform::atomic<int> live{0};  // relaxed: a count, read after joins
-  int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted& operator=(const Counted&) = default;
-  Counted& operator=(Counted&&) = default;
-  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::Counted;
 
 struct LiveCheck {
-  LiveCheck() { REQUIRE(Counted::live.load(std::memory_order_relaxed) == 0); }
-  ~LiveCheck() { CHECK(Counted::live.load(std::memory_order_relaxed) == 0); }
+  LiveCheck() { REQUIRE(Counted::live() == 0); }
+  ~LiveCheck() { CHECK(Counted::live() == 0); }
 };
 
 template <class F>
@@ -363,13 +354,13 @@ TEST_CASE("counted: a received value is the caller's") {
   LiveCheck check;
   auto [tx, rx] = oneshot::channel<Counted>();
   CHECK(std::move(tx).send(Counted(7)).is_ok());
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+  CHECK(Counted::live() == 1);
   {
     auto r = rx.try_recv();
     REQUIRE(r.is_ok());
     CHECK(r->value == 7);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("counted: a refused value comes back inside the error") {
@@ -379,16 +370,16 @@ TEST_CASE("counted: a refused value comes back inside the error") {
   auto r = std::move(tx).send(Counted(8));
   REQUIRE(r.is_err());
   CHECK(r.error().value == 8);
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+  CHECK(Counted::live() == 1);
 }
 
 TEST_CASE("counted: a value never received dies with the receiver") {
   LiveCheck check;
   auto [tx, rx] = oneshot::channel<Counted>();
   CHECK(std::move(tx).send(Counted(9)).is_ok());
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+  CHECK(Counted::live() == 1);
   { auto gone = std::move(rx); }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("counted: sent before close is still received") {
@@ -406,7 +397,7 @@ TEST_CASE("counted: a channel dropped with a queued value frees it") {
   LiveCheck check;
   auto pair = oneshot::channel<Counted>();
   CHECK(std::move(pair.first).send(Counted(1)).is_ok());
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+  CHECK(Counted::live() == 1);
 }
 
 // Tokio #7886 (loom_oneshot.rs drop_rx_after_poll): the Receiver's waker goes with the

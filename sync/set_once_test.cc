@@ -6,6 +6,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/waker_leak_check.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -19,33 +20,24 @@ namespace {
 using weft::MockTask;
 using weft::SetOnce;
 
-// Counts live objects: every construction must be matched by one destruction.
-struct Counted {
-  static inline weft::platform::atomic<int> live{0};  // relaxed: a count, read after joins
-  int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
-  bool operator==(const Counted& o) const { return value == o.value; }
-};
+using Counted = weft::testing::Counted;
 
 TEST_CASE("drop_cell") {
   {
     SetOnce<Counted> once;
     CHECK(once.set(Counted(1)).is_ok());
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("drop_cell_new_with") {
   {
     SetOnce<Counted> once(Counted(1));
     CHECK(once.initialized());
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("drop_into_inner") {
@@ -56,12 +48,12 @@ TEST_CASE("drop_into_inner") {
       auto inner = std::move(once).into_inner();
       REQUIRE(inner.has_value());
       CHECK(inner->value == 1);
-      CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+      CHECK(Counted::live() == 1);
     }
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+    CHECK(Counted::live() == 0);
     CHECK_FALSE(once.initialized());
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("drop_into_inner_new_with") {
@@ -71,7 +63,7 @@ TEST_CASE("drop_into_inner_new_with") {
     REQUIRE(inner.has_value());
     CHECK(inner->value == 7);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("from") {
@@ -207,7 +199,7 @@ TEST_CASE("racing setters: exactly one wins, every value destroyed once") {
       waiter.join();
       CHECK(wins.load(std::memory_order_relaxed) == 1);
     }
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+    CHECK(Counted::live() == 0);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/waker_leak_check.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -19,20 +20,11 @@ namespace {
 using weft::MockTask;
 namespace watch = weft::watch;
 
-struct Counted {
-  static inline weft::platform::atomic<int> live{0};  // relaxed: a count, read after joins
-  int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(const Counted& o) : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(Counted&& o) noexcept : value(o.value) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted& operator=(const Counted&) = default;
-  Counted& operator=(Counted&&) = default;
-  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::Counted;
 
 struct LiveCheck {
-  LiveCheck() { REQUIRE(Counted::live.load(std::memory_order_relaxed) == 0); }
-  ~LiveCheck() { CHECK(Counted::live.load(std::memory_order_relaxed) == 0); }
+  LiveCheck() { REQUIRE(Counted::live() == 0); }
+  ~LiveCheck() { CHECK(Counted::live() == 0); }
 };
 
 using Str = std::string;
@@ -441,21 +433,21 @@ TEST_CASE("counted: replaced and final values are destroyed exactly once") {
   LiveCheck check;
   {
     auto [tx, rx] = watch::channel<Counted>(Counted(0));
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
     for (int i = 1; i < 5; ++i) CHECK(tx.send(Counted(i)).is_ok());
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
     {
       Counted old = tx.send_replace(Counted(9));
       CHECK(old.value == 4);
     }
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
     auto rx2 = rx;
     { auto gone = std::move(rx); }
     { auto gone = std::move(rx2); }
     auto r = tx.send(Counted(10));
     REQUIRE(r.is_err());
     CHECK(r.error().value.value == 10);
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 2);
+    CHECK(Counted::live() == 2);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/task.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -23,16 +24,7 @@ using weft::LocalExecutor;
 using weft::Poll;
 using weft::Task;
 
-struct Counted {
-  static inline weft::platform::atomic<int> live{0};
-  int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(Counted&& other) noexcept : value(other.value) {
-    live.fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(const Counted&) = delete;
-  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::MoveOnlyCounted;
 
 struct Gate {
   weft::AtomicWaker waker;
@@ -181,9 +173,9 @@ TEST_CASE("output_destroyed_once_when_handle_dropped_first") {
     gate.open();
     ex.run_until_idle();
     // The executor destroyed the unwanted output.
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+    CHECK(Counted::live() == 0);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("output_destroyed_once_when_handle_dropped_after") {
@@ -195,9 +187,9 @@ TEST_CASE("output_destroyed_once_when_handle_dropped_after") {
     ex.run_until_idle();
     CHECK(h.is_finished());
     // Waiting in the task for the handle.
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("output_taken_by_join") {
@@ -209,9 +201,9 @@ TEST_CASE("output_taken_by_join") {
   {
     auto outcome = h.blocking_join();
     CHECK(outcome->value == 3);
-    CHECK(Counted::live.load(std::memory_order_relaxed) == 1);
+    CHECK(Counted::live() == 1);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
   CHECK_THROWS_AS((void)weft::block_on(h), std::invalid_argument);
 }
 
@@ -309,7 +301,7 @@ TEST_CASE("abort_idle_task_destroys_its_future_on_the_driver") {
     h.abort();  // on an invalid handle: nothing
   }
   gate.open();  // the gate's waker was dropped with the future: nothing to wake
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("abort_before_first_poll_never_polls") {

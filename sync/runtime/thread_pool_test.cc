@@ -7,6 +7,7 @@
 #include "sync/task/atomic_waker.h"
 #include "sync/runtime/local_executor.h"
 #include "sync/task/task.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -24,16 +25,7 @@ using weft::Poll;
 using weft::Task;
 using weft::ThreadPool;
 
-struct Counted {
-  static inline weft::platform::atomic<int> live{0};
-  int value;
-  explicit Counted(int v) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
-  Counted(Counted&& other) noexcept : value(other.value) {
-    live.fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(const Counted&) = delete;
-  ~Counted() { live.fetch_sub(1, std::memory_order_relaxed); }
-};
+using Counted = weft::testing::MoveOnlyCounted;
 
 struct Gate {
   weft::AtomicWaker waker;
@@ -104,7 +96,7 @@ TEST_CASE("woken_from_outside_the_pool") {
   int sum = 0;
   for (auto& h : handles) sum += *h.blocking_join();
   CHECK(sum == 49 * 50 / 2);
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("exception_reaches_blocking_join") {
@@ -132,7 +124,7 @@ TEST_CASE("shutdown_cancels_pending_tasks_exactly_once") {
     REQUIRE(outcome.is_err());
     CHECK(outcome.error() == JoinError::cancelled);
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);  // every GateFuture destroyed
+  CHECK(Counted::live() == 0);  // every GateFuture destroyed
   int cancelled = 0;
   for (auto& h : handles) {
     auto outcome = h.blocking_join();
@@ -155,7 +147,7 @@ TEST_CASE("outputs_destroyed_once_with_detached_handles") {
       if (i % 2 == 0) (void)h.blocking_join();  // the odd ones are detached
     }
   }
-  CHECK(Counted::live.load(std::memory_order_relaxed) == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("join_from_a_local_executor") {
@@ -200,7 +192,7 @@ TEST_CASE("ping_pong_between_workers") {
 // JoinHandle::abort / AbortHandle (tokio/tests/task_abort.rs) on a pool.
 
 TEST_CASE("abort_pending_tasks_others_complete") {
-  const int before = Counted::live.load(std::memory_order_relaxed);
+  const int before = Counted::live();
   {
     ThreadPool pool(2);
     std::vector<Gate> gates(64);
@@ -221,7 +213,7 @@ TEST_CASE("abort_pending_tasks_others_complete") {
     }
   }
   // Every GateFuture destroyed once.
-  CHECK(Counted::live.load(std::memory_order_relaxed) == before);
+  CHECK(Counted::live() == before);
 }
 
 TEST_CASE("abort_racing_completion_yields_value_or_cancelled") {

@@ -7,6 +7,7 @@
 #include "sync/task/atomic_waker.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -22,15 +23,7 @@ using weft::MockTask;
 using weft::Poll;
 using weft::Task;
 
-// Counts live objects so each test can check every value is destroyed exactly once.
-struct Counted {
-  static inline int live = 0;
-  int value;
-  explicit Counted(int v) : value(v) { ++live; }
-  Counted(Counted&& other) noexcept : value(other.value) { ++live; }
-  Counted(const Counted&) = delete;
-  ~Counted() { --live; }
-};
+using Counted = weft::testing::MoveOnlyCounted;
 
 // Ready once `open` was called; registers its waker in between. Counts its instances.
 struct Gate {
@@ -157,9 +150,9 @@ TEST_CASE("task_cancel_destroys_locals") {
   {
     Task<Counted> task = make_counted(1);
     CHECK(mock.poll(task).is_pending());
-    CHECK(Counted::live == 1);  // `local` in the frame
+    CHECK(Counted::live() == 1);  // `local` in the frame
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("task_value_destroyed_once") {
@@ -171,9 +164,9 @@ TEST_CASE("task_value_destroyed_once") {
     Poll<Counted> p = mock.poll(task);
     REQUIRE(p.is_ready());
     CHECK(p.value().value == 22);
-    CHECK(Counted::live == 1);  // the frame is gone already, only the value remains
+    CHECK(Counted::live() == 1);  // the frame is gone already, only the value remains
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("task_exception_propagates_to_poller") {
