@@ -6,6 +6,7 @@
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/waker_leak_check.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -408,16 +409,9 @@ TEST_CASE("owned_guard_keeps_lock_alive") {
   CHECK(weak.expired());
 }
 
-struct Counted {
-  static inline int live = 0;
-  int value;
-  explicit Counted(int v) : value(v) { ++live; }
-  Counted(Counted&& o) noexcept : value(o.value) { ++live; }
-  ~Counted() { --live; }
-};
+using Counted = weft::testing::MoveOnlyCounted;
 
 TEST_CASE("counted_value_destroyed_once") {
-  Counted::live = 0;
   {
     RwLock<Counted> lock(1);
     lock.blocking_write()->value = 2;
@@ -425,7 +419,7 @@ TEST_CASE("counted_value_destroyed_once") {
     Counted out = std::move(lock).into_inner();
     CHECK(out.value == 2);
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live() == 0);
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
