@@ -42,11 +42,12 @@ class McsLock {
 
   void unlock(int me) {
     Node* node = &nodes_[me];
-    // Acquire: pairs with the successor's Release store of our `next`.
+    // Acquire: pairs with the Release store of our `next` in lock() (the successor's).
     Node* next = node->next.load(std::memory_order_acquire);
     if (next == nullptr) {
       Node* expected = node;
-      // Release: pairs with the next locker's AcqRel exchange; hands the section over.
+      // Release: pairs with the AcqRel exchange in lock() (the next locker's); hands the
+      // section over.
       if (tail_.compare_exchange_strong(expected, nullptr, std::memory_order_release,
                                         std::memory_order_relaxed)) {
         return;
