@@ -114,7 +114,10 @@ def weft_layer(name, deps):
         weft_unit_test(
             name = test[:-len(".cc")],
             srcs = [test],
-            deps = ["//sync"],
+            deps = [
+                "//sync",
+                "//testing:support",
+            ],
         )
     weft_sanitizer_suites()
     native.filegroup(
