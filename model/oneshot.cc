@@ -100,6 +100,31 @@ WEFT_MODEL_TEST(recv_closed, weft::model::exhaustive(), 1) {
   sender.join();
 }
 
+// The header's promise: what the Receiver did before close() (or its drop) happens-before
+// a ready Sender::closed() / is_closed(). Needs close()'s RMW to release.
+WEFT_MODEL_TEST(close_publishes_to_closed, weft::model::bounded(2), 1) {
+  auto [tx, rx] = oneshot::channel<int>();
+  auto note = std::make_shared<platform::cell<int>>(0);
+  platform::thread receiver([rx = std::move(rx), note]() mutable {
+    note->set(7);
+    rx.close();
+  });
+  weft::block_on(tx.closed());
+  WEFT_INVARIANT(note->get() == 7);
+  receiver.join();
+}
+
+WEFT_MODEL_TEST(drop_publishes_to_is_closed, weft::model::exhaustive(), 1) {
+  auto [tx, rx] = oneshot::channel<int>();
+  auto note = std::make_shared<platform::cell<int>>(0);
+  platform::thread receiver([rx = std::move(rx), note]() mutable {
+    note->set(7);
+    auto gone = std::move(rx);
+  });
+  if (tx.is_closed()) WEFT_INVARIANT(note->get() == 7);
+  receiver.join();
+}
+
 WEFT_MODEL_TEST(changing_tx_task, weft::model::bounded(2), 2) {
   auto [tx, rx] = oneshot::channel<int>();
   platform::thread receiver([rx = std::move(rx)]() mutable { auto gone = std::move(rx); });

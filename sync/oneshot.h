@@ -143,9 +143,9 @@ class OneshotInner {
   }
 
   std::uintptr_t load_state() const {
-    // Acquire: pairs with the AcqRel CAS in complete() (the value) and the AcqRel
-    // fetch_or in poll_recv() or poll_closed() that set a TASK_SET bit (the other side's
-    // waker).
+    // Acquire: pairs with the AcqRel CAS in complete() (the value), the AcqRel fetch_or
+    // in poll_recv() or poll_closed() that set a TASK_SET bit (the other side's waker) and
+    // close()'s AcqRel fetch_or (the Receiver's work before close).
     return state_.load(std::memory_order_acquire);
   }
 
@@ -188,10 +188,13 @@ class OneshotInner {
 
   // Marks the Receiver done (close() or its destructor); returns the previous state.
   std::uintptr_t close() {
-    // Acquire: pairs with the AcqRel fetch_or in poll_closed() that set TX_TASK_SET
-    // (tx_task_ readable), and with complete()'s CAS (value_ readable by the Receiver
-    // afterwards).
-    const std::uintptr_t prev = state_.fetch_or(CLOSED, std::memory_order_acquire);
+    // AcqRel. Acquire: pairs with the AcqRel fetch_or in poll_closed() that set
+    // TX_TASK_SET (tx_task_ readable), and with complete()'s CAS (value_ readable by the
+    // Receiver afterwards). Release: pairs with the Acquire load in load_state(); the
+    // header promises that work done before close() is visible once CLOSED is seen by
+    // poll_closed or is_closed. Tokio's set_closed is Acquire only and promises nothing
+    // (model: close_publishes_to_closed, drop_publishes_to_is_closed).
+    const std::uintptr_t prev = state_.fetch_or(CLOSED, std::memory_order_acq_rel);
     if ((prev & TX_TASK_SET) != 0 && (prev & VALUE_SENT) == 0) {
       tx_task_.with([](const std::optional<Waker>& w) { w->wake_by_ref(); });
     }
@@ -244,9 +247,9 @@ class OneshotInner {
       const bool same =
           tx_task_.with([&](const std::optional<Waker>& w) { return w->will_wake(cx.waker()); });
       if (!same) {
-        // AcqRel: Release pairs with close()'s Acquire fetch_or: our reads of tx_task_
-        // end before the Receiver reads it. Acquire as Tokio's unset_tx_task (close() is
-        // Acquire only, so it publishes nothing of the Receiver's to this load).
+        // AcqRel: Release pairs with close()'s AcqRel fetch_or: our reads of tx_task_
+        // end before the Receiver reads it. Acquire pairs with close()'s AcqRel fetch_or
+        // when CLOSED is already set (the Receiver's work before close()).
         state = state_.fetch_and(~TX_TASK_SET, std::memory_order_acq_rel) & ~TX_TASK_SET;
         if ((state & CLOSED) != 0) {
           // The Receiver may be waking the old waker: keep it, put the bit back.
