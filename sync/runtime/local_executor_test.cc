@@ -7,6 +7,7 @@
 #include "sync/task/atomic_waker.h"
 #include "sync/task/task.h"
 #include "testing/counted.h"
+#include "testing/gate.h"
 
 #include <doctest/doctest.h>
 
@@ -26,14 +27,7 @@ using weft::Task;
 
 using Counted = weft::testing::MoveOnlyCounted;
 
-struct Gate {
-  weft::AtomicWaker waker;
-  weft::platform::atomic<bool> is_open{false};
-  void open() {
-    is_open.store(true, std::memory_order_release);
-    waker.wake();
-  }
-};
+using weft::testing::Gate;
 
 struct GateFuture {
   static inline weft::platform::atomic<int> live{0};
@@ -44,8 +38,7 @@ struct GateFuture {
   }
   ~GateFuture() { live.fetch_sub(1, std::memory_order_relaxed); }
   Poll<void> poll(Context& cx) {
-    gate->waker.register_by_ref(cx.waker());
-    if (gate->is_open.load(std::memory_order_acquire)) return weft::ready;
+    if (gate->poll_open(cx)) return weft::ready;
     return weft::pending;
   }
 };

@@ -8,6 +8,7 @@
 #include "sync/runtime/local_executor.h"
 #include "sync/task/task.h"
 #include "testing/counted.h"
+#include "testing/gate.h"
 
 #include <doctest/doctest.h>
 
@@ -27,22 +28,14 @@ using weft::ThreadPool;
 
 using Counted = weft::testing::MoveOnlyCounted;
 
-struct Gate {
-  weft::AtomicWaker waker;
-  weft::platform::atomic<bool> is_open{false};
-  void open() {
-    is_open.store(true, std::memory_order_release);
-    waker.wake();
-  }
-};
+using weft::testing::Gate;
 
 struct GateFuture {
   Gate* gate;
   Counted token{0};  // counts live futures
   explicit GateFuture(Gate& g) : gate(&g) {}
   Poll<void> poll(Context& cx) {
-    gate->waker.register_by_ref(cx.waker());
-    if (gate->is_open.load(std::memory_order_acquire)) return weft::ready;
+    if (gate->poll_open(cx)) return weft::ready;
     return weft::pending;
   }
 };

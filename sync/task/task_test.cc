@@ -8,6 +8,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "testing/counted.h"
+#include "testing/gate.h"
 
 #include <doctest/doctest.h>
 
@@ -26,14 +27,7 @@ using weft::Task;
 using Counted = weft::testing::MoveOnlyCounted;
 
 // Ready once `open` was called; registers its waker in between. Counts its instances.
-struct Gate {
-  weft::AtomicWaker waker;
-  weft::platform::atomic<bool> is_open{false};
-  void open() {
-    is_open.store(true, std::memory_order_release);
-    waker.wake();
-  }
-};
+using weft::testing::Gate;
 
 struct GateFuture {
   static inline int live = 0;
@@ -42,8 +36,7 @@ struct GateFuture {
   GateFuture(const GateFuture&) = delete;
   ~GateFuture() { --live; }
   Poll<int> poll(Context& cx) {
-    gate->waker.register_by_ref(cx.waker());
-    if (gate->is_open.load(std::memory_order_acquire)) return 7;
+    if (gate->poll_open(cx)) return 7;
     return weft::pending;
   }
 };
