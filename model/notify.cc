@@ -275,8 +275,9 @@ WEFT_MODEL_TEST(notify_last_drop_forwards, weft::model::random(30000), 2) {
   waiter.join();
 }
 
-// A cancelled waiter racing notify_one: the notification reaches the remaining waiter, or
-// is stored as the permit, never lost.
+// A cancelled waiter racing notify_one while another waits: the notification reaches the
+// remaining waiter (chosen first, or forwarded by the cancelled one's drop), never lost.
+// With no waiter left the forward becomes the permit: notify_one_cancel_last_waiter.
 WEFT_MODEL_TEST(notify_one_cancel_race, weft::model::bounded(2), 1) {
   auto notify = std::make_shared<Notify>();
   auto keeper = std::make_unique<Spawned>(notify->notified());
@@ -291,6 +292,20 @@ WEFT_MODEL_TEST(notify_one_cancel_race, weft::model::bounded(2), 1) {
   Spawned after(notify->notified());
   const bool permit = after.fut.enable();
   WEFT_INVARIANT(kept != permit);  // exactly one of them got the one notification
+}
+
+// The only waiter is cancelled while notify_one runs: chosen before its drop, it forwards
+// the notification, and with nobody left to take it, it is stored as the permit; chosen
+// after, notify_one stores the permit itself. Either way the next Notified finds it.
+WEFT_MODEL_TEST(notify_one_cancel_last_waiter, weft::model::bounded(2), 1) {
+  auto notify = std::make_shared<Notify>();
+  auto cancelled = std::make_unique<Spawned>(notify->notified());
+  WEFT_INVARIANT(cancelled->poll().is_pending());
+  platform::thread th([notify] { notify->notify_one(); });
+  cancelled.reset();
+  th.join();
+  Spawned after(notify->notified());
+  WEFT_INVARIANT(after.fut.enable());
 }
 
 // The consumer re-polls without waiting for its wake (a task polled for another reason):
