@@ -170,7 +170,7 @@ MUTATIONS = [
          replace="""      if (permits_.compare_exchange_weak(curr, next, std::memory_order_relaxed,
                                          std::memory_order_relaxed)) {
         return true;""",
-         tests=["//model:semaphore_batch", "//model:mutant_kills_batch_semaphore"]),
+         tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.fast_take_relaxed", file="sync/detail/batch_semaphore.h",
          what="the acquire fast path's CAS (try_take, first poll) is relaxed",
          find="""    return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
@@ -179,7 +179,7 @@ MUTATIONS = [
          replace="""    return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
                                             std::memory_order_relaxed,
                                             std::memory_order_relaxed);""",
-         tests=["//model:mutex", "//model:mutant_kills_batch_semaphore"]),
+         tests=["//model:mutex"]),
     dict(id="batch_semaphore.idle_release_relaxed", file="sync/detail/batch_semaphore.h",
          what="the usually_idle guess CAS of a lock-free release (Mutex unlock) is relaxed",
          find="""      if (permits_.compare_exchange_strong(curr, idle_, std::memory_order_release,""",
@@ -198,7 +198,7 @@ MUTATIONS = [
                                          std::memory_order_acquire)) {""",
          replace="""      if (permits_.compare_exchange_weak(curr, curr - wanted, std::memory_order_relaxed,
                                          std::memory_order_relaxed)) {""",
-         tests=["//model:semaphore_batch", "//model:mutant_kills_batch_semaphore"]),
+         tests=["//model:semaphore_batch"]),
     dict(id="batch_semaphore.release_wake_dropped", file="sync/detail/batch_semaphore.h",
          what="a release that completes a waiter unlinks it but never wakes it",
          find="""        queue_.pop_back();
@@ -271,7 +271,7 @@ MUTATIONS = [
          what="the permit of acquire_many(n) holds 1 permit instead of n",
          find="""      return p.value().is_ok() ? Out(SemaphorePermit(sem_, inner_.num_permits()))""",
          replace="""      return p.value().is_ok() ? Out(SemaphorePermit(sem_, 1))""",
-         tests=["//model:semaphore", "//model:mutant_kills_semaphore"]),
+         tests=["//model:semaphore"]),
     # --- sync/mpsc/*
     dict(id="mpsc.unbounded_count_relaxed", file="sync/mpsc/chan.h",
          what="the unbounded semaphore's add_permits (a value received) is relaxed",
@@ -285,7 +285,7 @@ MUTATIONS = [
          what="the unbounded channel's close() never sets the CLOSED bit (sends still succeed)",
          find="    state_.fetch_or(CLOSED, std::memory_order_release);",
          replace="",
-         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+         tests=["//model:mpsc"]),
     dict(id="mpsc.send_wake_dropped", file="sync/mpsc/chan.h",
          what="Chan::send pushes the value and takes RX_WAITING but never wakes the receiver",
          find="""        rx_waiting_.exchange(false, std::memory_order_relaxed)) {
@@ -324,7 +324,7 @@ MUTATIONS = [
          what="a sender's drop decrements the sender count relaxed",
          find="if (chan->tx_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {",
          replace="if (chan->tx_count_.fetch_sub(1, std::memory_order_relaxed) == 1) {",
-         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+         tests=["//model:mpsc"]),
     dict(id="mpsc.close_notify_dropped", file="sync/mpsc/chan.h",
          what="Receiver::close never completes the senders' closed() futures",
          find="""    chan_->semaphore_.close();
@@ -369,13 +369,13 @@ MUTATIONS = [
          what="returning the last permit of a closed channel does not wake the receiver",
          find="  if (semaphore.is_closed() && semaphore.is_idle()) chan.wake_rx();\n",
          replace="",
-         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+         tests=["//model:mpsc"]),
     dict(id="mpsc.capacity_wait_cancel_no_wake", file="sync/mpsc/bounded.h",
          what="a capacity wait that was pending ends (cancelled or failed on close) and gives "
               "its assigned permits back without waking a receiver waiting for the end",
          find="    if (std::exchange(waited_, false)) wake_rx_if_drained(*chan_);\n",
          replace="    waited_ = false;\n",
-         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+         tests=["//model:mpsc"]),
     dict(id="mpsc.rx_drop_keeps_waker", file="sync/mpsc/chan.h",
          what="the receiver's drop leaves its registered waker in the channel the senders "
               "keep alive (tokio#8095)",
@@ -414,7 +414,7 @@ MUTATIONS = [
 """,
          replace="""    if (!answer) return pending;
 """,
-         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+         tests=["//model:mpsc"]),
     dict(id="mpsc.unbounded_count_cas_split", file="sync/mpsc/chan.h",
          what="a send counts its value with a load and a store that rebuilds the word, "
               "undoing a close() in between",
@@ -424,7 +424,7 @@ MUTATIONS = [
       }""",
          replace="""      state_.store(current + STEP, std::memory_order_release);
       return true;""",
-         tests=["//model:mpsc", "//model:mutant_kills_mpsc"]),
+         tests=["//model:mpsc"]),
     dict(id="mpsc.len_counts_close_slot", file="sync/mpsc/list.h",
          what="len() counts the close slot as a value (the len() of tokio#8062: n + 1 "
               "after the last sender's drop)",
@@ -462,7 +462,7 @@ MUTATIONS = [
          what="a Sender's drop decrements the sender count relaxed",
          find="if (shared->num_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) shared->close_channel();",
          replace="if (shared->num_tx.fetch_sub(1, std::memory_order_relaxed) == 1) shared->close_channel();",
-         tests=["//model:broadcast", "//model:mutant_kills_broadcast"]),
+         tests=["//model:broadcast"]),
     dict(id="broadcast.share_not_released", file="sync/broadcast.h",
          what="a receiver's read does not release its share of the slot",
          find="""      const std::size_t rem = get(slot.rem) - 1;
@@ -477,7 +477,7 @@ MUTATIONS = [
     s.notify_rx.notify_waiters();""",
          replace="""      s.bump_version();
     }""",
-         tests=["//model:watch", "//model:mutant_kills_watch"]),
+         tests=["//model:watch"]),
     dict(id="watch.changed_checks_first", file="sync/watch.h",
          what="changed() checks the version before requesting the notification (lost wakeup)",
          find="""        notified_.emplace(shared.notify_rx.notified(shard));
@@ -500,7 +500,7 @@ MUTATIONS = [
          what="the version bump is relaxed",
          find="state.fetch_add(STEP, std::memory_order_release);",
          replace="state.fetch_add(STEP, std::memory_order_relaxed);",
-         tests=["//model:watch", "//model:mutant_kills_watch"]),
+         tests=["//model:watch"]),
     dict(id="watch.last_receiver_no_notify", file="sync/watch.h",
          what="the last Receiver's drop does not complete Sender::closed()",
          find="if (s->ref_count_rx.fetch_sub(1, std::memory_order_relaxed) == 1) s->notify_tx.notify_waiters();",
@@ -573,7 +573,7 @@ MUTATIONS = [
          what="a woken waiter completes without checking that its own generation ended",
          find="        if (barrier_->generation(guard) != generation_) {",
          replace="        if (true) {",
-         tests=["//model:barrier", "//model:mutant_kills_barrier"]),
+         tests=["//model:barrier"]),
     dict(id="barrier.arrivals_not_reset", file="sync/barrier.h",
          what="the leader does not reset the arrival count for the next generation",
          find="""          if (++s.arrived == barrier_->n_) {
