@@ -249,3 +249,11 @@ def weft_sanitizer_suites():
             tags = [sanitizer],
             visibility = ["//visibility:public"],
         )
+
+def weft_cpp_files():
+    """filegroup cpp_files: this package's .h and .cc files, for //ci:format_test."""
+    native.filegroup(
+        name = "cpp_files",
+        srcs = native.glob(["**/*.h", "**/*.cc"]),
+        visibility = ["//ci:__pkg__"],
+    )

@@ -55,7 +55,8 @@ struct World : weft::fuzz::Tasks<tasks> {
     require_waker_refs([&](int t) {
       std::size_t expected = 0;
       for (const FutSlot& f : fut) {
-        expected += (f.fut && f.arrived && !f.result && f.generation == generation && f.task == t) ? 1 : 0;
+        expected +=
+            (f.fut && f.arrived && !f.result && f.generation == generation && f.task == t) ? 1 : 0;
       }
       return expected;
     });

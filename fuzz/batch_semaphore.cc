@@ -95,9 +95,11 @@ struct World : weft::fuzz::Tasks<tasks>, weft::fuzz::PermitModel {
 enum class Count { small, max, near_max, over_max, huge };
 
 std::size_t pick_count(Rng& rng) {
-  switch (rng.pick<Count>({
-      {Count::small, 16}, {Count::max, 1}, {Count::near_max, 1}, {Count::over_max, 1},
-      {Count::huge, 1}})) {
+  switch (rng.pick<Count>({{Count::small, 16},
+                           {Count::max, 1},
+                           {Count::near_max, 1},
+                           {Count::over_max, 1},
+                           {Count::huge, 1}})) {
     case Count::small: return rng.below(5);
     case Count::max: return MAX;
     case Count::near_max: return MAX - rng.below(3);
@@ -186,7 +188,14 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  acquire, poll, drop, release, try_acquire, forget_permits, close, move_unpolled,
+  acquire,
+  poll,
+  drop,
+  release,
+  try_acquire,
+  forget_permits,
+  close,
+  move_unpolled,
   new_semaphore
 };
 
@@ -194,9 +203,15 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(slots));
   const int t = static_cast<int>(rng.below(tasks));
   Slot& sl = w.slot[s];
-  switch (rng.pick<Op>({
-      {Op::acquire, 5}, {Op::poll, 10}, {Op::drop, 3}, {Op::release, 6}, {Op::try_acquire, 4},
-      {Op::forget_permits, 2}, {Op::close, 2}, {Op::move_unpolled, 2}, {Op::new_semaphore, 1}})) {
+  switch (rng.pick<Op>({{Op::acquire, 5},
+                        {Op::poll, 10},
+                        {Op::drop, 3},
+                        {Op::release, 6},
+                        {Op::try_acquire, 4},
+                        {Op::forget_permits, 2},
+                        {Op::close, 2},
+                        {Op::move_unpolled, 2},
+                        {Op::new_semaphore, 1}})) {
     case Op::acquire: {  // a new acquire future in slot s (dropping what was there)
       drop_fut(w, s, rng, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(5) : pick_count(rng);
@@ -269,9 +284,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       trace.op("f", s, " moved");
       sl.fut = std::make_unique<BatchSemaphore::Acquire>(std::move(*sl.fut));
       break;
-    case Op::new_semaphore:
-      new_semaphore(w, rng, trace);
-      break;
+    case Op::new_semaphore: new_semaphore(w, rng, trace); break;
   }
   w.check_state();
 }

@@ -64,9 +64,9 @@ struct World : weft::fuzz::Tasks<tasks> {
   // The model.
   std::uint64_t cap = 1;
   std::uint64_t tail = 0;
-  std::map<std::uint64_t, long> sent;          // position -> value
-  std::map<std::uint64_t, std::size_t> rem;    // position -> shares not yet released
-  bool closed = false;                         // as the channel's closed_ flag
+  std::map<std::uint64_t, long> sent;        // position -> value
+  std::map<std::uint64_t, std::size_t> rem;  // position -> shares not yet released
+  bool closed = false;                       // as the channel's closed_ flag
   long next_value = 1;
 
   std::size_t strong() const { return weft::fuzz::filled(tx, &TxSlot::tx); }
@@ -163,7 +163,8 @@ void subscribe_into(World& w, int r, Receiver rx, Trace& trace) {
   w.rx[r].next = w.tail;
 }
 
-void check_recv_result(World& w, RxSlot& r, const weft::Result<CloneCounted, broadcast::RecvError>& got,
+void check_recv_result(World& w, RxSlot& r,
+                       const weft::Result<CloneCounted, broadcast::RecvError>& got,
                        World::Look look, long value, std::uint64_t skipped) {
   (void)w;
   (void)r;
@@ -181,15 +182,25 @@ void check_recv_result(World& w, RxSlot& r, const weft::Result<CloneCounted, bro
       REQUIRE(got.is_err());
       REQUIRE(got.error().is_closed());
       break;
-    case World::Look::empty:
-      FAIL("model: empty is pending");
+    case World::Look::empty: FAIL("model: empty is pending");
   }
 }
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  send, poll_recv, try_recv, subscribe, drop_receiver, clone_or_drop_sender, weak, closed,
-  drop_recv, queries, blocking_recv, moved_from, bad_capacity
+  send,
+  poll_recv,
+  try_recv,
+  subscribe,
+  drop_receiver,
+  clone_or_drop_sender,
+  weak,
+  closed,
+  drop_recv,
+  queries,
+  blocking_recv,
+  moved_from,
+  bad_capacity
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
@@ -197,11 +208,19 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int r = static_cast<int>(rng.below(rx_slots));
   const int t = static_cast<int>(rng.below(tasks));
   w.snap();
-  switch (rng.pick<Op>({
-      {Op::send, 10}, {Op::poll_recv, 10}, {Op::try_recv, 6}, {Op::subscribe, 3},
-      {Op::drop_receiver, 3}, {Op::clone_or_drop_sender, 2}, {Op::weak, 2}, {Op::closed, 3},
-      {Op::drop_recv, 2}, {Op::queries, 2}, {Op::blocking_recv, 3}, {Op::moved_from, 1},
-      {Op::bad_capacity, 2}})) {
+  switch (rng.pick<Op>({{Op::send, 10},
+                        {Op::poll_recv, 10},
+                        {Op::try_recv, 6},
+                        {Op::subscribe, 3},
+                        {Op::drop_receiver, 3},
+                        {Op::clone_or_drop_sender, 2},
+                        {Op::weak, 2},
+                        {Op::closed, 3},
+                        {Op::drop_recv, 2},
+                        {Op::queries, 2},
+                        {Op::blocking_recv, 3},
+                        {Op::moved_from, 1},
+                        {Op::bad_capacity, 2}})) {
     case Op::send: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
@@ -282,9 +301,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case Op::drop_receiver:
-      drop_receiver(w, r, trace);
-      break;
+    case Op::drop_receiver: drop_receiver(w, r, trace); break;
     case Op::clone_or_drop_sender: {  // clone a sender into the other slot, or drop one
       const int other = 1 - s;
       if (w.tx[s].tx && !w.tx[other].tx && rng.chance(1, 2)) {
@@ -319,9 +336,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(x.poll_closed(w.task[t], t) == (w.receivers() == 0));
       break;
     }
-    case Op::drop_recv:
-      drop_recv(w, r, trace);
-      break;
+    case Op::drop_recv: drop_recv(w, r, trace); break;
     case Op::queries: {
       trace.op("queries");
       for (const TxSlot& x : w.tx) {
@@ -397,7 +412,8 @@ TEST_CASE("broadcast: random operation sequences against the model") {
       w->tx[0].tx.emplace(std::move(tx));
       w->rx[0].rx.emplace(std::move(rx));
     }
-    const int steps = static_cast<int>(rng.chance(1, 4) ? rng.between(80, 200) : rng.between(1, 60));
+    const int steps =
+        static_cast<int>(rng.chance(1, 4) ? rng.between(80, 200) : rng.between(1, 60));
     for (int i = 0; i < steps; ++i) {
       step(*w, rng, trace);
       WEFT_FUZZ_LEDGER_CLEAN();

@@ -62,7 +62,9 @@ class Rng {
   // Uniform in [0, n), n > 0.
   std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
   // Uniform in [lo, hi].
-  long between(long lo, long hi) { return lo + static_cast<long>(below(static_cast<std::size_t>(hi - lo + 1))); }
+  long between(long lo, long hi) {
+    return lo + static_cast<long>(below(static_cast<std::size_t>(hi - lo + 1)));
+  }
   // True with probability num / den.
   bool chance(unsigned num, unsigned den) { return below(den) < num; }
   // One of a driver's operations, chosen by weight: {Op::send, 6} is picked with
@@ -159,17 +161,15 @@ template <bool Copyable>
 class BasicCounted {
  public:
   explicit BasicCounted(long value) : value_(value), id_(Ledger::get().born()) {}
-  BasicCounted(BasicCounted&& other) noexcept : value_(other.checked()), id_(Ledger::get().born()) {}
-  BasicCounted(const BasicCounted& other)
-    requires Copyable
+  BasicCounted(BasicCounted&& other) noexcept
       : value_(other.checked()), id_(Ledger::get().born()) {}
+  BasicCounted(const BasicCounted& other) requires Copyable : value_(other.checked()),
+                                                              id_(Ledger::get().born()) {}
   BasicCounted& operator=(BasicCounted&& other) noexcept {
     value_ = other.checked();
     return *this;
   }
-  BasicCounted& operator=(const BasicCounted& other)
-    requires Copyable
-  {
+  BasicCounted& operator=(const BasicCounted& other) requires Copyable {
     value_ = other.checked();
     return *this;
   }
@@ -203,8 +203,9 @@ using Counted = BasicCounted<false>;
 using CloneCounted = BasicCounted<true>;
 
 // No Counted error so far (a double destruction, a use after destruction).
-#define WEFT_FUZZ_LEDGER_CLEAN() \
-  REQUIRE_MESSAGE(::weft::fuzz::Ledger::get().errors().empty(), ::weft::fuzz::Ledger::get().errors_text())
+#define WEFT_FUZZ_LEDGER_CLEAN()                                \
+  REQUIRE_MESSAGE(::weft::fuzz::Ledger::get().errors().empty(), \
+                  ::weft::fuzz::Ledger::get().errors_text())
 
 // ===== The world's tasks and the wakes the model expects =====
 
@@ -349,15 +350,10 @@ struct PermitModel {
         f.task = t;
         queue.push_back(s);
         return AcquirePoll::pending;
-      case AcquireStage::queued:
-        f.task = t;
-        return AcquirePoll::pending;
-      case AcquireStage::granted:
-        return closed ? AcquirePoll::err : AcquirePoll::ok;
-      case AcquireStage::closed_out:
-        return AcquirePoll::err;
-      case AcquireStage::done:
-        break;
+      case AcquireStage::queued: f.task = t; return AcquirePoll::pending;
+      case AcquireStage::granted: return closed ? AcquirePoll::err : AcquirePoll::ok;
+      case AcquireStage::closed_out: return AcquirePoll::err;
+      case AcquireStage::done: break;
     }
     FAIL("model: a completed acquire is not polled again");
     return AcquirePoll::err;
@@ -404,12 +400,9 @@ struct PermitModel {
         queue.erase(std::find(queue.begin(), queue.end(), s));
         return f.assigned;
       case AcquireStage::closed_out:
-      case AcquireStage::done:
-        return f.assigned;
-      case AcquireStage::granted:
-        return f.wanted;
-      case AcquireStage::init:
-        break;
+      case AcquireStage::done: return f.assigned;
+      case AcquireStage::granted: return f.wanted;
+      case AcquireStage::init: break;
     }
     return 0;
   }
@@ -434,7 +427,8 @@ extern "C" inline void weft_fuzz_on_crash(int signal) {
   CrashReport& r = CrashReport::get();
   if (r.active) {
     r.active = false;
-    std::fprintf(stderr, "\nfuzz/%s crashed (signal %d). Rerun this iteration alone: "
+    std::fprintf(stderr,
+                 "\nfuzz/%s crashed (signal %d). Rerun this iteration alone: "
                  "WEFT_FUZZ_SEED=%llu WEFT_FUZZ_ITERATIONS=1\noperations:\n%s\n",
                  r.driver, signal, static_cast<unsigned long long>(r.seed),
                  r.trace != nullptr ? r.trace->text().c_str() : "");
@@ -459,11 +453,12 @@ inline Config config_from_env() {
   if (const char* s = std::getenv("WEFT_FUZZ_SEED")) {
     c.seed = std::strtoull(s, nullptr, 10);
   } else {
-    c.seed = static_cast<std::uint64_t>(
-                 std::chrono::steady_clock::now().time_since_epoch().count()) %
-             1000000000ULL;
+    c.seed =
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) %
+        1000000000ULL;
   }
-  if (const char* s = std::getenv("WEFT_FUZZ_ITERATIONS")) c.iterations = std::strtoull(s, nullptr, 10);
+  if (const char* s = std::getenv("WEFT_FUZZ_ITERATIONS"))
+    c.iterations = std::strtoull(s, nullptr, 10);
   if (const char* s = std::getenv("WEFT_FUZZ_SECONDS")) c.seconds = std::strtod(s, nullptr);
   return c;
 }
@@ -472,8 +467,7 @@ inline Config config_from_env() {
 template <class Fn>
 void run(const char* driver, Fn&& one) {
   const Config c = config_from_env();
-  std::printf("fuzz/%s: WEFT_FUZZ_SEED=%llu %s\n", driver,
-              static_cast<unsigned long long>(c.seed),
+  std::printf("fuzz/%s: WEFT_FUZZ_SEED=%llu %s\n", driver, static_cast<unsigned long long>(c.seed),
               c.iterations != 0 ? ("WEFT_FUZZ_ITERATIONS=" + std::to_string(c.iterations)).c_str()
                                 : ("WEFT_FUZZ_SECONDS=" + std::to_string(c.seconds)).c_str());
   std::fflush(stdout);
@@ -509,7 +503,8 @@ void run(const char* driver, Fn&& one) {
     ops += trace.ops();
     ++done;
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("fuzz/%s: %llu iterations, %llu operations, %.2f s\n", driver,
               static_cast<unsigned long long>(done), static_cast<unsigned long long>(ops), secs);
   CHECK(done > 0);

@@ -221,13 +221,13 @@ void poll_op(World& w, int o, int t, Trace& trace) {
   OpModel& f = sl.m;
   trace.op("op", o, " (", kind_name(f), ").poll as task ", t);
   // More than the bound: an error at once, nothing queued.
-  const AcquirePoll expect = f.kind == Kind::reserve_many && f.wanted > w.bound
-                                 ? AcquirePoll::err
-                                 : w.poll(o, f, t);
+  const AcquirePoll expect =
+      f.kind == Kind::reserve_many && f.wanted > w.bound ? AcquirePoll::err : w.poll(o, f, t);
   // On an error a future that held permits gives them back (its Acquire is destroyed).
   std::size_t back = 0;
   const bool waited = f.stage == Stage::granted || f.stage == Stage::closed_out;
-  if (expect == AcquirePoll::err && waited) back = f.stage == Stage::granted ? f.wanted : f.assigned;
+  if (expect == AcquirePoll::err && waited)
+    back = f.stage == Stage::granted ? f.wanted : f.assigned;
   if (f.kind == Kind::send) {
     auto p = w.task[t].poll(*sl.send);
     if (expect == AcquirePoll::pending) {
@@ -295,8 +295,20 @@ void poll_op(World& w, int o, int t, Trace& trace) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  try_send, capacity_future, poll_capacity, drop_capacity, try_reserve, send_held, drop_held,
-  poll_recv, try_recv, close, drop_receiver, clone_or_drop_sender, queries, zero_capacity
+  try_send,
+  capacity_future,
+  poll_capacity,
+  drop_capacity,
+  try_reserve,
+  send_held,
+  drop_held,
+  poll_recv,
+  try_recv,
+  close,
+  drop_receiver,
+  clone_or_drop_sender,
+  queries,
+  zero_capacity
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
@@ -305,11 +317,20 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int h = static_cast<int>(rng.below(held_slots));
   const int t = static_cast<int>(rng.below(tasks));
   w.snap();
-  switch (rng.pick<Op>({
-      {Op::try_send, 6}, {Op::capacity_future, 6}, {Op::poll_capacity, 10},
-      {Op::drop_capacity, 3}, {Op::try_reserve, 4}, {Op::send_held, 5}, {Op::drop_held, 2},
-      {Op::poll_recv, 10}, {Op::try_recv, 5}, {Op::close, 2}, {Op::drop_receiver, 1},
-      {Op::clone_or_drop_sender, 2}, {Op::queries, 2}, {Op::zero_capacity, 2}})) {
+  switch (rng.pick<Op>({{Op::try_send, 6},
+                        {Op::capacity_future, 6},
+                        {Op::poll_capacity, 10},
+                        {Op::drop_capacity, 3},
+                        {Op::try_reserve, 4},
+                        {Op::send_held, 5},
+                        {Op::drop_held, 2},
+                        {Op::poll_recv, 10},
+                        {Op::try_recv, 5},
+                        {Op::close, 2},
+                        {Op::drop_receiver, 1},
+                        {Op::clone_or_drop_sender, 2},
+                        {Op::queries, 2},
+                        {Op::zero_capacity, 2}})) {
     case Op::try_send: {
       if (!w.tx[s]) return;
       const long v = w.next_value++;
@@ -457,9 +478,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       w.check_wakes("a permit's send or drop");
       break;
     }
-    case Op::drop_held:
-      drop_held(w, h, trace);
-      break;
+    case Op::drop_held: drop_held(w, h, trace); break;
     case Op::poll_recv: {
       if (!w.rx) return;
       trace.op("rx.poll_recv as task ", t);
@@ -484,8 +503,8 @@ void step(World& w, Rng& rng, Trace& trace) {
         check_received(w, got);
       } else {
         REQUIRE(r.is_err());
-        REQUIRE(r.error() == (recv_ends(w) ? mpsc::TryRecvError::Disconnected
-                                           : mpsc::TryRecvError::Empty));
+        REQUIRE(r.error() ==
+                (recv_ends(w) ? mpsc::TryRecvError::Disconnected : mpsc::TryRecvError::Empty));
       }
       w.check_wakes("a receive's permit");
       break;
@@ -562,7 +581,8 @@ void run_driver() {
       w->tx[0].emplace(std::move(tx));
       w->rx.emplace(std::move(rx));
     }
-    const int steps = static_cast<int>(rng.chance(1, 4) ? rng.between(100, 300) : rng.between(1, 60));
+    const int steps =
+        static_cast<int>(rng.chance(1, 4) ? rng.between(100, 300) : rng.between(1, 60));
     for (int i = 0; i < steps; ++i) {
       step(*w, rng, trace);
       WEFT_FUZZ_LEDGER_CLEAN();

@@ -89,19 +89,43 @@ void check_value(const std::optional<Counted>& got, World& w) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  send, clone_sender, drop_sender, downgrade, upgrade, drop_weak, poll_closed, receive,
-  recv_many, try_recv, blocking_recv, close, queries, drop_receiver, move_receiver,
+  send,
+  clone_sender,
+  drop_sender,
+  downgrade,
+  upgrade,
+  drop_weak,
+  poll_closed,
+  receive,
+  recv_many,
+  try_recv,
+  blocking_recv,
+  close,
+  queries,
+  drop_receiver,
+  move_receiver,
   same_channel
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(sender_slots));
   const int t = static_cast<int>(rng.below(tasks));
-  switch (rng.pick<Op>({
-      {Op::send, 12}, {Op::clone_sender, 3}, {Op::drop_sender, 2}, {Op::downgrade, 2},
-      {Op::upgrade, 2}, {Op::drop_weak, 2}, {Op::poll_closed, 3}, {Op::receive, 8},
-      {Op::recv_many, 3}, {Op::try_recv, 4}, {Op::blocking_recv, 1}, {Op::close, 2},
-      {Op::queries, 2}, {Op::drop_receiver, 2}, {Op::move_receiver, 1}, {Op::same_channel, 1}})) {
+  switch (rng.pick<Op>({{Op::send, 12},
+                        {Op::clone_sender, 3},
+                        {Op::drop_sender, 2},
+                        {Op::downgrade, 2},
+                        {Op::upgrade, 2},
+                        {Op::drop_weak, 2},
+                        {Op::poll_closed, 3},
+                        {Op::receive, 8},
+                        {Op::recv_many, 3},
+                        {Op::try_recv, 4},
+                        {Op::blocking_recv, 1},
+                        {Op::close, 2},
+                        {Op::queries, 2},
+                        {Op::drop_receiver, 2},
+                        {Op::move_receiver, 1},
+                        {Op::same_channel, 1}})) {
     case Op::send: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
@@ -205,7 +229,8 @@ void step(World& w, Rng& rng, Trace& trace) {
       trace.op("rx.recv_many(limit ", limit, ") as task ", t);
       std::vector<Counted> buffer;
       buffer.emplace_back(-1);
-      auto p = w.task[t].enter([&](Context& cx) { return w.rx->poll_recv_many(cx, buffer, limit); });
+      auto p =
+          w.task[t].enter([&](Context& cx) { return w.rx->poll_recv_many(cx, buffer, limit); });
       if (limit == 0) {
         REQUIRE(p.is_ready());
         REQUIRE(p.value() == 0);
@@ -235,8 +260,8 @@ void step(World& w, Rng& rng, Trace& trace) {
         w.queue.pop_front();
       } else {
         REQUIRE(r.is_err());
-        REQUIRE(r.error() == (w.ended() ? mpsc::TryRecvError::Disconnected
-                                        : mpsc::TryRecvError::Empty));
+        REQUIRE(r.error() ==
+                (w.ended() ? mpsc::TryRecvError::Disconnected : mpsc::TryRecvError::Empty));
       }
       break;
     }
@@ -303,7 +328,8 @@ TEST_CASE("mpsc unbounded: random operation sequences against the model") {
       w->rx.emplace(std::move(rx));
     }
     // Mostly short sequences; one in four long enough to cross several blocks.
-    const int steps = static_cast<int>(rng.chance(1, 4) ? rng.between(100, 400) : rng.between(1, 60));
+    const int steps =
+        static_cast<int>(rng.chance(1, 4) ? rng.between(100, 400) : rng.between(1, 60));
     for (int i = 0; i < steps; ++i) {
       step(*w, rng, trace);
       WEFT_FUZZ_LEDGER_CLEAN();
@@ -313,8 +339,8 @@ TEST_CASE("mpsc unbounded: random operation sequences against the model") {
       case 0:
         trace.op("drop the receiver, then the senders");
         w->rx.reset();
-        w->rx_task = -1;              // the receiver's drop takes its waker (tokio#8095)
-        w->require_no_waker_refs();   // though the senders keep the channel
+        w->rx_task = -1;             // the receiver's drop takes its waker (tokio#8095)
+        w->require_no_waker_refs();  // though the senders keep the channel
         for (int s = 0; s < sender_slots; ++s) w->drop_sender(s, trace);
         break;
       case 1:

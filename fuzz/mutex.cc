@@ -127,16 +127,30 @@ void take_guard(World& w, G&& g, std::optional<std::remove_cvref_t<G>>& slot) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  lock, poll, drop_future, try_lock, write, map, drop_guard, get_mut, move_assign_guard
+  lock,
+  poll,
+  drop_future,
+  try_lock,
+  write,
+  map,
+  drop_guard,
+  get_mut,
+  move_assign_guard
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(fut_slots));
   const int t = static_cast<int>(rng.below(tasks));
   FutSlot& f = w.fut[s];
-  switch (rng.pick<Op>({
-      {Op::lock, 4}, {Op::poll, 8}, {Op::drop_future, 2}, {Op::try_lock, 4}, {Op::write, 5},
-      {Op::map, 3}, {Op::drop_guard, 2}, {Op::get_mut, 1}, {Op::move_assign_guard, 1}})) {
+  switch (rng.pick<Op>({{Op::lock, 4},
+                        {Op::poll, 8},
+                        {Op::drop_future, 2},
+                        {Op::try_lock, 4},
+                        {Op::write, 5},
+                        {Op::map, 3},
+                        {Op::drop_guard, 2},
+                        {Op::get_mut, 1},
+                        {Op::move_assign_guard, 1}})) {
     case Op::lock: {  // a new lock() / lock_owned() future
       drop_fut(w, s, trace);
       const bool owned = rng.chance(1, 3);
@@ -183,9 +197,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case Op::drop_future:
-      drop_fut(w, s, trace);
-      break;
+    case Op::drop_future: drop_fut(w, s, trace); break;
     case Op::try_lock: {  // try_lock / try_lock_owned
       if (w.guard.present()) {
         trace.op("try_lock() while held");
@@ -230,12 +242,15 @@ void step(World& w, Rng& rng, Trace& trace) {
       GuardSlot& g = w.guard;
       if (!(g.plain || g.owned)) return;
       const int how = static_cast<int>(rng.below(3));
-      trace.op("guard = ", how == 0 ? "map(to a)" : how == 1 ? "try_map(to b)" : "try_map(nullptr)");
+      trace.op("guard = ", how == 0   ? "map(to a)"
+                           : how == 1 ? "try_map(to b)"
+                                      : "try_map(nullptr)");
       if (g.plain) {
         weft::MutexGuard<Data> src(std::move(*g.plain));
         g.plain.reset();
         if (how == 0) {
-          g.mapped.emplace(weft::MutexGuard<Data>::map(std::move(src), [](Data& d) -> long& { return d.a; }));
+          g.mapped.emplace(
+              weft::MutexGuard<Data>::map(std::move(src), [](Data& d) -> long& { return d.a; }));
           g.mapped_to_b = false;
         } else {
           auto r = weft::MutexGuard<Data>::try_map(
@@ -252,8 +267,8 @@ void step(World& w, Rng& rng, Trace& trace) {
         weft::OwnedMutexGuard<Data> src(std::move(*g.owned));
         g.owned.reset();
         if (how == 0) {
-          g.owned_mapped.emplace(
-              weft::OwnedMutexGuard<Data>::map(std::move(src), [](Data& d) -> long& { return d.a; }));
+          g.owned_mapped.emplace(weft::OwnedMutexGuard<Data>::map(
+              std::move(src), [](Data& d) -> long& { return d.a; }));
           g.mapped_to_b = false;
         } else {
           auto r = weft::OwnedMutexGuard<Data>::try_map(
@@ -270,9 +285,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       REQUIRE(w.mutex->try_lock().is_err());  // still locked
       break;
     }
-    case Op::drop_guard:
-      drop_guard(w, trace);
-      break;
+    case Op::drop_guard: drop_guard(w, trace); break;
     case Op::get_mut: {  // get_mut / into_inner when nobody holds or waits for the lock
       if (!w.free || !w.queue.empty()) return;
       bool any = false;

@@ -39,9 +39,9 @@ enum class Kind { none, one, last, all };
 // A future as the model sees it.
 struct FutModel {
   Stage stage = Stage::init;
-  unsigned calls = 0;      // notify_waiters() calls counted at creation
+  unsigned calls = 0;  // notify_waiters() calls counted at creation
   Kind notified = Kind::none;
-  int task = -1;           // whose waker it holds (while waiting, not yet notified)
+  int task = -1;  // whose waker it holds (while waiting, not yet notified)
 };
 
 struct Slot {
@@ -49,7 +49,9 @@ struct Slot {
   std::optional<OwnedNotified> owned;
   FutModel m;
   bool present() const { return borrowed.has_value() || owned.has_value(); }
-  weft::Poll<void> poll(MockTask& task) { return borrowed ? task.poll(*borrowed) : task.poll(*owned); }
+  weft::Poll<void> poll(MockTask& task) {
+    return borrowed ? task.poll(*borrowed) : task.poll(*owned);
+  }
   bool enable() { return borrowed ? borrowed->enable() : owned->enable(); }
   void reset() {
     borrowed.reset();
@@ -117,9 +119,7 @@ void poll_one(World& w, int s, int t, Trace& trace) {
   trace.op("f", s, enable ? ".enable()" : ".poll as task ", enable ? "" : std::to_string(t));
   bool expect_ready = false;
   switch (f.stage) {
-    case Stage::done:
-      expect_ready = true;
-      break;
+    case Stage::done: expect_ready = true; break;
     case Stage::init:
       if (f.calls != w.calls) {
         expect_ready = true;  // a notify_waiters() since creation; the permit stays (#7996)
@@ -151,15 +151,27 @@ void poll_one(World& w, int s, int t, Trace& trace) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  create, poll, enable, notify_one, notify_last, notify_waiters, drop, move_unpolled
+  create,
+  poll,
+  enable,
+  notify_one,
+  notify_last,
+  notify_waiters,
+  drop,
+  move_unpolled
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(slots));
   Slot& sl = w.slot[s];
-  switch (rng.pick<Op>({
-      {Op::create, 4}, {Op::poll, 8}, {Op::enable, 2}, {Op::notify_one, 3}, {Op::notify_last, 2},
-      {Op::notify_waiters, 2}, {Op::drop, 3}, {Op::move_unpolled, 1}})) {
+  switch (rng.pick<Op>({{Op::create, 4},
+                        {Op::poll, 8},
+                        {Op::enable, 2},
+                        {Op::notify_one, 3},
+                        {Op::notify_last, 2},
+                        {Op::notify_waiters, 2},
+                        {Op::drop, 3},
+                        {Op::move_unpolled, 1}})) {
     case Op::create: {  // create (replacing whatever the slot held)
       const bool owned = rng.chance(1, 3);
       trace.op("f", s, owned ? " = notified_owned()" : " = notified()",

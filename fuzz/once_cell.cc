@@ -157,12 +157,8 @@ int run_initializer(World& w, Slot& sl, int s) {
       w.model_set(sl.value);
       return 1;
     case Kind::plain:
-    case Kind::try_ok:
-      w.model_set(sl.value);
-      return 1;
-    case Kind::plain_throws:
-      w.model_release();
-      return -2;
+    case Kind::try_ok: w.model_set(sl.value); return 1;
+    case Kind::plain_throws: w.model_release(); return -2;
     default:  // try_err
       w.model_release();
       return -1;
@@ -186,9 +182,7 @@ void poll_slot(World& w, int s, int t, Trace& trace) {
         w.queue.push_back(s);
       }
       break;
-    case Stage::queued:
-      sl.task = t;
-      break;
+    case Stage::queued: sl.task = t; break;
     case Stage::granted:
       if (w.value) {
         outcome = 1;  // released by the close: the value is there
@@ -196,11 +190,8 @@ void poll_slot(World& w, int s, int t, Trace& trace) {
         outcome = run_initializer(w, sl, s);
       }
       break;
-    case Stage::running:
-      outcome = run_initializer(w, sl, s);
-      break;
-    default:
-      FAIL("model: a finished future is not polled again");
+    case Stage::running: outcome = run_initializer(w, sl, s); break;
+    default: FAIL("model: a finished future is not polled again");
   }
   auto check_ready = [&](auto& p) {
     if (outcome == 0) {
@@ -245,9 +236,14 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(slots));
   const int t = static_cast<int>(rng.below(tasks));
   Slot& sl = w.slot[s];
-  switch (rng.pick<Op>({
-      {Op::new_future, 5}, {Op::poll, 10}, {Op::open_gate, 3}, {Op::drop, 3}, {Op::set, 3},
-      {Op::get, 3}, {Op::take, 1}, {Op::copy, 1}})) {
+  switch (rng.pick<Op>({{Op::new_future, 5},
+                        {Op::poll, 10},
+                        {Op::open_gate, 3},
+                        {Op::drop, 3},
+                        {Op::set, 3},
+                        {Op::get, 3},
+                        {Op::take, 1},
+                        {Op::copy, 1}})) {
     case Op::new_future: {  // a new future
       drop_slot(w, s, trace);
       sl.kind = static_cast<Kind>(rng.below(5));
@@ -258,8 +254,10 @@ void step(World& w, Rng& rng, Trace& trace) {
           sl.gate = std::make_shared<Gate>();
           auto gate = sl.gate;
           trace.op("f", s, " = get_or_init(async ", v, ")");
-          sl.async = std::make_unique<Cell::GetOrInit<AsyncInit>>(
-              w.cell->get_or_init(AsyncInit([gate, v] { return InitFuture{gate, v}; })));
+          sl.async =
+              std::make_unique<Cell::GetOrInit<AsyncInit>>(w.cell->get_or_init(AsyncInit([gate, v] {
+                return InitFuture{gate, v};
+              })));
           break;
         }
         case Kind::plain:
@@ -294,9 +292,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       trace.op("f", s, "'s initializer completes (next poll)");
       sl.gate->open = true;
       break;
-    case Op::drop:
-      drop_slot(w, s, trace);
-      break;
+    case Op::drop: drop_slot(w, s, trace); break;
     case Op::set: {
       const long v = w.next_value++;
       trace.op("set(", v, ")");

@@ -66,7 +66,8 @@ struct WakeProbe {
 };
 
 void require_woken(const WakeProbe& probe, const char* why) {
-  if (probe.task != nullptr) REQUIRE_MESSAGE(probe.task->wake_count() > probe.before, std::string(why));
+  if (probe.task != nullptr)
+    REQUIRE_MESSAGE(probe.task->wake_count() > probe.before, std::string(why));
 }
 
 void fresh_channel(World& w, int c) {
@@ -89,8 +90,20 @@ void model_close(World& w, Model& m, WakeProbe& probe) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  replace_channel, send, drop_sender, is_closed, poll_closed, move_sender, poll_receiver,
-  try_recv, close, drop_receiver, queries, move_receiver, blocking_recv, move_assign_receiver
+  replace_channel,
+  send,
+  drop_sender,
+  is_closed,
+  poll_closed,
+  move_sender,
+  poll_receiver,
+  try_recv,
+  close,
+  drop_receiver,
+  queries,
+  move_receiver,
+  blocking_recv,
+  move_assign_receiver
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
@@ -105,11 +118,20 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int t = static_cast<int>(rng.below(tasks));
   WakeProbe probe;
 
-  switch (rng.pick<Op>({
-      {Op::replace_channel, 1}, {Op::send, 6}, {Op::drop_sender, 2}, {Op::is_closed, 2},
-      {Op::poll_closed, 3}, {Op::move_sender, 2}, {Op::poll_receiver, 7}, {Op::try_recv, 4},
-      {Op::close, 3}, {Op::drop_receiver, 2}, {Op::queries, 2}, {Op::move_receiver, 2},
-      {Op::blocking_recv, 1}, {Op::move_assign_receiver, 1}})) {
+  switch (rng.pick<Op>({{Op::replace_channel, 1},
+                        {Op::send, 6},
+                        {Op::drop_sender, 2},
+                        {Op::is_closed, 2},
+                        {Op::poll_closed, 3},
+                        {Op::move_sender, 2},
+                        {Op::poll_receiver, 7},
+                        {Op::try_recv, 4},
+                        {Op::close, 3},
+                        {Op::drop_receiver, 2},
+                        {Op::queries, 2},
+                        {Op::move_receiver, 2},
+                        {Op::blocking_recv, 1},
+                        {Op::move_assign_receiver, 1}})) {
     case Op::replace_channel: {  // replace the whole channel: both handles dropped as they are
       trace.op("ch", c, " = channel() (drops both handles)");
       if (m.rx_present && !m.rx_terminated) model_close(w, m, probe);

@@ -113,8 +113,8 @@ struct World : weft::fuzz::Tasks<tasks>, weft::fuzz::PermitModel {
 enum class Count { small, near_max, over_max, huge };
 
 std::size_t pick_count(Rng& rng) {
-  switch (rng.pick<Count>({
-      {Count::small, 16}, {Count::near_max, 1}, {Count::over_max, 1}, {Count::huge, 1}})) {
+  switch (rng.pick<Count>(
+      {{Count::small, 16}, {Count::near_max, 1}, {Count::over_max, 1}, {Count::huge, 1}})) {
     case Count::small: return rng.below(4);
     case Count::near_max: return MAX - rng.below(3);
     case Count::over_max: return MAX + 1;
@@ -199,25 +199,44 @@ void poll_fut(World& w, int s, int t, Trace& trace) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  acquire, poll, drop_future, try_acquire, drop_permit, forget, split, merge, add_permits,
-  forget_permits, close, move_assign_permit
+  acquire,
+  poll,
+  drop_future,
+  try_acquire,
+  drop_permit,
+  forget,
+  split,
+  merge,
+  add_permits,
+  forget_permits,
+  close,
+  move_assign_permit
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
   const int s = static_cast<int>(rng.below(fut_slots));
   const int p = static_cast<int>(rng.below(permit_slots));
   const int t = static_cast<int>(rng.below(tasks));
-  switch (rng.pick<Op>({
-      {Op::acquire, 5}, {Op::poll, 9}, {Op::drop_future, 2}, {Op::try_acquire, 5},
-      {Op::drop_permit, 4}, {Op::forget, 2}, {Op::split, 2}, {Op::merge, 2}, {Op::add_permits, 4},
-      {Op::forget_permits, 2}, {Op::close, 2}, {Op::move_assign_permit, 1}})) {
+  switch (rng.pick<Op>({{Op::acquire, 5},
+                        {Op::poll, 9},
+                        {Op::drop_future, 2},
+                        {Op::try_acquire, 5},
+                        {Op::drop_permit, 4},
+                        {Op::forget, 2},
+                        {Op::split, 2},
+                        {Op::merge, 2},
+                        {Op::add_permits, 4},
+                        {Op::forget_permits, 2},
+                        {Op::close, 2},
+                        {Op::move_assign_permit, 1}})) {
     case Op::acquire: {  // a new acquire future
       drop_fut(w, s, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
       const bool owned = rng.chance(1, 3);
       const bool many = n != 1 || rng.chance(1, 2);
-      trace.op("f", s, " = ", owned ? (many ? "acquire_many_owned(" : "acquire_owned(")
-                                    : (many ? "acquire_many(" : "acquire("),
+      trace.op("f", s, " = ",
+               owned ? (many ? "acquire_many_owned(" : "acquire_owned(")
+                     : (many ? "acquire_many(" : "acquire("),
                many ? std::to_string(n) : "", ")");
       if (n > MAX) {
         if (owned) {
@@ -232,8 +251,8 @@ void step(World& w, Rng& rng, Trace& trace) {
         sl.owned = std::make_unique<Semaphore::AcquireOwned>(
             many ? Semaphore::acquire_many_owned(w.sem, n) : Semaphore::acquire_owned(w.sem));
       } else {
-        sl.borrowed = std::make_unique<Semaphore::Acquire>(many ? w.sem->acquire_many(n)
-                                                               : w.sem->acquire());
+        sl.borrowed =
+            std::make_unique<Semaphore::Acquire>(many ? w.sem->acquire_many(n) : w.sem->acquire());
       }
       sl.m.owned = owned;
       sl.m.wanted = n;
@@ -243,9 +262,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       if (!w.fut[s].present() || w.fut[s].m.stage == Stage::done) return;
       poll_fut(w, s, t, trace);
       break;
-    case Op::drop_future:
-      drop_fut(w, s, trace);
-      break;
+    case Op::drop_future: drop_fut(w, s, trace); break;
     case Op::try_acquire: {  // try_acquire(_many)(_owned) into permit slot p
       drop_permit(w, p, trace);
       const std::size_t n = rng.chance(7, 8) ? rng.below(4) : pick_count(rng);
@@ -253,7 +270,8 @@ void step(World& w, Rng& rng, Trace& trace) {
       trace.op("p", p, " = try_acquire_many", owned ? "_owned(" : "(", n, ")");
       if (n > MAX) {
         if (owned) {
-          REQUIRE_THROWS_AS((void)Semaphore::try_acquire_many_owned(w.sem, n), std::invalid_argument);
+          REQUIRE_THROWS_AS((void)Semaphore::try_acquire_many_owned(w.sem, n),
+                            std::invalid_argument);
         } else {
           REQUIRE_THROWS_AS((void)w.sem->try_acquire_many(n), std::invalid_argument);
         }
@@ -379,7 +397,9 @@ void step(World& w, Rng& rng, Trace& trace) {
       const int q = static_cast<int>(rng.below(permit_slots));
       PermitSlot& a = w.permit[p];
       PermitSlot& b = w.permit[q];
-      if (q == p || !a.present() || !b.present() || a.borrowed.has_value() != b.borrowed.has_value()) return;
+      if (q == p || !a.present() || !b.present() ||
+          a.borrowed.has_value() != b.borrowed.has_value())
+        return;
       trace.op("p", p, " = std::move(p", q, ") (p", p, "'s ", w.held[p], " permits go back)");
       w.model_give_back(w.held[p]);
       if (a.borrowed) {

@@ -100,12 +100,14 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int c = static_cast<int>(rng.below(cells));
   const int s = static_cast<int>(rng.below(fut_slots));
   const int t = static_cast<int>(rng.below(tasks));
-  switch (rng.pick<Op>({
-      {Op::new_cell, 1}, {Op::set, 4}, {Op::get, 3}, {Op::equals, 3}, {Op::wait, 4},
-      {Op::poll, 8}, {Op::drop_future, 2}})) {
-    case Op::new_cell:
-      w.new_cell(c, rng, trace);
-      break;
+  switch (rng.pick<Op>({{Op::new_cell, 1},
+                        {Op::set, 4},
+                        {Op::get, 3},
+                        {Op::equals, 3},
+                        {Op::wait, 4},
+                        {Op::poll, 8},
+                        {Op::drop_future, 2}})) {
+    case Op::new_cell: w.new_cell(c, rng, trace); break;
     case Op::set: {
       const long v = w.next_value++;
       trace.op("cell", c, ".set(", v, ")");

@@ -54,9 +54,9 @@ struct RxSlot {
   long seen = 0;  // model: the version marked seen
   std::unique_ptr<ChangedHolder> changed;
   std::unique_ptr<WaitForHolder> wait_for;
-  long divisor = 1;         // wait_for's predicate: value % divisor == 0
-  bool wait_first = true;   // wait_for not polled yet
-  int task = -1;            // registered by the pending future
+  long divisor = 1;        // wait_for's predicate: value % divisor == 0
+  bool wait_first = true;  // wait_for not polled yet
+  int task = -1;           // registered by the pending future
   bool busy() const { return changed || wait_for; }
 };
 
@@ -129,8 +129,21 @@ void drop_sender(World& w, int s, Trace& trace) {
 
 // The driver's operations, each picked with its weight in step() below.
 enum class Op {
-  send, send_replace, send_modify, send_if_modified, borrow, mark, sender_borrow, changed,
-  wait_for, drop_futures, subscribe, drop_receiver, copy_or_drop_sender, closed, moved_from
+  send,
+  send_replace,
+  send_modify,
+  send_if_modified,
+  borrow,
+  mark,
+  sender_borrow,
+  changed,
+  wait_for,
+  drop_futures,
+  subscribe,
+  drop_receiver,
+  copy_or_drop_sender,
+  closed,
+  moved_from
 };
 
 void step(World& w, Rng& rng, Trace& trace) {
@@ -138,11 +151,21 @@ void step(World& w, Rng& rng, Trace& trace) {
   const int r = static_cast<int>(rng.below(rx_slots));
   const int t = static_cast<int>(rng.below(tasks));
   w.snap();
-  switch (rng.pick<Op>({
-      {Op::send, 6}, {Op::send_replace, 3}, {Op::send_modify, 3}, {Op::send_if_modified, 3},
-      {Op::borrow, 4}, {Op::mark, 3}, {Op::sender_borrow, 2}, {Op::changed, 8}, {Op::wait_for, 5},
-      {Op::drop_futures, 2}, {Op::subscribe, 3}, {Op::drop_receiver, 3},
-      {Op::copy_or_drop_sender, 2}, {Op::closed, 2}, {Op::moved_from, 1}})) {
+  switch (rng.pick<Op>({{Op::send, 6},
+                        {Op::send_replace, 3},
+                        {Op::send_modify, 3},
+                        {Op::send_if_modified, 3},
+                        {Op::borrow, 4},
+                        {Op::mark, 3},
+                        {Op::sender_borrow, 2},
+                        {Op::changed, 8},
+                        {Op::wait_for, 5},
+                        {Op::drop_futures, 2},
+                        {Op::subscribe, 3},
+                        {Op::drop_receiver, 3},
+                        {Op::copy_or_drop_sender, 2},
+                        {Op::closed, 2},
+                        {Op::moved_from, 1}})) {
     case Op::send: {
       if (!w.tx[s].tx) return;
       const long v = w.next_value++;
@@ -313,9 +336,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       x.task = -1;
       break;
     }
-    case Op::drop_futures:
-      drop_futures(w, r, trace);
-      break;
+    case Op::drop_futures: drop_futures(w, r, trace); break;
     case Op::subscribe: {  // subscribe, or copy a receiver, into an empty slot
       if (w.rx[r].rx) return;
       const int from = static_cast<int>(rng.below(rx_slots));
@@ -330,9 +351,7 @@ void step(World& w, Rng& rng, Trace& trace) {
       }
       break;
     }
-    case Op::drop_receiver:
-      drop_receiver(w, r, trace);
-      break;
+    case Op::drop_receiver: drop_receiver(w, r, trace); break;
     case Op::copy_or_drop_sender: {  // copy or drop a sender
       const int other = 1 - s;
       if (w.tx[s].tx && !w.tx[other].tx && rng.chance(1, 2)) {

@@ -47,7 +47,8 @@ struct publish_pointer {
     }
   }
 };
-using relaxed_publish_pointer = publish_pointer<std::memory_order_relaxed, std::memory_order_relaxed>;
+using relaxed_publish_pointer =
+    publish_pointer<std::memory_order_relaxed, std::memory_order_relaxed>;
 using release_acquire_publish_pointer =
     publish_pointer<std::memory_order_release, std::memory_order_acquire>;
 WEFT_MODEL_SCENARIO_FAILS(relaxed_publish_pointer, weft::model::exhaustive(), Failure::data_race);

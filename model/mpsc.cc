@@ -337,11 +337,11 @@ WEFT_MODEL_TEST(permit_send_races_close, weft::model::bounded(1), 1) {
   auto [tx, rx] = mpsc::channel<int>(1);
   auto permit = tx.try_reserve();
   WEFT_INVARIANT(permit.is_ok());
-  platform::thread t([p = std::make_shared<mpsc::Permit<int>>(std::move(*permit)),
-                      tx = std::move(tx)]() mutable {
-    std::move(*p).send(5);
-    p.reset();
-  });
+  platform::thread t(
+      [p = std::make_shared<mpsc::Permit<int>>(std::move(*permit)), tx = std::move(tx)]() mutable {
+        std::move(*p).send(5);
+        p.reset();
+      });
   rx.close();
   WEFT_INVARIANT(block_on(rx.recv()) == 5);
   WEFT_INVARIANT(!block_on(rx.recv()).has_value());

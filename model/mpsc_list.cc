@@ -48,12 +48,8 @@ void receive_all(List& list) {
         value.reset();
         break;
       }
-      case mpsc::ReadStatus::Closed:
-        WEFT_INVARIANT(false);
-        break;
-      case mpsc::ReadStatus::Empty:
-        list.pushed.park();
-        break;
+      case mpsc::ReadStatus::Closed: WEFT_INVARIANT(false); break;
+      case mpsc::ReadStatus::Empty: list.pushed.park(); break;
     }
   }
 }

@@ -56,7 +56,8 @@ struct once_cell_two_initializers {
   }
   void check() {
     WEFT_INVARIANT(runs.load(std::memory_order_relaxed) == 1);
-    WEFT_INVARIANT(seen[0].load(std::memory_order_relaxed) == seen[1].load(std::memory_order_relaxed));
+    WEFT_INVARIANT(seen[0].load(std::memory_order_relaxed) ==
+                   seen[1].load(std::memory_order_relaxed));
   }
 };
 WEFT_MODEL_SCENARIO(once_cell_two_initializers, weft::model::bounded(2));
@@ -106,7 +107,9 @@ struct once_cell_set_vs_init {
   void thread(int index) {
     if (index == 0) {
       auto r = cell.set(Boxed(1));
-      set_result.store(r.is_ok() ? 1 : r.error().is_already_init_err() ? 2 : 3,
+      set_result.store(r.is_ok()                         ? 1
+                       : r.error().is_already_init_err() ? 2
+                                                         : 3,
                        std::memory_order_relaxed);
       return;
     }

@@ -38,18 +38,16 @@ struct Msg {
 // Polls `fut` once with a block_on task: true if it was ready.
 template <class F>
 bool poll_once(F& fut) {
-  return weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<bool> {
-    return fut.poll(cx).is_ready();
-  }));
+  return weft::block_on(
+      weft::poll_fn([&](Context& cx) -> Poll<bool> { return fut.poll(cx).is_ready(); }));
 }
 
 }  // namespace
 
 WEFT_MODEL_TEST(smoke, weft::model::bounded(2), 1) {
   auto [tx, rx] = oneshot::channel<int>();
-  platform::thread sender([tx = std::move(tx)]() mutable {
-    WEFT_INVARIANT(std::move(tx).send(1).is_ok());
-  });
+  platform::thread sender(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(1).is_ok()); });
   auto value = weft::block_on(rx);
   WEFT_INVARIANT(value.is_ok() && *value == 1);
   sender.join();
@@ -57,9 +55,8 @@ WEFT_MODEL_TEST(smoke, weft::model::bounded(2), 1) {
 
 WEFT_MODEL_TEST(changing_rx_task, weft::model::bounded(2), 2) {
   auto [tx, rx] = oneshot::channel<int>();
-  platform::thread sender([tx = std::move(tx)]() mutable {
-    WEFT_INVARIANT(std::move(tx).send(1).is_ok());
-  });
+  platform::thread sender(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(1).is_ok()); });
   auto slot = std::make_shared<std::optional<oneshot::Receiver<int>>>(std::move(rx));
   platform::thread first([slot] {
     // One poll by a first task; if pending, hand the receiver to a new task.
@@ -214,9 +211,8 @@ WEFT_MODEL_TEST(send_after_poll_closed_releases_waker, weft::model::bounded(2), 
   auto [tx, rx] = oneshot::channel<int>();
   auto tx_task = std::make_shared<weft::MockTask>();
   WEFT_INVARIANT(tx_task->enter([&](Context& cx) { return tx.poll_closed(cx); }).is_pending());
-  platform::thread sender([tx = std::move(tx)]() mutable {
-    WEFT_INVARIANT(std::move(tx).send(1).is_ok());
-  });
+  platform::thread sender(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(1).is_ok()); });
   weft::MockTask rx_task;
   const bool ready = rx_task.poll(rx).is_ready();
   sender.join();
@@ -241,9 +237,8 @@ WEFT_MODEL_TEST(drop_tx_races_drop_rx, weft::model::exhaustive(), 1) {
 // a load or by its own RMW.
 WEFT_MODEL_TEST(send_races_first_poll, weft::model::exhaustive(), 1) {
   auto [tx, rx] = oneshot::channel<int>();
-  platform::thread sender([tx = std::move(tx)]() mutable {
-    WEFT_INVARIANT(std::move(tx).send(7).is_ok());
-  });
+  platform::thread sender(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(7).is_ok()); });
   weft::MockTask task;
   auto out = task.poll(rx);
   sender.join();
@@ -254,16 +249,14 @@ WEFT_MODEL_TEST(send_races_first_poll, weft::model::exhaustive(), 1) {
   WEFT_INVARIANT(out.is_ready() && out.value().is_ok() && *out.value() == 7);
 }
 
-
 // The receiver moves to a second task while the send happens: the wake must reach the
 // task registered last, or that task's poll must see the value.
 WEFT_MODEL_TEST(rx_reregister_during_send, weft::model::exhaustive(), 1) {
   auto [tx, rx] = oneshot::channel<int>();
   weft::MockTask task1, task2;
   WEFT_INVARIANT(task1.poll(rx).is_pending());
-  platform::thread sender([tx = std::move(tx)]() mutable {
-    WEFT_INVARIANT(std::move(tx).send(1).is_ok());
-  });
+  platform::thread sender(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(1).is_ok()); });
   const bool ready = task2.poll(rx).is_ready();
   sender.join();
   WEFT_INVARIANT(ready || task2.is_woken());

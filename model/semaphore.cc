@@ -86,8 +86,12 @@ namespace {
 struct Published {
   Semaphore sem{1};
   platform::cell<int> data{0};
-  void write() { data.with_mut([](int& d) { d = 1; }); }
-  void read_written() { data.with([](const int& d) { WEFT_INVARIANT(d == 1); }); }
+  void write() {
+    data.with_mut([](int& d) { d = 1; });
+  }
+  void read_written() {
+    data.with([](const int& d) { WEFT_INVARIANT(d == 1); });
+  }
 };
 }  // namespace
 

@@ -142,9 +142,8 @@ WEFT_MODEL_TEST(batch, weft::model::random(30000), 2) {
 WEFT_MODEL_TEST(release_during_acquire, weft::model::bounded(2), 1) {
   auto semaphore = std::make_shared<BatchSemaphore>(10);
   WEFT_INVARIANT(semaphore->try_acquire(8).is_ok());
-  platform::thread t([semaphore] {
-    WEFT_INVARIANT(weft::block_on(semaphore->acquire(4)).is_ok());
-  });
+  platform::thread t(
+      [semaphore] { WEFT_INVARIANT(weft::block_on(semaphore->acquire(4)).is_ok()); });
   semaphore->release(8);
   t.join();
   semaphore->release(4);

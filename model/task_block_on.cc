@@ -90,8 +90,7 @@ WEFT_MODEL_TEST(block_on_wake_by_value_from_thread, weft::model::bounded(2), 1) 
       box->slot.store(new Waker(cx.waker()), std::memory_order_release);
     }
     // Acquire: pairs with the Release store of done above (the thread's).
-    return box->done.load(std::memory_order_acquire) == 1 ? Poll<void>(weft::ready)
-                                                          : weft::pending;
+    return box->done.load(std::memory_order_acquire) == 1 ? Poll<void>(weft::ready) : weft::pending;
   }));
   t.join();
 }

@@ -127,9 +127,8 @@ WEFT_MODEL_TEST(pool_two_workers, weft::model::random(20000), 2) {
 WEFT_MODEL_TEST(join_handle_dropped_while_completing, weft::model::bounded(1), 1) {
   weft::ThreadPool pool(1);
   {
-    auto handle = pool.spawn(weft::poll_fn([](Context&) -> Poll<std::unique_ptr<int>> {
-      return std::make_unique<int>(3);
-    }));
+    auto handle = pool.spawn(weft::poll_fn(
+        [](Context&) -> Poll<std::unique_ptr<int>> { return std::make_unique<int>(3); }));
   }
   pool.shutdown();
 }

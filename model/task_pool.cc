@@ -111,9 +111,8 @@ WEFT_MODEL_TEST(pool_multi_spawn, weft::model::random(25000), 2) {
 WEFT_MODEL_TEST(join_output, weft::model::random(25000), 1) {
   weft::ThreadPool pool(1);
   auto body = [&pool]() -> Task<int> {
-    auto handle = pool.spawn(weft::poll_fn([](Context&) -> Poll<std::unique_ptr<int>> {
-      return std::make_unique<int>(5);
-    }));
+    auto handle = pool.spawn(weft::poll_fn(
+        [](Context&) -> Poll<std::unique_ptr<int>> { return std::make_unique<int>(5); }));
     auto outcome = co_await handle;
     co_return **outcome;
   };
@@ -123,9 +122,8 @@ WEFT_MODEL_TEST(join_output, weft::model::random(25000), 1) {
 // A JoinHandle polled once (registering the joiner's waker) and then dropped.
 WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::random(25000), 1) {
   weft::ThreadPool pool(1);
-  auto handle = pool.spawn(weft::poll_fn([](Context&) -> Poll<std::unique_ptr<int>> {
-    return std::make_unique<int>(6);
-  }));
+  auto handle = pool.spawn(weft::poll_fn(
+      [](Context&) -> Poll<std::unique_ptr<int>> { return std::make_unique<int>(6); }));
   weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
     (void)handle.poll(cx);
     return weft::ready;
@@ -178,8 +176,8 @@ WEFT_MODEL_TEST(shutdown_with_notification, weft::model::random(25000), 3) {
     weft::ThreadPool pool(2);
     auto rx = std::make_shared<Signal>();
     auto done = std::make_shared<Signal>();
-    auto outer = [](weft::ThreadPool* pool, platform::thread* sender,
-                    std::shared_ptr<Signal> rx, std::shared_ptr<Signal> done) -> Task<void> {
+    auto outer = [](weft::ThreadPool* pool, platform::thread* sender, std::shared_ptr<Signal> rx,
+                    std::shared_ptr<Signal> done) -> Task<void> {
       (void)pool->spawn([](platform::thread* sender, std::shared_ptr<Signal> rx,
                            std::shared_ptr<Signal> done) -> Task<void> {
         *sender = platform::thread([rx] { rx->send(); });
@@ -269,9 +267,8 @@ WEFT_MODEL_TEST(spawn_races_shutdown, weft::model::random(25000), 2) {
   auto never = std::make_shared<Signal>();
   platform::thread spawner([&] {
     ready_handle = pool->spawn([]() -> Task<int> { co_return 7; }());
-    pending_handle = pool->spawn([](std::shared_ptr<Signal> never) -> Task<void> {
-      co_await never->wait();
-    }(never));
+    pending_handle = pool->spawn(
+        [](std::shared_ptr<Signal> never) -> Task<void> { co_await never->wait(); }(never));
   });
   pool->shutdown();
   spawner.join();

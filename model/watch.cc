@@ -94,7 +94,8 @@ WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::random(50000), 3) {
   WEFT_INVARIANT(send.send(1).is_ok());
   auto shared_send = std::make_shared<std::optional<watch::Sender<int>>>(std::move(send));
   {
-    platform::thread send_thread([shared_send] { WEFT_INVARIANT((*shared_send)->send(2).is_ok()); });
+    platform::thread send_thread(
+        [shared_send] { WEFT_INVARIANT((*shared_send)->send(2).is_ok()); });
     changed_now_or_never(recv);
     send_thread.join();
   }
@@ -107,7 +108,8 @@ WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::random(50000), 3) {
     recv_thread.join();
   }
   {
-    platform::thread send_thread([shared_send] { WEFT_INVARIANT((*shared_send)->send(2).is_ok()); });
+    platform::thread send_thread(
+        [shared_send] { WEFT_INVARIANT((*shared_send)->send(2).is_ok()); });
     changed_now_or_never(recv);
     send_thread.join();
   }

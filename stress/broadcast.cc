@@ -169,7 +169,7 @@ struct receivers_share_slots {
     for (;;) {
       if (index == 0 && rng.next() % 16 == 0) {
         broadcast::Receiver<Counted> copy = *rx[0];  // same position, one more share each
-        rx[0].emplace(std::move(copy));               // the old one releases its shares
+        rx[0].emplace(std::move(copy));              // the old one releases its shares
       }
       if (index % 2 == 0) {
         if (!tally.take(rx[index]->blocking_recv())) break;  // closed

@@ -195,7 +195,7 @@ template <bool CloseMidway>
 struct bounded_run : BoundedWorld<8> {
   bounded_run()
       : BoundedWorld<8>(stress::run_seed<bounded_run>(CloseMidway ? "bounded_close_midway"
-                                                                   : "bounded_conservation")) {}
+                                                                  : "bounded_conservation")) {}
   void thread(int index) {
     Rng local{seeds[index]};
     if (index == senders) {
@@ -247,7 +247,8 @@ struct bounded_run : BoundedWorld<8> {
           break;
         }
         case 3: {
-          const std::size_t want = 1 + local.below(static_cast<std::uint32_t>(sender.max_capacity()));
+          const std::size_t want =
+              1 + local.below(static_cast<std::uint32_t>(sender.max_capacity()));
           auto permits = weft::block_on(sender.reserve_many(want));
           if (permits.is_err()) {
             give_back(i);
@@ -289,7 +290,8 @@ struct bounded_run : BoundedWorld<8> {
 // tokio#8095).
 struct bounded_cancel_after_close : BoundedWorld<3> {
   bounded_cancel_after_close()
-      : BoundedWorld<3>(stress::run_seed<bounded_cancel_after_close>("bounded_cancel_after_close")) {}
+      : BoundedWorld<3>(
+            stress::run_seed<bounded_cancel_after_close>("bounded_cancel_after_close")) {}
   platform::atomic<int> receiver_done{0};
   weft::MockTask tasks[senders + 1];  // each thread's, the receiver's last
   std::optional<mpsc::Sender<Message>> keeper;
@@ -307,8 +309,7 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
   void thread(int index) {
     Rng local{seeds[index]};
     if (index == senders) {
-      receive_all(*rx, tally, local, local.below(senders * messages_per_sender / 4),
-                  tasks[index]);
+      receive_all(*rx, tally, local, local.below(senders * messages_per_sender / 4), tasks[index]);
       // Release: pairs with the senders' Acquire loads below (nothing to publish but the
       // end; the order keeps the tally reads after the receiver's writes).
       receiver_done.store(1, std::memory_order_release);
@@ -340,7 +341,8 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
           tally.returned.fetch_add(1, std::memory_order_relaxed);
         }
       } else {
-        auto reserve = sender.reserve_many(1 + local.below(static_cast<std::uint32_t>(sender.max_capacity())));
+        auto reserve =
+            sender.reserve_many(1 + local.below(static_cast<std::uint32_t>(sender.max_capacity())));
         std::optional<weft::Result<mpsc::PermitIterator<Message>, mpsc::SendError<void>>> got;
         if (auto p = task.poll(reserve); p.is_ready()) {
           got.emplace(std::move(p).value());

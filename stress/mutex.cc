@@ -129,7 +129,8 @@ struct mutex_mixed_threads {
           break;
         }
         case 4: {  // lock_owned() future, cancelled after a poll or completed
-          auto g = stress::poll_then_cancel(Mutex<State>::lock_owned(m), 1 + static_cast<int>(rng.below(2)));
+          auto g = stress::poll_then_cancel(Mutex<State>::lock_owned(m),
+                                            1 + static_cast<int>(rng.below(2)));
           if (g) {
             PairOf p{&**g};
             increment(p, inside, rng);
@@ -139,8 +140,10 @@ struct mutex_mixed_threads {
         }
         case 5: {  // mapped guards: map, map again, try_map (refused, then accepted), owned
           if (rng.one_in(2)) {
-            auto whole = MutexGuard<State>::map(m->blocking_lock(), [](State& s) -> State& { return s; });
-            auto refused = decltype(whole)::try_map(std::move(whole), [](State&) -> Pair* { return nullptr; });
+            auto whole =
+                MutexGuard<State>::map(m->blocking_lock(), [](State& s) -> State& { return s; });
+            auto refused =
+                decltype(whole)::try_map(std::move(whole), [](State&) -> Pair* { return nullptr; });
             WEFT_INVARIANT(refused.is_err());  // the guard comes back, still locked
             auto pair = decltype(whole)::try_map(std::move(refused.error()),
                                                  [](State& s) -> Pair* { return &s.pair; });
@@ -280,8 +283,8 @@ struct mutex_cancel_storm {
         increment(p, inside, rng);
         ++mine;
         rng.jitter(2);
-      } else if (auto g = stress::poll_then_cancel(m.lock(), 1 + static_cast<int>(rng.below(3)),
-                                                   &rng)) {
+      } else if (auto g =
+                     stress::poll_then_cancel(m.lock(), 1 + static_cast<int>(rng.below(3)), &rng)) {
         PairOf p{&**g};
         increment(p, inside, rng);
         ++mine;

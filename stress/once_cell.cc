@@ -57,8 +57,7 @@ struct once_cell_race {
           break;
         }
         case 1: {  // a failing initializer
-          auto f = cell->get_or_try_init(
-              [] { return weft::Result<Counted, int>(weft::Err(-1)); });
+          auto f = cell->get_or_try_init([] { return weft::Result<Counted, int>(weft::Err(-1)); });
           if (weft::block_on(f).is_ok()) return;
           break;
         }

@@ -58,8 +58,7 @@ struct many_channels {
       for (int i = 0; i < channels_per_run; ++i) {
         if (rng.one_in(8)) platform::yield_now();
         switch (rng.below(4)) {
-          case 0:
-            break;  // drop the sender unsent: the receiver sees RecvError / Closed
+          case 0: break;  // drop the sender unsent: the receiver sees RecvError / Closed
           default: {
             auto r = std::move(*tx[i]).send(Counted(&live, i));
             if (r.is_ok()) {
@@ -93,8 +92,10 @@ struct many_channels {
           case 1: {
             r.close();  // a send completed before this is still received below
             auto v = r.try_recv();
-            if (v.is_ok()) take(*v);
-            else WEFT_INVARIANT(v.error() == oneshot::TryRecvError::Closed);
+            if (v.is_ok())
+              take(*v);
+            else
+              WEFT_INVARIANT(v.error() == oneshot::TryRecvError::Closed);
             break;
           }
           case 2: {
@@ -114,8 +115,7 @@ struct many_channels {
             if (v.is_ok()) take(*v);
             break;
           }
-          default:
-            break;  // just drop it
+          default: break;  // just drop it
         }
         rx[i].reset();
       }
@@ -127,8 +127,10 @@ struct many_channels {
                    delivered.load(std::memory_order_relaxed));
     // Exactly once: a receiver that waited for the outcome got the value iff it was sent.
     for (int i = 0; i < channels_per_run; ++i) {
-      if (waited[i]) WEFT_INVARIANT(got[i] == sent[i]);
-      else WEFT_INVARIANT(got[i] == 0);
+      if (waited[i])
+        WEFT_INVARIANT(got[i] == sent[i]);
+      else
+        WEFT_INVARIANT(got[i] == 0);
     }
   }
 };

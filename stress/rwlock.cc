@@ -73,9 +73,8 @@ struct Occupancy {
     WEFT_INVARIANT(static_cast<std::uint32_t>(now) <= max_readers);
     WEFT_INVARIANT(writers.load(std::memory_order_relaxed) == 0);
     int seen = most_readers.load(std::memory_order_relaxed);
-    while (now > seen &&
-           !most_readers.compare_exchange_weak(seen, now, std::memory_order_relaxed,
-                                               std::memory_order_relaxed)) {
+    while (now > seen && !most_readers.compare_exchange_weak(seen, now, std::memory_order_relaxed,
+                                                             std::memory_order_relaxed)) {
     }
   }
   void exit_read() { WEFT_INVARIANT(readers.fetch_sub(1, std::memory_order_relaxed) >= 1); }
@@ -179,8 +178,8 @@ struct rwlock_mixed_threads {
           break;
         }
         case 5: {  // a mapped read guard
-          auto g = RwLockReadGuard<State>::map(lock->blocking_read(),
-                                               [](const State& s) -> const Fields& { return s.fields; });
+          auto g = RwLockReadGuard<State>::map(
+              lock->blocking_read(), [](const State& s) -> const Fields& { return s.fields; });
           read_section(*g, occ, rng);
           break;
         }
@@ -249,10 +248,10 @@ struct rwlock_mixed_threads {
         }
         default: {  // a mapped write guard: try_map refused (guard back), then accepted
           auto w = RwLockWriteGuard<State>::try_map(lock->blocking_write(),
-                                                     [](State&) -> Fields* { return nullptr; });
+                                                    [](State&) -> Fields* { return nullptr; });
           WEFT_INVARIANT(w.is_err());
           auto f = RwLockWriteGuard<State>::try_map(std::move(w.error()),
-                                                     [](State& s) -> Fields* { return &s.fields; });
+                                                    [](State& s) -> Fields* { return &s.fields; });
           WEFT_INVARIANT(f.is_ok());
           write_section(**f, d, occ, rng);
           mine += d;
@@ -301,12 +300,14 @@ weft::Task<long> rw_task(std::shared_ptr<RwLock<State>> lock, Occupancy* occ, st
         break;
       }
       case 2: {  // a read with a timeout
-        stress::GiveUpAfter<RwLock<State>::Read> f(lock->read(), 1 + static_cast<int>(rng.below(2)));
+        stress::GiveUpAfter<RwLock<State>::Read> f(lock->read(),
+                                                   1 + static_cast<int>(rng.below(2)));
         if (auto g = co_await f) read_section((*g)->fields, *occ, rng);
         break;
       }
       case 3: {  // a write with a timeout: cancelled with some permits gathered
-        stress::GiveUpAfter<RwLock<State>::Write> f(lock->write(), 1 + static_cast<int>(rng.below(3)));
+        stress::GiveUpAfter<RwLock<State>::Write> f(lock->write(),
+                                                    1 + static_cast<int>(rng.below(3)));
         if (auto g = co_await f) {
           write_section((*g)->fields, d, *occ, rng);
           mine += d;
@@ -338,8 +339,8 @@ struct rwlock_pool_tasks {
     stress::Rng rng{seed, 100 + index};
     const int n = stress::ops(ops_per_thread / 8);
     if (index == 0) {
-      written.add(stress::join_pool_tasks(
-          2, tasks, [&](int t) { return rw_task(lock, &occ, seed, t, n); }));
+      written.add(stress::join_pool_tasks(2, tasks,
+                                          [&](int t) { return rw_task(lock, &occ, seed, t, n); }));
     } else {
       long mine = 0;
       for (int i = 0; i < n * 2; ++i) {
@@ -413,7 +414,7 @@ struct rwlock_write_preferring {
     if (index == 1) {
       weft::MockTask task;
       auto w = lock.write();
-      WEFT_INVARIANT(task.poll(w).is_pending());  // `held` is a reader
+      WEFT_INVARIANT(task.poll(w).is_pending());   // `held` is a reader
       queued.store(1, std::memory_order_release);  // Release: pairs with the Acquire below
       rng.jitter(3);
       auto g = weft::block_on(w);

@@ -53,8 +53,10 @@ struct mixed_batches {
         }
         case 2: {
           auto p = sem.try_acquire_many(n);
-          if (p.is_ok()) use(held, n);
-          else WEFT_INVARIANT(p.error() == weft::TryAcquireError::NoPermits);
+          if (p.is_ok())
+            use(held, n);
+          else
+            WEFT_INVARIANT(p.error() == weft::TryAcquireError::NoPermits);
           break;
         }
         case 3: {  // polled once, then cancelled (or used if it was ready)

@@ -101,9 +101,9 @@ inline void on_fatal_signal(int sig) {
       static_cast<unsigned long long>(current.base), label, scenario != nullptr ? scenario : "?",
       static_cast<unsigned long long>(current.run.load(std::memory_order_relaxed) + 1));
   if (n > 0) {
-    ssize_t ignored = ::write(2, text, static_cast<std::size_t>(n) < sizeof text
-                                           ? static_cast<std::size_t>(n)
-                                           : sizeof text - 1);
+    ssize_t ignored = ::write(
+        2, text,
+        static_cast<std::size_t>(n) < sizeof text ? static_cast<std::size_t>(n) : sizeof text - 1);
     (void)ignored;
   }
   std::signal(sig, SIG_DFL);
@@ -215,8 +215,7 @@ struct GiveUpAfter {
 // is given), and dropped if it is still pending: cancellation halfway, often just as a
 // release hands it the lock or permits. The output if it completed, else nullopt.
 template <class Fut>
-std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls,
-                                                           Rng* rng = nullptr,
+std::optional<weft::future_output_t<Fut>> poll_then_cancel(Fut fut, int polls, Rng* rng = nullptr,
                                                            std::uint32_t max_jitter = 2) {
   weft::MockTask task;
   for (int i = 0; i < polls; ++i) {

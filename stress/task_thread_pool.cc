@@ -64,9 +64,8 @@ class TakeToken {
     int available = station_->tokens.load(std::memory_order_relaxed);
     while (available > 0) {
       // Acquire: pairs with the Release fetch_add in Station::give.
-      if (station_->tokens.compare_exchange_strong(available, available - 1,
-                                                   std::memory_order_acquire,
-                                                   std::memory_order_relaxed)) {
+      if (station_->tokens.compare_exchange_strong(
+              available, available - 1, std::memory_order_acquire, std::memory_order_relaxed)) {
         return weft::ready;
       }
     }
@@ -120,8 +119,7 @@ constexpr int tasks_total = 100'000;
 platform::atomic<int> hundred_thousand_runs{0};
 struct hundred_thousand_tokens {
   static constexpr int threads = 1;
-  std::uint64_t seed =
-      stress::run_seed<hundred_thousand_tokens>("hundred_thousand_tokens");
+  std::uint64_t seed = stress::run_seed<hundred_thousand_tokens>("hundred_thousand_tokens");
   void thread(int) {
     stress::Rng rng{seed, 0};
     const bool first = hundred_thousand_runs.fetch_add(1, std::memory_order_relaxed) == 0;
@@ -219,7 +217,8 @@ struct local_executor_woken_from_threads {
     WEFT_INVARIANT(ex.run_until(all()) == static_cast<long>(count) * (count - 1) / 2);
     a.join();
     b.join();
-    for (int i = 0; i < count; ++i) WEFT_INVARIANT(sink[i].tokens.load(std::memory_order_acquire) == 1);
+    for (int i = 0; i < count; ++i)
+      WEFT_INVARIANT(sink[i].tokens.load(std::memory_order_acquire) == 1);
   }
 };
 WEFT_MODEL_SCENARIO(local_executor_woken_from_threads, weft::model::random(1));

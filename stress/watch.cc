@@ -80,7 +80,8 @@ struct senders_and_watchers {
       case 4: {  // wait_for the final value, then drop
         auto& r = *rx[2];
         {
-          auto got = weft::block_on(r.wait_for([](const Counted& c) { return c.value == final_value; }));
+          auto got =
+              weft::block_on(r.wait_for([](const Counted& c) { return c.value == final_value; }));
           WEFT_INVARIANT(got.is_ok() && (*got)->value == final_value);
         }
         rx[2].reset();

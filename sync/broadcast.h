@@ -80,15 +80,15 @@ class RecvError {
  public:
   enum class Kind { Closed, Lagged };
   static RecvError closed() noexcept { return RecvError(Kind::Closed, 0); }
-  static RecvError lagged(std::uint64_t skipped) noexcept { return RecvError(Kind::Lagged, skipped); }
+  static RecvError lagged(std::uint64_t skipped) noexcept {
+    return RecvError(Kind::Lagged, skipped);
+  }
   Kind kind() const noexcept { return kind_; }
   bool is_closed() const noexcept { return kind_ == Kind::Closed; }
   bool is_lagged() const noexcept { return kind_ == Kind::Lagged; }
   std::uint64_t skipped() const noexcept { return skipped_; }
   friend bool operator==(const RecvError&, const RecvError&) = default;
-  const char* what() const noexcept {
-    return is_closed() ? "channel closed" : "channel lagged";
-  }
+  const char* what() const noexcept { return is_closed() ? "channel closed" : "channel lagged"; }
 
  private:
   RecvError(Kind kind, std::uint64_t skipped) noexcept : kind_(kind), skipped_(skipped) {}
@@ -167,8 +167,8 @@ template <class T>
 struct Slot {
   platform::mutex lock;
   // Everything below is under `lock`.
-  platform::cell<std::uint64_t> pos{0};   // the send position stored here
-  platform::cell<std::size_t> rem{0};     // receivers yet to see it; at 0 the value goes
+  platform::cell<std::uint64_t> pos{0};  // the send position stored here
+  platform::cell<std::size_t> rem{0};    // receivers yet to see it; at 0 the value goes
   platform::cell<std::optional<T>> value;
 };
 
@@ -340,8 +340,8 @@ class Shared {
   // receiver's share of the slot is released afterwards, even if `use` throws. On Empty
   // `waiter` (if any) is queued for the next send.
   template <class Use>
-  Look recv_ref(std::uint64_t& next, std::uint64_t& skipped, Waiter* waiter,
-                const Waker* waker, Use&& use) {
+  Look recv_ref(std::uint64_t& next, std::uint64_t& skipped, Waiter* waiter, const Waker* waker,
+                Use&& use) {
     std::optional<Waker> old;   // a replaced waker, dropped after the locks
     std::optional<T> released;  // a value this receiver was the last to see
     Slot<T>& slot = buffer_[next & mask_];
@@ -401,7 +401,8 @@ class Shared {
     if (!waiter.queued.load(std::memory_order_acquire)) {
       // Not queued: never registered, or a notifier took the waker (that write is ordered
       // before this read by the Acquire above; the model checks it).
-      WEFT_INVARIANT(!waiter.waker.with([](const std::optional<Waker>& w) { return w.has_value(); }));
+      WEFT_INVARIANT(
+          !waiter.waker.with([](const std::optional<Waker>& w) { return w.has_value(); }));
       return;
     }
     std::optional<Waker> old;
@@ -476,9 +477,9 @@ class Shared {
 
   platform::mutex tail_lock_;
   // Under tail_lock_:
-  platform::cell<std::uint64_t> tail_pos_{0};         // next position to write
-  platform::cell<std::size_t> rx_count_;              // subscribed receivers
-  platform::cell<bool> closed_;                       // no Sender, or no receiver
+  platform::cell<std::uint64_t> tail_pos_{0};  // next position to write
+  platform::cell<std::size_t> rx_count_;       // subscribed receivers
+  platform::cell<bool> closed_;                // no Sender, or no receiver
   platform::cell<std::uint64_t> notify_generation_{0};
   WaitList waiters_;         // receivers in recv()
   WaitList closed_waiters_;  // Sender::closed() futures
@@ -685,12 +686,9 @@ class Receiver {
         case Look::Value:
           if (out) return Result<T, RecvError>(std::move(*out));
           return Result<T, RecvError>(Err(RecvError::closed()));
-        case Look::Empty:
-          return pending;
-        case Look::Lagged:
-          return Result<T, RecvError>(Err(RecvError::lagged(skipped)));
-        case Look::Closed:
-          break;
+        case Look::Empty: return pending;
+        case Look::Lagged: return Result<T, RecvError>(Err(RecvError::lagged(skipped)));
+        case Look::Closed: break;
       }
       return Result<T, RecvError>(Err(RecvError::closed()));
     }
@@ -712,12 +710,9 @@ class Receiver {
       case Look::Value:
         if (out) return std::move(*out);
         return Err(TryRecvError::closed());
-      case Look::Empty:
-        return Err(TryRecvError::empty());
-      case Look::Lagged:
-        return Err(TryRecvError::lagged(skipped));
-      case Look::Closed:
-        break;
+      case Look::Empty: return Err(TryRecvError::empty());
+      case Look::Lagged: return Err(TryRecvError::lagged(skipped));
+      case Look::Closed: break;
     }
     return Err(TryRecvError::closed());
   }
@@ -731,9 +726,7 @@ class Receiver {
 
   // Values sent that this receiver has yet to receive (more than the capacity means the
   // next recv reports lagged).
-  std::size_t len() const {
-    return static_cast<std::size_t>(shared().tail_position() - next_);
-  }
+  std::size_t len() const { return static_cast<std::size_t>(shared().tail_position() - next_); }
   bool is_empty() const { return len() == 0; }
   bool same_channel(const Receiver& other) const noexcept { return shared_ == other.shared_; }
   // True when every Sender is gone (values may still be left to receive).
@@ -777,8 +770,8 @@ class Receiver {
     // Release this receiver's share of every value it has not read.
     while (next_ < until) {
       std::uint64_t skipped = 0;
-      const auto look = shared->recv_ref(next_, skipped, nullptr, nullptr,
-                                         [](const std::optional<T>&) {});
+      const auto look =
+          shared->recv_ref(next_, skipped, nullptr, nullptr, [](const std::optional<T>&) {});
       if (look == detail::Shared<T>::Look::Closed) break;
       WEFT_INVARIANT(look != detail::Shared<T>::Look::Empty);  // until is the tail
     }

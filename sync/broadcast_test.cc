@@ -707,7 +707,7 @@ TEST_CASE("a throwing copy leaves the slot free for the sender") {
   auto rx2 = tx.subscribe();
   CHECK(tx.send(Fussy(0)).is_ok());
   CHECK_THROWS_AS((void)rx1.try_recv(), std::runtime_error);
-  CHECK(tx.len() == 1);  // still owed to rx2
+  CHECK(tx.len() == 1);              // still owed to rx2
   CHECK(tx.send(Fussy(1)).is_ok());  // overwrites the slot rx1 was copying
   check_lagged(rx2, 1);
   CHECK(recv_now(rx1).value == 1);
@@ -852,7 +852,7 @@ TEST_CASE("lag_is_per_receiver") {
 TEST_CASE("lag_again_before_reading_retained_messages") {
   auto [tx, rx] = broadcast::channel<int>(2);
   for (int i = 1; i <= 3; ++i) CHECK(tx.send(i).is_ok());
-  check_lagged(rx, 1);  // cursor at 2
+  check_lagged(rx, 1);                                     // cursor at 2
   for (int i = 4; i <= 6; ++i) CHECK(tx.send(i).is_ok());  // 2, 3, 4 gone unread
   check_lagged(rx, 3);
   CHECK(recv_now(rx) == 5);

@@ -96,7 +96,7 @@ class Mutex {
  public:
   // Constructs the T in place from args.
   template <class... Args>
-    requires std::is_constructible_v<T, Args&&...>
+  requires std::is_constructible_v<T, Args&&...>
   explicit Mutex(Args&&... args)
       : semaphore_(1, detail::BatchSemaphore::usually_idle), data_(std::forward<Args>(args)...) {}
   Mutex(const Mutex&) = delete;
@@ -357,8 +357,7 @@ class [[nodiscard]] OwnedMappedMutexGuard {
   friend class OwnedMutexGuard;
   template <class, class>
   friend class OwnedMappedMutexGuard;
-  OwnedMappedMutexGuard(std::shared_ptr<Mutex<T>> m, detail::MutexPermit&& permit,
-                        U* data) noexcept
+  OwnedMappedMutexGuard(std::shared_ptr<Mutex<T>> m, detail::MutexPermit&& permit, U* data) noexcept
       : mutex_(std::move(m)), permit_(std::move(permit)), data_(data) {}
   std::shared_ptr<Mutex<T>> mutex_;
   detail::MutexPermit permit_;

@@ -120,8 +120,8 @@ TEST_CASE("owned_map_and_try_map") {
                                              [](Pair&) -> int* { return nullptr; });
   REQUIRE(fail.is_err());
   CHECK(fail.error()->a == 1);
-  auto ok = OwnedMutexGuard<Pair>::try_map(std::move(fail.error()),
-                                           [](Pair& p) -> int* { return &p.a; });
+  auto ok =
+      OwnedMutexGuard<Pair>::try_map(std::move(fail.error()), [](Pair& p) -> int* { return &p.a; });
   REQUIRE(ok.is_ok());
   CHECK(**ok == 1);
 }

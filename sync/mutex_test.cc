@@ -177,7 +177,8 @@ TEST_CASE("map_and_try_map") {
     auto mapped = MutexGuard<Pair>::map(m.blocking_lock(), [](Pair& p) -> int& { return p.first; });
     *mapped = 7;
     CHECK(m.try_lock().is_err());  // still locked
-    auto again = weft::MappedMutexGuard<int>::map(std::move(mapped), [](int& v) -> int& { return v; });
+    auto again =
+        weft::MappedMutexGuard<int>::map(std::move(mapped), [](int& v) -> int& { return v; });
     CHECK(*again == 7);
   }
   CHECK(m.try_lock().is_ok());

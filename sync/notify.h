@@ -213,7 +213,8 @@ class NotifiedCore {
 
   void cancel() noexcept;
   std::optional<Waker> take_waker() {
-    return waiter_.waker.with_mut([](std::optional<Waker>& slot) { return std::exchange(slot, {}); });
+    return waiter_.waker.with_mut(
+        [](std::optional<Waker>& slot) { return std::exchange(slot, {}); });
   }
 
   Notify* notify_;
@@ -284,7 +285,7 @@ inline void Notify::notify_with(unsigned strategy) {
   while (get_state(word) != WAITING) {
     // Release: pairs with the Acquire CAS in NotifiedCore::poll that consumes the permit.
     if (state_.compare_exchange_strong(word, set_state(word, NOTIFIED), std::memory_order_release,
-                                     std::memory_order_relaxed)) {
+                                       std::memory_order_relaxed)) {
       return;
     }
   }
@@ -299,15 +300,14 @@ inline void Notify::notify_with(unsigned strategy) {
   if (waker) waker->wake();
 }
 
-inline std::optional<Waker> Notify::notify_locked(detail::NotifyWaitList& list,
-                                                  std::uintptr_t word, unsigned strategy) {
+inline std::optional<Waker> Notify::notify_locked(detail::NotifyWaitList& list, std::uintptr_t word,
+                                                  unsigned strategy) {
   if (get_state(word) != WAITING) {
     // Nobody to wake: store the permit. Lock-free CASes may race this one (a permit
     // stored or consumed), never a move to WAITING, which needs the lock we hold.
     // Release: pairs with the Acquire CAS in NotifiedCore::poll that consumes the permit.
     while (!state_.compare_exchange_strong(word, set_state(word, NOTIFIED),
-                                         std::memory_order_release,
-                                         std::memory_order_relaxed)) {
+                                           std::memory_order_release, std::memory_order_relaxed)) {
       WEFT_INVARIANT(get_state(word) != WAITING);
     }
     return std::nullopt;
@@ -339,7 +339,7 @@ inline void Notify::notify_waiters() {
     // Release: pairs with the Acquire load in notified() and the Acquire loads / CASes of
     // the count in NotifiedCore::poll.
     if (state_.compare_exchange_strong(word, word + ONE_CALL, std::memory_order_release,
-                                     std::memory_order_relaxed)) {
+                                       std::memory_order_relaxed)) {
       return;
     }
   }
@@ -360,8 +360,8 @@ inline void Notify::notify_waiters() {
   // while the lock is released between batches are not completed by this call, and a
   // waiter cancelled meanwhile can still unlink itself (NotifiedCore::cancel / poll).
   detail::NotifyWaiter anchor;
-  auto pending = waiters_.with_mut(
-      [&](detail::NotifyWaitList& list) { return list.into_guarded(&anchor); });
+  auto pending =
+      waiters_.with_mut([&](detail::NotifyWaitList& list) { return list.into_guarded(&anchor); });
 
   detail::wake_in_batches(guard, mutex_, [&](detail::WakeList& wakers) {
     while (wakers.size() < detail::notify_waiters_batch) {
@@ -456,7 +456,8 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
         continue;
       }
       if (fresh) {
-        waiter_.waker.with_mut([&](std::optional<Waker>& slot) { old = std::exchange(slot, std::move(fresh)); });
+        waiter_.waker.with_mut(
+            [&](std::optional<Waker>& slot) { old = std::exchange(slot, std::move(fresh)); });
       }
       notify.waiters_.with_mut([&](NotifyWaitList& list) { list.push_front(&waiter_); });
       stage_ = Stage::waiting;

@@ -23,8 +23,9 @@
 //
 // Cancel-safety: a get_or_init / get_or_try_init future destroyed while waiting loses only
 // its place in the queue; destroyed while its initializer runs, it drops the initializer
-// and gives up the permit, so the next waiter starts its own initializer. A failing or throwing initializer does the same (the exception
-// propagates from poll); such a future must not be polled again (destroying it is fine).
+// and gives up the permit, so the next waiter starts its own initializer. A failing or throwing
+// initializer does the same (the exception propagates from poll); such a future must not be polled
+// again (destroying it is fine).
 //
 // Memory ordering: the store of the value happens-before every get() or initialized()
 // that sees it and every get_or_init / get_or_try_init that returns it.
@@ -277,7 +278,7 @@ class OnceCell {
       using type = R;
     };
     template <class R>
-      requires Future<R>
+    requires Future<R>
     struct output_of<R> {
       using type = future_output_t<R>;
     };
@@ -295,7 +296,8 @@ class OnceCell {
           permit.reset();  // give the permit back: the next waiter tries
           return output(Err(std::move(produced).error()));
         }
-        return output(std::cref(cell.set_value(T(std::move(produced).value()), std::move(*permit))));
+        return output(
+            std::cref(cell.set_value(T(std::move(produced).value()), std::move(*permit))));
       }
     };
 

@@ -42,7 +42,7 @@ TEST_CASE("get_or_init") {
   OnceCell<unsigned> once;
   auto gate = std::make_shared<weft::platform::atomic<bool>>(false);
   MockTask t1, t2;
-  auto h1 = once.get_or_init([] { return 5u; });             // func1
+  auto h1 = once.get_or_init([] { return 5u; });                   // func1
   auto h2 = once.get_or_init([gate] { return Gated{gate, 10}; });  // func2
   auto r1 = t1.poll(h1);
   REQUIRE(r1.is_ready());
@@ -117,7 +117,10 @@ TEST_CASE("waiters are released when the initializer finishes") {
   };
   MockTask init_task, waiter_task;
   auto init = once.get_or_init([gate] { return Text{gate}; });
-  auto waiter = once.get_or_init([]() -> std::string { FAIL("second initializer ran"); return ""; });
+  auto waiter = once.get_or_init([]() -> std::string {
+    FAIL("second initializer ran");
+    return "";
+  });
   CHECK(init_task.poll(init).is_pending());
   CHECK(waiter_task.poll(waiter).is_pending());
   gate->store(true, std::memory_order_release);  // Release: pairs with Text's Acquire load
@@ -135,7 +138,7 @@ TEST_CASE("a cancelled initializer lets the next waiter initialize") {
     auto h1 = once.get_or_init([gate] { return Gated{gate, 5}; });
     CHECK(t1.poll(h1).is_pending());  // holds the permit
     CHECK(t2.poll(h2).is_pending());  // waits for it
-  }  // h1 cancelled: the permit goes to h2
+  }                                   // h1 cancelled: the permit goes to h2
   CHECK(t2.is_woken());
   auto r2 = t2.poll(h2);
   REQUIRE(r2.is_ready());
@@ -145,7 +148,8 @@ TEST_CASE("a cancelled initializer lets the next waiter initialize") {
 TEST_CASE("get_or_try_init: an error lets the next caller try") {
   OnceCell<unsigned> once;
   MockTask task;
-  auto failing = once.get_or_try_init([] { return Result<unsigned, std::string>(weft::Err(std::string("nope"))); });
+  auto failing = once.get_or_try_init(
+      [] { return Result<unsigned, std::string>(weft::Err(std::string("nope"))); });
   auto r = task.poll(failing);
   REQUIRE(r.is_ready());
   REQUIRE(r.value().is_err());

@@ -368,9 +368,7 @@ class Sender {
   Closed closed() { return Closed(*this); }
 
   // True once the Receiver closed or was destroyed: a send would then fail.
-  bool is_closed() const {
-    return (inner().load_state() & detail::OneshotInner<T>::CLOSED) != 0;
-  }
+  bool is_closed() const { return (inner().load_state() & detail::OneshotInner<T>::CLOSED) != 0; }
 
  private:
   friend std::pair<Sender<T>, Receiver<T>> channel<T>();

@@ -129,7 +129,7 @@ class RwLock {
 #endif
 
   template <class... Args>
-    requires std::is_constructible_v<T, Args&&...>
+  requires std::is_constructible_v<T, Args&&...>
   explicit RwLock(Args&&... args) : RwLock(tag{}, MAX_READS, std::forward<Args>(args)...) {}
 
   // At most max_reads readers at once (1..MAX_READS, else std::invalid_argument).
@@ -244,8 +244,7 @@ class RwLock {
     if (l->semaphore_.try_acquire(1).is_err()) return Err(TryLockError{});
     return make_read_owned(l);
   }
-  static Result<OwnedRwLockWriteGuard<T>, TryLockError> try_write_owned(
-      std::shared_ptr<RwLock> l) {
+  static Result<OwnedRwLockWriteGuard<T>, TryLockError> try_write_owned(std::shared_ptr<RwLock> l) {
     if (l->semaphore_.try_acquire(l->max_readers_).is_err()) return Err(TryLockError{});
     return make_write_owned(l);
   }
@@ -329,8 +328,7 @@ class [[nodiscard]] RwLockReadGuard {
   }
   template <class F>
   static auto try_map(RwLockReadGuard&& g, F&& f)
-      -> Result<RwLockReadGuard<detail::mapped_read_ptr_t<F, const U&>>,
-                RwLockReadGuard> {
+      -> Result<RwLockReadGuard<detail::mapped_read_ptr_t<F, const U&>>, RwLockReadGuard> {
     using V = detail::mapped_read_ptr_t<F, const U&>;
     const V* part = std::forward<F>(f)(*g);
     if (part == nullptr) return Err(std::move(g));
@@ -422,7 +420,7 @@ class [[nodiscard]] RwLockWriteGuard {
   // downgrade, then map with f: const T& -> const U&.
   template <class F>
   static RwLockReadGuard<detail::mapped_read_t<F, const T&>> downgrade_map(RwLockWriteGuard&& g,
-                                                                          F&& f) {
+                                                                           F&& f) {
     const auto* part = &std::forward<F>(f)(static_cast<const T&>(*g));
     g.permits_.keep_one();
     return RwLockReadGuard<detail::mapped_read_t<F, const T&>>(std::move(g.permits_), part);
@@ -461,10 +459,10 @@ class [[nodiscard]] OwnedRwLockReadGuard {
 
   template <class F>
   static OwnedRwLockReadGuard<T, detail::mapped_read_t<F, const U&>> map(OwnedRwLockReadGuard&& g,
-                                                                        F&& f) {
+                                                                         F&& f) {
     const auto* part = &std::forward<F>(f)(*g);
-    return OwnedRwLockReadGuard<T, detail::mapped_read_t<F, const U&>>(
-        std::move(g.lock_), std::move(g.permits_), part);
+    return OwnedRwLockReadGuard<T, detail::mapped_read_t<F, const U&>>(std::move(g.lock_),
+                                                                       std::move(g.permits_), part);
   }
   template <class F>
   static auto try_map(OwnedRwLockReadGuard&& g, F&& f)
@@ -514,8 +512,8 @@ class [[nodiscard]] OwnedRwLockMappedWriteGuard {
   static OwnedRwLockMappedWriteGuard<T, detail::mapped_ref_t<F, U&>> map(
       OwnedRwLockMappedWriteGuard&& g, F&& f) {
     auto* part = &std::forward<F>(f)(*g);
-    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ref_t<F, U&>>(
-        std::move(g.lock_), std::move(g.permits_), part);
+    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ref_t<F, U&>>(std::move(g.lock_),
+                                                                       std::move(g.permits_), part);
   }
   template <class F>
   static auto try_map(OwnedRwLockMappedWriteGuard&& g, F&& f)
@@ -523,8 +521,8 @@ class [[nodiscard]] OwnedRwLockMappedWriteGuard {
                 OwnedRwLockMappedWriteGuard> {
     auto* part = std::forward<F>(f)(*g);
     if (part == nullptr) return Err(std::move(g));
-    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ptr_t<F, U&>>(
-        std::move(g.lock_), std::move(g.permits_), part);
+    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ptr_t<F, U&>>(std::move(g.lock_),
+                                                                       std::move(g.permits_), part);
   }
   static OwnedRwLockReadGuard<T, U> downgrade(OwnedRwLockMappedWriteGuard&& g) {
     g.permits_.keep_one();
@@ -562,11 +560,11 @@ class [[nodiscard]] OwnedRwLockWriteGuard {
   const std::shared_ptr<RwLock<T>>& rwlock() const noexcept { return lock_; }
 
   template <class F>
-  static OwnedRwLockMappedWriteGuard<T, detail::mapped_ref_t<F, T&>> map(
-      OwnedRwLockWriteGuard&& g, F&& f) {
+  static OwnedRwLockMappedWriteGuard<T, detail::mapped_ref_t<F, T&>> map(OwnedRwLockWriteGuard&& g,
+                                                                         F&& f) {
     auto* part = &std::forward<F>(f)(*g);
-    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ref_t<F, T&>>(
-        std::move(g.lock_), std::move(g.permits_), part);
+    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ref_t<F, T&>>(std::move(g.lock_),
+                                                                       std::move(g.permits_), part);
   }
   template <class F>
   static auto try_map(OwnedRwLockWriteGuard&& g, F&& f)
@@ -574,8 +572,8 @@ class [[nodiscard]] OwnedRwLockWriteGuard {
                 OwnedRwLockWriteGuard> {
     auto* part = std::forward<F>(f)(*g);
     if (part == nullptr) return Err(std::move(g));
-    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ptr_t<F, T&>>(
-        std::move(g.lock_), std::move(g.permits_), part);
+    return OwnedRwLockMappedWriteGuard<T, detail::mapped_ptr_t<F, T&>>(std::move(g.lock_),
+                                                                       std::move(g.permits_), part);
   }
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) {
     g.permits_.keep_one();
@@ -586,8 +584,8 @@ class [[nodiscard]] OwnedRwLockWriteGuard {
       OwnedRwLockWriteGuard&& g, F&& f) {
     const auto* part = &std::forward<F>(f)(static_cast<const T&>(*g));
     g.permits_.keep_one();
-    return OwnedRwLockReadGuard<T, detail::mapped_read_t<F, const T&>>(
-        std::move(g.lock_), std::move(g.permits_), part);
+    return OwnedRwLockReadGuard<T, detail::mapped_read_t<F, const T&>>(std::move(g.lock_),
+                                                                       std::move(g.permits_), part);
   }
   static OwnedRwLockMappedWriteGuard<T> into_mapped(OwnedRwLockWriteGuard&& g) {
     return OwnedRwLockMappedWriteGuard<T>(std::move(g.lock_), std::move(g.permits_), g.data_);
@@ -596,8 +594,7 @@ class [[nodiscard]] OwnedRwLockWriteGuard {
  private:
   template <class>
   friend class RwLock;
-  OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l, detail::RwPermits&& permits,
-                        T* data) noexcept
+  OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l, detail::RwPermits&& permits, T* data) noexcept
       : lock_(std::move(l)), permits_(std::move(permits)), data_(data) {}
   std::shared_ptr<RwLock<T>> lock_;
   detail::RwPermits permits_;

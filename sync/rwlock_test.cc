@@ -236,8 +236,9 @@ TEST_CASE("zero_max_readers") {
   };
   const std::string expected = "a RwLock may not be created with 0 readers";
   CHECK(message_of([] { (void)RwLock<int>::with_max_readers(100, 0); }).find(expected) == 0);
-  CHECK(message_of([] { RwLock<int> lock(RwLock<int>::with_max_readers_tag, 0, 100); })
-            .find(expected) == 0);
+  CHECK(message_of([] {
+          RwLock<int> lock(RwLock<int>::with_max_readers_tag, 0, 100);
+        }).find(expected) == 0);
 }
 
 // ---- beyond Tokio's file ----
@@ -316,10 +317,11 @@ struct Pair {
 
 TEST_CASE("read_map_and_try_map") {
   RwLock<Pair> lock(Pair{1, "x"});
-  auto a = RwLockReadGuard<Pair>::map(lock.blocking_read(), [](const Pair& p) -> const int& { return p.a; });
+  auto a = RwLockReadGuard<Pair>::map(lock.blocking_read(),
+                                      [](const Pair& p) -> const int& { return p.a; });
   CHECK(*a == 1);
-  auto none = RwLockReadGuard<Pair>::try_map(lock.blocking_read(),
-                                             [](const Pair&) -> const std::string* { return nullptr; });
+  auto none = RwLockReadGuard<Pair>::try_map(
+      lock.blocking_read(), [](const Pair&) -> const std::string* { return nullptr; });
   REQUIRE(none.is_err());
   CHECK(none.error()->b == "x");
   auto b = RwLockReadGuard<Pair>::try_map(std::move(none.error()),
@@ -332,7 +334,8 @@ TEST_CASE("read_map_and_try_map") {
 TEST_CASE("write_map_into_mapped_downgrade_map") {
   RwLock<Pair> lock(Pair{1, "x"});
   {
-    auto m = RwLockWriteGuard<Pair>::map(lock.blocking_write(), [](Pair& p) -> std::string& { return p.b; });
+    auto m = RwLockWriteGuard<Pair>::map(lock.blocking_write(),
+                                         [](Pair& p) -> std::string& { return p.b; });
     *m = "y";
     CHECK(lock.try_read().is_err());
     auto r = weft::RwLockMappedWriteGuard<std::string>::downgrade(std::move(m));
@@ -342,7 +345,8 @@ TEST_CASE("write_map_into_mapped_downgrade_map") {
   {
     auto all = RwLockWriteGuard<Pair>::into_mapped(lock.blocking_write());
     all->a = 5;
-    auto t = weft::RwLockMappedWriteGuard<Pair>::try_map(std::move(all), [](Pair&) -> int* { return nullptr; });
+    auto t = weft::RwLockMappedWriteGuard<Pair>::try_map(std::move(all),
+                                                         [](Pair&) -> int* { return nullptr; });
     REQUIRE(t.is_err());
     CHECK(lock.try_read().is_err());
   }
@@ -365,8 +369,8 @@ TEST_CASE("owned_guards") {
     CHECK(r.rwlock() == lock);
     auto r2 = RwLock<Pair>::try_read_owned(lock);
     REQUIRE(r2.is_ok());
-    auto mapped = weft::OwnedRwLockReadGuard<Pair>::map(std::move(*r2),
-                                                        [](const Pair& p) -> const std::string& { return p.b; });
+    auto mapped = weft::OwnedRwLockReadGuard<Pair>::map(
+        std::move(*r2), [](const Pair& p) -> const std::string& { return p.b; });
     CHECK(*mapped == "x");
   }
   {

@@ -167,8 +167,7 @@ class Semaphore {
   // an idle semaphore instead of loading it first. Right (nobody else holds permits), it
   // saves the load before the CAS (semaphore_uncontended: 0.0726 -> 0.0650 s, median of
   // 11); wrong, it costs one failed CAS, and the ordinary path goes on from its value.
-  explicit Semaphore(std::size_t permits)
-      : inner_(permits, detail::BatchSemaphore::usually_idle) {}
+  explicit Semaphore(std::size_t permits) : inner_(permits, detail::BatchSemaphore::usually_idle) {}
   // A closed semaphore with no permits: Semaphore s(Semaphore::closed).
   struct closed_t {};
   static constexpr closed_t closed{};

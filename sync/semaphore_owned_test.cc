@@ -190,7 +190,6 @@ TEST_CASE("close_fails_owned_acquire") {
   CHECK(Semaphore::try_acquire_owned(sem).error() == weft::TryAcquireError::Closed);
 }
 
-
 // As in semaphore_test.cc: give-backs saturate, merge checks the total.
 TEST_CASE("permit_drop_past_max_permits_saturates") {
   auto sem = std::make_shared<Semaphore>(1);

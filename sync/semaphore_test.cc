@@ -311,7 +311,6 @@ TEST_CASE("cancel_pending_acquire_returns_permits") {
   CHECK(sem.available_permits() == 2);
 }
 
-
 // Give-backs past MAX_PERMITS saturate (a destructor cannot throw); add_permits and
 // merge report the overflow with std::length_error. (Found by fuzz/semaphore.cc.)
 TEST_CASE("permit_drop_past_max_permits_saturates") {

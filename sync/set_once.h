@@ -101,7 +101,8 @@ class SetOnce {
     // Relaxed: exclusive access, ordered by whatever handed the cell to the caller.
     if (!value_set_.load(std::memory_order_relaxed)) return std::nullopt;
     value_set_.store(false, std::memory_order_relaxed);
-    return value_.with_mut([](std::optional<T>& slot) { return std::exchange(slot, std::nullopt); });
+    return value_.with_mut(
+        [](std::optional<T>& slot) { return std::exchange(slot, std::nullopt); });
   }
 
   // A future that completes with the value once it is set (at once if it is).
@@ -135,7 +136,8 @@ class SetOnce {
         // Relaxed: written only under the lock we hold.
         if (once_->value_set_.load(std::memory_order_relaxed)) {
           notified_.reset();  // never polled: nothing to unlink
-          return std::cref(*once_->value_.with([](const std::optional<T>& slot) { return &*slot; }));
+          return std::cref(
+              *once_->value_.with([](const std::optional<T>& slot) { return &*slot; }));
         }
       }
     }

@@ -166,8 +166,8 @@ class Shared {
 class ChangedWait {
  public:
   template <class T>
-  Poll<Result<void, RecvError>> poll(Shared<T>& shared, std::uintptr_t& version,
-                                     std::size_t shard, Context& cx) {
+  Poll<Result<void, RecvError>> poll(Shared<T>& shared, std::uintptr_t& version, std::size_t shard,
+                                     Context& cx) {
     for (;;) {
       if (!notified_) {
         notified_.emplace(shared.notify_rx.notified(shard));
@@ -192,7 +192,8 @@ template <class T>
 class Ref {
  public:
   Ref(Ref&& other) noexcept
-      : shared_(std::exchange(other.shared_, nullptr)), value_(other.value_),
+      : shared_(std::exchange(other.shared_, nullptr)),
+        value_(other.value_),
         has_changed_(other.has_changed_) {}
   Ref& operator=(Ref&&) = delete;
   Ref(const Ref&) = delete;
@@ -225,14 +226,16 @@ template <class T>
 class Receiver {
  public:
   Receiver(const Receiver& other)
-      : shared_(&other.shared()), version_(other.version_),
+      : shared_(&other.shared()),
+        version_(other.version_),
         shard_(shared_->notify_rx.next_shard()) {
     shared_->acquire();
     // Relaxed: a counter, made from a live Receiver.
     shared_->ref_count_rx.fetch_add(1, std::memory_order_relaxed);
   }
   Receiver(Receiver&& other) noexcept
-      : shared_(std::exchange(other.shared_, nullptr)), version_(other.version_),
+      : shared_(std::exchange(other.shared_, nullptr)),
+        version_(other.version_),
         shard_(other.shard_) {}
   Receiver& operator=(Receiver other) noexcept {
     std::swap(shared_, other.shared_);

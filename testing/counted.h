@@ -34,16 +34,13 @@ class BasicCounted {
 
   explicit BasicCounted(long v) : BasicCounted(&global(), v) {}
   BasicCounted(Count* count, long v) : count_(count), value(v) { add(); }
-  BasicCounted(const BasicCounted& other)
-    requires Copyable
-      : count_(other.count_), value(other.value) {
+  BasicCounted(const BasicCounted& other) requires Copyable : count_(other.count_),
+                                                              value(other.value) {
     add();
   }
   BasicCounted(BasicCounted&& other) noexcept : count_(other.count_), value(other.value) { add(); }
   // An assignment takes the value only: each instance stays on the count it was made on.
-  BasicCounted& operator=(const BasicCounted& other)
-    requires Copyable
-  {
+  BasicCounted& operator=(const BasicCounted& other) requires Copyable {
     value = other.value;
     return *this;
   }

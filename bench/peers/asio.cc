@@ -21,7 +21,8 @@ using AsioChannel = asio::experimental::concurrent_channel<void(asio::error_code
 // Coroutines take their state as parameters (copied into the frame), never as lambda
 // captures: a lambda coroutine's captures die with the lambda object.
 asio::awaitable<void> asio_produce(AsioChannel* ch, uint64_t n) {
-  for (uint64_t i = 0; i < n; ++i) co_await ch->async_send(asio::error_code{}, i, asio::use_awaitable);
+  for (uint64_t i = 0; i < n; ++i)
+    co_await ch->async_send(asio::error_code{}, i, asio::use_awaitable);
 }
 
 asio::awaitable<void> asio_consume(AsioChannel* ch, uint64_t n, std::promise<uint64_t>* done) {

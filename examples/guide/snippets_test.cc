@@ -162,8 +162,7 @@ bool is_directive(const std::string& line, std::string& path, std::string& name)
 
 // Languages whose blocks must come from compiled (or loaded) files.
 bool must_be_checked(std::string_view lang) {
-  return lang == "cpp" || lang == "c++" || lang == "starlark" || lang == "python" ||
-         lang == "bzl";
+  return lang == "cpp" || lang == "c++" || lang == "starlark" || lang == "python" || lang == "bzl";
 }
 
 // Checks (or, with update, rewrites) one Markdown file; returns its new text.
@@ -212,9 +211,9 @@ std::string process(const std::string& md, bool update) {
               std::size_t k = 0;
               while (k < source->size() && k < block.size() && (*source)[k] == block[k]) ++k;
               error(at, "the block differs from " + path + " region " + name + " at its line " +
-                            std::to_string(k + 1) + ":\n  guide:  " +
-                            (k < block.size() ? block[k] : "<end>") + "\n  source: " +
-                            (k < source->size() ? (*source)[k] : "<end>") +
+                            std::to_string(k + 1) +
+                            ":\n  guide:  " + (k < block.size() ? block[k] : "<end>") +
+                            "\n  source: " + (k < source->size() ? (*source)[k] : "<end>") +
                             "\n  (to take the source's text: bazel run "
                             "//examples:guide_snippets_test -- --update)");
             }

@@ -62,9 +62,8 @@ struct pop_while_recycled {
     if (index == 0) {
       held[0] = stack.pop();
       if (held[0] != Stack::nil) {
-        stack.payload(held[0]).with([&](const int& p) {
-          WEFT_INVARIANT(p == 7 || p == 100 + static_cast<int>(held[0]));
-        });
+        stack.payload(held[0]).with(
+            [&](const int& p) { WEFT_INVARIANT(p == 7 || p == 100 + static_cast<int>(held[0])); });
       }
     } else {
       const std::uint32_t first = stack.pop();

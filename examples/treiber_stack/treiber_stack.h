@@ -58,8 +58,8 @@ class TreiberStack {
       nodes_[index].next.store(index_of(head), std::memory_order_relaxed);
       // Release: pairs with the Acquire load and CAS in pop(): publishes `next` and the
       // payload written by the owner. Failure relaxed: we only retry with the new head.
-      if (head_.compare_exchange_weak(head, pack(index, next_tag(head)),
-                                      std::memory_order_release, std::memory_order_relaxed)) {
+      if (head_.compare_exchange_weak(head, pack(index, next_tag(head)), std::memory_order_release,
+                                      std::memory_order_relaxed)) {
         return;
       }
       backoff.spin();
@@ -80,8 +80,8 @@ class TreiberStack {
       const std::uint32_t next = nodes_[index].next.load(std::memory_order_relaxed);
       // Acquire (success and failure): pairs with the Release CAS in push(); on success
       // we read the payload, on failure the new head's `next`.
-      if (head_.compare_exchange_weak(head, pack(next, next_tag(head)),
-                                      std::memory_order_acquire, std::memory_order_acquire)) {
+      if (head_.compare_exchange_weak(head, pack(next, next_tag(head)), std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
         return index;
       }
       backoff.spin();

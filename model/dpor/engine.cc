@@ -159,9 +159,9 @@ void Engine::run_execution(const std::function<void()>& main) {
   unsigned last = 0;
   for (;;) {
     if (explorer_.depth() >= options_.depth_limit) {
-      finish_failure(Failure::livelock,
-                     "execution longer than " + std::to_string(options_.depth_limit) +
-                         " steps (a spin loop that never sees progress?)");
+      finish_failure(Failure::livelock, "execution longer than " +
+                                            std::to_string(options_.depth_limit) +
+                                            " steps (a spin loop that never sees progress?)");
       return;
     }
     std::uint32_t mask = 0;
@@ -219,8 +219,7 @@ bool Engine::enabled(unsigned t) const {
   switch (th.pending.op) {
     case Op::join: return threads_[objects_[th.pending.object].index]->finished;
     case Op::lock: return mutexes_[objects_[th.pending.object].index].holder < 0;
-    case Op::relock:
-      return th.notified && mutexes_[objects_[th.pending.object2].index].holder < 0;
+    case Op::relock: return th.notified && mutexes_[objects_[th.pending.object2].index].holder < 0;
     default: return true;
   }
 }
@@ -287,8 +286,7 @@ void Engine::execute(unsigned t, unsigned choice) {
   }
   th.after_yield = false;
   ++th.view.hb.at[t];
-  Record record{t, p.op, p.object, p.request.order, 0, false, choice, 1, {0, 0, false},
-                p.where};
+  Record record{t, p.op, p.object, p.request.order, 0, false, choice, 1, {0, 0, false}, p.where};
   auto lock_mutex = [&](unsigned object) {
     Mutex& m = mutexes_[objects_[object].index];
     m.holder = static_cast<int>(t);
@@ -396,8 +394,8 @@ void Engine::note_window(unsigned t, bool read_only, int store) {
 // explored elsewhere, so this one is cut; if neither, the spin can never end (LIVELOCK).
 void Engine::end_window(unsigned t) {
   Thread& th = *threads_[t];
-  const bool stutter = th.window_read_only && th.has_previous_window &&
-                       th.window == th.previous_window;
+  const bool stutter =
+      th.window_read_only && th.has_previous_window && th.window == th.previous_window;
   if (stutter && ++th.stutters > options_.stutter_limit) {
     bool news = false;
     for (unsigned u = 0; u < thread_count_ && !news; ++u) news = u != t && enabled(u);
@@ -405,8 +403,9 @@ void Engine::end_window(unsigned t) {
     if (news) {
       abandoned_ = true;
     } else {
-      finish_failure(Failure::livelock, "a thread spins (yield after yield) and no other "
-                                        "thread can run to change what it reads");
+      finish_failure(Failure::livelock,
+                     "a thread spins (yield after yield) and no other "
+                     "thread can run to change what it reads");
     }
   }
   if (!stutter) th.stutters = 0;
@@ -549,8 +548,8 @@ void Engine::store(unsigned atomic, Value value, std::memory_order order, Where 
   visible(p);
 }
 
-Value Engine::rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order,
-                  Where where, Value mask) {
+Value Engine::rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order, Where where,
+                  Value mask) {
   EngineCall engine_call;
   Pending p;
   p.op = Op::rmw;
@@ -705,8 +704,8 @@ void Engine::cell_access(unsigned index, bool write, Where where) {
 
 std::string Engine::format_trace() const {
   static const char* const names[] = {
-      "start",  "exit",   "join",    "yield",  "load",   "store",      "rmw",        "cas",
-      "fence",  "lock",   "try_lock", "unlock", "wait", "relock", "notify_one", "notify_all"};
+      "start", "exit", "join",     "yield",  "load", "store",  "rmw",        "cas",
+      "fence", "lock", "try_lock", "unlock", "wait", "relock", "notify_one", "notify_all"};
   std::ostringstream out;
   for (std::size_t i = 0; i < records_.size(); ++i) {
     const Record& r = records_[i];
@@ -733,7 +732,8 @@ std::string Engine::format_trace() const {
     if (r.where.line != 0) out << "  at " << r.where.file << ":" << r.where.line;
     out << "\n";
   }
-  if (!failure_message_.empty()) out << "  => " << describe(failure_) << ": " << failure_message_ << "\n";
+  if (!failure_message_.empty())
+    out << "  => " << describe(failure_) << ": " << failure_message_ << "\n";
   return out.str();
 }
 

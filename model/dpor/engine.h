@@ -52,14 +52,14 @@ enum class Failure {
 const char* describe(Failure failure);
 
 struct Options {
-  bool sc_only = false;          // sequential consistency instead of RC11
+  bool sc_only = false;  // sequential consistency instead of RC11
   // Yield-to-yield windows of a spinning thread that may repeat exactly (the same loads
   // reading the same stores, nothing else) before the execution is cut (see README).
   unsigned stutter_limit = 0;
-  bool reduce = true;            // false: plain depth-first search of every interleaving
-  unsigned depth_limit = 5000;   // steps per execution before LIVELOCK
+  bool reduce = true;                // false: plain depth-first search of every interleaving
+  unsigned depth_limit = 5000;       // steps per execution before LIVELOCK
   std::uint64_t max_executions = 0;  // 0: until the tree is exhausted
-  std::string replay;            // run only this schedule (from Result::replay)
+  std::string replay;                // run only this schedule (from Result::replay)
   // Called at the end of every complete execution (inside it, on the main fiber's behalf).
   std::function<void()> on_complete;
 };
@@ -89,9 +89,8 @@ class Engine {
   void store(unsigned atomic, Value value, std::memory_order order, Where where);
   Value rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order order, Where where,
             Value mask = ~Value{0});
-  bool compare_exchange(unsigned atomic, Value& expected, Value desired,
-                        std::memory_order success, std::memory_order failure, bool weak,
-                        Where where);
+  bool compare_exchange(unsigned atomic, Value& expected, Value desired, std::memory_order success,
+                        std::memory_order failure, bool weak, Where where);
   void fence(std::memory_order order, Where where);
 
   unsigned spawn(std::function<void()> body, Where where);
@@ -123,8 +122,22 @@ class Engine {
 
  private:
   enum class Op : std::uint8_t {
-    start, exit, join, yield, load, store, rmw, cas, fence, lock, try_lock, unlock, wait,
-    relock, notify_one, notify_all,
+    start,
+    exit,
+    join,
+    yield,
+    load,
+    store,
+    rmw,
+    cas,
+    fence,
+    lock,
+    try_lock,
+    unlock,
+    wait,
+    relock,
+    notify_one,
+    notify_all,
   };
   struct Pending {
     Op op = Op::start;

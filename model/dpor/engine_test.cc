@@ -39,17 +39,21 @@ void check(bool holds, const char* what) {
 
 TEST_CASE("independent threads: one execution") {
   for (bool sc : {true, false}) {
-    const Result r = run([] {
-      std::vector<unsigned> threads;
-      for (int i = 0; i < 4; ++i) {
-        threads.push_back(e().spawn([] {
-          const unsigned own = e().new_atomic(0);
-          e().store(own, 1, seq_cst, {});
-          CHECK(e().load(own, seq_cst, {}) == 1);
-        }, {}));
-      }
-      for (unsigned t : threads) e().join(t, {});
-    }, sc);
+    const Result r = run(
+        [] {
+          std::vector<unsigned> threads;
+          for (int i = 0; i < 4; ++i) {
+            threads.push_back(e().spawn(
+                [] {
+                  const unsigned own = e().new_atomic(0);
+                  e().store(own, 1, seq_cst, {});
+                  CHECK(e().load(own, seq_cst, {}) == 1);
+                },
+                {}));
+          }
+          for (unsigned t : threads) e().join(t, {});
+        },
+        sc);
     CHECK(r.failure == Failure::none);
     CHECK(r.exhausted);
     CHECK(r.executions == 1);
@@ -64,18 +68,25 @@ TEST_CASE("two threads each write x then read it: 4 traces under SC, RC11's outc
   for (bool sc : {true, false}) {
     const auto order = sc ? seq_cst : relaxed;
     std::set<std::pair<Value, Value>> seen;
-    const Result r = run([&] {
-      const unsigned x = e().new_atomic(0);
-      Value r1 = 0, r2 = 0;
-      auto write_then_read = [&](Value v, Value& out) {
-        return e().spawn([&, v] { e().store(x, v, order, {}); out = e().load(x, order, {}); }, {});
-      };
-      const unsigned t1 = write_then_read(1, r1);
-      const unsigned t2 = write_then_read(2, r2);
-      e().join(t1, {});
-      e().join(t2, {});
-      seen.insert({r1, r2});
-    }, sc);
+    const Result r = run(
+        [&] {
+          const unsigned x = e().new_atomic(0);
+          Value r1 = 0, r2 = 0;
+          auto write_then_read = [&](Value v, Value& out) {
+            return e().spawn(
+                [&, v] {
+                  e().store(x, v, order, {});
+                  out = e().load(x, order, {});
+                },
+                {});
+          };
+          const unsigned t1 = write_then_read(1, r1);
+          const unsigned t2 = write_then_read(2, r2);
+          e().join(t1, {});
+          e().join(t2, {});
+          seen.insert({r1, r2});
+        },
+        sc);
     CHECK(r.failure == Failure::none);
     CHECK(r.exhausted);
     if (sc) CHECK(r.executions == 4);
@@ -107,15 +118,17 @@ TEST_CASE("n fetch_adds on one counter: n! traces, every one ends at n") {
 TEST_CASE("reads of a location commute: k readers and one writer give k+1... traces") {
   // One writer W and two readers: each reader is before or after W; the readers commute
   // with each other, so 2 x 2 = 4 traces under SC.
-  const Result r = run([] {
-    const unsigned x = e().new_atomic(0);
-    const unsigned w = e().spawn([x] { e().store(x, 1, seq_cst, {}); }, {});
-    const unsigned a = e().spawn([x] { e().load(x, seq_cst, {}); }, {});
-    const unsigned b = e().spawn([x] { e().load(x, seq_cst, {}); }, {});
-    e().join(w, {});
-    e().join(a, {});
-    e().join(b, {});
-  }, true);
+  const Result r = run(
+      [] {
+        const unsigned x = e().new_atomic(0);
+        const unsigned w = e().spawn([x] { e().store(x, 1, seq_cst, {}); }, {});
+        const unsigned a = e().spawn([x] { e().load(x, seq_cst, {}); }, {});
+        const unsigned b = e().spawn([x] { e().load(x, seq_cst, {}); }, {});
+        e().join(w, {});
+        e().join(a, {});
+        e().join(b, {});
+      },
+      true);
   CHECK(r.executions == 4);
 }
 
@@ -146,12 +159,14 @@ TEST_CASE("lock order inversion deadlocks") {
   const Result r = run([] {
     const unsigned a = e().new_mutex();
     const unsigned b = e().new_mutex();
-    const unsigned t = e().spawn([=] {
-      e().lock(b, {});
-      e().lock(a, {});
-      e().unlock(a, {});
-      e().unlock(b, {});
-    }, {});
+    const unsigned t = e().spawn(
+        [=] {
+          e().lock(b, {});
+          e().lock(a, {});
+          e().unlock(a, {});
+          e().unlock(b, {});
+        },
+        {});
     e().lock(a, {});
     e().lock(b, {});
     e().unlock(b, {});
@@ -198,10 +213,12 @@ TEST_CASE("data race on a cell: unsynchronized writes race; a release/acquire fl
     const Result r = run([store_order = store_order, load_order = load_order] {
       const unsigned cell = e().new_cell({});
       const unsigned flag = e().new_atomic(0);
-      const unsigned t = e().spawn([=] {
-        e().cell_access(cell, true, {});
-        e().store(flag, 1, store_order, {});
-      }, {});
+      const unsigned t = e().spawn(
+          [=] {
+            e().cell_access(cell, true, {});
+            e().store(flag, 1, store_order, {});
+          },
+          {});
       if (e().load(flag, load_order, {}) == 1) e().cell_access(cell, false, {});
       e().join(t, {});
     });
@@ -213,11 +230,13 @@ TEST_CASE("fences: release fence + relaxed store pairs with relaxed load + acqui
   const Result r = run([] {
     const unsigned cell = e().new_cell({});
     const unsigned flag = e().new_atomic(0);
-    const unsigned t = e().spawn([=] {
-      e().cell_access(cell, true, {});
-      e().fence(release, {});
-      e().store(flag, 1, relaxed, {});
-    }, {});
+    const unsigned t = e().spawn(
+        [=] {
+          e().cell_access(cell, true, {});
+          e().fence(release, {});
+          e().store(flag, 1, relaxed, {});
+        },
+        {});
     if (e().load(flag, relaxed, {}) == 1) {
       e().fence(acquire, {});
       e().cell_access(cell, false, {});
@@ -231,10 +250,12 @@ TEST_CASE("release sequence: an RMW chain carries the release to the acquirer") 
   const Result r = run([] {
     const unsigned cell = e().new_cell({});
     const unsigned flag = e().new_atomic(0);
-    const unsigned a = e().spawn([=] {
-      e().cell_access(cell, true, {});
-      e().store(flag, 1, release, {});
-    }, {});
+    const unsigned a = e().spawn(
+        [=] {
+          e().cell_access(cell, true, {});
+          e().store(flag, 1, release, {});
+        },
+        {});
     const unsigned b = e().spawn([=] { e().rmw(flag, RmwOp::add, 1, relaxed, {}); }, {});
     if (e().load(flag, acquire, {}) == 2) e().cell_access(cell, false, {});
     e().join(a, {});
@@ -257,10 +278,12 @@ TEST_CASE("spin on a flag: terminates when another thread sets it, livelock when
 
   Options shallow;
   shallow.depth_limit = 100;
-  const Result stuck = Engine::explore([] {
-    const unsigned flag = e().new_atomic(0);
-    while (e().load(flag, acquire, {}) == 0) e().yield({});
-  }, shallow);
+  const Result stuck = Engine::explore(
+      [] {
+        const unsigned flag = e().new_atomic(0);
+        while (e().load(flag, acquire, {}) == 0) e().yield({});
+      },
+      shallow);
   CHECK(stuck.failure == Failure::livelock);
 }
 
@@ -270,12 +293,14 @@ TEST_CASE("condvar: a notify outside the lock can be lost (deadlock); under the 
       const unsigned m = e().new_mutex();
       const unsigned cv = e().new_condvar();
       const unsigned flag = e().new_atomic(0);
-      const unsigned t = e().spawn([=] {
-        if (under_lock) e().lock(m, {});
-        e().store(flag, 1, relaxed, {});
-        if (under_lock) e().unlock(m, {});
-        e().notify(cv, false, {});
-      }, {});
+      const unsigned t = e().spawn(
+          [=] {
+            if (under_lock) e().lock(m, {});
+            e().store(flag, 1, relaxed, {});
+            if (under_lock) e().unlock(m, {});
+            e().notify(cv, false, {});
+          },
+          {});
       e().lock(m, {});
       // A racy check: the flag is read under the lock, but the setter may not hold it.
       const bool set = e().load(flag, relaxed, {}) == 1;
@@ -350,45 +375,51 @@ std::set<std::vector<Value>> outcomes(const std::vector<std::vector<RandomOp>>& 
   options.sc_only = sc_only;
   options.reduce = reduce;
   if (!reduce) options.max_executions = 20000;  // the reference search grows fast
-  result = Engine::explore([&] {
-    const unsigned locs[2] = {e().new_atomic(0), e().new_atomic(0)};
-    const unsigned mutex = e().new_mutex();
-    std::vector<std::vector<Value>> reads(program.size());
-    std::vector<unsigned> threads;
-    for (std::size_t t = 0; t < program.size(); ++t) {
-      threads.push_back(e().spawn([&, t] {
-        for (const RandomOp& op : program[t]) {
-          const unsigned x = locs[op.loc];
-          switch (op.kind) {
-            case 0: reads[t].push_back(e().load(x, op.order, {})); break;
-            case 1: e().store(x, op.value, op.order, {}); break;
-            case 2: reads[t].push_back(e().rmw(x, RmwOp::add, op.value, op.order, {})); break;
-            case 3:
-            case 4: {
-              Value expected = op.value - 1;
-              const bool ok =
-                  e().compare_exchange(x, expected, op.value + 2, op.order, relaxed, op.kind == 4, {});
-              reads[t].push_back(expected * 2 + (ok ? 1 : 0));
-              break;
-            }
-            case 5: e().fence(op.order, {}); break;
-            case 6:
-              e().lock(mutex, {});
-              reads[t].push_back(e().load(x, relaxed, {}));
-              e().store(x, op.value + 4, relaxed, {});
-              e().unlock(mutex, {});
-              break;
-          }
+  result = Engine::explore(
+      [&] {
+        const unsigned locs[2] = {e().new_atomic(0), e().new_atomic(0)};
+        const unsigned mutex = e().new_mutex();
+        std::vector<std::vector<Value>> reads(program.size());
+        std::vector<unsigned> threads;
+        for (std::size_t t = 0; t < program.size(); ++t) {
+          threads.push_back(e().spawn(
+              [&, t] {
+                for (const RandomOp& op : program[t]) {
+                  const unsigned x = locs[op.loc];
+                  switch (op.kind) {
+                    case 0: reads[t].push_back(e().load(x, op.order, {})); break;
+                    case 1: e().store(x, op.value, op.order, {}); break;
+                    case 2:
+                      reads[t].push_back(e().rmw(x, RmwOp::add, op.value, op.order, {}));
+                      break;
+                    case 3:
+                    case 4: {
+                      Value expected = op.value - 1;
+                      const bool ok = e().compare_exchange(x, expected, op.value + 2, op.order,
+                                                           relaxed, op.kind == 4, {});
+                      reads[t].push_back(expected * 2 + (ok ? 1 : 0));
+                      break;
+                    }
+                    case 5: e().fence(op.order, {}); break;
+                    case 6:
+                      e().lock(mutex, {});
+                      reads[t].push_back(e().load(x, relaxed, {}));
+                      e().store(x, op.value + 4, relaxed, {});
+                      e().unlock(mutex, {});
+                      break;
+                  }
+                }
+              },
+              {}));
         }
-      }, {}));
-    }
-    for (unsigned t : threads) e().join(t, {});
-    std::vector<Value> outcome;
-    for (const auto& r : reads) outcome.insert(outcome.end(), r.begin(), r.end());
-    outcome.push_back(e().load(locs[0], relaxed, {}));
-    outcome.push_back(e().load(locs[1], relaxed, {}));
-    seen.insert(outcome);
-  }, options);
+        for (unsigned t : threads) e().join(t, {});
+        std::vector<Value> outcome;
+        for (const auto& r : reads) outcome.insert(outcome.end(), r.begin(), r.end());
+        outcome.push_back(e().load(locs[0], relaxed, {}));
+        outcome.push_back(e().load(locs[1], relaxed, {}));
+        seen.insert(outcome);
+      },
+      options);
   return seen;
 }
 
@@ -421,7 +452,8 @@ TEST_CASE("the reduction loses nothing: same outcomes as the full search on rand
       full_total += full.executions;
     }
   }
-  MESSAGE(compared << " programs compared; executions: " << reduced_total << " with DPOR, " << full_total << " without");
+  MESSAGE(compared << " programs compared; executions: " << reduced_total << " with DPOR, "
+                   << full_total << " without");
   CHECK(compared * 2 >= programs * 2);  // most are small enough
   CHECK(reduced_total * 5 < full_total);
 }

@@ -70,8 +70,7 @@ std::vector<std::size_t>& Explorer::object_steps(unsigned obj) {
   return by_object_[obj];
 }
 
-int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
-                   unsigned last) {
+int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending, unsigned last) {
   pending_ = &pending;
   if (depth_ < path_.size()) {
     const Node& node = path_[depth_];
@@ -149,8 +148,7 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
   return static_cast<int>(node.choice);
 }
 
-void Explorer::analyse_races(unsigned thread, const Footprint& footprint,
-                             const Clock& clock) {
+void Explorer::analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock) {
   const Clock& before = thread_clock_[thread];
   std::vector<std::size_t> races;
   auto consider = [&](std::size_t i) {

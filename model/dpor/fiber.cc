@@ -6,8 +6,7 @@
 
 namespace weft::dpor {
 
-Fiber::Fiber(std::size_t stack_bytes)
-    : stack_bytes_(stack_bytes), stack_(new char[stack_bytes]) {}
+Fiber::Fiber(std::size_t stack_bytes) : stack_bytes_(stack_bytes), stack_(new char[stack_bytes]) {}
 
 void Fiber::reset(Entry entry, void* arg) {
   entry_ = entry;

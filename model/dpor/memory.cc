@@ -126,8 +126,7 @@ Memory::Event Memory::make_event(const Request& r, const Choice& c, unsigned thr
   }
   if (e.kind == Access::write) e.value = r.value;
   if (e.kind == Access::rmw) {
-    e.value = r.kind == Access::cas ? r.value
-                                    : apply(r.op, events_[c.rf].value, r.value) & r.mask;
+    e.value = r.kind == Access::cas ? r.value : apply(r.op, events_[c.rf].value, r.value) & r.mask;
   }
   if (is_write(e)) {
     e.mo_pos = c.mo_pos;

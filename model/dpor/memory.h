@@ -56,7 +56,7 @@ struct Request {
   Value value = 0;     // store: the value; rmw: the operand; cas: the desired value
   Value expected = 0;  // cas
   RmwOp op = RmwOp::exchange;
-  bool weak = false;   // cas
+  bool weak = false;       // cas
   Value mask = ~Value{0};  // rmw: the bits kept (arithmetic wraps at the type's width)
 };
 
@@ -80,8 +80,7 @@ class Memory {
                std::vector<Choice>& out);
   // Adds the event; returns the value read (0 for a store or fence). `success` is the
   // cas outcome.
-  Value commit(const Request& request, const Choice& choice, unsigned thread,
-               ThreadView& view);
+  Value commit(const Request& request, const Choice& choice, unsigned thread, ThreadView& view);
 
   // The event that wrote what `event` read, for traces: (thread, its local number).
   struct Writer {

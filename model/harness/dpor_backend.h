@@ -18,19 +18,21 @@ Outcome dpor_outcome(const dpor::Result& result);
 template <class S>
 Outcome run_scenario(const RunOptions& options) {
   static_assert(S::threads >= 1, "a scenario runs at least one thread");
-  const dpor::Result result = dpor::Engine::explore([] {
-    // Thread 0 of the execution builds the scenario, runs its threads and checks it.
-    execution_begin();
-    auto scenario = std::make_unique<S>();
-    if constexpr (requires { scenario->setup(); }) scenario->setup();
-    std::vector<unsigned> threads;
-    for (int index = 0; index < S::threads; ++index) {
-      threads.push_back(dpor::Engine::current().spawn(
-          [&scenario, index] { scenario->thread(index); }, {}));
-    }
-    for (unsigned t : threads) dpor::Engine::current().join(t, {});
-    if constexpr (requires { scenario->check(); }) scenario->check();
-  }, dpor_options(options));
+  const dpor::Result result = dpor::Engine::explore(
+      [] {
+        // Thread 0 of the execution builds the scenario, runs its threads and checks it.
+        execution_begin();
+        auto scenario = std::make_unique<S>();
+        if constexpr (requires { scenario->setup(); }) scenario->setup();
+        std::vector<unsigned> threads;
+        for (int index = 0; index < S::threads; ++index) {
+          threads.push_back(
+              dpor::Engine::current().spawn([&scenario, index] { scenario->thread(index); }, {}));
+        }
+        for (unsigned t : threads) dpor::Engine::current().join(t, {});
+        if constexpr (requires { scenario->check(); }) scenario->check();
+      },
+      dpor_options(options));
   return dpor_outcome(result);
 }
 

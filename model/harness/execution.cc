@@ -54,8 +54,7 @@ void for_each_point(F&& f) {
 ReachedPoint::ReachedPoint(PointSite where) : site(where), next(g_points) { g_points = this; }
 
 void reach(ReachedPoint& point) {
-  point.execution.store(run().execution.load(std::memory_order_relaxed),
-                        std::memory_order_relaxed);
+  point.execution.store(run().execution.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 void discard_execution(const char* condition, std::source_location loc) {
@@ -85,10 +84,11 @@ bool execution_end(double explored) {
   if (std::chrono::duration<double>(now - r.last_progress).count() >= progress_period_s) {
     r.last_progress = now;
     char share[48] = "";
-    if (explored >= 0) std::snprintf(share, sizeof share, ", ~%.1f%% of the search", explored * 100);
+    if (explored >= 0)
+      std::snprintf(share, sizeof share, ", ~%.1f%% of the search", explored * 100);
     std::printf("[%s] ...    %s: %llu executions in %.0f s, %.0f exec/s%s\n", r.limits.backend,
-                r.limits.scenario, static_cast<unsigned long long>(r.kept + r.discards),
-                elapsed, static_cast<double>(r.kept + r.discards) / elapsed, share);
+                r.limits.scenario, static_cast<unsigned long long>(r.kept + r.discards), elapsed,
+                static_cast<double>(r.kept + r.discards) / elapsed, share);
     std::fflush(stdout);
   }
   return within_time_limit();
@@ -137,8 +137,8 @@ std::string never_reached() {
   std::set<std::string> missed;  // a point in a template is one object per instantiation
   std::set<std::string> hit;
   for_each_point([&](ReachedPoint& p) {
-    std::string where = std::string(p.site.label) + " (" + p.site.file + ":" +
-                        std::to_string(p.site.line) + ")";
+    std::string where =
+        std::string(p.site.label) + " (" + p.site.file + ":" + std::to_string(p.site.line) + ")";
     (p.ever.load(std::memory_order_relaxed) ? hit : missed).insert(std::move(where));
   });
   std::string out;

@@ -80,9 +80,9 @@ struct Requirement {
 // ---- Runner side ---------------------------------------------------------------------
 // The runner brackets each scenario run with these.
 struct RunLimits {
-  const char* backend;        // "model" or "stress", for progress lines
+  const char* backend;  // "model" or "stress", for progress lines
   const char* scenario;
-  double time_limit = 0;      // seconds; 0: none
+  double time_limit = 0;  // seconds; 0: none
 };
 void run_begin(const RunLimits& limits);
 struct RunReport {
@@ -102,16 +102,16 @@ std::string never_reached();
 
 #define WEFT_ASSUME(cond) ::weft::model::detail::assume(static_cast<bool>(cond), #cond)
 
-#define WEFT_REACHED(label)                                                       \
-  do {                                                                            \
-    struct weft_reached_site {                                                    \
-      static constexpr ::weft::model::detail::PointSite site() {                  \
-        return {(label), __FILE__, __LINE__};                                     \
-      }                                                                           \
-    };                                                                            \
+#define WEFT_REACHED(label)                                                           \
+  do {                                                                                \
+    struct weft_reached_site {                                                        \
+      static constexpr ::weft::model::detail::PointSite site() {                      \
+        return {(label), __FILE__, __LINE__};                                         \
+      }                                                                               \
+    };                                                                                \
     ::weft::model::detail::reach(::weft::model::detail::point_of<weft_reached_site>); \
   } while (false)
 
-#define WEFT_MODEL_REACHES(scenario, label)                                     \
-  static const ::weft::model::detail::Requirement WEFT_MODEL_DETAIL_CAT(        \
+#define WEFT_MODEL_REACHES(scenario, label)                              \
+  static const ::weft::model::detail::Requirement WEFT_MODEL_DETAIL_CAT( \
       weft_model_requirement_, __LINE__)(#scenario, (label))

@@ -151,8 +151,7 @@ Outcome run_scenario(const RunOptions& options) {
     case Search::bounded:
       return explore<suite, tree_scheduler<rl::context_bound_scheduler<n>>>(options);
     case Search::random:
-    case Search::pct:
-      break;
+    case Search::pct: break;
   }
   return explore<suite, sampling_scheduler<n>>(options);
 }

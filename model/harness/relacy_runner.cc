@@ -61,7 +61,8 @@ std::string readable_trace(const std::string& raw) {
     if (line.rfind("thread ", 0) == 0) break;  // the per-thread sections
     line = without_template_arguments(line);
     const std::size_t in_function = line.rfind(", in ");
-    if (in_function != std::string::npos && line.find("/relacy/", in_function) != std::string::npos) {
+    if (in_function != std::string::npos &&
+        line.find("/relacy/", in_function) != std::string::npos) {
       line.erase(in_function);
     }
     for (std::size_t dot; (dot = line.find(" ./")) != std::string::npos;) line.erase(dot + 1, 2);
@@ -120,10 +121,10 @@ bool Driver::next(const std::string& state) {
     return false;
   }
   const std::uint64_t discarded = leading_number(state);
-  const bool sampling = options_.strategy.search == Search::random ||
-                        options_.strategy.search == Search::pct;
-  const bool finished = driver_state().exhausted ||
-                        (sampling && discarded >= options_.strategy.iterations);
+  const bool sampling =
+      options_.strategy.search == Search::random || options_.strategy.search == Search::pct;
+  const bool finished =
+      driver_state().exhausted || (sampling && discarded >= options_.strategy.iterations);
   if (finished || !within_time_limit()) {
     driver_state().stopped = !finished;
     params_.test_result = rl::test_result_success;

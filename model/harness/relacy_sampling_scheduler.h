@@ -45,9 +45,8 @@ class splitmix {
 };
 
 template <rl::thread_id_t thread_count>
-class sampling_scheduler
-    : public rl::scheduler<sampling_scheduler<thread_count>, rl::scheduler_thread_info,
-                           thread_count> {
+class sampling_scheduler : public rl::scheduler<sampling_scheduler<thread_count>,
+                                                rl::scheduler_thread_info, thread_count> {
   using base_t =
       rl::scheduler<sampling_scheduler<thread_count>, rl::scheduler_thread_info, thread_count>;
 
@@ -66,7 +65,8 @@ class sampling_scheduler
     pct_ = s.search == Search::pct;
     if (pct_) {
       const int depth = static_cast<int>(s.depth);
-      for (rl::thread_id_t i = 0; i != thread_count; ++i) priority_[i] = depth + static_cast<int>(i);
+      for (rl::thread_id_t i = 0; i != thread_count; ++i)
+        priority_[i] = depth + static_cast<int>(i);
       for (rl::thread_id_t i = thread_count; i > 1; --i) {  // Fisher-Yates
         const unsigned j = random_.below(i);
         const int t = priority_[i - 1];

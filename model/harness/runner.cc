@@ -51,8 +51,7 @@ std::string env_or(const char* name, std::string fallback) {
 }
 
 bool option(std::string_view arg, std::string_view name, std::string& out) {
-  if (arg.substr(0, name.size()) != name || arg.size() <= name.size() ||
-      arg[name.size()] != '=') {
+  if (arg.substr(0, name.size()) != name || arg.size() <= name.size() || arg[name.size()] != '=') {
     return false;
   }
   out = std::string(arg.substr(name.size() + 1));
@@ -72,8 +71,8 @@ std::string replay_command(const char* argv0, const Entry& entry, const Strategy
 
 }  // namespace
 
-Registration::Registration(const char* name, Strategy strategy, Failure expected,
-                           RunScenario run, const char* file, int line) {
+Registration::Registration(const char* name, Strategy strategy, Failure expected, RunScenario run,
+                           const char* file, int line) {
   entries().push_back(Entry{name, strategy, expected, run, file, line});
 }
 
@@ -125,7 +124,8 @@ int run_registered(int argc, char** argv, const Backend& backend) {
     return 2;
   }
   unsigned depth = 0;
-  if (!depth_text.empty()) depth = static_cast<unsigned>(std::strtoul(depth_text.c_str(), nullptr, 10));
+  if (!depth_text.empty())
+    depth = static_cast<unsigned>(std::strtoul(depth_text.c_str(), nullptr, 10));
   double time_limit = 0;
   if (!time_limit_text.empty()) {
     char* end = nullptr;
@@ -175,25 +175,22 @@ int run_registered(int argc, char** argv, const Backend& backend) {
 
     // A search the time limit cut short proves nothing: skipped, with what it explored.
     const bool cut_short = outcome.stopped_early && outcome.failure == Failure::none;
-    const bool missed_point =
-        backend.checks_reached && outcome.failure == Failure::none && !cut_short &&
-        !report.unreached.empty();
+    const bool missed_point = backend.checks_reached && outcome.failure == Failure::none &&
+                              !cut_short && !report.unreached.empty();
     const bool ok = outcome.failure == entry.expected && !missed_point;
     const bool show_trace = !ok || (verbose && outcome.failure != Failure::none);
     std::string verdict = cut_short ? "skip" : ok ? "ok" : "FAILED";
-    std::string found = outcome.failure == Failure::none
-                            ? "no failure"
-                            : "found " + outcome.failure_text;
+    std::string found =
+        outcome.failure == Failure::none ? "no failure" : "found " + outcome.failure_text;
     if (entry.expected != Failure::none) {
       found += std::string(" (expected ") + describe(entry.expected) + ")";
     }
     if (report.discarded != 0) found += ", " + std::to_string(report.discarded) + " discarded";
     if (cut_short) found += " before the time limit stopped the search";
     if (missed_point) found += "; never reached: " + report.unreached;
-    std::printf("[%s] %-6s %-44s %-22s %10llu executions %8.2f s %10.0f exec/s  %s\n",
-                backend.name, verdict.c_str(), entry.name, options.strategy.describe().c_str(),
-                static_cast<unsigned long long>(outcome.executions), seconds, rate,
-                found.c_str());
+    std::printf("[%s] %-6s %-44s %-22s %10llu executions %8.2f s %10.0f exec/s  %s\n", backend.name,
+                verdict.c_str(), entry.name, options.strategy.describe().c_str(),
+                static_cast<unsigned long long>(outcome.executions), seconds, rate, found.c_str());
     if (show_trace && !outcome.trace.empty()) {
       std::printf("---- trace of %s (%s:%d) ----\n%s\n", entry.name, entry.file, entry.line,
                   outcome.trace.c_str());
@@ -214,7 +211,8 @@ int run_registered(int argc, char** argv, const Backend& backend) {
   // A point belongs to no scenario in particular: list the missed ones only when every
   // scenario ran, or those of the scenarios left out would be listed too.
   const std::string missed = scenario.empty() && filter.empty() ? never_reached() : "";
-  if (!missed.empty()) std::printf("[%s] reached points never reached: %s\n", backend.name, missed.c_str());
+  if (!missed.empty())
+    std::printf("[%s] reached points never reached: %s\n", backend.name, missed.c_str());
   return failed == 0 ? 0 : 1;
 }
 

@@ -6,9 +6,9 @@
 namespace weft::model::detail {
 
 struct Backend {
-  const char* name;              // "model" or "stress"
-  bool runs_expected_failures;   // the stress backend skips checker self-tests
-  bool checks_reached;           // WEFT_MODEL_REACHES fails a scenario (a search, not luck)
+  const char* name;             // "model" or "stress"
+  bool runs_expected_failures;  // the stress backend skips checker self-tests
+  bool checks_reached;          // WEFT_MODEL_REACHES fails a scenario (a search, not luck)
 };
 
 // Runs every registered scenario that the command line selects; returns the exit code.

@@ -72,23 +72,23 @@ struct Registration {
 
 }  // namespace weft::model::detail
 
-#define WEFT_MODEL_SCENARIO_FAILS(type, strategy, failure)                             \
-  static const ::weft::model::detail::Registration WEFT_MODEL_DETAIL_CAT(              \
-      weft_model_registration_, __LINE__)(#type, (strategy), (failure),                \
-                                          &::weft::model::detail::run_scenario<type>,  \
-                                          __FILE__, __LINE__)
+#define WEFT_MODEL_SCENARIO_FAILS(type, strategy, failure)                                      \
+  static const ::weft::model::detail::Registration WEFT_MODEL_DETAIL_CAT(                       \
+      weft_model_registration_, __LINE__)(#type, (strategy), (failure),                         \
+                                          &::weft::model::detail::run_scenario<type>, __FILE__, \
+                                          __LINE__)
 
 #define WEFT_MODEL_SCENARIO(type, strategy) \
   WEFT_MODEL_SCENARIO_FAILS(type, strategy, ::weft::model::Failure::none)
 
-#define WEFT_MODEL_TEST(name, strategy, max_spawned)      \
-  static void weft_model_body_##name();                   \
-  struct name {                                           \
-    static constexpr int threads = 1;                     \
-    static constexpr int spawned = (max_spawned);         \
-    void thread(int) { weft_model_body_##name(); }        \
-  };                                                      \
-  WEFT_MODEL_SCENARIO(name, strategy);                    \
+#define WEFT_MODEL_TEST(name, strategy, max_spawned) \
+  static void weft_model_body_##name();              \
+  struct name {                                      \
+    static constexpr int threads = 1;                \
+    static constexpr int spawned = (max_spawned);    \
+    void thread(int) { weft_model_body_##name(); }   \
+  };                                                 \
+  WEFT_MODEL_SCENARIO(name, strategy);               \
   static void weft_model_body_##name()
 
 #define WEFT_MODEL_TEST_FAILS(name, strategy, max_spawned, failure) \

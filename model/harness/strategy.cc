@@ -15,27 +15,22 @@ bool parse_number(std::string_view text, std::uint64_t& out) {
 
 std::string Strategy::describe() const {
   switch (search) {
-    case Search::exhaustive:
-      return "exhaustive";
-    case Search::bounded:
-      return "bounded(" + std::to_string(bound) + ")";
+    case Search::exhaustive: return "exhaustive";
+    case Search::bounded: return "bounded(" + std::to_string(bound) + ")";
     case Search::random:
       return "random(" + std::to_string(iterations) + ", seed " + std::to_string(seed) + ")";
     case Search::pct:
-      return "pct(" + std::to_string(iterations) + ", depth " + std::to_string(depth) +
-             ", seed " + std::to_string(seed) + ")";
+      return "pct(" + std::to_string(iterations) + ", depth " + std::to_string(depth) + ", seed " +
+             std::to_string(seed) + ")";
   }
   return "?";
 }
 
 std::string Strategy::spelling() const {
   switch (search) {
-    case Search::exhaustive:
-      return "exhaustive";
-    case Search::bounded:
-      return "bounded:" + std::to_string(bound);
-    case Search::random:
-      return "random:" + std::to_string(iterations) + ":" + std::to_string(seed);
+    case Search::exhaustive: return "exhaustive";
+    case Search::bounded: return "bounded:" + std::to_string(bound);
+    case Search::random: return "random:" + std::to_string(iterations) + ":" + std::to_string(seed);
     case Search::pct:
       return "pct:" + std::to_string(iterations) + ":" + std::to_string(depth) + ":" +
              std::to_string(seed);

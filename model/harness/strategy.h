@@ -73,11 +73,11 @@ struct RunOptions {
 // What one scenario run reports back to the runner.
 struct Outcome {
   Failure failure = Failure::none;
-  std::string failure_text;  // the checker's own name for it ("DATA RACE")
+  std::string failure_text;      // the checker's own name for it ("DATA RACE")
   std::uint64_t executions = 0;  // discarded ones included
-  bool stopped_early = false;     // the time limit ended the search before its end
-  std::string trace;         // the interleaving that failed
-  std::string replay;        // state that replays exactly that execution
+  bool stopped_early = false;    // the time limit ended the search before its end
+  std::string trace;             // the interleaving that failed
+  std::string replay;            // state that replays exactly that execution
 };
 
 namespace detail {

@@ -37,9 +37,8 @@ Outcome run_scenario(const RunOptions&) {
     std::vector<platform::thread> threads;
     threads.reserve(S::threads);
     for (int index = 0; index < S::threads; ++index) {
-      threads.emplace_back([&scenario, index] {
-        unless_discarded([&] { scenario->thread(index); });
-      });
+      threads.emplace_back(
+          [&scenario, index] { unless_discarded([&] { scenario->thread(index); }); });
     }
     for (auto& t : threads) t.join();
     if constexpr (requires { scenario->check(); }) unless_discarded([&] { scenario->check(); });

@@ -60,73 +60,153 @@ void expect(const Test& test, const Outcomes& allowed) {
 
 // SB: x=1; r0=y || y=1; r1=x.
 Test sb(std::memory_order st, std::memory_order ld, bool fences) {
-  return Test{2, 2, {
-      [=](const unsigned* x, Value* r) { store(x[0], 1, st); if (fences) fence(sc); r[0] = load(x[1], ld); },
-      [=](const unsigned* x, Value* r) { store(x[1], 1, st); if (fences) fence(sc); r[1] = load(x[0], ld); },
-  }};
+  return Test{2,
+              2,
+              {
+                  [=](const unsigned* x, Value* r) {
+                    store(x[0], 1, st);
+                    if (fences) fence(sc);
+                    r[0] = load(x[1], ld);
+                  },
+                  [=](const unsigned* x, Value* r) {
+                    store(x[1], 1, st);
+                    if (fences) fence(sc);
+                    r[1] = load(x[0], ld);
+                  },
+              }};
 }
 
 // MP: data=1; flag=1 || r0=flag; r1=data.
 Test mp(std::memory_order st, std::memory_order ld, bool fences) {
-  return Test{2, 2, {
-      [=](const unsigned* x, Value*) { store(x[0], 1, rlx); if (fences) fence(rel); store(x[1], 1, st); },
-      [=](const unsigned* x, Value* r) { r[0] = load(x[1], ld); if (fences) fence(acq); r[1] = load(x[0], rlx); },
-  }};
+  return Test{2,
+              2,
+              {
+                  [=](const unsigned* x, Value*) {
+                    store(x[0], 1, rlx);
+                    if (fences) fence(rel);
+                    store(x[1], 1, st);
+                  },
+                  [=](const unsigned* x, Value* r) {
+                    r[0] = load(x[1], ld);
+                    if (fences) fence(acq);
+                    r[1] = load(x[0], rlx);
+                  },
+              }};
 }
 
 // LB: r0=x; y=1 || r1=y; x=1.
 Test lb(std::memory_order st, std::memory_order ld, bool fences) {
-  return Test{2, 2, {
-      [=](const unsigned* x, Value* r) { r[0] = load(x[0], ld); if (fences) fence(sc); store(x[1], 1, st); },
-      [=](const unsigned* x, Value* r) { r[1] = load(x[1], ld); if (fences) fence(sc); store(x[0], 1, st); },
-  }};
+  return Test{2,
+              2,
+              {
+                  [=](const unsigned* x, Value* r) {
+                    r[0] = load(x[0], ld);
+                    if (fences) fence(sc);
+                    store(x[1], 1, st);
+                  },
+                  [=](const unsigned* x, Value* r) {
+                    r[1] = load(x[1], ld);
+                    if (fences) fence(sc);
+                    store(x[0], 1, st);
+                  },
+              }};
 }
 
 // IRIW: x=1 || y=1 || r0=x; r1=y || r2=y; r3=x.
 Test iriw(std::memory_order st, std::memory_order ld, bool fences) {
-  return Test{2, 4, {
-      [=](const unsigned* x, Value*) { store(x[0], 1, st); },
-      [=](const unsigned* x, Value*) { store(x[1], 1, st); },
-      [=](const unsigned* x, Value* r) { r[0] = load(x[0], ld); if (fences) fence(sc); r[1] = load(x[1], ld); },
-      [=](const unsigned* x, Value* r) { r[2] = load(x[1], ld); if (fences) fence(sc); r[3] = load(x[0], ld); },
-  }};
+  return Test{2,
+              4,
+              {
+                  [=](const unsigned* x, Value*) { store(x[0], 1, st); },
+                  [=](const unsigned* x, Value*) { store(x[1], 1, st); },
+                  [=](const unsigned* x, Value* r) {
+                    r[0] = load(x[0], ld);
+                    if (fences) fence(sc);
+                    r[1] = load(x[1], ld);
+                  },
+                  [=](const unsigned* x, Value* r) {
+                    r[2] = load(x[1], ld);
+                    if (fences) fence(sc);
+                    r[3] = load(x[0], ld);
+                  },
+              }};
 }
 
 // 2+2W: x=1; y=2 || y=1; x=2; outcome: final x, y.
 Test two_plus_two_w(std::memory_order st, bool fences) {
-  Test t{2, 0, {
-      [=](const unsigned* x, Value*) { store(x[0], 1, st); if (fences) fence(sc); store(x[1], 2, st); },
-      [=](const unsigned* x, Value*) { store(x[1], 1, st); if (fences) fence(sc); store(x[0], 2, st); },
-  }};
+  Test t{2,
+         0,
+         {
+             [=](const unsigned* x, Value*) {
+               store(x[0], 1, st);
+               if (fences) fence(sc);
+               store(x[1], 2, st);
+             },
+             [=](const unsigned* x, Value*) {
+               store(x[1], 1, st);
+               if (fences) fence(sc);
+               store(x[0], 2, st);
+             },
+         }};
   t.final_values = true;
   return t;
 }
 
 // WRC: x=1 || r0=x; y=1 || r1=y; r2=x.
 Test wrc(std::memory_order st, std::memory_order ld, bool fences) {
-  return Test{2, 3, {
-      [=](const unsigned* x, Value*) { store(x[0], 1, st); },
-      [=](const unsigned* x, Value* r) { r[0] = load(x[0], ld); if (fences) fence(rel); store(x[1], 1, st); },
-      [=](const unsigned* x, Value* r) { r[1] = load(x[1], ld); if (fences) fence(acq); r[2] = load(x[0], ld); },
-  }};
+  return Test{2,
+              3,
+              {
+                  [=](const unsigned* x, Value*) { store(x[0], 1, st); },
+                  [=](const unsigned* x, Value* r) {
+                    r[0] = load(x[0], ld);
+                    if (fences) fence(rel);
+                    store(x[1], 1, st);
+                  },
+                  [=](const unsigned* x, Value* r) {
+                    r[1] = load(x[1], ld);
+                    if (fences) fence(acq);
+                    r[2] = load(x[0], ld);
+                  },
+              }};
 }
 
 // R: x=1; y=1 || y=2; r0=x; outcome: r0, final y.
 Test r_test(std::memory_order st, std::memory_order ld, bool fences) {
-  Test t{2, 1, {
-      [=](const unsigned* x, Value*) { store(x[0], 1, st); if (fences) fence(sc); store(x[1], 1, st); },
-      [=](const unsigned* x, Value* r) { store(x[1], 2, st); if (fences) fence(sc); r[0] = load(x[0], ld); },
-  }};
+  Test t{2,
+         1,
+         {
+             [=](const unsigned* x, Value*) {
+               store(x[0], 1, st);
+               if (fences) fence(sc);
+               store(x[1], 1, st);
+             },
+             [=](const unsigned* x, Value* r) {
+               store(x[1], 2, st);
+               if (fences) fence(sc);
+               r[0] = load(x[0], ld);
+             },
+         }};
   t.final_values = true;
   return t;
 }
 
 // S: x=2; y=1 || r0=y; x=1; outcome: r0, final x.
 Test s_test(std::memory_order st, std::memory_order ld, bool fences) {
-  Test t{2, 1, {
-      [=](const unsigned* x, Value*) { store(x[0], 2, rlx); if (fences) fence(rel); store(x[1], 1, st); },
-      [=](const unsigned* x, Value* r) { r[0] = load(x[1], ld); if (fences) fence(acq); store(x[0], 1, rlx); },
-  }};
+  Test t{2,
+         1,
+         {
+             [=](const unsigned* x, Value*) {
+               store(x[0], 2, rlx);
+               if (fences) fence(rel);
+               store(x[1], 1, st);
+             },
+             [=](const unsigned* x, Value* r) {
+               r[0] = load(x[1], ld);
+               if (fences) fence(acq);
+               store(x[0], 1, rlx);
+             },
+         }};
   t.final_values = true;
   return t;
 }
@@ -199,29 +279,47 @@ TEST_CASE("2+2W") {
 TEST_CASE("CoRR, CoWR, CoRW, CoWW: coherence at every order") {
   for (auto order : {rlx, acq, sc}) {
     // CoRR: x=1 || r0=x; r1=x. Reading 1 then 0 goes back in mo.
-    expect(Test{1, 2, {
-               [=](const unsigned* x, Value*) { store(x[0], 1, order == acq ? rel : order); },
-               [=](const unsigned* x, Value* r) { r[0] = load(x[0], order); r[1] = load(x[0], order); },
-           }},
+    expect(Test{1,
+                2,
+                {
+                    [=](const unsigned* x, Value*) { store(x[0], 1, order == acq ? rel : order); },
+                    [=](const unsigned* x, Value* r) {
+                      r[0] = load(x[0], order);
+                      r[1] = load(x[0], order);
+                    },
+                }},
            all_but(2, {0, 1}, {{1, 0}}));
     // CoWR: x=1; r0=x || x=2, outcome r0, final x. A thread never reads what precedes
     // its own store (no 0), and a read of 2 puts 2 last (no 2,1).
-    Test cowr{1, 1, {
-        [=](const unsigned* x, Value* r) { store(x[0], 1, order == acq ? rel : order); r[0] = load(x[0], order); },
-        [=](const unsigned* x, Value*) { store(x[0], 2, order == acq ? rel : order); },
-    }};
+    Test cowr{1,
+              1,
+              {
+                  [=](const unsigned* x, Value* r) {
+                    store(x[0], 1, order == acq ? rel : order);
+                    r[0] = load(x[0], order);
+                  },
+                  [=](const unsigned* x, Value*) { store(x[0], 2, order == acq ? rel : order); },
+              }};
     cowr.final_values = true;
     expect(cowr, Outcomes{{1, 1}, {1, 2}, {2, 2}});
     // CoRW: r0=x; x=1 || x=2, outcome r0, final x. A read of 2 puts 2 before 1 in mo.
-    Test corw{1, 1, {
-        [=](const unsigned* x, Value* r) { r[0] = load(x[0], order); store(x[0], 1, order == acq ? rel : order); },
-        [=](const unsigned* x, Value*) { store(x[0], 2, order == acq ? rel : order); },
-    }};
+    Test corw{1,
+              1,
+              {
+                  [=](const unsigned* x, Value* r) {
+                    r[0] = load(x[0], order);
+                    store(x[0], 1, order == acq ? rel : order);
+                  },
+                  [=](const unsigned* x, Value*) { store(x[0], 2, order == acq ? rel : order); },
+              }};
     corw.final_values = true;
     expect(corw, Outcomes{{0, 1}, {0, 2}, {2, 1}});
   }
   // CoWW: x=1; x=2 in one thread: the final value is 2.
-  Test coww{1, 0, {[](const unsigned* x, Value*) { store(x[0], 1, rlx); store(x[0], 2, rlx); }}};
+  Test coww{1, 0, {[](const unsigned* x, Value*) {
+              store(x[0], 1, rlx);
+              store(x[0], 2, rlx);
+            }}};
   coww.final_values = true;
   expect(coww, Outcomes{{2}});
 }
@@ -266,17 +364,25 @@ TEST_CASE("S") {
 
 TEST_CASE("RMW atomicity: two fetch_adds never both read 0; a cas succeeds once") {
   for (auto order : {rlx, std::memory_order_acq_rel, sc}) {
-    expect(Test{1, 2, {
-               [=](const unsigned* x, Value* r) { r[0] = engine().rmw(x[0], weft::dpor::RmwOp::add, 1, order, {}); },
-               [=](const unsigned* x, Value* r) { r[1] = engine().rmw(x[0], weft::dpor::RmwOp::add, 1, order, {}); },
-           }},
+    expect(Test{1,
+                2,
+                {
+                    [=](const unsigned* x, Value* r) {
+                      r[0] = engine().rmw(x[0], weft::dpor::RmwOp::add, 1, order, {});
+                    },
+                    [=](const unsigned* x, Value* r) {
+                      r[1] = engine().rmw(x[0], weft::dpor::RmwOp::add, 1, order, {});
+                    },
+                }},
            Outcomes{{0, 1}, {1, 0}});
     auto cas = [=](const unsigned* x, Value* r, unsigned i) {
       Value expected = 0;
       r[i] = engine().compare_exchange(x[0], expected, 1, order, rlx, false, {}) ? 1 : 0;
     };
-    expect(Test{1, 2, {[=](const unsigned* x, Value* r) { cas(x, r, 0); },
-                       [=](const unsigned* x, Value* r) { cas(x, r, 1); }}},
+    expect(Test{1,
+                2,
+                {[=](const unsigned* x, Value* r) { cas(x, r, 0); },
+                 [=](const unsigned* x, Value* r) { cas(x, r, 1); }}},
            Outcomes{{0, 1}, {1, 0}});
   }
 }

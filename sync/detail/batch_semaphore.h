@@ -6,14 +6,13 @@
 //
 // How it works: an atomic word counts the available permits. An acquire that finds
 // enough takes them with one CAS (inline in Acquire::poll, before the waiter node or the
-// lock is touched) and never locks; a release with no waiter queued is one CAS too. One that does not takes what is there,
-// then queues a waiter node (living inside its Acquire future, so queuing never
-// allocates) at the front of an intrusive FIFO list under a lock. Released permits go to
-// the oldest waiter first (partially, if it wants more than there are); a waiter whose
-// need is met is unlinked and its waker collected into a WakeList, run after the lock is
-// released. Because permits are handed to the oldest waiter and never left in the
-// counter while anyone waits, a waiter for many permits is never starved by takers of
-// few (RwLock's writers by its readers).
+// lock is touched) and never locks; a release with no waiter queued is one CAS too. One that does
+// not takes what is there, then queues a waiter node (living inside its Acquire future, so queuing
+// never allocates) at the front of an intrusive FIFO list under a lock. Released permits go to the
+// oldest waiter first (partially, if it wants more than there are); a waiter whose need is met is
+// unlinked and its waker collected into a WakeList, run after the lock is released. Because permits
+// are handed to the oldest waiter and never left in the counter while anyone waits, a waiter for
+// many permits is never starved by takers of few (RwLock's writers by its readers).
 //
 // Concurrency: every member function may be called from any thread at once. An Acquire
 // is polled by one task at a time (it is not thread-safe as an object).
@@ -277,9 +276,9 @@ class BatchSemaphore {
   }
   static void check_request(std::size_t num_permits) {
     if (num_permits > MAX_PERMITS) {
-      throw std::invalid_argument(
-          "a semaphore may not have more than MAX_PERMITS permits (" +
-          std::to_string(MAX_PERMITS) + "): cannot acquire " + std::to_string(num_permits));
+      throw std::invalid_argument("a semaphore may not have more than MAX_PERMITS permits (" +
+                                  std::to_string(MAX_PERMITS) + "): cannot acquire " +
+                                  std::to_string(num_permits));
     }
   }
   // What a give-back does with permits that would take the count past MAX_PERMITS.
@@ -356,14 +355,12 @@ class BatchSemaphore {
     // release_locked(); Release continues the word's release sequence, as in poll_acquire.
     // Failure: relaxed, its value is not used (the slow path reloads with Acquire).
     return permits_.compare_exchange_strong(curr, curr - (n << PERMIT_SHIFT),
-                                            std::memory_order_acq_rel,
-                                            std::memory_order_relaxed);
+                                            std::memory_order_acq_rel, std::memory_order_relaxed);
   }
 
   [[noreturn]] static void throw_overflow(std::size_t added) {
     throw std::length_error("number of added permits (" + std::to_string(added) +
-                            ") would overflow MAX_PERMITS (" + std::to_string(MAX_PERMITS) +
-                            ")");
+                            ") would overflow MAX_PERMITS (" + std::to_string(MAX_PERMITS) + ")");
   }
 
   // Gives `rem` permits to the waiters, oldest first, and the rest to the count; clears
@@ -442,8 +439,8 @@ class BatchSemaphore {
 
   // The slow paths, kept out of line so that Acquire::poll and ~Acquire inline into
   // their callers (the fast path is a load and a CAS).
-  Poll<Result<void, AcquireError>> poll_acquire(Context& cx, std::size_t num_permits,
-                                                Waiter& node, bool& queued);
+  Poll<Result<void, AcquireError>> poll_acquire(Context& cx, std::size_t num_permits, Waiter& node,
+                                                bool& queued);
   void cancel(Waiter& node, std::size_t num_permits);
 
   // See the layout above.
@@ -464,8 +461,10 @@ class [[nodiscard]] BatchSemaphore::Acquire {
   Acquire(BatchSemaphore& semaphore, std::size_t num_permits)
       : node_(num_permits), semaphore_(&semaphore), num_permits_(num_permits) {}
   Acquire(Acquire&& other)
-      : node_(other.num_permits_), semaphore_(other.semaphore_),
-        num_permits_(other.num_permits_), queued_(false) {
+      : node_(other.num_permits_),
+        semaphore_(other.semaphore_),
+        num_permits_(other.num_permits_),
+        queued_(false) {
     WEFT_INVARIANT(!other.queued_);  // a queued future must not move
   }
   Acquire(const Acquire&) = delete;
@@ -593,7 +592,10 @@ inline BatchSemaphore::Acquire BatchSemaphore::acquire(std::size_t num_permits) 
   // Gives back the assigned permits, and clears WAITERS if the queue is now empty. Runs
   // from ~Acquire: saturates at MAX_PERMITS, never throws (see the header).
   std::optional<Waker> old;
-  node.waker.with_mut([&](std::optional<Waker>& w) { old = std::move(w); w.reset(); });
+  node.waker.with_mut([&](std::optional<Waker>& w) {
+    old = std::move(w);
+    w.reset();
+  });
   release_locked(assigned, lock, Overflow::saturate);
 }
 

@@ -369,7 +369,7 @@ TEST_CASE("repoll_with_new_waker_reregisters") {
   MockTask t1, t2;
   auto a = s.acquire(1);
   CHECK(t1.poll(a).is_pending());
-  CHECK(t2.poll(a).is_pending());  // moved to another task
+  CHECK(t2.poll(a).is_pending());    // moved to another task
   CHECK(t1.waker_ref_count() == 0);  // old waker dropped
   s.release(1);
   CHECK_FALSE(t1.is_woken());
@@ -461,7 +461,6 @@ TEST_CASE("throwing_waker_clone_leaves_semaphore_consistent") {
   CHECK(ready_ok(b.poll(cx)));  // permits there: no waker is cloned
 }
 
-
 // Overflow on give-back (see "Overflow on give-back" in batch_semaphore.h): the explicit
 // release() throws and adds nothing past MAX_PERMITS; release_saturating() and the
 // give-backs of dropped futures never throw and stop at MAX_PERMITS.
@@ -520,7 +519,6 @@ TEST_CASE("dropped_acquire_give_back_saturates") {
   CHECK(s.available_permits() == MAX_PERMITS);
 }
 
-
 // usually_idle (Mutex's semaphore): the fast paths guess the word; every wrong guess
 // must fall back to the ordinary path with the same outcome.
 TEST_CASE("usually_idle_guesses_right_and_wrong") {
@@ -528,18 +526,18 @@ TEST_CASE("usually_idle_guesses_right_and_wrong") {
   CHECK(s.try_acquire(2).is_ok());  // right guess: idle word
   CHECK(s.available_permits() == 0);
   CHECK(s.try_acquire(1).error() == TryAcquireError::NoPermits);  // wrong guess
-  s.release(2);                       // right guess: only these 2 were out
+  s.release(2);  // right guess: only these 2 were out
   CHECK(s.available_permits() == 2);
-  CHECK(s.try_acquire(1).is_ok());    // right guess
-  CHECK(s.try_acquire(1).is_ok());    // wrong guess (1 left): ordinary path
+  CHECK(s.try_acquire(1).is_ok());  // right guess
+  CHECK(s.try_acquire(1).is_ok());  // wrong guess (1 left): ordinary path
   CHECK(s.available_permits() == 0);
-  s.release(1);                       // wrong guess (1 still out)
+  s.release(1);  // wrong guess (1 still out)
   CHECK(s.available_permits() == 1);
-  s.release(1);                       // right guess
+  s.release(1);  // right guess
   CHECK(s.available_permits() == 2);
-  s.release(3);                       // more than the idle count: no guess
+  s.release(3);  // more than the idle count: no guess
   CHECK(s.available_permits() == 5);
-  CHECK(ready_ok(poll_once(s, 3)));   // wrong guess (5 in), ordinary fast path
+  CHECK(ready_ok(poll_once(s, 3)));  // wrong guess (5 in), ordinary fast path
   CHECK(s.available_permits() == 2);
   CHECK(s.try_acquire(3).error() == TryAcquireError::NoPermits);  // more than idle: no guess
 }
@@ -575,12 +573,12 @@ TEST_CASE("the closed bit survives every read-modify-write of the permit word") 
     {
       auto partly = sem->acquire(3);  // takes 2, queues for 1 more: WAITERS set
       CHECK(task.poll(partly).is_pending());
-      sem->close();                   // wakes it with the error
+      sem->close();  // wakes it with the error
       CHECK(task.poll(partly).value().is_err());
-    }                                 // gives the 2 back, through the lock
+    }  // gives the 2 back, through the lock
     CHECK(sem->is_closed());
     CHECK(sem->available_permits() == 2);
-    sem->release(1);                  // lock-free add (the idle guess fails)
+    sem->release(1);  // lock-free add (the idle guess fails)
     CHECK(sem->is_closed());
     sem->release_saturating(1);
     CHECK(sem->is_closed());
@@ -589,7 +587,7 @@ TEST_CASE("the closed bit survives every read-modify-write of the permit word") 
     CHECK(sem->try_acquire(1).error() == TryAcquireError::Closed);
     CHECK(sem->forget_permits(10) == 3);  // the count reaches 0: the word is CLOSED alone
     CHECK(sem->is_closed());
-    sem->release(2);                  // exactly the idle word's count, plus CLOSED
+    sem->release(2);  // exactly the idle word's count, plus CLOSED
     CHECK(sem->is_closed());
     auto late = sem->acquire(1);
     CHECK(task.poll(late).value().is_err());

@@ -379,8 +379,7 @@ class Sender {
    public:
     // Throws std::invalid_argument if polled again after it completed.
     Poll<Result<OwnedPermit<T>, SendError<void>>> poll(Context& cx) {
-      auto acquired =
-          wait_.poll(cx, "mpsc::Sender::reserve_owned future polled after completion");
+      auto acquired = wait_.poll(cx, "mpsc::Sender::reserve_owned future polled after completion");
       if (acquired.is_pending()) return pending;
       if (!acquired.value()) {
         tx_.reset();
@@ -425,9 +424,7 @@ class Sender {
   // Waits for capacity for one value.
   ReserveFuture reserve() const { return ReserveFuture(tx_.chan(), 1); }
   // Waits for capacity for n values (Err at once if n > max_capacity()).
-  ReserveManyFuture reserve_many(std::size_t n) const {
-    return ReserveManyFuture(tx_.chan(), n);
-  }
+  ReserveManyFuture reserve_many(std::size_t n) const { return ReserveManyFuture(tx_.chan(), n); }
   // Waits for capacity for one value, moving this Sender into the permit.
   ReserveOwnedFuture reserve_owned() && { return ReserveOwnedFuture(std::move(tx_)); }
 
@@ -513,7 +510,8 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t buffer) {
   if (buffer == 0) throw std::invalid_argument("mpsc bounded channel requires buffer > 0");
   using Chan = detail::Chan<T, detail::BoundedSemaphore>;
   Chan* chan = Chan::create(buffer);
-  return {Sender<T>(detail::BTx<T>(chan)), Receiver<T>(detail::Rx<T, detail::BoundedSemaphore>(chan))};
+  return {Sender<T>(detail::BTx<T>(chan)),
+          Receiver<T>(detail::Rx<T, detail::BoundedSemaphore>(chan))};
 }
 
 }  // namespace weft::mpsc

@@ -210,7 +210,10 @@ TEST_CASE("try_reserve_fails") {
     std::move(*permit).send("foo");
   }
   CHECK(rx.blocking_recv() == "foo");
-  { auto permit = tx.try_reserve(); CHECK(permit.is_ok()); }  // dropped: released
+  {
+    auto permit = tx.try_reserve();
+    CHECK(permit.is_ok());
+  }  // dropped: released
   CHECK(tx.try_reserve().is_ok());
 }
 
@@ -562,7 +565,8 @@ weft::Task<void> produce(weft::mpsc::Sender<int> tx, int count) {
 
 TEST_CASE("coroutines_send_and_recv") {
   auto [tx, rx] = channel<int>(2);
-  std::thread producer([tx = std::move(tx)]() mutable { weft::block_on(produce(std::move(tx), 100)); });
+  std::thread producer(
+      [tx = std::move(tx)]() mutable { weft::block_on(produce(std::move(tx), 100)); });
   CHECK(weft::block_on(sum_all(rx)) == 5050);
   producer.join();
 }
@@ -664,7 +668,8 @@ TEST_CASE("send_future_polled_after_completion_throws") {
   auto r = ready_value(t, failed);
   REQUIRE(r.is_err());
   CHECK(r.error().value == 2);
-  CHECK_THROWS_WITH_AS((void)t.poll(failed), "mpsc::Sender::send future polled after completion", std::logic_error);
+  CHECK_THROWS_WITH_AS((void)t.poll(failed), "mpsc::Sender::send future polled after completion",
+                       std::logic_error);
   auto taken = tx.send(3);
   CHECK(taken.take_value() == 3);
   CHECK_THROWS_AS((void)t.poll(taken), std::invalid_argument);  // cancelled: done too
@@ -679,7 +684,8 @@ TEST_CASE("reserve_future_polled_after_completion_throws") {
   REQUIRE(permit.is_ok());
   CHECK_THROWS_AS((void)t.poll(reserve), std::invalid_argument);
   CHECK(tx.capacity() == 1);  // the second poll took no permit
-  CHECK_THROWS_WITH_AS((void)t.poll(reserve), "mpsc::Sender::reserve future polled after completion", std::logic_error);
+  CHECK_THROWS_WITH_AS((void)t.poll(reserve),
+                       "mpsc::Sender::reserve future polled after completion", std::logic_error);
   rx.close();
   auto failed = tx.reserve();
   CHECK(ready_value(t, failed).is_err());
@@ -696,7 +702,9 @@ TEST_CASE("reserve_many_future_polled_after_completion_throws") {
   CHECK(tx.capacity() == 0);
   auto too_many = tx.reserve_many(3);  // more than the bound: fails at once, once
   CHECK(ready_value(t, too_many).is_err());
-  CHECK_THROWS_WITH_AS((void)t.poll(too_many), "mpsc::Sender::reserve_many future polled after completion", std::logic_error);
+  CHECK_THROWS_WITH_AS((void)t.poll(too_many),
+                       "mpsc::Sender::reserve_many future polled after completion",
+                       std::logic_error);
 }
 
 TEST_CASE("reserve_owned_future_polled_after_completion_throws") {
@@ -710,7 +718,9 @@ TEST_CASE("reserve_owned_future_polled_after_completion_throws") {
   rx.close();
   auto failed = weft::mpsc::Sender<int>(tx).reserve_owned();
   CHECK(ready_value(t, failed).is_err());
-  CHECK_THROWS_WITH_AS((void)t.poll(failed), "mpsc::Sender::reserve_owned future polled after completion", std::logic_error);
+  CHECK_THROWS_WITH_AS((void)t.poll(failed),
+                       "mpsc::Sender::reserve_owned future polled after completion",
+                       std::logic_error);
 }
 
 // ---- Tokio 1.49 to 1.53.1: the regression tests of tokio/tests/sync_mpsc.rs ----
@@ -816,9 +826,7 @@ TEST_CASE("failed_or_cancelled_reserve_wakes_closed_receiver") {
   rx.close();
   auto recv = rx.recv();
   CHECK(tr.poll(recv).is_pending());
-  SUBCASE("failed_reserve_wakes_closed_receiver") {
-    CHECK(ready_value(ts, *reserve).is_err());
-  }
+  SUBCASE("failed_reserve_wakes_closed_receiver") { CHECK(ready_value(ts, *reserve).is_err()); }
   SUBCASE("cancelled_reserve_wakes_closed_receiver") { reserve.reset(); }
   CHECK(tr.is_woken());
   CHECK(ready_value(tr, recv) == std::nullopt);

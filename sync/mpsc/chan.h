@@ -25,11 +25,10 @@
 // not see W (or a later value), L precedes W in S, so A does too, and the receiver's
 // SeqCst look after W sees A (and the link of A's block, which precedes A in S: every
 // CAS and load that leads a sender to its block is SeqCst, see Block::try_push);
-// otherwise the sender sees RX_WAITING and wakes. One sender clears the flag per wait, so a pending receiver
-// costs the senders one wake, and a running one costs them one load. Every other wake
-// (the last sender's close, a bounded channel's give-back after close) is unconditional
-// and AcqRel: take_waker()'s fetch_or pairs with the AcqRel CAS in
-// AtomicWaker::register_by_ref().
+// otherwise the sender sees RX_WAITING and wakes. One sender clears the flag per wait, so a pending
+// receiver costs the senders one wake, and a running one costs them one load. Every other wake (the
+// last sender's close, a bounded channel's give-back after close) is unconditional and AcqRel:
+// take_waker()'s fetch_or pairs with the AcqRel CAS in AtomicWaker::register_by_ref().
 //
 // Concurrency: any number of Tx (senders) on any threads; one Rx (the receiver), used by
 // one thread at a time. Memory ordering: everything a sender did before a send
@@ -390,8 +389,7 @@ class Rx {
 
   bool is_closed() const {
     // Acquire: pairs with the AcqRel decrement in Tx::reset() of the last sender.
-    return chan_->semaphore_.is_closed() ||
-           chan_->tx_count_.load(std::memory_order_acquire) == 0;
+    return chan_->semaphore_.is_closed() || chan_->tx_count_.load(std::memory_order_acquire) == 0;
   }
   bool is_empty() const {
     return chan_->rx_fields_.with(
@@ -408,30 +406,29 @@ class Rx {
   // and drained, or pending with cx's waker registered. A ready answer leaves no waker
   // registered by this call.
   Poll<std::optional<T>> recv(Context& cx) {
-    return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f)
-                                          -> Poll<std::optional<T>> {
-      // One look at the list: the answer, if there is one now.
-      auto look = [&]() -> std::optional<std::optional<T>> {
-        std::optional<T> value;
-        switch (f.list.pop(chan_->tx_, value)) {
-          case ReadStatus::Value:
-            received(f, 1);
-            return std::optional<std::optional<T>>(std::move(value));
-          case ReadStatus::Closed:
-            // Every sender is gone, and each released what it held before it went.
-            give_back_received(f);
-            WEFT_INVARIANT(chan_->semaphore_.is_idle());
-            return std::optional<std::optional<T>>(std::optional<T>());
-          case ReadStatus::Empty:
-            break;
-        }
-        // The end after close() is checked before registering, as Tokio does.
-        if (drained_after_close(f)) return std::optional<std::optional<T>>(std::optional<T>());
-        return std::nullopt;
-      };
-      if (auto answer = look()) return std::move(*answer);
-      return register_and_look_again(cx, look);
-    });
+    return chan_->rx_fields_.with_mut(
+        [&](typename chan_type::RxFields& f) -> Poll<std::optional<T>> {
+          // One look at the list: the answer, if there is one now.
+          auto look = [&]() -> std::optional<std::optional<T>> {
+            std::optional<T> value;
+            switch (f.list.pop(chan_->tx_, value)) {
+              case ReadStatus::Value:
+                received(f, 1);
+                return std::optional<std::optional<T>>(std::move(value));
+              case ReadStatus::Closed:
+                // Every sender is gone, and each released what it held before it went.
+                give_back_received(f);
+                WEFT_INVARIANT(chan_->semaphore_.is_idle());
+                return std::optional<std::optional<T>>(std::optional<T>());
+              case ReadStatus::Empty: break;
+            }
+            // The end after close() is checked before registering, as Tokio does.
+            if (drained_after_close(f)) return std::optional<std::optional<T>>(std::optional<T>());
+            return std::nullopt;
+          };
+          if (auto answer = look()) return std::move(*answer);
+          return register_and_look_again(cx, look);
+        });
   }
 
   // Receives up to `limit` values at the end of `buffer`: ready with how many (0 only if
@@ -490,45 +487,42 @@ class Rx {
   // its sender, waits (parks the thread) until it is, as Tokio does: try_recv never
   // reports Empty while a value is in flight.
   Result<T, TryRecvError> try_recv() {
-    return chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f)
-                                          -> Result<T, TryRecvError> {
-      std::optional<T> value;
-      auto attempt = [&]() -> std::optional<Result<T, TryRecvError>> {
-        switch (f.list.try_pop(chan_->tx_, value)) {
-          case TryPop::Value:
-            received(f, 1);
-            return Result<T, TryRecvError>(std::move(*value));
-          case TryPop::Closed:
-            give_back_received(f);
-            return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
-          case TryPop::Empty:
-            if (drained_after_close(f)) {
-              return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
+    return chan_->rx_fields_.with_mut(
+        [&](typename chan_type::RxFields& f) -> Result<T, TryRecvError> {
+          std::optional<T> value;
+          auto attempt = [&]() -> std::optional<Result<T, TryRecvError>> {
+            switch (f.list.try_pop(chan_->tx_, value)) {
+              case TryPop::Value: received(f, 1); return Result<T, TryRecvError>(std::move(*value));
+              case TryPop::Closed:
+                give_back_received(f);
+                return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
+              case TryPop::Empty:
+                if (drained_after_close(f)) {
+                  return Result<T, TryRecvError>(Err(TryRecvError::Disconnected));
+                }
+                return Result<T, TryRecvError>(Err(TryRecvError::Empty));
+              case TryPop::Busy: break;
             }
-            return Result<T, TryRecvError>(Err(TryRecvError::Empty));
-          case TryPop::Busy:
-            break;
-        }
-        return std::nullopt;
-      };
-      if (auto done = attempt()) return std::move(*done);
-      // A sender is mid-write. Hand any poll_recv waker its wake (a value is coming),
-      // then wait for the write with this thread's own waker in the slot.
-      chan_->rx_waker_.wake();
-      struct Parker {
-        weft::detail::ThreadWaker* thread = weft::detail::ThreadWaker::create();
-        ~Parker() { thread->release(); }
-      } parker;
-      const Waker waker = parker.thread->waker();
-      for (;;) {
-        register_waker(waker);
-        if (auto done = attempt()) {
-          (void)chan_->rx_waker_.take_waker();  // this thread's waker: no one to wake now
-          return std::move(*done);
-        }
-        parker.thread->park();
-      }
-    });
+            return std::nullopt;
+          };
+          if (auto done = attempt()) return std::move(*done);
+          // A sender is mid-write. Hand any poll_recv waker its wake (a value is coming),
+          // then wait for the write with this thread's own waker in the slot.
+          chan_->rx_waker_.wake();
+          struct Parker {
+            weft::detail::ThreadWaker* thread = weft::detail::ThreadWaker::create();
+            ~Parker() { thread->release(); }
+          } parker;
+          const Waker waker = parker.thread->waker();
+          for (;;) {
+            register_waker(waker);
+            if (auto done = attempt()) {
+              (void)chan_->rx_waker_.take_waker();  // this thread's waker: no one to wake now
+              return std::move(*done);
+            }
+            parker.thread->park();
+          }
+        });
   }
 
  private:

@@ -54,13 +54,12 @@ void check_len_through_close(Make make, std::size_t n, bool close_by_receiver) {
 }
 
 TEST_CASE("len_through_close") {
-  for (std::size_t n : {std::size_t{0}, std::size_t{1}, BLOCK_CAP - 1, BLOCK_CAP, BLOCK_CAP + 1,
-                        2 * BLOCK_CAP}) {
+  for (std::size_t n :
+       {std::size_t{0}, std::size_t{1}, BLOCK_CAP - 1, BLOCK_CAP, BLOCK_CAP + 1, 2 * BLOCK_CAP}) {
     for (bool by_receiver : {false, true}) {
       check_len_through_close([](std::size_t cap) { return channel<int>(cap + 1); }, n,
                               by_receiver);
-      check_len_through_close([](std::size_t) { return unbounded_channel<int>(); }, n,
-                              by_receiver);
+      check_len_through_close([](std::size_t) { return unbounded_channel<int>(); }, n, by_receiver);
     }
   }
 }

@@ -163,12 +163,9 @@ class ListRx {
   TryPop try_pop(ListTx<T>& tx, std::optional<T>& out) {
     const std::size_t word = tx.tail_word();
     switch (pop(tx, out)) {
-      case ReadStatus::Value:
-        return TryPop::Value;
-      case ReadStatus::Closed:
-        return TryPop::Closed;
-      case ReadStatus::Empty:
-        break;
+      case ReadStatus::Value: return TryPop::Value;
+      case ReadStatus::Closed: return TryPop::Closed;
+      case ReadStatus::Empty: break;
     }
     if (index_ == values_claimed(word)) {
       // Nothing claimed that was not read. With CLOSED in the word, nothing ever will
@@ -225,10 +222,10 @@ class ListRx {
     }
   }
 
-  Block<T>* head_;          // the block holding index_ (or before it)
-  std::size_t index_ = 0;   // the next slot to read
+  Block<T>* head_;                 // the block holding index_ (or before it)
+  std::size_t index_ = 0;          // the next slot to read
   std::uint64_t known_ready_ = 0;  // head_'s ready word as last loaded (Block::read)
-  Block<T>* free_head_;     // the oldest block not yet recycled
+  Block<T>* free_head_;            // the oldest block not yet recycled
 };
 
 }  // namespace weft::mpsc::detail

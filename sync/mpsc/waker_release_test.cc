@@ -187,9 +187,7 @@ void check_receiver_releases(Channel make_channel, bool many, RecvEnd end) {
   }
   CHECK(task.waker_ref_count() == 1);  // kept by the receiver (see the top)
   switch (end) {
-    case RecvEnd::ReceiverDropped:
-      held.reset();
-      break;
+    case RecvEnd::ReceiverDropped: held.reset(); break;
     case RecvEnd::WokenBySend:
       if constexpr (requires { tx.try_send(1); }) {
         REQUIRE(tx.try_send(1).is_ok());
@@ -198,8 +196,9 @@ void check_receiver_releases(Channel make_channel, bool many, RecvEnd end) {
       }
       CHECK(task.is_woken());
       break;
-    case RecvEnd::WokenByLastSenderDrop:
-      { auto dropped = std::move(tx); }
+    case RecvEnd::WokenByLastSenderDrop: {
+      auto dropped = std::move(tx);
+    }
       CHECK(task.is_woken());
       break;
   }

@@ -43,12 +43,12 @@ class atomic {
   T exchange(T value, memory_order order, here loc = here::current()) {
     return rmw(dpor::RmwOp::exchange, detail::to_value(value), order, loc);
   }
-  bool compare_exchange_strong(T& expected, T desired, memory_order success,
-                               memory_order failure, here loc = here::current()) {
+  bool compare_exchange_strong(T& expected, T desired, memory_order success, memory_order failure,
+                               here loc = here::current()) {
     return cas(expected, desired, success, failure, false, loc);
   }
-  bool compare_exchange_weak(T& expected, T desired, memory_order success,
-                             memory_order failure, here loc = here::current()) {
+  bool compare_exchange_weak(T& expected, T desired, memory_order success, memory_order failure,
+                             here loc = here::current()) {
     return cas(expected, desired, success, failure, true, loc);
   }
   template <class D>
@@ -81,16 +81,14 @@ class atomic {
     }
   }
   T rmw(dpor::RmwOp op, dpor::Value operand, memory_order order, const here& loc) {
-    return detail::from_value<T>(detail::engine().rmw(id_, op, operand, order,
-                                                      detail::where(loc),
-                                                      detail::value_mask<T>()));
+    return detail::from_value<T>(
+        detail::engine().rmw(id_, op, operand, order, detail::where(loc), detail::value_mask<T>()));
   }
   bool cas(T& expected, T desired, memory_order success, memory_order failure, bool weak,
            const here& loc) {
     dpor::Value seen = detail::to_value(expected);
-    const bool ok = detail::engine().compare_exchange(id_, seen, detail::to_value(desired),
-                                                      success, failure, weak,
-                                                      detail::where(loc));
+    const bool ok = detail::engine().compare_exchange(id_, seen, detail::to_value(desired), success,
+                                                      failure, weak, detail::where(loc));
     expected = detail::from_value<T>(seen);
     return ok;
   }
@@ -121,14 +119,14 @@ class atomic {
   T exchange(T value, memory_order order, here loc = here::current()) {
     return value_.exchange(value, detail::to_relacy(order), detail::where(loc));
   }
-  bool compare_exchange_strong(T& expected, T desired, memory_order success,
-                               memory_order failure, here loc = here::current()) {
+  bool compare_exchange_strong(T& expected, T desired, memory_order success, memory_order failure,
+                               here loc = here::current()) {
     auto info = detail::where(loc);
     return value_.compare_exchange_strong(expected, desired, detail::to_relacy(success), info,
                                           detail::to_relacy(failure), info);
   }
-  bool compare_exchange_weak(T& expected, T desired, memory_order success,
-                             memory_order failure, here loc = here::current()) {
+  bool compare_exchange_weak(T& expected, T desired, memory_order success, memory_order failure,
+                             here loc = here::current()) {
     auto info = detail::where(loc);
     return value_.compare_exchange_weak(expected, desired, detail::to_relacy(success), info,
                                         detail::to_relacy(failure), info);
@@ -200,7 +198,7 @@ static_assert(sizeof(atomic<unsigned long>) == sizeof(std::atomic<unsigned long>
 static_assert(alignof(atomic<unsigned long>) == alignof(std::atomic<unsigned long>));
 static_assert(sizeof(atomic<void*>) == sizeof(std::atomic<void*>));
 static_assert(sizeof(atomic<bool>) == sizeof(std::atomic<bool>));
-static_assert(std::is_standard_layout_v<atomic<unsigned long>>);
+static_assert(std::is_standard_layout_v<atomic<unsigned long> >);
 
 #endif
 

@@ -27,8 +27,8 @@ template <class T>
 struct alignas(cache_line) cache_padded {
   cache_padded() = default;
   template <class... Args>
-    requires(sizeof...(Args) > 0)
-  explicit cache_padded(Args&&... args) : value(std::forward<Args>(args)...) {}
+  requires(sizeof...(Args) > 0) explicit cache_padded(Args&&... args)
+      : value(std::forward<Args>(args)...) {}
 
   T* operator->() noexcept { return &value; }
   const T* operator->() const noexcept { return &value; }

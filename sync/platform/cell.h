@@ -9,8 +9,8 @@
 // field.
 //
 // Production: a plain T, the calls inline to direct access. Model: every with(),
-// with_mut(), get() and set() is checked against the happens-before relation; two accesses not ordered by
-// it, at least one a write, are reported as DATA RACE with the caller's file and line,
+// with_mut(), get() and set() is checked against the happens-before relation; two accesses not
+// ordered by it, at least one a write, are reported as DATA RACE with the caller's file and line,
 // the same way Loom's UnsafeCell and Relacy's rl::var work.
 #pragma once
 
@@ -46,15 +46,11 @@ class cell {
     detail::engine().cell_access(id_, true, detail::where(loc));
     return std::forward<F>(f)(value_);
   }
-  T get(here loc = here::current()) const
-    requires std::is_trivially_copyable_v<T>
-  {
+  T get(here loc = here::current()) const requires std::is_trivially_copyable_v<T> {
     detail::engine().cell_access(id_, false, detail::where(loc));
     return value_;
   }
-  void set(T value, here loc = here::current())
-    requires std::is_trivially_copyable_v<T>
-  {
+  void set(T value, here loc = here::current()) requires std::is_trivially_copyable_v<T> {
     detail::engine().cell_access(id_, true, detail::where(loc));
     value_ = value;
   }
@@ -91,15 +87,11 @@ class cell {
     check(true, loc);
     return std::forward<F>(f)(value_);
   }
-  T get(here loc = here::current()) const
-    requires std::is_trivially_copyable_v<T>
-  {
+  T get(here loc = here::current()) const requires std::is_trivially_copyable_v<T> {
     check(false, loc);
     return value_;
   }
-  void set(T value, here loc = here::current())
-    requires std::is_trivially_copyable_v<T>
-  {
+  void set(T value, here loc = here::current()) requires std::is_trivially_copyable_v<T> {
     check(true, loc);
     value_ = value;
   }
@@ -110,9 +102,7 @@ class cell {
     if (c.invariant_executing) return;
     const bool ordered = write ? access_->store(*c.threadx_) : access_->load(*c.threadx_);
     const rl::debug_info info = detail::where(loc);
-    {
-      RL_HIST_IMPL(c, info, rl::user_event){write ? "cell write" : "cell read"} RL_HIST_END();
-    }
+    { RL_HIST_IMPL(c, info, rl::user_event){write ? "cell write" : "cell read"} RL_HIST_END(); }
     if (!ordered) c.fail_test("data race detected", rl::test_result_data_race, info);
   }
 
@@ -138,16 +128,8 @@ class cell {
   decltype(auto) with_mut(F&& f) {
     return std::forward<F>(f)(value_);
   }
-  T get() const
-    requires std::is_trivially_copyable_v<T>
-  {
-    return value_;
-  }
-  void set(T value)
-    requires std::is_trivially_copyable_v<T>
-  {
-    value_ = value;
-  }
+  T get() const requires std::is_trivially_copyable_v<T> { return value_; }
+  void set(T value) requires std::is_trivially_copyable_v<T> { value_ = value; }
 
  private:
   T value_;

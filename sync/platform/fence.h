@@ -33,9 +33,7 @@ inline std::atomic<unsigned> tsan_fence_word{0};
 // between two fencing threads that orders at least as strongly as the fences, so TSan
 // sees the synchronization of fence-fence pairs. Fence-to-atomic synchronization is not
 // seen by TSan; the model checker, which models fences exactly, covers it.
-inline void fence(std::memory_order order) noexcept {
-  detail::tsan_fence_word.fetch_add(0, order);
-}
+inline void fence(std::memory_order order) noexcept { detail::tsan_fence_word.fetch_add(0, order); }
 
 #else
 

@@ -57,10 +57,8 @@ class parker {
     // Release: pairs with the Acquire operations in park() that consume the token.
     switch (state_.exchange(NOTIFIED, std::memory_order_release)) {
       case EMPTY:
-      case NOTIFIED:
-        return;  // nobody is blocked: the token waits for the next park()
-      default:
-        break;   // PARKED
+      case NOTIFIED: return;  // nobody is blocked: the token waits for the next park()
+      default: break;         // PARKED
     }
     // The parked thread moved to PARKED while holding the lock and waits on the condvar
     // with it released. Taking the lock once orders this notify after its wait began,

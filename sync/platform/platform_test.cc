@@ -17,11 +17,11 @@ TEST_CASE("atomic operations return the previous value") {
   CHECK(a.fetch_xor(1, std::memory_order_relaxed) == 6);
   CHECK(a.exchange(3, std::memory_order_relaxed) == 7);
   unsigned expected = 4;
-  CHECK_FALSE(a.compare_exchange_strong(expected, 9, std::memory_order_acq_rel,
-                                        std::memory_order_acquire));
+  CHECK_FALSE(
+      a.compare_exchange_strong(expected, 9, std::memory_order_acq_rel, std::memory_order_acquire));
   CHECK(expected == 3);
-  CHECK(a.compare_exchange_strong(expected, 9, std::memory_order_acq_rel,
-                                  std::memory_order_acquire));
+  CHECK(
+      a.compare_exchange_strong(expected, 9, std::memory_order_acq_rel, std::memory_order_acquire));
   CHECK(a.load(std::memory_order_acquire) == 9);
 }
 
@@ -37,7 +37,9 @@ TEST_CASE("cell gives access to its value") {
 }
 
 template <class Cell>
-concept has_get_and_set = requires(Cell& c) { c.set(c.get()); };
+concept has_get_and_set = requires(Cell& c) {
+  c.set(c.get());
+};
 
 TEST_CASE("cell get and set: a copy of a small value, for trivially copyable T only") {
   int first = 1;

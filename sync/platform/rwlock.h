@@ -34,7 +34,7 @@ class rwlock {
     while ((s & WRITER) == 0) {
       // Acquire: pairs with the Release in unlock(): the reader sees what the writer wrote.
       if (state_.compare_exchange_strong(s, s + READER, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
+                                         std::memory_order_relaxed)) {
         return;
       }
     }
@@ -80,13 +80,13 @@ class rwlock {
       if ((s & busy) == 0) {
         // Acquire: as on the fast paths.
         if (state_.compare_exchange_strong(s, s + take, std::memory_order_acquire,
-                                         std::memory_order_relaxed)) {
+                                           std::memory_order_relaxed)) {
           return;
         }
       } else if ((s & PARKED) != 0 ||
                  // Relaxed: PARKED carries no data; the wake is ordered by mutex_.
                  state_.compare_exchange_strong(s, s | PARKED, std::memory_order_relaxed,
-                                              std::memory_order_relaxed)) {
+                                                std::memory_order_relaxed)) {
         changed_.wait(guard);
         s = state_.load(std::memory_order_relaxed);  // Relaxed: as above
       }
@@ -105,6 +105,5 @@ class rwlock {
   mutex mutex_;
   condvar changed_;
 };
-
 
 }  // namespace weft::platform

@@ -54,8 +54,8 @@ inline void spin_hint() noexcept {
 // gone on long enough that the caller should park instead.
 class Backoff {
  public:
-  static constexpr unsigned spin_limit = 6;   // up to 2^6 pauses per spin()
-  static constexpr unsigned yield_limit = 10; // is_completed() after this many steps
+  static constexpr unsigned spin_limit = 6;    // up to 2^6 pauses per spin()
+  static constexpr unsigned yield_limit = 10;  // is_completed() after this many steps
 
   void spin() noexcept {
     for (unsigned i = 0; i < (1u << (step_ < spin_limit ? step_ : spin_limit)); ++i) {

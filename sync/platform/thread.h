@@ -53,8 +53,7 @@ class thread {
  public:
   thread() = default;
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, thread>>>
-  explicit thread(F&& body)
-      : handle_(std::make_unique<rl::dyn_thread>()) {
+  explicit thread(F&& body) : handle_(std::make_unique<rl::dyn_thread>()) {
     handle_->start(&run<std::decay_t<F>>, new std::decay_t<F>(std::forward<F>(body)));
   }
   thread(thread&&) noexcept = default;

@@ -139,7 +139,8 @@ class [[nodiscard]] JoinHandle {
   // A handle that can abort the task without owning its output; throws
   // std::invalid_argument on an invalid JoinHandle.
   AbortHandle abort_handle() const {
-    if (task_ == nullptr) throw std::invalid_argument("weft::JoinHandle::abort_handle on an invalid handle");
+    if (task_ == nullptr)
+      throw std::invalid_argument("weft::JoinHandle::abort_handle on an invalid handle");
     return AbortHandle(task_);
   }
 
@@ -215,7 +216,8 @@ JoinHandle<future_output_t<std::decay_t<F>>> spawn_on(Scheduler* scheduler, F&& 
   TaskCell<Fut>* task = nullptr;
   if constexpr (requires(const Fut& f) {
                   { f.frame_prefix() } -> std::same_as<FramePrefix*>;
-                } && sizeof(TaskCell<Fut>) <= FramePrefix::header_room &&
+                } &&
+                sizeof(TaskCell<Fut>) <= FramePrefix::header_room &&
                 alignof(TaskCell<Fut>) <= alignof(FramePrefix)) {
     // A Task: the header goes in front of its frame, in the same allocation.
     Fut task_future(std::forward<F>(future));

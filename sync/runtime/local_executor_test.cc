@@ -341,7 +341,7 @@ TEST_CASE("task_aborts_itself_at_its_next_yield_point") {
     // Still runs: the abort takes effect at the next suspension.
     steps.fetch_add(1, std::memory_order_relaxed);
     co_await YieldNow();  // pending: the task is re-queued and cancelled when popped
-    steps.fetch_add(1, std::memory_order_relaxed);   // never
+    steps.fetch_add(1, std::memory_order_relaxed);  // never
   };
   auto h = ex.spawn(body());
   self = h.abort_handle();

@@ -98,7 +98,7 @@ class RunQueue {
       if (diff == 0) {
         // Relaxed: the slot is handed over by `sequence`, not by the position counter.
         if (tail_.compare_exchange_strong(pos, pos + 1, std::memory_order_relaxed,
-                                        std::memory_order_relaxed)) {
+                                          std::memory_order_relaxed)) {
           slot.task.with_mut([task](T*& t) { t = task; });
           // Release: pairs with the Acquire load in try_pop_ring (publishes the task).
           slot.sequence.store(pos + 1, std::memory_order_release);
@@ -121,12 +121,11 @@ class RunQueue {
       Slot& slot = slots_[pos & (ring_capacity - 1)];
       // Acquire: pairs with the Release store in try_push_ring (the task pointer).
       const std::size_t seq = slot.sequence.load(std::memory_order_acquire);
-      const auto diff =
-          static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
+      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos + 1);
       if (diff == 0) {
         // Relaxed: as in try_push_ring.
         if (head_.compare_exchange_strong(pos, pos + 1, std::memory_order_relaxed,
-                                        std::memory_order_relaxed)) {
+                                          std::memory_order_relaxed)) {
           T* task = slot.task.with([](T* const& t) { return t; });
           // Release: pairs with the Acquire load in try_push_ring of the next lap.
           slot.sequence.store(pos + ring_capacity, std::memory_order_release);

@@ -62,7 +62,6 @@ inline CurrentWorker*& current_worker() noexcept {
   return platform::thread_local_pointer<CurrentWorker>();
 }
 
-
 // Owns every live task of one executor, queues the runnable ones, parks idle workers.
 // Reference-counted: the executor holds one reference and every listed task one (see
 // register_task), so a late wake never reaches a freed scheduler.
@@ -138,8 +137,7 @@ class Scheduler {
       // Relaxed: claiming the worker only decides who unparks it; the parker orders
       // the push before the worker's pop.
       if (idle_.compare_exchange_strong(idle, idle & ~(std::uintptr_t{1} << worker),
-                                      std::memory_order_relaxed,
-                                      std::memory_order_relaxed)) {
+                                        std::memory_order_relaxed, std::memory_order_relaxed)) {
         parkers_[worker].unpark();
         break;
       }
@@ -185,8 +183,7 @@ class Scheduler {
         // Relaxed: only a hint for spinning workers (spin_for_work), who decide with
         // the exchange in take_lifo().
         LifoSlot& mine = *lifo_[index];
-        mine.polls.store(mine.polls.load(std::memory_order_relaxed) + 1,
-                         std::memory_order_relaxed);
+        mine.polls.store(mine.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         task->run();
       }
     }
@@ -237,7 +234,7 @@ class Scheduler {
         task = tasks_.pop_back();
       }
       if (task == nullptr) break;
-      task->cancel();   // may wake or spawn: queued or refused, never lost
+      task->cancel();    // may wake or spawn: queued or refused, never lost
       task->drop_ref();  // the list's reference
     }
     // Every task is complete now. A wake that queued one before it was cancelled may
@@ -277,7 +274,8 @@ class Scheduler {
   Scheduler(unsigned workers, bool worker_threads)
       : workers_(workers),
         parkers_(std::make_unique<platform::parker[]>(workers)),
-        lifo_(worker_threads ? std::make_unique<platform::cache_padded<LifoSlot>[]>(workers) : nullptr) {}
+        lifo_(worker_threads ? std::make_unique<platform::cache_padded<LifoSlot>[]>(workers)
+                             : nullptr) {}
   ~Scheduler() = default;
 
   TaskHeader* take_lifo(unsigned worker) {
@@ -365,7 +363,6 @@ class Scheduler {
   platform::atomic<bool> draining_{false};
 };
 
-
 inline void TaskHeader::schedule() { scheduler_->schedule(this); }
 
 // Wake by value on a worker of the task's own scheduler (false elsewhere: the caller
@@ -379,11 +376,8 @@ inline bool TaskHeader::wake_on_worker() {
     case TaskState::NotifiedByVal::drop_ref:
       drop_ref();  // nothing to queue (see wake_by_ref)
       break;
-    case TaskState::NotifiedByVal::submit:
-      schedule();
-      break;
-    case TaskState::NotifiedByVal::done:
-      break;
+    case TaskState::NotifiedByVal::submit: schedule(); break;
+    case TaskState::NotifiedByVal::done: break;
   }
   return true;
 }
@@ -410,8 +404,7 @@ inline void TaskHeader::run() {
     case TaskState::ToRunning::aborted:
       complete(/*cancelled=*/true);  // aborted: destroy the future instead of polling it
       return;
-    case TaskState::ToRunning::success:
-      break;
+    case TaskState::ToRunning::success: break;
   }
 
   // The queue's reference keeps the task alive during the poll; the borrowed waker

@@ -127,8 +127,7 @@ class TaskHeader {
   bool wake_on_worker();
   static void wake_by_ref_raw(const void* data) { self(data)->wake_by_ref(); }
   static void drop_raw(const void* data) noexcept { self(data)->drop_ref(); }
-  static constexpr RawWakerVTable waker_vtable{&clone_raw, &wake_raw, &wake_by_ref_raw,
-                                               &drop_raw};
+  static constexpr RawWakerVTable waker_vtable{&clone_raw, &wake_raw, &wake_by_ref_raw, &drop_raw};
 
   // Releases a task popped from the run queue after shutdown began: cancels it unless it
   // is complete (a spawned task that never ran is in no list, so only its queue entry
@@ -199,9 +198,8 @@ class TaskCell final : public TaskWithOutput<future_output_t<F>> {
       if constexpr (std::is_void_v<Out>) {
         this->output_.with_mut([](typename Base::Output& o) { o.template emplace<1>(); });
       } else {
-        this->output_.with_mut([&](typename Base::Output& o) {
-          o.template emplace<1>(std::move(*poll).value());
-        });
+        this->output_.with_mut(
+            [&](typename Base::Output& o) { o.template emplace<1>(std::move(*poll).value()); });
       }
     } catch (...) {
       this->output_.with_mut(
@@ -216,6 +214,5 @@ class TaskCell final : public TaskWithOutput<future_output_t<F>> {
   // Touched only by the holder of RUNNING (see TaskHeader).
   platform::cell<std::optional<F>> future_;
 };
-
 
 }  // namespace weft::detail

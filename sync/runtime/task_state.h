@@ -180,8 +180,7 @@ class TaskState {
       // other wakes) and in transition_to_idle() (the previous poll's end): the future's
       // state, what the waker wrote.
       if (word_.compare_exchange_strong(current, (current & ~NOTIFIED) | RUNNING,
-                                        std::memory_order_acquire,
-                                        std::memory_order_relaxed)) {
+                                        std::memory_order_acquire, std::memory_order_relaxed)) {
         return (current & ABORTED) != 0 ? ToRunning::aborted : ToRunning::success;
       }
     }
@@ -219,8 +218,7 @@ class TaskState {
       // Acquire: pairs with the Release CAS in transition_to_idle() that ended the last
       // poll (the future's state).
       if (word_.compare_exchange_strong(current, (current & ~NOTIFIED) | RUNNING,
-                                        std::memory_order_acquire,
-                                        std::memory_order_relaxed)) {
+                                        std::memory_order_acquire, std::memory_order_relaxed)) {
         return true;
       }
     }
@@ -238,8 +236,7 @@ class TaskState {
     // Acquire load of COMPLETE); Acquire pairs with unset_join_interested()'s Release
     // and with every earlier ref_dec()'s Release.
     while (!word_.compare_exchange_strong(current, (current & ~(RUNNING | NOTIFIED)) | set,
-                                          std::memory_order_acq_rel,
-                                          std::memory_order_relaxed)) {
+                                          std::memory_order_acq_rel, std::memory_order_relaxed)) {
     }
     return Snapshot(current);
   }
@@ -255,8 +252,7 @@ class TaskState {
       // owns the output, as after unset_join_interested()) and of the last ref_dec()
       // (the handle's use of the task happens-before its free).
       if (word_.compare_exchange_strong(current, (current & ~JOIN_INTEREST) - REF_ONE,
-                                        std::memory_order_release,
-                                        std::memory_order_relaxed)) {
+                                        std::memory_order_release, std::memory_order_relaxed)) {
         return true;
       }
     }
@@ -271,8 +267,7 @@ class TaskState {
     // then owns the output); Acquire pairs with transition_to_complete()'s Release (if
     // COMPLETE, we own it).
     while (!word_.compare_exchange_strong(current, current & ~JOIN_INTEREST,
-                                          std::memory_order_acq_rel,
-                                          std::memory_order_relaxed)) {
+                                          std::memory_order_acq_rel, std::memory_order_relaxed)) {
     }
     return Snapshot(current);
   }

@@ -28,11 +28,11 @@ TEST_CASE("a wake by reference queues an idle task once, and only marks a runnin
   CHECK(now(s).is_notified());
   CHECK(now(s).ref_count() == 2);
   CHECK(s.transition_to_idle(/*join_list=*/false));  // woken meanwhile: queue again
-  CHECK(now(s).ref_count() == 2);                     // the queue's reference kept
+  CHECK(now(s).ref_count() == 2);                    // the queue's reference kept
   run(s);
   CHECK_FALSE(s.transition_to_idle(/*join_list=*/true));  // idle; the list's reference added
-  CHECK(now(s).ref_count() == 2);                          // -queue +list
-  CHECK(s.transition_to_notified_by_ref());                // idle: push, with a new reference
+  CHECK(now(s).ref_count() == 2);                         // -queue +list
+  CHECK(s.transition_to_notified_by_ref());               // idle: push, with a new reference
   CHECK(now(s).ref_count() == 3);
   CHECK_FALSE(s.transition_to_notified_by_ref());  // notified already: nothing
   CHECK(now(s).ref_count() == 3);
@@ -40,7 +40,7 @@ TEST_CASE("a wake by reference queues an idle task once, and only marks a runnin
 
 TEST_CASE("a wake by value hands over the Waker's reference") {
   TaskState s;
-  s.ref_inc();  // the Waker's
+  s.ref_inc();                                                                     // the Waker's
   CHECK(s.transition_to_notified_by_val() == TaskState::NotifiedByVal::drop_ref);  // queued
   run(s);
   CHECK(s.transition_to_notified_by_val() == TaskState::NotifiedByVal::done);
@@ -89,7 +89,7 @@ TEST_CASE("the JoinHandle gives up its interest and its reference") {
   TaskState done;
   run(done);
   CHECK(done.transition_to_complete(false).ref_count() == 2);
-  CHECK_FALSE(done.drop_join_handle_fast());  // complete: nothing done
+  CHECK_FALSE(done.drop_join_handle_fast());          // complete: nothing done
   CHECK(done.unset_join_interested().is_complete());  // the output is the handle's
   CHECK_FALSE(done.ref_dec());
   CHECK(done.ref_dec());  // the last reference

@@ -86,9 +86,7 @@ class ThreadPool {
     return detail::Scheduler::create(workers, /*worker_threads=*/true);
   }
 
-  static void work(detail::Scheduler* scheduler, unsigned index) {
-    scheduler->run_worker(index);
-  }
+  static void work(detail::Scheduler* scheduler, unsigned index) { scheduler->run_worker(index); }
 
   detail::Scheduler* scheduler_;
   std::vector<platform::thread> threads_;

@@ -40,7 +40,7 @@ struct GateFuture {
   }
 };
 
-Task<int> square(int x) { co_return x * x; }
+Task<int> square(int x) { co_return x* x; }
 
 Task<int> after_gate(Gate& gate, int v) {
   co_await GateFuture(gate);
@@ -94,7 +94,10 @@ TEST_CASE("woken_from_outside_the_pool") {
 
 TEST_CASE("exception_reaches_blocking_join") {
   ThreadPool pool(1);
-  auto thrower = []() -> Task<int> { throw std::runtime_error("task"); co_return 0; };
+  auto thrower = []() -> Task<int> {
+    throw std::runtime_error("task");
+    co_return 0;
+  };
   auto h = pool.spawn(thrower());
   CHECK_THROWS_AS((void)h.blocking_join(), std::runtime_error);
 }

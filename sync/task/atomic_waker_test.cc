@@ -28,7 +28,9 @@ constexpr RawWakerVTable throwing_vtable{
     [](const void*) noexcept {},
 };
 constexpr RawWakerVTable quiet_vtable{
-    [](const void*) { return RawWaker{nullptr, &quiet_vtable}; },
+    [](const void*) {
+      return RawWaker{nullptr, &quiet_vtable};
+    },
     [](const void*) { FAIL("wake"); },
     [](const void*) { FAIL("wake_by_ref"); },
     [](const void*) noexcept {},

@@ -47,7 +47,7 @@ namespace detail {
 // one for its calls (platform::thread_cached); a nested call gets a fresh one.
 struct BlockOnParking {
   ThreadWaker* thread = ThreadWaker::create();  // one reference, ours
-  Waker waker = thread->waker();               // one more, lent to the futures polled
+  Waker waker = thread->waker();                // one more, lent to the futures polled
   BlockOnParking() = default;
   BlockOnParking(const BlockOnParking&) = delete;
   BlockOnParking& operator=(const BlockOnParking&) = delete;
@@ -60,8 +60,8 @@ struct BlockOnParking {
 }  // namespace detail
 
 template <class F>
-  requires Future<std::remove_reference_t<F>>
-future_output_t<std::remove_reference_t<F>> block_on(F&& future) {
+requires Future<std::remove_reference_t<F>> future_output_t<std::remove_reference_t<F>> block_on(
+    F&& future) {
   const platform::thread_cached<detail::BlockOnParking> parking;
   Context cx(parking->waker);
   for (;;) {

@@ -121,8 +121,7 @@ TEST_CASE("nested_block_on_does_not_steal_the_outer_wakeup") {
       weft::block_on(weft::poll_fn([&](Context& icx) -> Poll<void> {
         inner_waker = icx.waker();
         inner.waker.register_by_ref(icx.waker());
-        return inner.set.load(std::memory_order_acquire) ? Poll<void>(weft::ready)
-                                                         : weft::pending;
+        return inner.set.load(std::memory_order_acquire) ? Poll<void>(weft::ready) : weft::pending;
       }));
       raiser.join();
       CHECK_FALSE(inner_waker.will_wake(cx.waker()));
@@ -134,9 +133,8 @@ TEST_CASE("nested_block_on_does_not_steal_the_outer_wakeup") {
 }
 
 TEST_CASE("exception_from_poll_propagates") {
-  CHECK_THROWS_AS(weft::block_on(weft::poll_fn([](Context&) -> Poll<int> {
-                    throw std::runtime_error("poll");
-                  })),
+  CHECK_THROWS_AS(weft::block_on(weft::poll_fn(
+                      [](Context&) -> Poll<int> { throw std::runtime_error("poll"); })),
                   std::runtime_error);
   // The cache is released by the throw: the next call works.
   CHECK(weft::block_on(weft::poll_fn([](Context&) -> Poll<int> { return 1; })) == 1);

@@ -20,12 +20,13 @@ struct is_poll<Poll<T>> : std::true_type {};
 
 template <class F>
 concept Future = requires(F& future, Context& cx) {
-  { future.poll(cx) };
+  {future.poll(cx)};
   requires detail::is_poll<decltype(future.poll(cx))>::value;
 };
 
 template <Future F>
-using future_output_t = typename decltype(std::declval<F&>().poll(std::declval<Context&>()))::value_type;
+using future_output_t =
+    typename decltype(std::declval<F&>().poll(std::declval<Context&>()))::value_type;
 
 // A future from a callable `Poll<T>(Context&)`, as Rust's futures::future::poll_fn.
 template <class Fn>

@@ -26,7 +26,7 @@ class MockTask {
  public:
   MockTask() : state_(new State()), waker_(Waker::from_raw(RawWaker{state_, &vtable})) {}
   ~MockTask() {
-    waker_ = Waker();      // drop our own handle first
+    waker_ = Waker();  // drop our own handle first
     state_->release();
   }
   MockTask(const MockTask&) = delete;
@@ -42,7 +42,7 @@ class MockTask {
 
   // Polls `future` once as this task.
   template <class F>
-    requires Future<F>
+  requires Future<F>
   auto poll(F& future) {
     return enter([&](Context& cx) { return future.poll(cx); });
   }

@@ -119,9 +119,9 @@ class TaskPromiseBase {
   friend class weft::Task;
   template <class F>
   friend class FutureAwaiter;
-  Context* cx_ = nullptr;       // set only while the Task's poll() resumes the body
-  AwaitPoint await_point_;      // set while suspended on a pending future
-  std::exception_ptr error_;    // escaped the body: rethrown by the completing poll
+  Context* cx_ = nullptr;           // set only while the Task's poll() resumes the body
+  AwaitPoint await_point_;          // set while suspended on a pending future
+  std::exception_ptr error_;        // escaped the body: rethrown by the completing poll
   std::exception_ptr await_error_;  // thrown by a re-poll of the awaited future
 };
 
@@ -186,10 +186,8 @@ class TaskPromise : public TaskPromiseBase {
  public:
   Task<T> get_return_object() noexcept;
   template <class U>
-    requires std::is_convertible_v<U&&, T>
-  void return_value(U&& value) {
-    value_.emplace(std::forward<U>(value));
-  }
+  requires std::is_convertible_v<U&&, T>
+  void return_value(U&& value) { value_.emplace(std::forward<U>(value)); }
   T take() { return std::move(*value_); }
 
  private:

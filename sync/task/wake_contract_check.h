@@ -27,7 +27,9 @@ namespace weft {
 
 namespace detail {
 inline constexpr RawWakerVTable throwing_wake_vtable{
-    [](const void*) { return RawWaker{nullptr, &throwing_wake_vtable}; },
+    [](const void*) {
+      return RawWaker{nullptr, &throwing_wake_vtable};
+    },
     [](const void*) { throw std::runtime_error("wake"); },
     [](const void*) { throw std::runtime_error("wake_by_ref"); },
     [](const void*) noexcept {},

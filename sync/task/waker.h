@@ -43,7 +43,9 @@ struct RawWakerVTable {
 
 namespace detail {
 inline constexpr RawWakerVTable noop_vtable{
-    [](const void*) { return RawWaker{nullptr, &noop_vtable}; },
+    [](const void*) {
+      return RawWaker{nullptr, &noop_vtable};
+    },
     [](const void*) {},
     [](const void*) {},
     [](const void*) noexcept {},

@@ -28,13 +28,13 @@ namespace weft {
 // What waker_released_on_destroy() saw. True when the poll registered the waker (pending,
 // at least one clone held) and the destruction dropped every clone.
 struct WakerRelease {
-  bool pending = false;       // the poll returned pending
-  std::size_t held = 0;       // the task's waker clones alive after the poll
-  std::size_t left = 0;       // ... and after the destruction: must be 0
+  bool pending = false;  // the poll returned pending
+  std::size_t held = 0;  // the task's waker clones alive after the poll
+  std::size_t left = 0;  // ... and after the destruction: must be 0
   explicit operator bool() const noexcept { return pending && held > 0 && left == 0; }
   friend std::ostream& operator<<(std::ostream& out, const WakerRelease& r) {
-    return out << "{pending " << r.pending << ", wakers held " << r.held
-               << ", left after destroy " << r.left << "}";
+    return out << "{pending " << r.pending << ", wakers held " << r.held << ", left after destroy "
+               << r.left << "}";
   }
 };
 
@@ -54,8 +54,7 @@ WakerRelease waker_released_on_destroy(PollFn&& poll, DestroyFn&& destroy) {
 // The common case: the future itself is what is destroyed. make() returns it (built in
 // place, so it need not be movable); it is polled once, then destroyed.
 template <class Make>
-  requires Future<std::invoke_result_t<Make&>>
-WakerRelease waker_released_on_destroy(Make&& make) {
+requires Future<std::invoke_result_t<Make&>> WakerRelease waker_released_on_destroy(Make&& make) {
   struct Held {
     std::invoke_result_t<Make&> future;
     explicit Held(Make& m) : future(m()) {}

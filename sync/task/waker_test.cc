@@ -103,10 +103,9 @@ TEST_CASE("block_on parks until another thread wakes it") {
 }
 
 TEST_CASE("block_on propagates an exception from poll") {
-  CHECK_THROWS_AS(weft::block_on(weft::poll_fn([](Context&) -> Poll<int> {
-                    throw std::logic_error("poll");
-                  })),
-                  std::logic_error);
+  CHECK_THROWS_AS(
+      weft::block_on(weft::poll_fn([](Context&) -> Poll<int> { throw std::logic_error("poll"); })),
+      std::logic_error);
 }
 
 // The wake policy: wake() and wake_by_ref() are noexcept; a vtable that throws is a failed
