@@ -3,6 +3,7 @@
 //! meaning of `--ops` and the output lines are the same as the C++ binary's (bench/bench.cc):
 //!
 //!   rust_peers --workload=NAME --ops=N     one measurement of each peer of NAME
+//!   rust_peers --workload=NAME --impl=I    only impl I (bench/count profiles one impl)
 //!   rust_peers --list                      "NAME impl impl ..." per workload
 //!
 //! Each measurement prints `RESULT <workload> <impl> <ops> <seconds>`. Every workload
@@ -10,7 +11,7 @@
 //! answer cannot pass as a fast right one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use tokio::runtime::{Builder, Runtime};
@@ -31,8 +32,21 @@ fn sum_to(n: u64) -> u64 {
     n * (n.saturating_sub(1)) / 2
 }
 
+/// The `--impl=` filter: None runs every impl of the workload.
+static ONLY_IMPL: OnceLock<Option<String>> = OnceLock::new();
+
+fn wanted(imp: &str) -> bool {
+    match ONLY_IMPL.get() {
+        Some(Some(only)) => only == imp,
+        _ => true,
+    }
+}
+
 /// Times `f` (which returns the number of operations it did) and reports it.
 fn measure(workload: &str, imp: &str, f: impl FnOnce() -> u64) {
+    if !wanted(imp) {
+        return;
+    }
     let start = Instant::now();
     let ops = f();
     report(workload, imp, ops, start.elapsed().as_secs_f64());
@@ -442,7 +456,11 @@ fn run(workload: &str, n: u64) {
         "broadcast_1to4" => measure(w, "tokio", || tokio_broadcast(&rt, n)),
         "watch_4rx" => measure(w, "tokio", || tokio_watch(&rt, n)),
         "notify_pingpong" => measure(w, "tokio", || tokio_notify_pingpong(&rt, n)),
-        "spawn" => tokio_spawn(&rt, w, n),
+        "spawn" => {
+            if wanted("tokio") {
+                tokio_spawn(&rt, w, n)
+            }
+        }
         _ => {
             eprintln!("rust_peers: unknown workload {}", workload);
             std::process::exit(2);
@@ -453,6 +471,7 @@ fn run(workload: &str, n: u64) {
 fn main() {
     let mut workload: Option<String> = None;
     let mut ops: u64 = 4_000_000;
+    let mut only_impl: Option<String> = None;
     for arg in std::env::args().skip(1) {
         if arg == "--list" {
             for (name, impls) in WORKLOADS {
@@ -461,13 +480,16 @@ fn main() {
             return;
         } else if let Some(v) = arg.strip_prefix("--workload=") {
             workload = Some(v.to_string());
+        } else if let Some(v) = arg.strip_prefix("--impl=") {
+            only_impl = Some(v.to_string());
         } else if let Some(v) = arg.strip_prefix("--ops=") {
             ops = v.parse().expect("--ops=N");
         } else {
-            eprintln!("usage: rust_peers [--list] [--workload=NAME|all] [--ops=N]");
+            eprintln!("usage: rust_peers [--list] [--workload=NAME|all] [--impl=NAME] [--ops=N]");
             std::process::exit(2);
         }
     }
+    ONLY_IMPL.set(only_impl).expect("set once");
     match workload.as_deref() {
         None | Some("all") => {
             for (name, _) in WORKLOADS {
