@@ -3,6 +3,7 @@
 #include "model/harness/relacy_backend.h"
 #include "model/harness/runner.h"
 
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -80,6 +81,16 @@ std::uint64_t leading_number(const std::string& state) {
 }  // namespace
 
 const Strategy& current_strategy() { return g_strategy; }
+
+Leftovers& leftovers() {
+  static Leftovers left;
+  return left;
+}
+
+void Leftovers::release() {
+  for (unsigned i = 0; i != count; ++i) (::free)(blocks[i]);  // Relacy's (::malloc)
+  count = 0;
+}
 
 DriverState& driver_state() {
   static DriverState state;
