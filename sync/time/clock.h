@@ -1,0 +1,38 @@
+// weft/sync/time/clock.h: the clock weft's timers read: Instant, Duration and the steady
+// time now.
+//
+// Timers need a monotonic clock: std::chrono::steady_clock. A TimerDriver (timer_driver.h)
+// reads it unless paused, when it reads its own frozen time instead (tests: pause, advance,
+// as tokio::time::pause / advance); model scenarios always pause, so an execution never
+// depends on the wall.
+#pragma once
+
+#include <chrono>
+
+namespace weft {
+
+using Instant = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::steady_clock::duration;
+
+namespace detail {
+
+inline Instant steady_now() noexcept { return std::chrono::steady_clock::now(); }
+
+// `d` as a Duration, rounded up (a timer never fires early), saturating at Duration::max()
+// and at zero for a negative `d` (as std::this_thread::sleep_for, which returns at once):
+// a huge timeout means "never", not an overflow.
+template <class Rep, class Period>
+Duration to_duration(std::chrono::duration<Rep, Period> d) {
+  using Long = std::chrono::duration<long double, Period>;
+  if (d <= d.zero()) return Duration::zero();
+  if (Long(d) >= std::chrono::duration_cast<Long>(Duration::max())) return Duration::max();
+  return std::chrono::ceil<Duration>(d);
+}
+
+// `at + d` (d >= 0), saturating at Instant::max().
+inline Instant saturating_add(Instant at, Duration d) {
+  return d >= Instant::max() - at ? Instant::max() : at + d;
+}
+
+}  // namespace detail
+}  // namespace weft
