@@ -39,6 +39,12 @@ struct Register {
 // Bounded channels in every mpsc workload hold this many messages.
 inline constexpr std::size_t kCapacity = 1024;
 
+// The contended RwLock workloads (rwlock_blocking_4, rwlock_contended_4): operation i of
+// each thread or task is a write when i % kWriteEvery == kWriteEvery - 1, else a read; so
+// each of them writes per / kWriteEvery times.
+inline constexpr uint64_t kWriteEvery = 16;
+inline constexpr bool is_write(uint64_t i) { return i % kWriteEvery == kWriteEvery - 1; }
+
 // 0 + 1 + ... + (n - 1): the checksum of a stream of the values 0..n-1.
 inline constexpr uint64_t sum_to(uint64_t n) { return n == 0 ? 0 : n * (n - 1) / 2; }
 

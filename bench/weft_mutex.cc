@@ -4,6 +4,7 @@
 #include "sync/mutex.h"
 
 #include <cstdint>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,5 +37,21 @@ uint64_t weft_mutex_contended(uint64_t n) {
   return 4 * per;
 }
 BENCH_WORKLOAD("mutex_contended_4", "weft", weft_mutex_contended);
+
+// 4 OS threads each blocking_lock + increment + unlock n/4 times.
+uint64_t weft_mutex_blocking(uint64_t n) {
+  const uint64_t per = n / 4;
+  weft::Mutex<uint64_t> m(0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (uint64_t i = 0; i < per; ++i) ++*m.blocking_lock();
+    });
+  }
+  for (auto& t : threads) t.join();
+  BENCH_CHECK(m.get_mut() == 4 * per);
+  return 4 * per;
+}
+BENCH_WORKLOAD("mutex_blocking_4", "weft", weft_mutex_blocking);
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -40,5 +41,56 @@ uint64_t weft_rwlock_read_heavy(uint64_t n) {
   return 4 * reads + writes;
 }
 BENCH_WORKLOAD("rwlock_read_heavy", "weft", weft_rwlock_read_heavy);
+
+// One contender of the mixed workloads: `per` operations, 1 in bench::kWriteEvery a write.
+weft::Task<void> mixed(weft::RwLock<uint64_t>* lock, uint64_t per) {
+  uint64_t last = 0;
+  for (uint64_t i = 0; i < per; ++i) {
+    if (bench::is_write(i)) {
+      ++*co_await lock->write();
+    } else {
+      auto guard = co_await lock->read();
+      BENCH_CHECK(*guard >= last);
+      last = *guard;
+    }
+  }
+}
+
+// 4 tasks on the 2-worker pool, n/4 operations each, 1 in 16 a write.
+uint64_t weft_rwlock_contended(uint64_t n) {
+  const uint64_t per = n / 4;
+  weft::RwLock<uint64_t> lock(0);
+  std::vector<weft::Task<void>> tasks;
+  for (int t = 0; t < 4; ++t) tasks.push_back(mixed(&lock, per));
+  bench::run_tasks(std::move(tasks));
+  BENCH_CHECK(lock.get_mut() == 4 * (per / bench::kWriteEvery));
+  return 4 * per;
+}
+BENCH_WORKLOAD("rwlock_contended_4", "weft", weft_rwlock_contended);
+
+// The same mix on 4 OS threads with blocking_read / blocking_write.
+uint64_t weft_rwlock_blocking(uint64_t n) {
+  const uint64_t per = n / 4;
+  weft::RwLock<uint64_t> lock(0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      uint64_t last = 0;
+      for (uint64_t i = 0; i < per; ++i) {
+        if (bench::is_write(i)) {
+          ++*lock.blocking_write();
+        } else {
+          auto guard = lock.blocking_read();
+          BENCH_CHECK(*guard >= last);
+          last = *guard;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  BENCH_CHECK(lock.get_mut() == 4 * (per / bench::kWriteEvery));
+  return 4 * per;
+}
+BENCH_WORKLOAD("rwlock_blocking_4", "weft", weft_rwlock_blocking);
 
 }  // namespace

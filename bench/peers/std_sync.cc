@@ -49,6 +49,8 @@ uint64_t std_mutex_contended(uint64_t n) {
   return 4 * per;
 }
 BENCH_WORKLOAD("mutex_contended_4", "std_mutex", std_mutex_contended);
+// The same on 4 threads is the peer of weft's blocking_lock.
+BENCH_WORKLOAD("mutex_blocking_4", "std_mutex", std_mutex_contended);
 
 // ---- std::counting_semaphore ---------------------------------------------------------
 
@@ -92,6 +94,34 @@ uint64_t std_shared_mutex_read_heavy(uint64_t n) {
   return 4 * reads + writes;
 }
 BENCH_WORKLOAD("rwlock_read_heavy", "std_shared_mutex", std_shared_mutex_read_heavy);
+
+// ---- std::shared_mutex: 4 threads, n/4 operations each, 1 in 16 a write ---------------
+
+uint64_t std_shared_mutex_mixed(uint64_t n) {
+  const uint64_t per = n / 4;
+  std::shared_mutex m;
+  uint64_t value = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      uint64_t last = 0;
+      for (uint64_t i = 0; i < per; ++i) {
+        if (bench::is_write(i)) {
+          std::unique_lock<std::shared_mutex> guard(m);
+          ++value;
+        } else {
+          std::shared_lock<std::shared_mutex> guard(m);
+          BENCH_CHECK(value >= last);
+          last = value;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  BENCH_CHECK(value == 4 * (per / bench::kWriteEvery));
+  return 4 * per;
+}
+BENCH_WORKLOAD("rwlock_blocking_4", "std_shared_mutex", std_shared_mutex_mixed);
 
 // ---- std::promise / std::future as a oneshot -----------------------------------------
 

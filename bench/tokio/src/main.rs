@@ -222,6 +222,94 @@ fn tokio_mutex_contended(rt: &Runtime, n: u64) -> u64 {
     4 * per
 }
 
+/// 4 OS threads each blocking_lock + increment + unlock n/4 times.
+fn tokio_mutex_blocking(n: u64) -> u64 {
+    let per = n / 4;
+    let m = Arc::new(Mutex::new(0u64));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                for _ in 0..per {
+                    *m.blocking_lock() += 1;
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(*m.try_lock().unwrap(), 4 * per);
+    4 * per
+}
+
+/// The contended RwLock workloads' mix (bench/harness.h): operation i is a write when
+/// i % WRITE_EVERY == WRITE_EVERY - 1, else a read.
+const WRITE_EVERY: u64 = 16;
+
+fn is_write(i: u64) -> bool {
+    i % WRITE_EVERY == WRITE_EVERY - 1
+}
+
+/// 4 tasks on the 2-worker runtime, n/4 operations each, 1 in 16 a write.
+fn tokio_rwlock_contended(rt: &Runtime, n: u64) -> u64 {
+    let per = n / 4;
+    let lock = Arc::new(RwLock::new(0u64));
+    let l2 = lock.clone();
+    rt.block_on(async move {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let l = l2.clone();
+                tokio::spawn(async move {
+                    let mut last = 0u64;
+                    for i in 0..per {
+                        if is_write(i) {
+                            *l.write().await += 1;
+                        } else {
+                            let v = *l.read().await;
+                            assert!(v >= last);
+                            last = v;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    assert_eq!(*lock.try_read().unwrap(), 4 * (per / WRITE_EVERY));
+    4 * per
+}
+
+/// The same mix on 4 OS threads with blocking_read / blocking_write.
+fn tokio_rwlock_blocking(n: u64) -> u64 {
+    let per = n / 4;
+    let lock = Arc::new(RwLock::new(0u64));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let l = lock.clone();
+            std::thread::spawn(move || {
+                let mut last = 0u64;
+                for i in 0..per {
+                    if is_write(i) {
+                        *l.blocking_write() += 1;
+                    } else {
+                        let v = *l.blocking_read();
+                        assert!(v >= last);
+                        last = v;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(*lock.try_read().unwrap(), 4 * (per / WRITE_EVERY));
+    4 * per
+}
+
 fn tokio_semaphore_uncontended(rt: &Runtime, n: u64) -> u64 {
     let s = Semaphore::new(1);
     rt.block_on(async {
@@ -421,8 +509,11 @@ const WORKLOADS: &[(&str, &[&str])] = &[
     ("mpsc_unbounded_spsc", &["tokio", "crossbeam"]),
     ("mutex_uncontended", &["tokio"]),
     ("mutex_contended_4", &["tokio"]),
+    ("mutex_blocking_4", &["tokio"]),
     ("semaphore_uncontended", &["tokio"]),
     ("rwlock_read_heavy", &["tokio"]),
+    ("rwlock_contended_4", &["tokio"]),
+    ("rwlock_blocking_4", &["tokio"]),
     ("oneshot", &["tokio"]),
     ("broadcast_1to4", &["tokio"]),
     ("watch_4rx", &["tokio"]),
@@ -450,8 +541,11 @@ fn run(workload: &str, n: u64) {
         }
         "mutex_uncontended" => measure(w, "tokio", || tokio_mutex_uncontended(&rt, n)),
         "mutex_contended_4" => measure(w, "tokio", || tokio_mutex_contended(&rt, n)),
+        "mutex_blocking_4" => measure(w, "tokio", || tokio_mutex_blocking(n)),
         "semaphore_uncontended" => measure(w, "tokio", || tokio_semaphore_uncontended(&rt, n)),
         "rwlock_read_heavy" => measure(w, "tokio", || tokio_rwlock_read_heavy(&rt, n)),
+        "rwlock_contended_4" => measure(w, "tokio", || tokio_rwlock_contended(&rt, n)),
+        "rwlock_blocking_4" => measure(w, "tokio", || tokio_rwlock_blocking(n)),
         "oneshot" => measure(w, "tokio", || tokio_oneshot(&rt, n)),
         "broadcast_1to4" => measure(w, "tokio", || tokio_broadcast(&rt, n)),
         "watch_4rx" => measure(w, "tokio", || tokio_watch(&rt, n)),
