@@ -1,6 +1,7 @@
 // The per-execution bookkeeping behind WEFT_ASSUME, WEFT_REACHED, progress lines and the
 // time limit, shared by every backend.
 #include "model/harness/execution.h"
+#include "sync/platform/clock.h"
 
 #include <chrono>
 #include <cstdio>
@@ -63,6 +64,9 @@ void discard_execution(const char* condition, std::source_location loc) {
 }
 
 void execution_begin() {
+#if defined(WEFT_MODEL)
+  platform::clock::reset();  // virtual time starts at zero in every execution
+#endif
   run().discarded.store(false, std::memory_order_relaxed);
   run().execution.fetch_add(1, std::memory_order_relaxed);
 }

@@ -5,13 +5,20 @@
 //     platform::mutex_guard guard(m);   // locked until the guard is destroyed
 //     ...
 //     cv.wait(guard);                   // may wake spuriously: always wait in a loop
+//     if (cv.wait_until(guard, deadline) == std::cv_status::timeout) ...  // timed out
 //   }
 //
 // Production: std::mutex and std::condition_variable. Model: Relacy's mutex (lock
 // order and happens-before are tracked; a lock never released is reported) and its
 // condition variable, which wakes spuriously at will, so every wait loop is checked.
+//
+// wait_until(guard, deadline) waits as wait() does, or until platform::clock reaches the
+// deadline. A timeout is no synchronization: it orders nothing with any other thread.
+// In the model build time is virtual (platform/clock.h): the checker chooses whether the
+// wait times out, whatever the deadline, and a timeout moves the clock to the deadline.
 #pragma once
 
+#include "sync/platform/clock.h"
 #include "sync/platform/config.h"
 
 #include <condition_variable>
@@ -143,6 +150,16 @@ class condvar {
   void wait(mutex_guard& guard, here loc = here::current()) {
     impl_.wait(guard.mutex_->impl_, detail::where(loc));
   }
+  // Relacy's timed wait: the scheduler may end it with a timeout at any step while it
+  // waits. (Its wait_for returns true for a notify only; its wait_until returns the
+  // wakeup reason cast to bool, so it is not used.) A spurious wakeup counts as a timeout.
+  std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline,
+                            here loc = here::current()) {
+    if (impl_.wait_for(guard.mutex_->impl_, 0, detail::where(loc)))
+      return std::cv_status::no_timeout;
+    clock::advance_to(deadline);
+    return std::cv_status::timeout;
+  }
   void notify_one(here loc = here::current()) { impl_.notify_one(detail::where(loc)); }
   void notify_all(here loc = here::current()) { impl_.notify_all(detail::where(loc)); }
 
@@ -155,6 +172,12 @@ class condvar {
     std::unique_lock<std::mutex> lock(guard.mutex_->impl_, std::adopt_lock);
     impl_.wait(lock);
     lock.release();  // the guard still owns the lock
+  }
+  std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(guard.mutex_->impl_, std::adopt_lock);
+    const std::cv_status status = impl_.wait_until(lock, deadline);
+    lock.release();
+    return status;
   }
   void notify_one() noexcept { impl_.notify_one(); }
   void notify_all() noexcept { impl_.notify_all(); }

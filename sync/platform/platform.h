@@ -7,6 +7,7 @@
 #include "sync/platform/atomic.h"
 #include "sync/platform/cache_padded.h"
 #include "sync/platform/cell.h"
+#include "sync/platform/clock.h"
 #include "sync/platform/config.h"
 #include "sync/platform/fence.h"
 #include "sync/platform/invariant.h"
