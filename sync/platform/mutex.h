@@ -132,6 +132,17 @@ class condvar {
   void wait(mutex_guard& guard, here loc = here::current()) {
     detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc));
   }
+  // The engine has no timed wait: this one always times out, after releasing and taking
+  // the mutex again (two scheduling points: the search puts a notify before or after
+  // them, and the caller's state word says whether one came). No yield: the engine would
+  // then run another thread first, and a timeout before the notify would never be seen.
+  std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline,
+                            here loc = here::current()) {
+    guard.mutex_->unlock(loc);
+    guard.mutex_->lock(loc);
+    clock::advance_to(deadline);
+    return std::cv_status::timeout;
+  }
   void notify_one(here loc = here::current()) {
     detail::engine().notify(id_, false, detail::where(loc));
   }
