@@ -76,4 +76,51 @@ struct tokens_do_not_accumulate {
 };
 WEFT_MODEL_SCENARIO(tokens_do_not_accumulate, weft::model::bounded(3));
 
+// A token given as a timed park times out is not lost: park_until either takes it (true)
+// or leaves it for the next park(), which then returns. The checker chooses when the
+// timeout fires relative to every step of unpark(); a lost token leaves thread 1 parked
+// forever (DEADLOCK). Either way the token publishes the data.
+struct unpark_races_timeout {
+  static constexpr int threads = 2;
+  platform::parker parker;
+  platform::cell<int> data{0};
+  void thread(int index) {
+    if (index == 0) {
+      data.with_mut([](int& d) { d = 1; });
+      parker.unpark();
+    } else {
+      const auto deadline = platform::deadline_after(std::chrono::milliseconds(1));
+      if (!parker.park_until(deadline)) {
+        WEFT_REACHED("timed out");
+        WEFT_INVARIANT(platform::clock::now() >= deadline);
+        parker.park();
+      }
+      data.with([](const int& d) { WEFT_INVARIANT(d == 1); });
+    }
+  }
+};
+WEFT_MODEL_SCENARIO(unpark_races_timeout, weft::model::exhaustive());
+WEFT_MODEL_REACHES(unpark_races_timeout, "timed out");
+
+// Two rounds of a timed park (then an untimed one if it timed out) against two unparks:
+// a timed-out park takes no token, so each round's park() finds its own. The second
+// unpark comes after the first round, so the two tokens are never merged.
+struct timed_parks_keep_tokens {
+  static constexpr int threads = 2;
+  platform::parker parker;
+  platform::atomic<int> first_done{0};
+  void thread(int index) {
+    if (index == 0) {
+      parker.unpark();
+      while (first_done.load(std::memory_order_relaxed) == 0) platform::yield_now();
+      parker.unpark();
+    } else {
+      if (!parker.park_for(std::chrono::milliseconds(1))) parker.park();  // the first token
+      first_done.store(1, std::memory_order_relaxed);
+      if (!parker.park_for(std::chrono::milliseconds(1))) parker.park();  // the second
+    }
+  }
+};
+WEFT_MODEL_SCENARIO(timed_parks_keep_tokens, weft::model::bounded(3));
+
 }  // namespace

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <vector>
 
 namespace platform = weft::platform;
@@ -65,6 +67,63 @@ TEST_CASE("parker: an unpark before park is kept, several unparks leave one toke
   });
   p.park();
   CHECK(stage.load(std::memory_order_acquire) == 1);
+  t.join();
+}
+
+TEST_CASE("parker::park_until: times out without a token, takes one given in time") {
+  using namespace std::chrono_literals;
+  platform::parker p;
+  const auto start = platform::clock::now();
+  CHECK_FALSE(p.park_for(20ms));
+  CHECK(platform::clock::now() - start >= 20ms);
+  CHECK_FALSE(p.park_until(platform::clock::now() - 1s));  // a deadline already passed
+  p.unpark();
+  CHECK(p.park_until(platform::clock::now() - 1s));  // the token wins over a passed deadline
+  platform::atomic<int> stage{0};
+  platform::thread t([&] {
+    stage.store(1, std::memory_order_release);
+    p.unpark();
+  });
+  CHECK(p.park_for(std::chrono::hours(1)));
+  CHECK(stage.load(std::memory_order_acquire) == 1);
+  t.join();
+  p.unpark();
+  CHECK(p.park_for(0s));  // a token left after a timeout is still there
+}
+
+TEST_CASE("deadline_after saturates: a huge timeout is no deadline, a negative one is now") {
+  using namespace std::chrono_literals;
+  CHECK(platform::deadline_after(std::chrono::hours::max()) == platform::clock::time_point::max());
+  CHECK(platform::deadline_after(std::chrono::nanoseconds::max()) ==
+        platform::clock::time_point::max());
+  const auto before = platform::clock::now();
+  const auto passed = platform::deadline_after(-1h);
+  const auto after = platform::clock::now();
+  CHECK(passed >= before);
+  CHECK(passed <= after);
+  CHECK(platform::deadline_after(std::chrono::duration<double>(0.5)) > before + 499ms);
+}
+
+TEST_CASE("condvar::wait_until times out, and returns no_timeout when notified") {
+  using namespace std::chrono_literals;
+  platform::mutex m;
+  platform::condvar cv;
+  {
+    platform::mutex_guard guard(m);
+    CHECK(cv.wait_until(guard, platform::deadline_after(5ms)) == std::cv_status::timeout);
+    CHECK(guard.owns_lock());
+  }
+  bool ready = false;
+  platform::thread t([&] {
+    platform::mutex_guard guard(m);
+    ready = true;
+    cv.notify_one();
+  });
+  {
+    platform::mutex_guard guard(m);
+    const auto deadline = platform::deadline_after(1h);
+    while (!ready) CHECK(cv.wait_until(guard, deadline) == std::cv_status::no_timeout);
+  }
   t.join();
 }
 
