@@ -189,13 +189,13 @@ def _with_sanitizers(name, copts, tags, **kwargs):
             **kwargs
         )
 
-def weft_unit_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
+def weft_unit_test(name, srcs, deps = [], size = "small", tags = [], copts = [], **kwargs):
     """A doctest suite against the production variant, plain and under each sanitizer."""
     _with_sanitizers(
         name = name,
         srcs = srcs,
         deps = deps + [_DOCTEST_MAIN],
-        copts = WARNINGS,
+        copts = WARNINGS + copts,
         size = size,
         tags = tags,
         **kwargs

@@ -43,6 +43,8 @@ uint64_t asio_channel_spsc(uint64_t n) {
   return n;
 }
 BENCH_WORKLOAD("mpsc_bounded_spsc_async", "asio_channel", asio_channel_spsc);
+// The same run against weft inside asio coroutines (bench/weft_asio.cc).
+BENCH_WORKLOAD("asio_spsc", "asio_channel", asio_channel_spsc);
 
 // ---- asio::thread_pool(2): n trivial handlers posted from a pool thread ----------------
 
