@@ -9,6 +9,7 @@
 #include "sync/task/atomic_waker.h"
 #include "sync/task/block_on.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -34,6 +35,16 @@ struct Flag {
       if (set.load(std::memory_order_acquire) == 1) return weft::ready;
       return weft::pending;
     }));
+  }
+  bool wait_until(platform::clock::time_point deadline) {
+    return weft::block_on_until(weft::poll_fn([this](Context& cx) -> Poll<void> {
+                                  waker.register_by_ref(cx.waker());
+                                  // Acquire: pairs with the Release store in raise().
+                                  if (set.load(std::memory_order_acquire) == 1) return weft::ready;
+                                  return weft::pending;
+                                }),
+                                deadline)
+        .is_ready();
   }
 };
 
@@ -132,3 +143,27 @@ WEFT_MODEL_TEST(waker_outlives_block_on, weft::model::bounded(2), 1) {
   }));
   t.join();
 }
+
+// block_on_until: the wake races the timed park's timeout. Ready: the raise happened
+// before (Acquire in the poll). Pending: the time is up, and the wakeup is not lost for
+// a later call: an untimed block_on on the same flag completes (a lost token would
+// deadlock it only if the flag were still unset, so the flag's own wake must reach it).
+WEFT_MODEL_TEST(block_on_until_wake_races_timeout, weft::model::bounded(2), 1) {
+  auto flag = std::make_shared<Flag>();
+  auto data = std::make_shared<platform::cell<int>>(0);
+  platform::thread t([flag, data] {
+    data->with_mut([](int& d) { d = 1; });
+    flag->raise();
+  });
+  const auto deadline = platform::deadline_after(std::chrono::milliseconds(1));
+  if (flag->wait_until(deadline)) {
+    data->with([](const int& d) { WEFT_INVARIANT(d == 1); });
+  } else {
+    WEFT_REACHED("block_on_until timed out");
+    WEFT_INVARIANT(platform::clock::now() >= deadline);
+    flag->wait();
+    data->with([](const int& d) { WEFT_INVARIANT(d == 1); });
+  }
+  t.join();
+}
+WEFT_MODEL_REACHES(block_on_until_wake_races_timeout, "block_on_until timed out");

@@ -1,5 +1,6 @@
 // weft/sync/task/block_on.h: block_on(future), run a future to completion on the calling
-// thread, parking it while the future is pending.
+// thread, parking it while the future is pending; block_on_until(future, deadline), the
+// same with a deadline (below), the core of every blocking_*_until / _for operation.
 //
 // Concurrency: the future is polled only by the calling thread; its waker may be woken
 // from any thread, at any time, also after block_on returned (the waker stays valid and
@@ -32,6 +33,7 @@
 // A weft::Task<T> is a future too: `int v = weft::block_on(some_coroutine());`.
 #pragma once
 
+#include "sync/platform/clock.h"
 #include "sync/platform/thread_cached.h"
 #include "sync/task/future.h"
 #include "sync/task/thread_waker.h"
@@ -59,22 +61,54 @@ struct BlockOnParking {
 
 }  // namespace detail
 
+namespace detail {
+
+// block_on's loop: polls `future` with this thread's waker, calling park(ThreadWaker&)
+// while it is pending, until it is ready or park returns false (the deadline passed);
+// then it polls once more, so a future that became ready as the time ran out still wins.
+template <class F, class Park>
+Poll<future_output_t<F>> poll_parked(F& future, Park park) {
+  const platform::thread_cached<detail::BlockOnParking> parking;
+  Context cx(parking->waker);
+  bool last = false;
+  for (;;) {
+    auto poll = future.poll(cx);
+    if (poll.is_ready() || last) return poll;
+    last = !park(*parking->thread);
+  }
+}
+
+}  // namespace detail
+
 template <class F>
 requires Future<std::remove_reference_t<F>> future_output_t<std::remove_reference_t<F>> block_on(
     F&& future) {
-  const platform::thread_cached<detail::BlockOnParking> parking;
-  Context cx(parking->waker);
-  for (;;) {
-    auto poll = future.poll(cx);
-    if (poll.is_ready()) {
-      if constexpr (std::is_void_v<future_output_t<std::remove_reference_t<F>>>) {
-        return;
-      } else {
-        return std::move(poll).value();
-      }
-    }
-    parking->thread->park();
+  auto poll = detail::poll_parked(future, [](detail::ThreadWaker& thread) {
+    thread.park();
+    return true;
+  });
+  if constexpr (std::is_void_v<future_output_t<std::remove_reference_t<F>>>) {
+    return;
+  } else {
+    return std::move(poll).value();
   }
+}
+
+// block_on with a deadline on platform::clock: ready with the output if the future
+// completed in time, pending if the deadline passed first. The future is polled at least
+// once, also with a deadline already passed, and once more after the deadline (a future
+// that became ready as the time ran out wins). It is polled in place and never moved: to
+// cancel it at the deadline, pass a temporary (`block_on_until(rx.recv(), d)`), which is
+// destroyed before the caller reads the result, so the future's cancel-safety contract
+// says what a timeout loses (mpsc recv: nothing; a send future: its value, hence
+// Sender::blocking_send_until, which hands it back). A timeout orders nothing: no
+// happens-before with any waker. In the model build the checker chooses whether and when
+// the timed park times out (platform/clock.h).
+template <class F>
+requires Future<std::remove_reference_t<F>> Poll<future_output_t<std::remove_reference_t<F>>>
+block_on_until(F&& future, platform::clock::time_point deadline) {
+  return detail::poll_parked(
+      future, [deadline](detail::ThreadWaker& thread) { return thread.park_until(deadline); });
 }
 
 }  // namespace weft

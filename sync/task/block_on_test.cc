@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
@@ -196,4 +197,64 @@ TEST_CASE("wake_before_and_after_park") {
     CHECK(polls >= 1);
     CHECK(polls <= 3);  // the first poll, the one after the wake, and one stale token
   }
+}
+
+namespace {
+
+// A future that is never ready and counts its polls and its destruction.
+struct NeverReady {
+  int* polls;
+  int* destroyed;
+  Poll<int> poll(Context&) {
+    ++*polls;
+    return weft::pending;
+  }
+  ~NeverReady() { ++*destroyed; }
+};
+
+}  // namespace
+
+TEST_CASE("block_on_until: pending at the deadline, the temporary future destroyed") {
+  using namespace std::chrono_literals;
+  int polls = 0;
+  int destroyed = 0;
+  const auto start = weft::platform::clock::now();
+  const auto deadline = weft::platform::deadline_after(20ms);
+  Poll<int> out = weft::block_on_until(NeverReady{&polls, &destroyed}, deadline);
+  CHECK(out.is_pending());
+  CHECK(destroyed == 1);  // before the caller reads the result
+  CHECK(weft::platform::clock::now() >= deadline);
+  CHECK(weft::platform::clock::now() - start >= 20ms);
+  CHECK(polls >= 2);  // the first poll and the one after the deadline
+  // A deadline already passed still polls: a ready future completes.
+  Poll<int> now = weft::block_on_until(weft::poll_fn([](Context&) -> Poll<int> { return 7; }),
+                                       weft::platform::clock::now() - 1s);
+  REQUIRE(now.is_ready());
+  CHECK(now.value() == 7);
+}
+
+TEST_CASE("block_on_until: woken before the deadline, completes; void output too") {
+  for (int delay_us : {0, 5, 2000}) {
+    Flag flag;
+    std::thread t([&] {
+      if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+      flag.raise();
+    });
+    Poll<void> out =
+        weft::block_on_until(flag.wait(), weft::platform::deadline_after(std::chrono::hours(1)));
+    t.join();
+    CHECK(out.is_ready());
+  }
+}
+
+TEST_CASE("block_on_until: a wake after a timeout is harmless to the next call") {
+  using namespace std::chrono_literals;
+  Flag flag;
+  CHECK(weft::block_on_until(flag.wait(), weft::platform::deadline_after(1ms)).is_pending());
+  flag.raise();  // wakes the waker the timed-out call registered: a stale token
+  CHECK(weft::block_on_until(flag.wait(), weft::platform::deadline_after(1ms)).is_ready());
+  int polls = 0;
+  int destroyed = 0;
+  CHECK(weft::block_on_until(NeverReady{&polls, &destroyed}, weft::platform::deadline_after(1ms))
+            .is_pending());
 }

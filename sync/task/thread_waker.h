@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sync/platform/atomic.h"
+#include "sync/platform/clock.h"
 #include "sync/platform/parker.h"
 #include "sync/task/waker.h"
 
@@ -21,6 +22,7 @@ class ThreadWaker {
     return Waker::from_raw(RawWaker{this, &vtable});
   }
   void park() { parker_.park(); }
+  bool park_until(platform::clock::time_point deadline) { return parker_.park_until(deadline); }
   void unpark() { parker_.unpark(); }
   void release() noexcept {
     // AcqRel: the last owner's delete must see every other owner's use of the parker;
