@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 namespace bench {
@@ -64,3 +65,32 @@ inline constexpr uint64_t sum_to(uint64_t n) { return n == 0 ? 0 : n * (n - 1) /
 // BENCH_WORKLOAD("mutex_uncontended", "std_mutex", fn): registers fn at static init.
 #define BENCH_WORKLOAD(workload, impl, fn) \
   static ::bench::Register BENCH_CONCAT(bench_register_, __LINE__)(workload, impl, fn)
+
+namespace bench {
+
+// One contender of the blocking mixed workloads: `per` operations, write() on the writes,
+// read() (which returns the value it read under the lock) on the others; the value only
+// grows.
+template <class Read, class Write>
+void mixed_ops(uint64_t per, Read read, Write write) {
+  uint64_t last = 0;
+  for (uint64_t i = 0; i < per; ++i) {
+    if (is_write(i)) {
+      write();
+    } else {
+      const uint64_t v = read();
+      BENCH_CHECK(v >= last);
+      last = v;
+    }
+  }
+}
+
+// Runs body() on `count` OS threads at once and joins them.
+template <class Body>
+void run_threads(int count, Body body) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < count; ++t) threads.emplace_back(body);
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace bench

@@ -4,7 +4,6 @@
 #include "sync/mutex.h"
 
 #include <cstdint>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,9 +29,7 @@ BENCH_WORKLOAD("mutex_uncontended", "weft", weft_mutex_uncontended);
 uint64_t weft_mutex_contended(uint64_t n) {
   const uint64_t per = n / 4;
   weft::Mutex<uint64_t> m(0);
-  std::vector<weft::Task<void>> tasks;
-  for (int t = 0; t < 4; ++t) tasks.push_back(lock_increment(&m, per));
-  bench::run_tasks(std::move(tasks));
+  bench::run_tasks(4, [&] { return lock_increment(&m, per); });
   BENCH_CHECK(m.get_mut() == 4 * per);
   return 4 * per;
 }
@@ -42,13 +39,9 @@ BENCH_WORKLOAD("mutex_contended_4", "weft", weft_mutex_contended);
 uint64_t weft_mutex_blocking(uint64_t n) {
   const uint64_t per = n / 4;
   weft::Mutex<uint64_t> m(0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (uint64_t i = 0; i < per; ++i) ++*m.blocking_lock();
-    });
-  }
-  for (auto& t : threads) t.join();
+  bench::run_threads(4, [&] {
+    for (uint64_t i = 0; i < per; ++i) ++*m.blocking_lock();
+  });
   BENCH_CHECK(m.get_mut() == 4 * per);
   return 4 * per;
 }

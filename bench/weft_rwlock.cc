@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -60,9 +59,7 @@ weft::Task<void> mixed(weft::RwLock<uint64_t>* lock, uint64_t per) {
 uint64_t weft_rwlock_contended(uint64_t n) {
   const uint64_t per = n / 4;
   weft::RwLock<uint64_t> lock(0);
-  std::vector<weft::Task<void>> tasks;
-  for (int t = 0; t < 4; ++t) tasks.push_back(mixed(&lock, per));
-  bench::run_tasks(std::move(tasks));
+  bench::run_tasks(4, [&] { return mixed(&lock, per); });
   BENCH_CHECK(lock.get_mut() == 4 * (per / bench::kWriteEvery));
   return 4 * per;
 }
@@ -72,22 +69,10 @@ BENCH_WORKLOAD("rwlock_contended_4", "weft", weft_rwlock_contended);
 uint64_t weft_rwlock_blocking(uint64_t n) {
   const uint64_t per = n / 4;
   weft::RwLock<uint64_t> lock(0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      uint64_t last = 0;
-      for (uint64_t i = 0; i < per; ++i) {
-        if (bench::is_write(i)) {
-          ++*lock.blocking_write();
-        } else {
-          auto guard = lock.blocking_read();
-          BENCH_CHECK(*guard >= last);
-          last = *guard;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  bench::run_threads(4, [&] {
+    bench::mixed_ops(
+        per, [&] { return *lock.blocking_read(); }, [&] { ++*lock.blocking_write(); });
+  });
   BENCH_CHECK(lock.get_mut() == 4 * (per / bench::kWriteEvery));
   return 4 * per;
 }

@@ -35,16 +35,12 @@ uint64_t std_mutex_contended(uint64_t n) {
   const uint64_t per = n / 4;
   std::mutex m;
   uint64_t counter = 0;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (uint64_t i = 0; i < per; ++i) {
-        std::lock_guard<std::mutex> guard(m);
-        ++counter;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  bench::run_threads(4, [&] {
+    for (uint64_t i = 0; i < per; ++i) {
+      std::lock_guard<std::mutex> guard(m);
+      ++counter;
+    }
+  });
   BENCH_CHECK(counter == 4 * per);
   return 4 * per;
 }
@@ -101,23 +97,18 @@ uint64_t std_shared_mutex_mixed(uint64_t n) {
   const uint64_t per = n / 4;
   std::shared_mutex m;
   uint64_t value = 0;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      uint64_t last = 0;
-      for (uint64_t i = 0; i < per; ++i) {
-        if (bench::is_write(i)) {
+  bench::run_threads(4, [&] {
+    bench::mixed_ops(
+        per,
+        [&] {
+          std::shared_lock<std::shared_mutex> guard(m);
+          return value;
+        },
+        [&] {
           std::unique_lock<std::shared_mutex> guard(m);
           ++value;
-        } else {
-          std::shared_lock<std::shared_mutex> guard(m);
-          BENCH_CHECK(value >= last);
-          last = value;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+        });
+  });
   BENCH_CHECK(value == 4 * (per / bench::kWriteEvery));
   return 4 * per;
 }

@@ -222,23 +222,30 @@ fn tokio_mutex_contended(rt: &Runtime, n: u64) -> u64 {
     4 * per
 }
 
-/// 4 OS threads each blocking_lock + increment + unlock n/4 times.
-fn tokio_mutex_blocking(n: u64) -> u64 {
-    let per = n / 4;
-    let m = Arc::new(Mutex::new(0u64));
-    let threads: Vec<_> = (0..4)
+/// Runs `body` on `count` OS threads at once and joins them.
+fn run_threads(count: usize, body: impl Fn() + Send + Sync + 'static) {
+    let body = Arc::new(body);
+    let threads: Vec<_> = (0..count)
         .map(|_| {
-            let m = m.clone();
-            std::thread::spawn(move || {
-                for _ in 0..per {
-                    *m.blocking_lock() += 1;
-                }
-            })
+            let body = body.clone();
+            std::thread::spawn(move || body())
         })
         .collect();
     for t in threads {
         t.join().unwrap();
     }
+}
+
+/// 4 OS threads each blocking_lock + increment + unlock n/4 times.
+fn tokio_mutex_blocking(n: u64) -> u64 {
+    let per = n / 4;
+    let m = Arc::new(Mutex::new(0u64));
+    let m2 = m.clone();
+    run_threads(4, move || {
+        for _ in 0..per {
+            *m2.blocking_lock() += 1;
+        }
+    });
     assert_eq!(*m.try_lock().unwrap(), 4 * per);
     4 * per
 }
@@ -286,26 +293,19 @@ fn tokio_rwlock_contended(rt: &Runtime, n: u64) -> u64 {
 fn tokio_rwlock_blocking(n: u64) -> u64 {
     let per = n / 4;
     let lock = Arc::new(RwLock::new(0u64));
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let l = lock.clone();
-            std::thread::spawn(move || {
-                let mut last = 0u64;
-                for i in 0..per {
-                    if is_write(i) {
-                        *l.blocking_write() += 1;
-                    } else {
-                        let v = *l.blocking_read();
-                        assert!(v >= last);
-                        last = v;
-                    }
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    let l = lock.clone();
+    run_threads(4, move || {
+        let mut last = 0u64;
+        for i in 0..per {
+            if is_write(i) {
+                *l.blocking_write() += 1;
+            } else {
+                let v = *l.blocking_read();
+                assert!(v >= last);
+                last = v;
+            }
+        }
+    });
     assert_eq!(*lock.try_read().unwrap(), 4 * (per / WRITE_EVERY));
     4 * per
 }
