@@ -74,9 +74,13 @@ struct Engine::Thread {
   ThreadView view;
   Value result = 0;
   bool success = false;
-  // Spin detection: the stores read since the last yield, and in the window before.
+  // Spin detection: the stores read since the last yield, and in the window before; what
+  // each atomic access of the window read and wrote (its values); whether the window did
+  // nothing but atomic accesses.
   std::vector<int> window, previous_window;
+  std::vector<Value> signature, previous_signature;
   bool window_read_only = true;
+  bool window_atomic_only = true;
   bool has_previous_window = false;
   unsigned stutters = 0;
 };
@@ -91,6 +95,7 @@ struct Engine::Cell {
 
 Engine::Engine(const Options& options) : options_(options), memory_(options.sc_only) {
   explorer_.set_reduction(options.reduce);
+  explorer_.set_preemption_bound(options.preemption_bound);
 }
 Engine::~Engine() = default;
 
@@ -329,6 +334,8 @@ void Engine::execute(unsigned t, unsigned choice) {
       if (p.op != Op::store && p.op != Op::fence) record.writer = memory_.writer_of_last_read();
       const bool reads_only = p.op == Op::load || (p.op == Op::cas && !c.success);
       note_window(t, reads_only, reads_only ? memory_.source_of_last_read() : -1);
+      th.signature.insert(th.signature.end(), {static_cast<Value>(p.op), p.request.loc, th.result,
+                                               p.request.value, p.request.expected, c.success});
       break;
     }
     case Op::lock: lock_mutex(p.object); break;
@@ -369,7 +376,10 @@ void Engine::execute(unsigned t, unsigned choice) {
       break;
     }
   }
-  if (p.op != Op::yield && !is_atomic_access(p.op)) note_window(t, false, -1);
+  if (p.op != Op::yield && !is_atomic_access(p.op)) {
+    note_window(t, false, -1);
+    th.window_atomic_only = false;
+  }
   records_.push_back(record);
   if (failure_ != Failure::none || abandoned_) return;
   if (resume_thread) resume(t);
@@ -381,21 +391,21 @@ bool Engine::is_atomic_access(Op op) {
 
 void Engine::note_window(unsigned t, bool read_only, int store) {
   Thread& th = *threads_[t];
-  if (!read_only) {
-    th.window_read_only = false;
-    return;
-  }
-  th.window.push_back(store);
+  if (!read_only) th.window_read_only = false;
+  if (store >= 0) th.window.push_back(store);
 }
 
 // A yield ends a window. A read-only window that read exactly the stores the previous one
-// read changed nothing: the thread is spinning without news. If another thread can run,
+// read changed nothing: the thread is spinning without news. So is a window of atomic
+// accesses that read and wrote exactly the values the previous one did (a retry loop
+// that takes and gives back a flag, reading a stale value each time). If another thread can run,
 // or a newer store exists that it could read, an execution where the news comes is
 // explored elsewhere, so this one is cut; if neither, the spin can never end (LIVELOCK).
 void Engine::end_window(unsigned t) {
   Thread& th = *threads_[t];
-  const bool stutter =
-      th.window_read_only && th.has_previous_window && th.window == th.previous_window;
+  const bool stutter = th.window_atomic_only && th.has_previous_window &&
+                       th.signature == th.previous_signature &&
+                       (!th.window_read_only || th.window == th.previous_window);
   if (stutter && ++th.stutters > options_.stutter_limit) {
     bool news = false;
     for (unsigned u = 0; u < thread_count_ && !news; ++u) news = u != t && enabled(u);
@@ -411,7 +421,11 @@ void Engine::end_window(unsigned t) {
   if (!stutter) th.stutters = 0;
   th.previous_window.swap(th.window);
   th.window.clear();
+  th.previous_signature.swap(th.signature);
+  th.signature.clear();
+  if (!th.window_atomic_only) th.previous_signature.push_back(~Value{0});  // never repeated
   th.window_read_only = true;
+  th.window_atomic_only = true;
   th.has_previous_window = true;
 }
 
@@ -488,7 +502,10 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.success = false;
   th.window.clear();
   th.previous_window.clear();
+  th.signature.clear();
+  th.previous_signature.clear();
   th.window_read_only = true;
+  th.window_atomic_only = true;
   th.has_previous_window = false;
   th.stutters = 0;
   th.object = new_object(Kind::thread, id);

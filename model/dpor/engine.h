@@ -57,6 +57,7 @@ struct Options {
   // reading the same stores, nothing else) before the execution is cut (see README).
   unsigned stutter_limit = 0;
   bool reduce = true;                // false: plain depth-first search of every interleaving
+  int preemption_bound = -1;         // at most this many preemptions per execution; -1: none
   unsigned depth_limit = 5000;       // steps per execution before LIVELOCK
   std::uint64_t max_executions = 0;  // 0: until the tree is exhausted
   std::string replay;                // run only this schedule (from Result::replay)

@@ -155,6 +155,50 @@ TEST_CASE("a lost update (load then store) fails the assertion, and its replay f
   }
 }
 
+TEST_CASE("preemption bound: a bug that needs k preemptions is found from bounded(k) on") {
+  // Under SC a lost update needs one preemption (between a thread's load and its store);
+  // reading 1 then 2 while the other thread stores 1 then 2 needs two.
+  auto lost_update = [] {
+    const unsigned x = e().new_atomic(0);
+    auto increment = [x] { e().store(x, e().load(x, relaxed, {}) + 1, relaxed, {}); };
+    const unsigned a = e().spawn(increment, {});
+    const unsigned b = e().spawn(increment, {});
+    e().join(a, {});
+    e().join(b, {});
+    check(e().load(x, relaxed, {}) == 2, "both increments counted");
+  };
+  auto sees_both = [] {
+    const unsigned x = e().new_atomic(0);
+    const unsigned a = e().spawn(
+        [x] {
+          e().store(x, 1, relaxed, {});
+          e().store(x, 2, relaxed, {});
+        },
+        {});
+    const unsigned b = e().spawn(
+        [x] {
+          const Value first = e().load(x, relaxed, {});
+          check(!(first == 1 && e().load(x, relaxed, {}) == 2), "saw 1 then 2");
+        },
+        {});
+    e().join(a, {});
+    e().join(b, {});
+  };
+  auto bounded = [](const std::function<void()>& body, int bound) {
+    Options options;
+    options.sc_only = true;
+    options.preemption_bound = bound;
+    return Engine::explore(body, options);
+  };
+  const Result none = bounded(lost_update, 0);
+  CHECK(none.failure == Failure::none);
+  CHECK(none.executions == 2);  // a then b, b then a: switches only where a thread ends
+  CHECK(bounded(lost_update, 1).failure == Failure::assertion);
+  CHECK(bounded(sees_both, 1).failure == Failure::none);
+  CHECK(bounded(sees_both, 2).failure == Failure::assertion);
+  CHECK(bounded(sees_both, -1).failure == Failure::assertion);
+}
+
 TEST_CASE("lock order inversion deadlocks") {
   const Result r = run([] {
     const unsigned a = e().new_mutex();
@@ -287,6 +331,38 @@ TEST_CASE("spin on a flag: terminates when another thread sets it, livelock when
   CHECK(stuck.failure == Failure::livelock);
 }
 
+TEST_CASE("a retry loop that takes and gives back a flag while reading a stale value is a spin") {
+  // Each window takes `busy`, reads x, gives `busy` back, yields: the same values read and
+  // written each time (atomic_waker's test_panicky_waker loops so). Reading the stale x=1
+  // forever is cut (x=2 exists); waiting for an x=3 nobody stores is a LIVELOCK.
+  auto retry_until = [](Value wanted) {
+    return [wanted] {
+      const unsigned x = e().new_atomic(0);
+      const unsigned busy = e().new_atomic(0);
+      const unsigned t = e().spawn(
+          [x] {
+            e().store(x, 1, relaxed, {});
+            e().store(x, 2, relaxed, {});
+          },
+          {});
+      for (;;) {
+        e().rmw(busy, RmwOp::exchange, 1, acquire, {});
+        const Value seen = e().load(x, relaxed, {});
+        e().rmw(busy, RmwOp::exchange, 0, release, {});
+        if (seen == wanted) break;
+        e().yield({});
+      }
+      e().join(t, {});
+    };
+  };
+  Options options;
+  options.depth_limit = 200;
+  const Result ends = Engine::explore(retry_until(2), options);
+  CHECK(ends.failure == Failure::none);
+  CHECK(ends.exhausted);
+  CHECK(Engine::explore(retry_until(3), options).failure == Failure::livelock);
+}
+
 TEST_CASE("condvar: a notify outside the lock can be lost (deadlock); under the lock it cannot") {
   for (bool under_lock : {false, true}) {
     const Result r = run([under_lock] {
@@ -369,11 +445,12 @@ std::vector<std::vector<RandomOp>> random_program(std::uint64_t seed, bool with_
 }
 
 std::set<std::vector<Value>> outcomes(const std::vector<std::vector<RandomOp>>& program,
-                                      bool sc_only, bool reduce, Result& result) {
+                                      bool sc_only, bool reduce, Result& result, int bound = -1) {
   std::set<std::vector<Value>> seen;
   Options options;
   options.sc_only = sc_only;
   options.reduce = reduce;
+  options.preemption_bound = bound;
   if (!reduce) options.max_executions = 20000;  // the reference search grows fast
   result = Engine::explore(
       [&] {
@@ -456,4 +533,34 @@ TEST_CASE("the reduction loses nothing: same outcomes as the full search on rand
                    << full_total << " without");
   CHECK(compared * 2 >= programs * 2);  // most are small enough
   CHECK(reduced_total * 5 < full_total);
+}
+
+TEST_CASE("bounded DPOR loses nothing within the bound: same outcomes as the full bounded search") {
+  // Bounded partial-order reduction (Coons et al., OOPSLA 2013): the reduced search at bound
+  // k produces every outcome the plain search produces with at most k preemptions.
+  const char* wanted = std::getenv("WEFT_DPOR_RANDOM_PROGRAMS");
+  const std::uint64_t programs = wanted != nullptr ? std::strtoull(wanted, nullptr, 10) : 12;
+  std::uint64_t compared = 0, reduced_total = 0, full_total = 0;
+  for (int bound : {0, 1, 2}) {
+    for (std::uint64_t seed = 1; seed <= programs; ++seed) {
+      for (bool sc : {true, false}) {
+        const auto program = random_program(seed, seed % 3 == 0);
+        Result reduced, full;
+        const auto a = outcomes(program, sc, true, reduced, bound);
+        const auto b = outcomes(program, sc, false, full, bound);
+        INFO("seed " << seed << std::string(sc ? " sc" : " rc11") << " bound " << bound);
+        REQUIRE(reduced.failure == Failure::none);
+        REQUIRE(full.failure == Failure::none);
+        if (!full.exhausted) continue;
+        ++compared;
+        CHECK(a == b);
+        reduced_total += reduced.executions;
+        full_total += full.executions;
+      }
+    }
+  }
+  MESSAGE(compared << " bounded programs compared; executions: " << reduced_total << " with DPOR, "
+                   << full_total << " without");
+  CHECK(compared >= programs * 3);
+  CHECK(reduced_total < full_total);
 }

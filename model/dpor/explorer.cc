@@ -76,16 +76,24 @@ int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
     const Node& node = path_[depth_];
     return (enabled >> node.thread) & 1 ? node.thread : -2;
   }
-  const std::uint32_t sleep = reduce_ ? child_sleep_ : 0;
-  const std::uint32_t candidates = enabled & ~sleep;
+  Node node;
+  node.enabled = enabled;
+  if (depth_ > 0) {
+    const Node& parent = path_[depth_ - 1];
+    node.preemptions = static_cast<std::uint16_t>(
+        parent.preemptions + (parent.running != no_thread && parent.thread != parent.running));
+    if ((enabled >> last) & 1) node.running = static_cast<std::uint8_t>(last);
+  }
+  // Sleep sets lose traces under a bound (a sibling explored a thread at a preemption
+  // count this path does not share; engine_test shows it), so they are off there.
+  const std::uint32_t sleep = reduce_ && bound_ < 0 ? child_sleep_ : 0;
+  const std::uint32_t candidates = enabled & ~sleep & allowed(node);
   if (candidates == 0) return -1;
   // Keep running the same thread when allowed: fewer preemptions, readable traces.
   const unsigned thread = (candidates >> last) & 1 ? last : lowest(candidates);
-  Node node;
   node.thread = static_cast<std::uint8_t>(thread);
   node.backtrack = reduce_ ? 1u << thread : enabled;
   node.sleep = sleep;
-  node.enabled = enabled;
   path_.push_back(node);
   return static_cast<int>(thread);
 }
@@ -200,18 +208,34 @@ void Explorer::add_backtrack(std::size_t i, unsigned thread, const Clock& clock)
     visit(s.thread, s.clock);
   }
   visit(thread, clock);
+  // Under a bound, a thread started early must run on (or preempt): one that can start v
+  // may not reach p within the bound, so the racing thread itself is added (classic DPOR,
+  // Flanagan and Godefroid, POPL 2005).
+  if (bound_ >= 0) initials = 1u << thread;
+  add_initial(i, initials, thread);
+  if (bound_ < 0) return;
+  // The bound: also where the block of e's thread began (no new preemption there).
+  std::size_t j = i;
+  while (j > 0 && path_[j - 1].thread == path_[j].thread) --j;
+  if (j != i) add_initial(j, initials, thread);
+}
+
+void Explorer::add_initial(std::size_t i, std::uint32_t initials, unsigned thread) {
   Node& node = path_[i];
   if ((node.backtrack & initials) != 0) return;
-  if (initials == 0) {
-    node.backtrack |= node.enabled;
+  const std::uint32_t ready = initials & node.enabled;
+  if (ready == 0) {
+    node.backtrack |= node.enabled & allowed(node);  // cannot happen for a true race; stay complete
     return;
   }
-  const unsigned q = (initials >> thread) & 1 ? thread : lowest(initials);
-  if ((node.enabled >> q) & 1) {
-    node.backtrack |= 1u << q;
-  } else {
-    node.backtrack |= node.enabled;  // cannot happen for a true race; stay complete
-  }
+  const std::uint32_t startable = ready & allowed(node);
+  if (startable == 0) return;  // beyond the bound here
+  node.backtrack |= 1u << ((startable >> thread) & 1 ? thread : lowest(startable));
+}
+
+std::uint32_t Explorer::allowed(const Node& node) const {
+  if (bound_ < 0 || node.preemptions < bound_ || node.running == no_thread) return ~0u;
+  return 1u << node.running;
 }
 
 bool Explorer::next_execution() {
@@ -223,7 +247,8 @@ bool Explorer::next_execution() {
       return true;
     }
     node.done |= 1u << node.thread;
-    const std::uint32_t todo = node.backtrack & ~node.done & ~node.sleep & node.enabled;
+    const std::uint32_t todo =
+        node.backtrack & ~node.done & ~node.sleep & node.enabled & allowed(node);
     if (todo != 0) {
       node.thread = static_cast<std::uint8_t>(lowest(todo));
       node.choice = 0;

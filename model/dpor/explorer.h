@@ -12,6 +12,13 @@
 // class is run; a state where every enabled thread sleeps ends its execution early
 // (counted as blocked).
 //
+// Preemption bounding (Coons, Musuvathi, McKinley, "Bounded partial-order reduction",
+// OOPSLA 2013): with a bound k, a path switches away from a thread that could go on at most
+// k times. The bound makes steps that DPOR deems independent dependent (the same trace may
+// fit the bound in one order and not the other), so each backtrack point is also added, when
+// the bound allows, at the start of the block of steps that holds the racing step: there
+// the other thread starts without a new preemption.
+//
 // Two operations of different threads are dependent when they touch a common object and
 // not both only read it, and, for the memory model's choices, not both only store to it:
 // stores take every permitted place in mo, so their relative order is explored by the
@@ -78,6 +85,8 @@ class Explorer {
   // Off: every enabled thread at every node, no sleep sets (the reference search the
   // tests compare against).
   void set_reduction(bool on) { reduce_ = on; }
+  // At most `bound` preemptions per path (negative: none).
+  void set_preemption_bound(int bound) { bound_ = bound; }
 
  private:
   struct Node {
@@ -88,8 +97,11 @@ class Explorer {
     std::uint32_t done = 0;
     std::uint32_t sleep = 0;
     std::uint32_t enabled = 0;
-    bool fresh = true;  // its thread's races are not analysed yet
+    std::uint8_t running = no_thread;  // the previous step's thread, if it could go on
+    std::uint16_t preemptions = 0;     // on the path before this node
+    bool fresh = true;                 // its thread's races are not analysed yet
   };
+  static constexpr std::uint8_t no_thread = 0xff;
   struct Step {
     unsigned thread;
     Footprint footprint;
@@ -98,6 +110,11 @@ class Explorer {
 
   void analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock);
   void add_backtrack(std::size_t node, unsigned thread, const Clock& clock);
+  // Adds one of `initials` (preferring `thread`) at node i, or every enabled thread when
+  // none of them can run there, within the bound.
+  void add_initial(std::size_t i, std::uint32_t initials, unsigned thread);
+  // The threads node i may run without exceeding the preemption bound.
+  std::uint32_t allowed(const Node& node) const;
   std::vector<std::size_t>& object_steps(unsigned obj);
 
   std::vector<Node> path_;
@@ -119,6 +136,7 @@ class Explorer {
   std::uint32_t child_sleep_ = 0;
   bool replay_only_ = false;
   bool reduce_ = true;
+  int bound_ = -1;
 };
 
 }  // namespace weft::dpor

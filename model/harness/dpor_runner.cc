@@ -27,12 +27,15 @@ namespace weft::model::detail {
   dpor::Engine::current().discard();
 }
 
-// exhaustive and bounded(k) both explore the whole DPOR tree (no preemption bound yet:
-// stronger than bounded); random(N) stops after N executions of the tree's depth-first
-// order.
+// exhaustive explores the whole DPOR tree; bounded(k) the traces with at most k
+// preemptions (as on Relacy); pct the whole tree (no PCT scheduler on DPOR yet); random(N)
+// stops after N executions of the tree's depth-first order.
 dpor::Options dpor_options(const RunOptions& options) {
   dpor::Options out;
   if (options.depth_limit != 0) out.depth_limit = options.depth_limit;
+  if (options.strategy.search == Search::bounded) {
+    out.preemption_bound = static_cast<int>(options.strategy.bound);
+  }
   if (options.strategy.search == Search::random) out.max_executions = options.strategy.iterations;
   out.replay = options.replay;
   out.on_complete = [] { execution_end(); };
