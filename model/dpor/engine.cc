@@ -71,6 +71,9 @@ struct Engine::Thread {
   bool after_yield = false;  // its next step depends on every other step
   bool notified = false;
   int woken_by = -1;
+  // Woke spuriously and no other thread has moved since: another spurious wakeup now
+  // would only repeat the same state (a wait loop could spin on them forever).
+  bool spurious_spent = false;
   ThreadView view;
   Value result = 0;
   bool success = false;
@@ -275,6 +278,7 @@ unsigned Engine::choices(unsigned t) {
       memory_.choices(p.request, t, view, choice_buffer_);
       return static_cast<unsigned>(choice_buffer_.size());
     }
+    case Op::wait: return options_.spurious_wakeups && !th.spurious_spent ? 2 : 1;
     case Op::notify_one: {
       const auto waiters = condvars_[objects_[p.object].index].waiters.size();
       return waiters == 0 ? 1 : static_cast<unsigned>(waiters);
@@ -287,7 +291,10 @@ void Engine::execute(unsigned t, unsigned choice) {
   Thread& th = *threads_[t];
   const Pending p = th.pending;
   for (unsigned u = 0; u < thread_count_; ++u) {
-    if (u != t) threads_[u]->yielded = false;  // someone moved: spinners may look again
+    if (u != t) {
+      threads_[u]->yielded = false;  // someone moved: spinners may look again
+      threads_[u]->spurious_spent = false;
+    }
   }
   th.after_yield = false;
   ++th.view.hb.at[t];
@@ -347,10 +354,15 @@ void Engine::execute(unsigned t, unsigned choice) {
     case Op::unlock: unlock_mutex(p.object); break;
     case Op::wait:
       if (!unlock_mutex(p.object2)) break;
-      condvars_[objects_[p.object].index].waiters.push_back(t);
+      // Choice 1: a spurious wakeup. The thread never waits: a later one is the same as
+      // this one with its relock scheduled later.
+      if (choice == 0) condvars_[objects_[p.object].index].waiters.push_back(t);
       th.pending.op = Op::relock;
-      th.notified = false;
+      th.notified = choice == 1;
+      record.choices = options_.spurious_wakeups && !th.spurious_spent ? 2 : 1;
+      th.spurious_spent = choice == 1;
       th.woken_by = -1;
+      record.success = choice == 1;
       resume_thread = false;
       break;
     case Op::relock:
@@ -497,6 +509,7 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.after_yield = false;
   th.notified = false;
   th.woken_by = -1;
+  th.spurious_spent = false;
   th.view = ThreadView{};
   th.result = 0;
   th.success = false;
@@ -744,6 +757,7 @@ std::string Engine::format_trace() const {
     } else if (r.op != Op::start && r.op != Op::exit && r.op != Op::yield) {
       out << " #" << r.object;
       if (r.op == Op::try_lock) out << (r.success ? " acquired" : " busy");
+      if (r.op == Op::wait && r.success) out << " (spurious wakeup)";
     }
     if (r.choices > 1) out << "  [choice " << r.choice << " of " << r.choices << "]";
     if (r.where.line != 0) out << "  at " << r.where.file << ":" << r.where.line;

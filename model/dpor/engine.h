@@ -58,6 +58,7 @@ struct Options {
   unsigned stutter_limit = 0;
   bool reduce = true;                // false: plain depth-first search of every interleaving
   int preemption_bound = -1;         // at most this many preemptions per execution; -1: none
+  bool spurious_wakeups = true;      // a condvar wait may return without a notify, as C++ allows
   unsigned depth_limit = 5000;       // steps per execution before LIVELOCK
   std::uint64_t max_executions = 0;  // 0: until the tree is exhausted
   std::string replay;                // run only this schedule (from Result::replay)

@@ -388,6 +388,40 @@ TEST_CASE("condvar: a notify outside the lock can be lost (deadlock); under the 
   }
 }
 
+TEST_CASE("spurious condvar wakeups: a wait without its re-check loop fails") {
+  auto waiter = [](bool loop) {
+    return [loop] {
+      const unsigned m = e().new_mutex();
+      const unsigned cv = e().new_condvar();
+      const unsigned ready = e().new_atomic(0);
+      const unsigned t = e().spawn(
+          [=] {
+            e().lock(m, {});
+            e().store(ready, 1, relaxed, {});
+            e().notify(cv, false, {});
+            e().unlock(m, {});
+          },
+          {});
+      e().lock(m, {});
+      if (loop) {
+        while (e().load(ready, relaxed, {}) == 0) e().wait(cv, m, {});
+      } else if (e().load(ready, relaxed, {}) == 0) {
+        e().wait(cv, m, {});
+        check(e().load(ready, relaxed, {}) == 1, "woken with ready set");
+      }
+      e().unlock(m, {});
+      e().join(t, {});
+    };
+  };
+  const Result once = run(waiter(false));
+  CHECK(once.failure == Failure::assertion);
+  CHECK(once.trace.find("(spurious wakeup)") != std::string::npos);
+  CHECK(run(waiter(true)).failure == Failure::none);
+  Options never;
+  never.spurious_wakeups = false;
+  CHECK(Engine::explore(waiter(false), never).failure == Failure::none);
+}
+
 TEST_CASE("compare_exchange: failure reports the value read; weak may fail spuriously") {
   std::set<std::pair<bool, Value>> strong_seen, weak_seen;
   for (bool weak : {false, true}) {
