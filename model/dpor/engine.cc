@@ -74,6 +74,9 @@ struct Engine::Thread {
   // Woke spuriously and no other thread has moved since: another spurious wakeup now
   // would only repeat the same state (a wait loop could spin on them forever).
   bool spurious_spent = false;
+  // The location whose weak cas last failed spuriously: no other spurious failure there
+  // until another thread moves or this one writes (a retry would repeat the same state).
+  int spurious_cas_loc = -1;
   ThreadView view;
   Value result = 0;
   bool success = false;
@@ -275,7 +278,9 @@ unsigned Engine::choices(unsigned t) {
     case Op::fence: {
       ThreadView view = th.view;
       ++view.hb.at[t];
-      memory_.choices(p.request, t, view, choice_buffer_);
+      Request request = p.request;
+      if (static_cast<int>(request.loc) == th.spurious_cas_loc) request.weak = false;
+      memory_.choices(request, t, view, choice_buffer_);
       return static_cast<unsigned>(choice_buffer_.size());
     }
     case Op::wait: return options_.spurious_wakeups && !th.spurious_spent ? 2 : 1;
@@ -294,6 +299,7 @@ void Engine::execute(unsigned t, unsigned choice) {
     if (u != t) {
       threads_[u]->yielded = false;  // someone moved: spinners may look again
       threads_[u]->spurious_spent = false;
+      threads_[u]->spurious_cas_loc = -1;
     }
   }
   th.after_yield = false;
@@ -335,6 +341,11 @@ void Engine::execute(unsigned t, unsigned choice) {
       const Choice c = choice_buffer_[choice];
       th.result = memory_.commit(p.request, c, t, th.view);
       th.success = c.success;
+      if (p.op == Op::cas && !c.success && p.request.weak && th.result == p.request.expected) {
+        th.spurious_cas_loc = static_cast<int>(p.request.loc);
+      } else if (p.op != Op::load && p.op != Op::fence && (p.op != Op::cas || c.success)) {
+        th.spurious_cas_loc = -1;
+      }
       record.value = p.op == Op::store ? p.request.value : th.result;
       record.success = c.success;
       record.choices = static_cast<unsigned>(choice_buffer_.size());
@@ -510,6 +521,7 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.notified = false;
   th.woken_by = -1;
   th.spurious_spent = false;
+  th.spurious_cas_loc = -1;
   th.view = ThreadView{};
   th.result = 0;
   th.success = false;

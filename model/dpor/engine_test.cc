@@ -436,6 +436,18 @@ TEST_CASE("compare_exchange: failure reports the value read; weak may fail spuri
   CHECK(weak_seen == std::set<std::pair<bool, Value>>{{true, 5}, {false, 5}});
 }
 
+TEST_CASE("a weak cas retry loop: one spurious failure explored, not a chain of them") {
+  // mutex_dpor's mutual_exclusion (BatchSemaphore::poll_acquire's compare_exchange_weak
+  // loop) hit the depth limit failing spuriously again and again.
+  const Result r = run([] {
+    const unsigned x = e().new_atomic(0);
+    Value expected = 0;
+    while (!e().compare_exchange(x, expected, 1, acquire, relaxed, true, {})) expected = 0;
+  });
+  CHECK(r.failure == Failure::none);
+  CHECK(r.executions == 2);  // succeeds at once; fails spuriously once, then succeeds
+}
+
 TEST_CASE("bad replay schedules are refused") {
   Options options;
   options.replay = "0,x";
