@@ -1,4 +1,5 @@
-// weft/model/dpor/fiber.h: a stackful coroutine on ucontext, one per model thread.
+// weft/model/dpor/fiber.h: a stackful coroutine, one per model thread (a register switch
+// of its own on x86-64, ucontext elsewhere).
 //
 // The checker runs every model thread as a fiber of one OS thread: a fiber runs until it
 // reaches its next visible operation, then suspends back to the scheduler, which decides
@@ -28,12 +29,17 @@ class Fiber {
   void suspend();
 
  private:
-  static void trampoline(unsigned high, unsigned low);
-
   std::size_t stack_bytes_;
   std::unique_ptr<char[]> stack_;
+#if defined(__x86_64__)
+  static void trampoline(Fiber* self);
+  void* context_sp_ = nullptr;
+  void* scheduler_sp_ = nullptr;
+#else
+  static void trampoline_halves(unsigned high, unsigned low);
   ucontext_t context_{};
   ucontext_t scheduler_{};
+#endif
   Entry entry_ = nullptr;
   void* arg_ = nullptr;
 };
