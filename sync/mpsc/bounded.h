@@ -31,7 +31,9 @@
 //  - Cancel-safety (destroying a pending future): recv() and recv_many() are cancel-safe.
 //    reserve(), reserve_many(), reserve_owned() lose their place in the queue and
 //    nothing else. send() loses its place in the queue, and the value is destroyed with
-//    the future, as in Tokio; SendFuture::take_value() cancels and hands the value back.
+//    the future, as in Tokio; SendFuture::take_value() cancels and hands the value back,
+//    and send_timeout() hands it back in SendTimeoutError (Timeout or Closed): wrapping
+//    send() in weft::timeout would destroy it with the future.
 //    closed() is cancel-safe. A failed or cancelled send / reserve future gives back the
 //    capacity it was assigned while waiting and, if that ends a closed channel, wakes the
 //    receiver waiting for the end (as a dropped Permit does; tokio#8260).
@@ -56,7 +58,11 @@
 #include "sync/mpsc/receiver.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
+#include "sync/time/clock.h"
+#include "sync/time/sleep.h"
+#include "sync/time/timeout.h"
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
@@ -374,6 +380,44 @@ class Sender {
     detail::CapacityWait<T> wait_;  // declared last: ends (and may wake) first
   };
 
+  // The future of send_timeout(value, timeout): reserve() within `timeout` (counted from
+  // the first poll), then send. Ready with Ok, or with Err(SendTimeoutError) holding the
+  // value: Timeout if the deadline came first (a reservation ready at the deadline wins),
+  // Closed if the channel closed. As tokio's send_timeout (timeout around reserve).
+  class [[nodiscard]] SendTimeoutFuture {
+   public:
+    // Throws std::invalid_argument if polled again after it completed, and outside a
+    // timer context (sync/time/timer_driver.h).
+    Poll<Result<void, SendTimeoutError<T>>> poll(Context& cx) {
+      if (!value_) {
+        throw std::invalid_argument("mpsc::Sender::send_timeout future polled after completion");
+      }
+      auto reserved = reserve_.poll(cx);
+      if (reserved.is_pending()) return pending;
+      auto outcome = std::move(reserved).value();
+      T value = std::move(*value_);
+      value_.reset();
+      if (outcome.is_err()) {
+        return Result<void, SendTimeoutError<T>>(
+            Err(SendTimeoutError<T>::Timeout(std::move(value))));
+      }
+      if (outcome.value().is_err()) {
+        return Result<void, SendTimeoutError<T>>(
+            Err(SendTimeoutError<T>::Closed(std::move(value))));
+      }
+      std::move(outcome.value().value()).send(std::move(value));
+      return Result<void, SendTimeoutError<T>>(Ok());
+    }
+
+   private:
+    friend class Sender;
+    SendTimeoutFuture(detail::BChan<T>& chan, T value, Duration timeout)
+        : value_(std::move(value)), reserve_(std::in_place, Sleep(timeout), chan, 1) {}
+
+    std::optional<T> value_;
+    Timeout<ReserveFuture> reserve_;  // destroyed at the deadline: gives back its place
+  };
+
   // The future of reserve_owned(): owns the Sender until it completes.
   class [[nodiscard]] ReserveOwnedFuture {
    public:
@@ -419,6 +463,13 @@ class Sender {
   // hammer the permit word; parking lets the receiver drain a batch undisturbed).
   Result<void, SendError<T>> blocking_send(T value) const {
     return block_on(send(std::move(value)));
+  }
+
+  // send() with a deadline: Err(SendTimeoutError::Timeout(value)) if no capacity came
+  // within `timeout` (from the first poll), Closed(value) if the channel closed.
+  template <class Rep, class Period>
+  SendTimeoutFuture send_timeout(T value, std::chrono::duration<Rep, Period> timeout) const {
+    return SendTimeoutFuture(tx_.chan(), std::move(value), weft::detail::to_duration(timeout));
   }
 
   // Waits for capacity for one value.

@@ -1,7 +1,8 @@
 // weft/sync/mpsc/error.h: the errors of weft's mpsc channels.
 //
 // Follows tokio/src/sync/mpsc/error.rs. A value that could not be delivered always comes
-// back inside the error: SendError<T>::value, TrySendError<T>::value (or into_inner()).
+// back inside the error: SendError<T>::value, TrySendError<T>::value,
+// SendTimeoutError<T>::value (or into_inner()).
 // The types live in weft::mpsc (each channel family has its own errors, as in Tokio).
 // The void specializations are the errors of reserve() / try_reserve(), which carry no
 // value. Operations return them inside weft::Result (sync/result.h):
@@ -67,6 +68,32 @@ struct TrySendError<void> {
   bool is_closed() const noexcept { return kind == TrySendErrorKind::Closed; }
   const char* message() const noexcept {
     return is_full() ? "no available capacity" : "channel closed";
+  }
+};
+
+// Why send_timeout failed.
+enum class SendTimeoutErrorKind {
+  Timeout,  // no capacity before the deadline
+  Closed,   // the receiver is gone or called close()
+};
+
+// Returned by Sender::send_timeout (tokio's SendTimeoutError): carries the value.
+template <class T>
+struct SendTimeoutError {
+  SendTimeoutErrorKind kind;
+  T value;
+
+  static SendTimeoutError Timeout(T v) {
+    return SendTimeoutError{SendTimeoutErrorKind::Timeout, std::move(v)};
+  }
+  static SendTimeoutError Closed(T v) {
+    return SendTimeoutError{SendTimeoutErrorKind::Closed, std::move(v)};
+  }
+  bool is_timeout() const noexcept { return kind == SendTimeoutErrorKind::Timeout; }
+  bool is_closed() const noexcept { return kind == SendTimeoutErrorKind::Closed; }
+  T into_inner() && { return std::move(value); }
+  const char* message() const noexcept {
+    return is_timeout() ? "timed out waiting on send operation" : "channel closed";
   }
 };
 

@@ -41,6 +41,10 @@ class [[nodiscard]] Timeout {
  public:
   using Output = future_output_t<F>;
 
+  // The future built in place from `args` (for futures that cannot move).
+  template <class... Args>
+  Timeout(std::in_place_t, Sleep sleep, Args&&... args)
+      : future_(std::in_place, std::forward<Args>(args)...), sleep_(std::move(sleep)) {}
   template <class G>
   Timeout(G&& future, Sleep sleep)
       : future_(std::in_place, std::forward<G>(future)), sleep_(std::move(sleep)) {}
@@ -50,14 +54,16 @@ class [[nodiscard]] Timeout {
     auto out = future_->poll(cx);
     if (out.is_ready()) {
       future_.reset();
+      sleep_.reset();  // leaves the driver now, not when this future is destroyed
       if constexpr (std::is_void_v<Output>) {
         return Result<Output, Elapsed>(Ok());
       } else {
         return Result<Output, Elapsed>(std::move(out).value());
       }
     }
-    if (sleep_.poll(cx).is_pending()) return pending;
+    if (sleep_->poll(cx).is_pending()) return pending;
     future_.reset();  // the deadline: cancel the future (its destructor gives back what it held)
+    sleep_.reset();
     return Result<Output, Elapsed>(Err(Elapsed{}));
   }
 
@@ -66,7 +72,7 @@ class [[nodiscard]] Timeout {
 
  private:
   std::optional<F> future_;
-  Sleep sleep_;
+  std::optional<Sleep> sleep_;
 };
 
 template <class F>

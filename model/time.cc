@@ -1,0 +1,148 @@
+// Model scenarios of the timer driver (sync/time/): a timer entry is a waiter like any
+// other, so a fire races its owner's cancel, its re-registration, and the completion of the
+// future a timeout wraps. In each: exactly one outcome, nothing lost (a value, a wakeup),
+// no wake when the cancel won. Time is the driver's paused clock: the thread that calls
+// advance() is where the checker chooses when the timer fires. Tokio has no Loom test of
+// its timer wheel's entry protocol; these follow the shape of loom_notify.rs's cancel races.
+#include "model/harness/scenario.h"
+#include "sync/mpsc/bounded.h"
+#include "sync/platform/platform.h"
+#include "sync/task/mock_task.h"
+#include "sync/time/sleep.h"
+#include "sync/time/timeout.h"
+#include "sync/time/timer_driver.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <utility>
+
+namespace platform = weft::platform;
+using namespace std::chrono_literals;
+using weft::Context;
+using weft::MockTask;
+using weft::TimerDriver;
+using weft::TimerScope;
+
+namespace {
+
+// A driver with a paused clock, shared by a scenario's threads.
+struct Clock {
+  TimerDriver* driver = TimerDriver::create();
+  Clock() { driver->pause(); }
+  ~Clock() { driver->release(); }
+  Clock(const Clock&) = delete;
+  Clock& operator=(const Clock&) = delete;
+};
+
+// Polls `future` once as `task`, under `driver`.
+template <class F>
+auto poll_under(TimerDriver* driver, MockTask& task, F& future) {
+  TimerScope scope(*driver);
+  return task.poll(future);
+}
+
+}  // namespace
+
+// The owner drops a pending sleep while the driver fires it: either the fire took it
+// (one wake) or the drop unlinked it first (no wake, ever), and the driver never touches
+// the freed entry.
+WEFT_MODEL_TEST(fire_races_cancel, weft::model::exhaustive(), 1) {
+  auto clock = std::make_shared<Clock>();
+  auto task = std::make_shared<MockTask>();
+  auto sleep = std::make_unique<weft::Sleep>(weft::sleep(10ms));
+  WEFT_INVARIANT(poll_under(clock->driver, *task, *sleep).is_pending());
+  auto fired = std::make_shared<platform::cell<std::size_t>>(0);
+  platform::thread timer([clock, fired] { fired->set(clock->driver->advance(10ms)); });
+  sleep.reset();
+  WEFT_INVARIANT(clock->driver->size() == 0);  // fired, or unlinked by the drop
+  timer.join();
+  WEFT_INVARIANT(task->wake_count() == fired->get());
+  WEFT_INVARIANT(clock->driver->size() == 0);
+}
+
+// The header's promise: what the firing thread did before advance() happens-before a poll
+// that returns ready. Needs fired_'s Release store (the poll may see it without the lock).
+WEFT_MODEL_TEST(fire_publishes_to_poll, weft::model::exhaustive(), 1) {
+  auto clock = std::make_shared<Clock>();
+  auto note = std::make_shared<platform::cell<int>>(0);
+  MockTask task;
+  weft::Sleep sleep = weft::sleep(10ms);
+  WEFT_INVARIANT(poll_under(clock->driver, task, sleep).is_pending());
+  platform::thread timer([clock, note] {
+    note->set(7);
+    (void)clock->driver->advance(10ms);
+  });
+  if (poll_under(clock->driver, task, sleep).is_ready()) WEFT_INVARIANT(note->get() == 7);
+  timer.join();
+}
+
+// The owner re-polls with another task's waker while the driver fires: the fire wakes the
+// waker registered when it took the entry, and a re-poll that returns pending has left its
+// own waker there, so that one is woken (no lost wakeup).
+WEFT_MODEL_TEST(fire_races_repoll, weft::model::bounded(2), 1) {
+  auto clock = std::make_shared<Clock>();
+  auto first = std::make_shared<MockTask>();
+  auto second = std::make_shared<MockTask>();
+  weft::Sleep sleep = weft::sleep(10ms);
+  WEFT_INVARIANT(poll_under(clock->driver, *first, sleep).is_pending());
+  platform::thread timer([clock] { (void)clock->driver->advance(10ms); });
+  const bool ready = poll_under(clock->driver, *second, sleep).is_ready();
+  timer.join();
+  WEFT_INVARIANT(first->wake_count() + second->wake_count() == 1);
+  if (!ready) WEFT_INVARIANT(second->wake_count() == 1);
+  WEFT_INVARIANT(poll_under(clock->driver, *second, sleep).is_ready());
+}
+
+// A timeout around recv(), past its deadline, is polled while a send races it: the outcome
+// is the value or Elapsed, never both; after Elapsed the value is in the channel (recv is
+// cancel-safe), so nothing is lost.
+WEFT_MODEL_TEST(timeout_races_send, weft::model::bounded(2), 1) {
+  auto clock = std::make_shared<Clock>();
+  auto [tx, rx] = weft::mpsc::channel<int>(1);
+  MockTask task;
+  auto recv = weft::timeout(rx.recv(), 10ms);
+  WEFT_INVARIANT(poll_under(clock->driver, task, recv).is_pending());
+  platform::thread sender([tx = std::move(tx)] { WEFT_INVARIANT(tx.try_send(7).is_ok()); });
+  WEFT_INVARIANT(clock->driver->advance(10ms) == 1);
+  WEFT_INVARIANT(task.is_woken());
+  auto out = poll_under(clock->driver, task, recv);
+  sender.join();
+  WEFT_INVARIANT(out.is_ready());  // the timer fired: ready either way
+  auto left = rx.try_recv();
+  if (out.value().is_ok()) {
+    WEFT_INVARIANT(*out.value() == std::optional<int>(7));
+    WEFT_INVARIANT(left.is_err());
+  } else {
+    WEFT_INVARIANT(left.is_ok() && *left == 7);  // the value the timed-out recv left
+  }
+}
+
+// send_timeout on a full channel, past its deadline, is polled while a recv frees
+// capacity: the value is either sent (in the channel after) or handed back in Timeout,
+// never both, never lost; capacity assigned to the cancelled reservation comes back.
+WEFT_MODEL_TEST(send_timeout_races_recv, weft::model::bounded(1), 1) {
+  auto clock = std::make_shared<Clock>();
+  auto [tx, receiver] = weft::mpsc::channel<int>(1);
+  auto rx = std::make_shared<weft::mpsc::Receiver<int>>(std::move(receiver));
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  MockTask task;
+  auto send = tx.send_timeout(2, 10ms);
+  WEFT_INVARIANT(poll_under(clock->driver, task, send).is_pending());
+  platform::thread taker([rx] {
+    auto first = rx->try_recv();
+    WEFT_INVARIANT(first.is_ok() && *first == 1);
+  });
+  WEFT_INVARIANT(clock->driver->advance(10ms) == 1);
+  auto out = poll_under(clock->driver, task, send);
+  taker.join();
+  WEFT_INVARIANT(out.is_ready());
+  auto second = rx->try_recv();
+  if (out.value().is_ok()) {
+    WEFT_INVARIANT(second.is_ok() && *second == 2);
+  } else {
+    WEFT_INVARIANT(out.value().error().is_timeout() && out.value().error().value == 2);
+    WEFT_INVARIANT(second.is_err());
+    WEFT_INVARIANT(tx.try_send(3).is_ok());  // the capacity is free again
+  }
+}

@@ -1,0 +1,127 @@
+// weft::timeout: the future's output, or Elapsed at the deadline with the future destroyed
+// (its cancel-safety applies); a future ready at the deadline wins (the order of
+// tokio/src/time/timeout.rs).
+#include "sync/time/timeout.h"
+
+#include "sync/mpsc/bounded.h"
+#include "sync/oneshot.h"
+#include "sync/task/mock_task.h"
+#include "sync/time/timer_driver.h"
+#include "testing/counted.h"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::MockTask;
+using weft::TimerDriver;
+using weft::TimerScope;
+using weft::testing::Counted;
+
+struct PausedDriver {
+  TimerDriver* driver = TimerDriver::create();
+  PausedDriver() { driver->pause(); }
+  ~PausedDriver() { driver->release(); }
+};
+
+template <class F>
+auto poll_under(TimerDriver* driver, MockTask& task, F& future) {
+  TimerScope scope(*driver);
+  return task.poll(future);
+}
+
+TEST_CASE("timeout returns the output when the future completes in time") {
+  PausedDriver d;
+  auto [tx, rx] = weft::mpsc::channel<int>(4);
+  MockTask task;
+  auto recv = weft::timeout(rx.recv(), 10ms);
+  CHECK(poll_under(d.driver, task, recv).is_pending());
+  CHECK(d.driver->size() == 1);
+  REQUIRE(tx.try_send(3).is_ok());
+  CHECK(task.is_woken());
+  auto out = poll_under(d.driver, task, recv);
+  REQUIRE(out.is_ready());
+  REQUIRE(out.value().is_ok());
+  CHECK(*out.value() == std::optional<int>(3));
+  CHECK(d.driver->size() == 0);  // the timer went with the future
+  CHECK_THROWS_AS((void)poll_under(d.driver, task, recv), std::invalid_argument);
+}
+
+TEST_CASE("timeout returns Elapsed at the deadline, and recv loses nothing") {
+  PausedDriver d;
+  auto [tx, rx] = weft::mpsc::channel<int>(4);
+  MockTask task;
+  {
+    auto recv = weft::timeout(rx.recv(), 10ms);
+    CHECK(poll_under(d.driver, task, recv).is_pending());
+    CHECK(d.driver->advance(10ms) == 1);
+    CHECK(task.is_woken());
+    auto out = poll_under(d.driver, task, recv);
+    REQUIRE(out.is_ready());
+    REQUIRE(out.value().is_err());
+    CHECK(out.value().error() == weft::Elapsed{});
+    CHECK(std::string(weft::Elapsed::message()) == "deadline has elapsed");
+    CHECK(recv.get() == nullptr);  // the recv future is gone already
+  }
+  REQUIRE(tx.try_send(4).is_ok());  // the receiver is untouched
+  CHECK(*rx.try_recv() == 4);
+}
+
+TEST_CASE("a future ready at the deadline wins over Elapsed") {
+  PausedDriver d;
+  auto [tx, rx] = weft::mpsc::channel<int>(4);
+  MockTask task;
+  auto recv = weft::timeout(rx.recv(), 10ms);
+  CHECK(poll_under(d.driver, task, recv).is_pending());
+  (void)d.driver->advance(10ms);
+  REQUIRE(tx.try_send(5).is_ok());
+  auto out = poll_under(d.driver, task, recv);
+  REQUIRE(out.is_ready());
+  REQUIRE(out.value().is_ok());
+  CHECK(*out.value() == std::optional<int>(5));
+}
+
+TEST_CASE("timeout_at, a void future, and no leak of an owned value") {
+  CHECK(Counted::live() == 0);
+  {
+    PausedDriver d;
+    auto [tx, rx] = weft::oneshot::channel<Counted>();
+    MockTask task;
+    auto recv = weft::timeout_at(std::move(rx), d.driver->now() + 5ms);
+    CHECK(poll_under(d.driver, task, recv).is_pending());
+    CHECK(std::move(tx).send(Counted(9)).is_ok());
+    (void)d.driver->advance(5ms);
+    auto out = poll_under(d.driver, task, recv);  // both ready: the value wins
+    REQUIRE(out.is_ready());
+    REQUIRE(out.value().is_ok());
+    CHECK(out.value().value()->value == 9);
+  }
+  CHECK(Counted::live() == 0);
+  {
+    PausedDriver d;
+    auto [tx, rx] = weft::oneshot::channel<Counted>();
+    MockTask task;
+    auto recv = weft::timeout(std::move(rx), 5ms);
+    CHECK(poll_under(d.driver, task, recv).is_pending());
+    (void)d.driver->advance(5ms);
+    CHECK(poll_under(d.driver, task, recv).value().is_err());
+    CHECK(std::move(tx).send(Counted(1)).is_err());  // the receiver went with the timeout
+  }
+  CHECK(Counted::live() == 0);
+  {
+    PausedDriver d;
+    MockTask task;
+    auto nested = weft::timeout(weft::sleep(1ms), 5ms);  // Output void
+    CHECK(poll_under(d.driver, task, nested).is_pending());
+    (void)d.driver->advance(1ms);
+    CHECK(poll_under(d.driver, task, nested).value().is_ok());
+  }
+}
+
+}  // namespace
