@@ -102,6 +102,7 @@ struct Engine::Cell {
 Engine::Engine(const Options& options) : options_(options), memory_(options.sc_only) {
   explorer_.set_reduction(options.reduce);
   explorer_.set_preemption_bound(options.preemption_bound);
+  explorer_.set_chooser(options.chooser);
 }
 Engine::~Engine() = default;
 
@@ -142,7 +143,8 @@ Result Engine::explore(std::function<void()> main, const Options& options) {
       ++result.executions;
       if (options.on_complete) options.on_complete();
     }
-    if (options.max_executions != 0 && result.executions >= options.max_executions) break;
+    const std::uint64_t counted = result.executions + (options.chooser ? result.blocked : 0);
+    if (options.max_executions != 0 && counted >= options.max_executions) break;
     if (!engine.explorer_.next_execution()) {
       result.exhausted = options.replay.empty();
       break;

@@ -62,6 +62,9 @@ struct Options {
   unsigned depth_limit = 5000;       // steps per execution before LIVELOCK
   std::uint64_t max_executions = 0;  // 0: until the tree is exhausted
   std::string replay;                // run only this schedule (from Result::replay)
+  // Samples executions instead of exploring the tree (then max_executions counts the
+  // executions ended early too).
+  Chooser* chooser = nullptr;
   // Called at the end of every complete execution (inside it, on the main fiber's behalf).
   std::function<void()> on_complete;
 };

@@ -54,6 +54,7 @@ void Explorer::begin(unsigned main_thread) {
   for (auto& clock : thread_clock_) clock = Clock{};
   (void)main_thread;
   child_sleep_ = 0;
+  if (chooser_ != nullptr && !replay_only_) chooser_->begin();
 }
 
 void Explorer::spawned(unsigned parent, unsigned child) {
@@ -90,7 +91,9 @@ int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
   const std::uint32_t candidates = enabled & ~sleep & allowed(node);
   if (candidates == 0) return -1;
   // Keep running the same thread when allowed: fewer preemptions, readable traces.
-  const unsigned thread = (candidates >> last) & 1 ? last : lowest(candidates);
+  const unsigned thread = chooser_ != nullptr        ? chooser_->thread(candidates, pending, last)
+                          : (candidates >> last) & 1 ? last
+                                                     : lowest(candidates);
   node.thread = static_cast<std::uint8_t>(thread);
   node.backtrack = reduce_ ? 1u << thread : enabled;
   node.sleep = sleep;
@@ -120,7 +123,7 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
   if (node.fresh) {
     if (!replay_only_ && reduce_) analyse_races(thread, footprint, clock);
     node.choices = choices;
-    node.choice = 0;
+    node.choice = chooser_ != nullptr && choices > 1 ? chooser_->choice(choices) : 0;
     node.fresh = false;
   } else if (replay_only_ ? node.choice >= choices && choices != 0 : node.choices != choices) {
     return -1;
@@ -240,6 +243,10 @@ std::uint32_t Explorer::allowed(const Node& node) const {
 
 bool Explorer::next_execution() {
   if (replay_only_) return false;
+  if (chooser_ != nullptr) {  // each execution samples a new path
+    path_.clear();
+    return true;
+  }
   while (!path_.empty()) {
     Node& node = path_.back();
     if (node.choice + 1 < node.choices) {

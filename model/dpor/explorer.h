@@ -60,6 +60,20 @@ struct Footprint {
 
 bool dependent(const Footprint& a, const Footprint& b);
 
+// A scheduling-choice hook: sampling strategies (the harness's random and PCT) choose each
+// step's thread and memory-model choice here instead of the depth-first order. With one,
+// every execution is a fresh path: nothing is backtracked, nothing reduced.
+class Chooser {
+ public:
+  virtual ~Chooser() = default;
+  virtual void begin() = 0;  // an execution starts
+  // The thread to run among `candidates` (a mask); `last` ran the previous step.
+  virtual unsigned thread(std::uint32_t candidates, const std::vector<Footprint>& pending,
+                          unsigned last) = 0;
+  // Which of `choices` (> 1) ways the step's operation executes.
+  virtual unsigned choice(unsigned choices) = 0;
+};
+
 class Explorer {
  public:
   // Starts an execution (replaying the tree's current path first).
@@ -87,6 +101,10 @@ class Explorer {
   void set_reduction(bool on) { reduce_ = on; }
   // At most `bound` preemptions per path (negative: none).
   void set_preemption_bound(int bound) { bound_ = bound; }
+  void set_chooser(Chooser* chooser) {
+    chooser_ = chooser;
+    if (chooser != nullptr) reduce_ = false;
+  }
 
  private:
   struct Node {
@@ -137,6 +155,7 @@ class Explorer {
   bool replay_only_ = false;
   bool reduce_ = true;
   int bound_ = -1;
+  Chooser* chooser_ = nullptr;
 };
 
 }  // namespace weft::dpor
