@@ -1,9 +1,11 @@
 // The DPOR backend's runner: weft's own model checker (model/dpor) under the same runner.
 #include "model/harness/dpor_backend.h"
 #include "model/harness/runner.h"
+#include "model/harness/sampler.h"
 
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 // The program's heap, watched for leaks and double frees within an execution.
 void* operator new(std::size_t size) {
@@ -27,16 +29,67 @@ namespace weft::model::detail {
   dpor::Engine::current().discard();
 }
 
+namespace {
+
+// random(N) and pct(N, d) on DPOR: N sampled executions, each step's thread and each
+// memory-model choice drawn by the same Sampler as on Relacy.
+class SamplingChooser final : public dpor::Chooser {
+ public:
+  void start(const Strategy& strategy) {
+    strategy_ = strategy;
+    execution_ = 0;
+    started_ = false;
+    sampler_.set_k(0);
+  }
+  void begin() override {
+    if (started_) sampler_.end();
+    started_ = true;
+    sampler_.begin(strategy_, ++execution_, dpor::max_threads);
+    stepped_ = false;
+  }
+  unsigned thread(std::uint32_t candidates, const std::vector<dpor::Footprint>& pending,
+                  unsigned last) override {
+    sampler_.step();
+    int runnable[dpor::max_threads];
+    unsigned count = 0;
+    for (std::uint32_t rest = candidates; rest != 0; rest &= rest - 1) {
+      runnable[count++] = __builtin_ctz(rest);
+    }
+    // The thread that ran last is pending its first step after a yield: it yielded.
+    const int running = stepped_ ? static_cast<int>(last) : -1;
+    const bool yielded = stepped_ && last < pending.size() && pending[last].wildcard;
+    stepped_ = true;
+    return static_cast<unsigned>(sampler_.pick(runnable, count, running, yielded));
+  }
+  unsigned choice(unsigned choices) override { return sampler_.below(choices); }
+
+ private:
+  Strategy strategy_;
+  Sampler sampler_;
+  std::uint64_t execution_ = 0;
+  bool started_ = false;
+  bool stepped_ = false;
+};
+
+SamplingChooser& sampling_chooser() {
+  static SamplingChooser chooser;
+  return chooser;
+}
+
+}  // namespace
+
 // exhaustive explores the whole DPOR tree; bounded(k) the traces with at most k
-// preemptions (as on Relacy); pct the whole tree (no PCT scheduler on DPOR yet); random(N)
-// stops after N executions of the tree's depth-first order.
+// preemptions (as on Relacy); random(N) and pct(N, d) sample N executions as on Relacy.
 dpor::Options dpor_options(const RunOptions& options) {
   dpor::Options out;
   if (options.depth_limit != 0) out.depth_limit = options.depth_limit;
-  if (options.strategy.search == Search::bounded) {
-    out.preemption_bound = static_cast<int>(options.strategy.bound);
+  const Search search = options.strategy.search;
+  if (search == Search::bounded) out.preemption_bound = static_cast<int>(options.strategy.bound);
+  if (search == Search::random || search == Search::pct) {
+    sampling_chooser().start(options.strategy);
+    out.chooser = &sampling_chooser();
+    out.max_executions = options.strategy.iterations;
   }
-  if (options.strategy.search == Search::random) out.max_executions = options.strategy.iterations;
   out.replay = options.replay;
   out.on_complete = [] { execution_end(); };
   return out;
