@@ -7,6 +7,11 @@
 // (run_until parks the driver until then). A task is polled on the driver only, so tasks
 // may share unsynchronized state with each other and with the driver between runs.
 //
+// Timers: sleep / timeout in its tasks fire while run_until() parks (it parks until the
+// next deadline) or at the next run_*; with timer().pause(), run_until() jumps the clock to
+// the next deadline whenever no task is runnable (tokio::time::pause's auto-advance), so a
+// test of sleep(1h) takes no time.
+//
 // Cancellation: destroying the executor cancels every task that has not completed: its
 // future is destroyed on the destroying thread, outside any lock, and its JoinHandle
 // reports JoinError::cancelled. Spawning after that cancels the new task at once.
@@ -23,6 +28,9 @@
 #include "sync/platform/invariant.h"
 #include "sync/runtime/join_handle.h"
 #include "sync/runtime/scheduler.h"
+#include "sync/task/timer_slot.h"
+#include "sync/time/clock.h"
+#include "sync/time/timer_driver.h"
 
 #include <cstddef>
 #include <type_traits>
@@ -46,8 +54,11 @@ class LocalExecutor {
     return detail::spawn_on(scheduler_, std::forward<F>(future));
   }
 
-  // Polls queued tasks until none is runnable; never parks. Returns the number of polls.
+  // Polls queued tasks (after firing the timers that are due) until none is runnable;
+  // never parks, never advances a paused clock. Returns the number of polls.
   std::size_t run_until_idle() {
+    const detail::TimerSlotScope scope(timers_);
+    (void)timer().fire_due();
     std::size_t polls = 0;
     while (detail::TaskHeader* task = scheduler_->pop()) {
       task->run();
@@ -63,14 +74,20 @@ class LocalExecutor {
   template <class F>
   future_output_t<std::decay_t<F>> run_until(F&& future) {
     auto handle = spawn(std::forward<F>(future));
+    const detail::TimerSlotScope scope(timers_);
     for (;;) {
+      (void)timer().fire_due();
       while (!handle.is_finished()) {
         detail::TaskHeader* task = scheduler_->pop();
         if (task == nullptr) break;
         task->run();
       }
       if (handle.is_finished()) break;
-      if (detail::TaskHeader* task = scheduler_->wait_for_work(0)) task->run();
+      // Idle. A paused clock jumps to the next timer (Tokio's auto-advance); a running one
+      // bounds the park by it.
+      if (timer().is_paused() && timer().advance_to_next() != 0) continue;
+      const Instant deadline = timer().next_deadline().value_or(Instant::max());
+      if (detail::TaskHeader* task = scheduler_->wait_for_work(0, deadline)) task->run();
     }
     auto outcome = handle.blocking_join();  // ready now: no park
     WEFT_INVARIANT(outcome.is_ok());        // only shutdown cancels, and we are running
@@ -79,8 +96,12 @@ class LocalExecutor {
     }
   }
 
+  // The timers of this executor's tasks: pause() / advance() them in tests.
+  TimerDriver& timer() noexcept { return scheduler_->timer(); }
+
  private:
   detail::Scheduler* scheduler_;
+  detail::TimerSlot timers_{&scheduler_->timer()};  // the context run_* installs
 };
 
 }  // namespace weft

@@ -42,7 +42,10 @@
 #include "sync/runtime/run_queue.h"
 #include "sync/runtime/task_header.h"
 #include "sync/runtime/task_state.h"
+#include "sync/task/timer_slot.h"
 #include "sync/task/waker_ref.h"
+#include "sync/time/clock.h"
+#include "sync/time/timer_driver.h"
 
 #include <bit>
 #include <cstddef>
@@ -163,10 +166,13 @@ class Scheduler {
     WEFT_INVARIANT(lifo_ != nullptr && index < workers_);
     CurrentWorker me{this, index};
     current_worker() = &me;
+    TimerSlot timers{timer_};  // this pool's timers, for the tasks polled here
+    const TimerSlotScope timer_scope(timers);
     struct Reset {
       ~Reset() { current_worker() = nullptr; }
     } reset;
     unsigned lifo_streak = 0;
+    unsigned polls_since_timers = 0;
     while (!stopping()) {
       TaskHeader* task = nullptr;
       if (lifo_streak < max_lifo_polls) task = take_lifo(index);
@@ -177,7 +183,15 @@ class Scheduler {
         task = queue_.pop();
         if (task == nullptr) task = take_lifo(index);
         if (task == nullptr) task = spin_for_work(index);
-        if (task == nullptr) task = wait_for_work(index);
+        if (task == nullptr) {
+          task = wait_for_work(index, timer_->next_deadline().value_or(Instant::max()));
+          (void)timer_->fire_due();  // the deadline this worker slept to, or later ones
+        }
+      }
+      // A busy worker fires due timers every few polls too (as Tokio's event_interval).
+      if (++polls_since_timers >= timer_interval) {
+        polls_since_timers = 0;
+        if (timer_->size() != 0) (void)timer_->fire_due();
       }
       if (task != nullptr) {
         // Relaxed: only a hint for spinning workers (spin_for_work), who decide with
@@ -189,9 +203,10 @@ class Scheduler {
     }
   }
 
-  // Worker `worker` found the queue empty: parks it until work arrives or stop().
-  // Returns a task found on the re-check, or nullptr (the caller looks again).
-  TaskHeader* wait_for_work(unsigned worker) {
+  // Worker `worker` found the queue empty: parks it until work arrives, stop() or
+  // `deadline` (the next timer's). Returns a task found on the re-check, or nullptr (the
+  // caller looks again).
+  TaskHeader* wait_for_work(unsigned worker, Instant deadline = Instant::max()) {
     const std::uintptr_t bit = std::uintptr_t{1} << worker;
     idle_.fetch_or(bit, std::memory_order_relaxed);
     // SeqCst fence: pairs with the fence in schedule_remote() (see there).
@@ -201,7 +216,11 @@ class Scheduler {
     // anyway once its current poll returns, but that poll may be a long one.
     if (task == nullptr) task = steal_lifo(worker);
     if (task == nullptr && !stopping_.load(std::memory_order_relaxed)) {
-      parkers_[worker].park();
+      if (deadline == Instant::max()) {
+        parkers_[worker].park();
+      } else {
+        (void)parkers_[worker].park_until(deadline);
+      }
     }
     idle_.fetch_and(~bit, std::memory_order_relaxed);
     return task;
@@ -248,12 +267,18 @@ class Scheduler {
 
   unsigned workers() const noexcept { return workers_; }
 
+  // The timers of this executor's tasks (sync/time/timer_driver.h).
+  TimerDriver& timer() noexcept { return *timer_; }
+
  private:
   // Tasks a worker runs from its LIFO slot in a row before it looks at the global queue
   // (Tokio's MAX_LIFO_POLLS_PER_TICK). Rounds of Backoff::snooze() an idle worker spends
   // re-checking the global queue before it parks: about a microsecond of pauses and a
   // few yields; one round in the model (every round is a scheduling point there).
   static constexpr unsigned max_lifo_polls = 3;
+  // Rounds of a worker's loop between two looks at the timers while it stays busy
+  // (Tokio's event_interval).
+  static constexpr unsigned timer_interval = 61;
 #if defined(WEFT_MODEL)
   static constexpr unsigned idle_spins = 1;
 #else
@@ -276,7 +301,7 @@ class Scheduler {
         parkers_(std::make_unique<platform::parker[]>(workers)),
         lifo_(worker_threads ? std::make_unique<platform::cache_padded<LifoSlot>[]>(workers)
                              : nullptr) {}
-  ~Scheduler() = default;
+  ~Scheduler() { timer_->release(); }
 
   TaskHeader* take_lifo(unsigned worker) {
     platform::atomic<TaskHeader*>& slot = lifo_[worker]->task;
@@ -361,6 +386,8 @@ class Scheduler {
   platform::atomic<std::uintptr_t> idle_{0};
   platform::atomic<bool> stopping_{false};
   platform::atomic<bool> draining_{false};
+  // One reference, ours; every registered timer entry holds another.
+  TimerDriver* timer_ = TimerDriver::create();
 };
 
 inline void TaskHeader::schedule() { scheduler_->schedule(this); }

@@ -12,6 +12,12 @@
 // spin briefly before they park. A poll that blocks its thread delays the task in that
 // worker's LIFO slot until another worker goes idle.
 //
+// Timers: one TimerDriver per pool (sync/time/timer_driver.h). A worker about to park
+// parks until the next timer deadline and fires what is due when it wakes; a busy worker
+// fires due timers every 61 rounds of its loop, so a timer is late by at most one poll on
+// a pool whose workers all stay busy. A paused clock is advanced by hand (timer().advance;
+// the pool does not auto-advance).
+//
 // Shutdown (shutdown() or the destructor; from a thread outside the pool): the workers
 // finish the poll they are in and stop; then every task that has not completed is
 // cancelled: its future is destroyed on the calling thread, outside any lock, and its
@@ -77,6 +83,8 @@ class ThreadPool {
   }
 
   unsigned size() const noexcept { return scheduler_->workers(); }
+  // The timers of this pool's tasks (one driver for the pool).
+  TimerDriver& timer() noexcept { return scheduler_->timer(); }
 
  private:
   static detail::Scheduler* checked(unsigned workers) {

@@ -37,6 +37,7 @@
 #include "sync/platform/thread_cached.h"
 #include "sync/task/future.h"
 #include "sync/task/thread_waker.h"
+#include "sync/task/timer_slot.h"
 
 #include <type_traits>
 #include <utility>
@@ -63,18 +64,25 @@ struct BlockOnParking {
 
 namespace detail {
 
-// block_on's loop: polls `future` with this thread's waker, calling park(ThreadWaker&)
-// while it is pending, until it is ready or park returns false (the deadline passed);
-// then it polls once more, so a future that became ready as the time ran out still wins.
-template <class F, class Park>
-Poll<future_output_t<F>> poll_parked(F& future, Park park) {
+// block_on's loop: polls `future` with this thread's waker, parking while it is pending,
+// until it is ready or `limit` passed (time_point::max(): never); then it polls once more, so a
+// future that became ready as the time ran out still wins. The polls run in this call's timer
+// context (sync/task/timer_slot.h): a timer polled here (weft::sleep, weft::timeout, send_timeout)
+// makes the call a driver of its own, and the park then also wakes at the next timer deadline and
+// fires what is due.
+template <class F>
+Poll<future_output_t<F>> poll_parked(F& future, platform::clock::time_point limit) {
   const platform::thread_cached<detail::BlockOnParking> parking;
+  OwnedTimerSlot timers;
   Context cx(parking->waker);
   bool last = false;
   for (;;) {
-    auto poll = future.poll(cx);
+    auto poll = [&] {
+      const TimerSlotScope scope(timers);
+      return future.poll(cx);
+    }();
     if (poll.is_ready() || last) return poll;
-    last = !park(*parking->thread);
+    last = !timers.park_until(*parking->thread, limit);
   }
 }
 
@@ -83,10 +91,7 @@ Poll<future_output_t<F>> poll_parked(F& future, Park park) {
 template <class F>
 requires Future<std::remove_reference_t<F>> future_output_t<std::remove_reference_t<F>> block_on(
     F&& future) {
-  auto poll = detail::poll_parked(future, [](detail::ThreadWaker& thread) {
-    thread.park();
-    return true;
-  });
+  auto poll = detail::poll_parked(future, platform::clock::time_point::max());
   if constexpr (std::is_void_v<future_output_t<std::remove_reference_t<F>>>) {
     return;
   } else {
@@ -107,8 +112,7 @@ requires Future<std::remove_reference_t<F>> future_output_t<std::remove_referenc
 template <class F>
 requires Future<std::remove_reference_t<F>> Poll<future_output_t<std::remove_reference_t<F>>>
 block_on_until(F&& future, platform::clock::time_point deadline) {
-  return detail::poll_parked(
-      future, [deadline](detail::ThreadWaker& thread) { return thread.park_until(deadline); });
+  return detail::poll_parked(future, deadline);
 }
 
 }  // namespace weft

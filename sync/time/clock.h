@@ -1,22 +1,25 @@
 // weft/sync/time/clock.h: the clock weft's timers read: Instant, Duration and the steady
 // time now.
 //
-// Timers need a monotonic clock: std::chrono::steady_clock. A TimerDriver (timer_driver.h)
-// reads it unless paused, when it reads its own frozen time instead (tests: pause, advance,
-// as tokio::time::pause / advance); model scenarios always pause, so an execution never
-// depends on the wall.
+// Timers read platform::clock (platform/clock.h): std::chrono::steady_clock in
+// production, virtual time in the model build, the clock every weft deadline is measured
+// on (parker::park_until, block_on_until). A TimerDriver (timer_driver.h) reads it unless
+// paused, when it reads its own frozen time instead (tests: pause, advance, as
+// tokio::time::pause / advance).
 #pragma once
+
+#include "sync/platform/clock.h"
 
 #include <chrono>
 
 namespace weft {
 
-using Instant = std::chrono::steady_clock::time_point;
-using Duration = std::chrono::steady_clock::duration;
+using Instant = platform::clock::time_point;
+using Duration = platform::clock::duration;
 
 namespace detail {
 
-inline Instant steady_now() noexcept { return std::chrono::steady_clock::now(); }
+inline Instant steady_now() noexcept { return platform::clock::now(); }
 
 // `d` as a Duration, rounded up (a timer never fires early), saturating at Duration::max()
 // and at zero for a negative `d` (as std::this_thread::sleep_for, which returns at once):

@@ -45,10 +45,12 @@
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
 #include "sync/task/poll.h"
+#include "sync/task/thread_waker.h"
 #include "sync/task/timer_slot.h"
 #include "sync/task/waker.h"
 #include "sync/time/clock.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -198,8 +200,9 @@ class TimerDriver {
           "weft: a timer was polled outside a timer context (no timer): poll it under "
           "weft::block_on, a LocalExecutor, a ThreadPool, or a weft::TimerScope");
     }
-    if (slot->driver == nullptr) {
+    if (slot->driver == nullptr) {  // a block_on call's first timer
       slot->driver = create();
+      slot->park = &park_thread;
       slot->release = [](TimerDriver* driver) noexcept { driver->release(); };
     }
     return *slot->driver;
@@ -212,6 +215,27 @@ class TimerDriver {
   TimerDriver() = default;
   ~TimerDriver() {
     WEFT_INVARIANT(heap_.with([](const Heap& heap) { return heap.empty(); }));
+  }
+
+  // block_on's park with timers (TimerSlot::park): until unparked, the next deadline (then
+  // fires what is due) or `limit`; false only when `limit` passed. A paused clock with
+  // timers waiting jumps to the next deadline instead (the thread has nothing else to do:
+  // Tokio's auto-advance).
+  static bool park_thread(TimerDriver* driver, detail::ThreadWaker& thread, Instant limit) {
+    const std::optional<Instant> next = driver->next_deadline();
+    if (next && driver->is_paused()) {
+      (void)driver->advance_to_next();
+      return true;
+    }
+    const Instant until = next ? std::min(*next, limit) : limit;
+    bool woken = true;
+    if (until == Instant::max()) {
+      thread.park();
+    } else {
+      woken = thread.park_until(until);
+    }
+    (void)driver->fire_due();
+    return woken || limit == Instant::max() || detail::steady_now() < limit;
   }
 
   Instant now_locked() const { return paused_.get() ? frozen_.get() : detail::steady_now(); }
