@@ -3,10 +3,9 @@
 // why it exists: weft::timeout around send() destroys the value with the send future.
 #include "sync/mpsc/bounded.h"
 
-#include "sync/task/mock_task.h"
 #include "sync/time/timeout.h"
-#include "sync/time/timer_driver.h"
 #include "testing/counted.h"
+#include "testing/paused_timer.h"
 
 #include <doctest/doctest.h>
 
@@ -18,24 +17,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using weft::MockTask;
-using weft::TimerDriver;
-using weft::TimerScope;
 using weft::testing::Counted;
-
-struct PausedDriver {
-  TimerDriver* driver = TimerDriver::create();
-  PausedDriver() { driver->pause(); }
-  ~PausedDriver() { driver->release(); }
-};
-
-template <class F>
-auto poll_under(TimerDriver* driver, MockTask& task, F& future) {
-  TimerScope scope(*driver);
-  return task.poll(future);
-}
+using weft::testing::PausedTimer;
+using weft::testing::poll_under;
 
 TEST_CASE("send_timeout sends when capacity comes in time") {
-  PausedDriver d;
+  PausedTimer d;
   auto [tx, rx] = weft::mpsc::channel<int>(1);
   REQUIRE(tx.try_send(1).is_ok());
   MockTask task;
@@ -53,7 +40,7 @@ TEST_CASE("send_timeout sends when capacity comes in time") {
 TEST_CASE("send_timeout hands the value back at the deadline and keeps the channel usable") {
   CHECK(Counted::live() == 0);
   {
-    PausedDriver d;
+    PausedTimer d;
     auto [tx, rx] = weft::mpsc::channel<Counted>(1);
     REQUIRE(tx.try_send(Counted(1)).is_ok());
     MockTask task;
@@ -78,7 +65,7 @@ TEST_CASE("send_timeout hands the value back at the deadline and keeps the chann
 }
 
 TEST_CASE("send_timeout on a closed channel gives Closed with the value") {
-  PausedDriver d;
+  PausedTimer d;
   auto [tx, rx] = weft::mpsc::channel<int>(1);
   REQUIRE(tx.try_send(1).is_ok());
   MockTask task;
@@ -94,7 +81,7 @@ TEST_CASE("send_timeout on a closed channel gives Closed with the value") {
 }
 
 TEST_CASE("capacity free at once: send_timeout is ready at the first poll") {
-  PausedDriver d;
+  PausedTimer d;
   auto [tx, rx] = weft::mpsc::channel<int>(1);
   MockTask task;
   auto send = tx.send_timeout(5, 0ms);  // a zero timeout still takes free capacity
@@ -109,7 +96,7 @@ TEST_CASE("capacity free at once: send_timeout is ready at the first poll") {
 TEST_CASE("timeout around send() destroys the value; send_timeout does not") {
   CHECK(Counted::live() == 0);
   {
-    PausedDriver d;
+    PausedTimer d;
     auto [tx, rx] = weft::mpsc::channel<Counted>(1);
     REQUIRE(tx.try_send(Counted(1)).is_ok());
     MockTask task;

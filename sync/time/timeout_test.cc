@@ -5,9 +5,8 @@
 
 #include "sync/mpsc/bounded.h"
 #include "sync/oneshot.h"
-#include "sync/task/mock_task.h"
-#include "sync/time/timer_driver.h"
 #include "testing/counted.h"
+#include "testing/paused_timer.h"
 
 #include <doctest/doctest.h>
 
@@ -20,24 +19,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using weft::MockTask;
-using weft::TimerDriver;
-using weft::TimerScope;
 using weft::testing::Counted;
-
-struct PausedDriver {
-  TimerDriver* driver = TimerDriver::create();
-  PausedDriver() { driver->pause(); }
-  ~PausedDriver() { driver->release(); }
-};
-
-template <class F>
-auto poll_under(TimerDriver* driver, MockTask& task, F& future) {
-  TimerScope scope(*driver);
-  return task.poll(future);
-}
+using weft::testing::PausedTimer;
+using weft::testing::poll_under;
 
 TEST_CASE("timeout returns the output when the future completes in time") {
-  PausedDriver d;
+  PausedTimer d;
   auto [tx, rx] = weft::mpsc::channel<int>(4);
   MockTask task;
   auto recv = weft::timeout(rx.recv(), 10ms);
@@ -54,7 +41,7 @@ TEST_CASE("timeout returns the output when the future completes in time") {
 }
 
 TEST_CASE("timeout returns Elapsed at the deadline, and recv loses nothing") {
-  PausedDriver d;
+  PausedTimer d;
   auto [tx, rx] = weft::mpsc::channel<int>(4);
   MockTask task;
   {
@@ -74,7 +61,7 @@ TEST_CASE("timeout returns Elapsed at the deadline, and recv loses nothing") {
 }
 
 TEST_CASE("a future ready at the deadline wins over Elapsed") {
-  PausedDriver d;
+  PausedTimer d;
   auto [tx, rx] = weft::mpsc::channel<int>(4);
   MockTask task;
   auto recv = weft::timeout(rx.recv(), 10ms);
@@ -90,7 +77,7 @@ TEST_CASE("a future ready at the deadline wins over Elapsed") {
 TEST_CASE("timeout_at, a void future, and no leak of an owned value") {
   CHECK(Counted::live() == 0);
   {
-    PausedDriver d;
+    PausedTimer d;
     auto [tx, rx] = weft::oneshot::channel<Counted>();
     MockTask task;
     auto recv = weft::timeout_at(std::move(rx), d.driver->now() + 5ms);
@@ -104,7 +91,7 @@ TEST_CASE("timeout_at, a void future, and no leak of an owned value") {
   }
   CHECK(Counted::live() == 0);
   {
-    PausedDriver d;
+    PausedTimer d;
     auto [tx, rx] = weft::oneshot::channel<Counted>();
     MockTask task;
     auto recv = weft::timeout(std::move(rx), 5ms);
@@ -115,7 +102,7 @@ TEST_CASE("timeout_at, a void future, and no leak of an owned value") {
   }
   CHECK(Counted::live() == 0);
   {
-    PausedDriver d;
+    PausedTimer d;
     MockTask task;
     auto nested = weft::timeout(weft::sleep(1ms), 5ms);  // Output void
     CHECK(poll_under(d.driver, task, nested).is_pending());

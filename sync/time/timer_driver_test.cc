@@ -6,6 +6,7 @@
 
 #include "sync/task/mock_task.h"
 #include "sync/time/sleep.h"
+#include "testing/paused_timer.h"
 
 #include <doctest/doctest.h>
 
@@ -27,18 +28,7 @@ using weft::MockTask;
 using weft::Sleep;
 using weft::TimerDriver;
 using weft::TimerScope;
-
-// A driver with a paused clock, released at the end of the test.
-struct PausedDriver {
-  TimerDriver* driver = TimerDriver::create();
-  Instant start;
-  PausedDriver() {
-    driver->pause();
-    start = driver->now();
-  }
-  ~PausedDriver() { driver->release(); }
-  TimerDriver* operator->() const { return driver; }
-};
+using weft::testing::PausedTimer;
 
 // A waker that appends its id to a log when woken: the order timers fire in.
 struct Logger {
@@ -62,7 +52,7 @@ bool poll_with(TimerDriver* driver, Sleep& sleep, const weft::Waker& waker) {
 }
 
 TEST_CASE("advance fires exactly the due timers, in deadline order") {
-  PausedDriver d;
+  PausedTimer d;
   std::vector<int> log;
   const int delays_ms[] = {30, 10, 20, 40};
   std::vector<Logger> loggers;
@@ -91,7 +81,7 @@ TEST_CASE("advance fires exactly the due timers, in deadline order") {
 }
 
 TEST_CASE("equal deadlines fire in registration order") {
-  PausedDriver d;
+  PausedTimer d;
   std::vector<int> log;
   std::vector<Logger> loggers;
   for (int i = 0; i < 5; ++i) loggers.push_back(Logger{&log, i});
@@ -105,7 +95,7 @@ TEST_CASE("equal deadlines fire in registration order") {
 }
 
 TEST_CASE("more due timers than one wake batch all fire, in order") {
-  PausedDriver d;
+  PausedTimer d;
   std::vector<int> log;
   constexpr int count = 100;  // three WakeList batches and a bit
   std::vector<Logger> loggers;
@@ -122,7 +112,7 @@ TEST_CASE("more due timers than one wake batch all fire, in order") {
 }
 
 TEST_CASE("a dropped sleep is never fired and leaves the heap") {
-  PausedDriver d;
+  PausedTimer d;
   MockTask a, b;
   auto first = std::make_unique<Sleep>(d.start + 10ms);
   Sleep second(d.start + 20ms);
@@ -142,7 +132,7 @@ TEST_CASE("a dropped sleep is never fired and leaves the heap") {
 TEST_CASE("random registrations and cancellations fire in order") {
   std::mt19937 rng(7);
   for (int round = 0; round < 20; ++round) {
-    PausedDriver d;
+    PausedTimer d;
     std::vector<int> log;
     constexpr int count = 64;
     std::vector<Logger> loggers;
@@ -174,7 +164,7 @@ TEST_CASE("random registrations and cancellations fire in order") {
 }
 
 TEST_CASE("a re-poll with another waker moves the registration to it") {
-  PausedDriver d;
+  PausedTimer d;
   MockTask a, b;
   Sleep sleep(d.start + 10ms);
   CHECK_FALSE(poll_with(d.driver, sleep, a.waker()));
@@ -188,7 +178,7 @@ TEST_CASE("a re-poll with another waker moves the registration to it") {
 }
 
 TEST_CASE("polled under another driver, a pending sleep moves to it") {
-  PausedDriver first, second;
+  PausedTimer first, second;
   MockTask task;
   Sleep sleep(first.start + 10ms);
   CHECK_FALSE(poll_with(first.driver, sleep, task.waker()));
@@ -201,7 +191,7 @@ TEST_CASE("polled under another driver, a pending sleep moves to it") {
 }
 
 TEST_CASE("a deadline already passed is ready at once and registers nothing") {
-  PausedDriver d;
+  PausedTimer d;
   MockTask task;
   Sleep past(d.start - 1ms);
   Sleep now(d.start);
@@ -216,7 +206,7 @@ TEST_CASE("a deadline already passed is ready at once and registers nothing") {
 }
 
 TEST_CASE("sleep(duration) starts at the first poll and saturates instead of overflowing") {
-  PausedDriver d;
+  PausedTimer d;
   MockTask task;
   auto sleep = weft::sleep(10ms);
   CHECK(sleep.deadline() == std::nullopt);
