@@ -139,10 +139,12 @@ Result Engine::explore(std::function<void()> main, const Options& options) {
     }
     if (engine.abandoned_) {
       ++result.blocked;
+      result.stopped = options.go_on && !options.go_on();
     } else {
       ++result.executions;
-      if (options.on_complete) options.on_complete();
+      result.stopped = options.on_complete && !options.on_complete();
     }
+    if (result.stopped) break;
     const std::uint64_t counted = result.executions + (options.chooser ? result.blocked : 0);
     if (options.max_executions != 0 && counted >= options.max_executions) break;
     if (!engine.explorer_.next_execution()) {

@@ -65,8 +65,11 @@ struct Options {
   // Samples executions instead of exploring the tree (then max_executions counts the
   // executions ended early too).
   Chooser* chooser = nullptr;
-  // Called at the end of every complete execution (inside it, on the main fiber's behalf).
-  std::function<void()> on_complete;
+  // Called at the end of every complete execution (inside it, on the main fiber's behalf);
+  // false stops the exploration (Result::stopped).
+  std::function<bool()> on_complete;
+  // Called after every execution cut short (blocked or discarded); false stops too.
+  std::function<bool()> go_on;
 };
 
 struct Result {
@@ -75,6 +78,7 @@ struct Result {
   std::uint64_t executions = 0;  // complete executions run
   std::uint64_t blocked = 0;     // ended early: every enabled thread asleep, or no choice
   bool exhausted = false;        // the whole tree was explored
+  bool stopped = false;          // on_complete or go_on asked to stop
   std::string trace;             // the failing execution, one step a line
   std::string replay;            // its schedule, for Options::replay
 };

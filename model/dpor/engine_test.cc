@@ -448,6 +448,25 @@ TEST_CASE("a weak cas retry loop: one spurious failure explored, not a chain of 
   CHECK(r.executions == 2);  // succeeds at once; fails spuriously once, then succeeds
 }
 
+TEST_CASE("on_complete returning false stops the exploration (the runner's time limit)") {
+  Options options;
+  std::uint64_t seen = 0;
+  options.on_complete = [&seen] { return ++seen < 3; };
+  const Result r = Engine::explore(
+      [] {
+        const unsigned x = e().new_atomic(0);
+        std::vector<unsigned> threads;
+        for (int i = 0; i < 3; ++i) {
+          threads.push_back(e().spawn([x] { e().rmw(x, RmwOp::add, 1, relaxed, {}); }, {}));
+        }
+        for (unsigned t : threads) e().join(t, {});
+      },
+      options);
+  CHECK(r.stopped);
+  CHECK(r.executions == 3);
+  CHECK(!r.exhausted);
+}
+
 TEST_CASE("bad replay schedules are refused") {
   Options options;
   options.replay = "0,x";

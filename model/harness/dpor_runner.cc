@@ -91,7 +91,8 @@ dpor::Options dpor_options(const RunOptions& options) {
     out.max_executions = options.strategy.iterations;
   }
   out.replay = options.replay;
-  out.on_complete = [] { execution_end(); };
+  out.on_complete = [] { return execution_end(); };
+  out.go_on = [] { return within_time_limit(); };
   return out;
 }
 
@@ -109,6 +110,7 @@ Outcome dpor_outcome(const dpor::Result& result) {
   }
   outcome.failure_text = dpor::describe(result.failure);
   outcome.executions = result.executions;
+  outcome.stopped_early = result.stopped;
   outcome.trace = result.trace;
   outcome.replay = result.replay;
   return outcome;
