@@ -215,10 +215,20 @@ void Memory::choices(const Request& r, unsigned thread, const ThreadView& view,
     }
   }
   if (sc_only_) return;
-  // psc: only a seq_cst event, or one after a seq_cst fence, can close a psc cycle.
+  // psc: only a seq_cst event, or one after a seq_cst fence, can close a psc cycle, and
+  // only if some relation leads out of it. The newest event has no hb, po or rf
+  // successors yet: only eco ones, stores after it in mo (a store not placed last, a load
+  // or RMW reading a store that is not last). Most choices have none (a load of the
+  // latest store): the whole check, most of mpsc's time, is skipped for them.
+  const auto mo_size = r.kind == Access::fence ? 0u : locations_[r.loc].mo.size();
+  auto has_successors = [&](const Event& e) {
+    if (e.kind == Access::fence) return false;
+    if (e.kind == Access::read) return events_[e.rf].mo_pos + 1 < mo_size;
+    return e.mo_pos < mo_size;  // the insert position: before the end has stores after
+  };
   std::erase_if(out, [&](const Choice& c) {
     const Event e = make_event(r, c, thread, view);
-    if (!psc_needed(e)) return false;
+    if (!psc_needed(e) || !has_successors(e)) return false;
     push(e);
     const bool ok = psc_acyclic();
     pop();
