@@ -146,3 +146,25 @@ WEFT_MODEL_TEST(send_timeout_races_recv, weft::model::bounded(1), 1) {
     WEFT_INVARIANT(tx.try_send(3).is_ok());  // the capacity is free again
   }
 }
+
+// block_on drives its own timers: its park times out at the timer's deadline (virtual
+// time: the checker chooses when), fires it, and the sleep completes.
+WEFT_MODEL_TEST(block_on_sleep_fires, weft::model::exhaustive(), 0) {
+  weft::block_on(weft::sleep(10ms));
+  WEFT_INVARIANT(platform::clock::now().time_since_epoch() >= 10ms);
+}
+
+// block_on(timeout(recv)) races a send: the timed park ends by the send's wake or by the
+// deadline, as the checker chooses; the value is received or stays in the channel.
+WEFT_MODEL_TEST(block_on_timeout_races_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = weft::mpsc::channel<int>(1);
+  platform::thread sender([tx = std::move(tx)] { WEFT_INVARIANT(tx.try_send(7).is_ok()); });
+  auto out = weft::block_on(weft::timeout(rx.recv(), 10ms));
+  sender.join();
+  if (out.is_ok()) {
+    WEFT_INVARIANT(*out == std::optional<int>(7));
+  } else {
+    auto left = rx.try_recv();
+    WEFT_INVARIANT(left.is_ok() && *left == 7);
+  }
+}
