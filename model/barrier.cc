@@ -64,7 +64,7 @@ struct barrier_reuse {
   }
   void check() { WEFT_INVARIANT(leaders.load(std::memory_order_relaxed) == 2); }
 };
-WEFT_MODEL_SCENARIO(barrier_reuse, weft::model::random(30000));
+WEFT_MODEL_SCENARIO(barrier_reuse, weft::model::pct(30000, 3));
 
 // Four tasks, n = 2: a task of the second generation may arrive after the first leader
 // released the lock but before its notify_waiters(), which then completes that task's
@@ -87,7 +87,7 @@ struct barrier_overlapping_generations {
   }
   void check() { WEFT_INVARIANT(leaders.load(std::memory_order_relaxed) == 2); }
 };
-WEFT_MODEL_SCENARIO(barrier_overlapping_generations, weft::model::random(30000));
+WEFT_MODEL_SCENARIO(barrier_overlapping_generations, weft::model::pct(30000, 3));
 
 // Three tasks, one of which arrives and gives up (a cancelled wait still counts): the
 // other two are released, one leader among the three arrivals' results that completed.
@@ -107,7 +107,7 @@ struct barrier_cancelled_arrival {
   }
   void check() { WEFT_INVARIANT(leaders.load(std::memory_order_relaxed) == 1); }
 };
-WEFT_MODEL_SCENARIO(barrier_cancelled_arrival, weft::model::random(30000));
+WEFT_MODEL_SCENARIO(barrier_cancelled_arrival, weft::model::pct(30000, 3));
 
 // n == 0 behaves as 1: every wait completes at once as the leader.
 WEFT_MODEL_TEST(barrier_zero, weft::model::exhaustive(), 0) {

@@ -3,7 +3,7 @@
 // while a send wakes it, Sender::closed() racing the last receiver, weak senders). The
 // cloned-receiver scenarios (drop_cloned_rx, drop_multiple_cloned_rx_with_overflow) are
 // from Tokio's newer loom_broadcast.rs.
-// The Loom scenarios (several sends, two blocked threads) explore random interleavings:
+// The Loom scenarios (several sends, two blocked threads) explore PCT samples (pct(N, 3)):
 // Relacy's bounded search has no partial-order reduction; broadcast_send/two/wrap do not
 // finish in minutes even at bound 1, and drop_rx / drop_multiple_rx_with_overflow take 15-35 s
 // each at bound 1 under Bazel (run them with --strategy=bounded:1 when touching this file).
@@ -45,7 +45,7 @@ void count_until_closed(broadcast::Receiver<T>& rx, std::uint64_t expected) {
 
 }  // namespace
 
-WEFT_MODEL_TEST(broadcast_send, weft::model::random(30000), 2) {
+WEFT_MODEL_TEST(broadcast_send, weft::model::pct(30000, 3), 2) {
   auto [tx1, rx] = broadcast::channel<int>(2);
   std::optional<broadcast::Sender<int>> a(tx1);
   std::optional<broadcast::Sender<int>> b(std::move(tx1));
@@ -63,7 +63,7 @@ WEFT_MODEL_TEST(broadcast_send, weft::model::random(30000), 2) {
 }
 
 // A heap value (shared_ptr) so the leak checker sees any value not released.
-WEFT_MODEL_TEST(broadcast_two, weft::model::random(30000), 2) {
+WEFT_MODEL_TEST(broadcast_two, weft::model::pct(30000, 3), 2) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(16);
   auto rx2 = tx.subscribe();
   auto receive = [](broadcast::Receiver<std::shared_ptr<int>> rx) {
@@ -83,7 +83,7 @@ WEFT_MODEL_TEST(broadcast_two, weft::model::random(30000), 2) {
   th2.join();
 }
 
-WEFT_MODEL_TEST(broadcast_wrap, weft::model::random(30000), 2) {
+WEFT_MODEL_TEST(broadcast_wrap, weft::model::pct(30000, 3), 2) {
   auto [tx, rx1] = broadcast::channel<int>(2);
   auto rx2 = tx.subscribe();
   platform::thread th1([&] { count_until_closed(rx1, 3); });
@@ -94,7 +94,7 @@ WEFT_MODEL_TEST(broadcast_wrap, weft::model::random(30000), 2) {
   th2.join();
 }
 
-WEFT_MODEL_TEST(drop_rx, weft::model::random(30000), 2) {
+WEFT_MODEL_TEST(drop_rx, weft::model::pct(30000, 3), 2) {
   auto [tx, rx1] = broadcast::channel<int>(16);
   auto rx2 = tx.subscribe();
   platform::thread th1([&] {
@@ -112,7 +112,7 @@ WEFT_MODEL_TEST(drop_rx, weft::model::random(30000), 2) {
   th2.join();
 }
 
-WEFT_MODEL_TEST(drop_multiple_rx_with_overflow, weft::model::random(10000), 2) {
+WEFT_MODEL_TEST(drop_multiple_rx_with_overflow, weft::model::pct(10000, 3), 2) {
   // It is essential to have multiple senders and receivers in this test case.
   auto [tx, rx] = broadcast::channel<int>(1);
   auto rx2 = tx.subscribe();
@@ -214,7 +214,7 @@ WEFT_MODEL_TEST(drop_lagging_rx_during_send, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(tx.is_empty());
 }
 
-WEFT_MODEL_TEST(drop_cloned_rx, weft::model::random(30000), 2) {
+WEFT_MODEL_TEST(drop_cloned_rx, weft::model::pct(30000, 3), 2) {
   auto [tx, rx1] = broadcast::channel<int>(16);
   auto rx2 = rx1;
   platform::thread th1([&] {
@@ -232,7 +232,7 @@ WEFT_MODEL_TEST(drop_cloned_rx, weft::model::random(30000), 2) {
   th2.join();
 }
 
-WEFT_MODEL_TEST(drop_multiple_cloned_rx_with_overflow, weft::model::random(10000), 2) {
+WEFT_MODEL_TEST(drop_multiple_cloned_rx_with_overflow, weft::model::pct(10000, 3), 2) {
   // It is essential to have multiple senders and receivers in this test case.
   auto [tx, rx] = broadcast::channel<int>(1);
   auto rx2 = rx;
@@ -291,7 +291,7 @@ WEFT_MODEL_TEST(last_reader_releases_value, weft::model::bounded(2), 1) {
 }
 
 // Three receivers at one value: whoever reads it last releases it, once.
-WEFT_MODEL_TEST(three_receivers_one_value, weft::model::random(40000), 2) {
+WEFT_MODEL_TEST(three_receivers_one_value, weft::model::pct(40000, 3), 2) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
   auto rx2 = tx.subscribe();
   auto rx3 = tx.subscribe();

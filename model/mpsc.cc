@@ -43,8 +43,8 @@ struct Counted {
 
 // Strategies: Loom explores these with a preemption bound; here most run with every
 // interleaving of one preemption (two costs minutes for 3-4 threads of ~50 atomic steps
-// each), the cheap ones with two or exhaustively, and the 3-4 thread ones with random
-// interleavings. A run of the whole file stays under a minute on one core.
+// each), the cheap ones with two or exhaustively, and the 3-4 thread ones with PCT
+// samples (pct(N, 3)). A run of the whole file stays under a minute on one core.
 
 // ---- tokio/src/sync/tests/loom_mpsc.rs (bounded) ----
 
@@ -68,7 +68,7 @@ WEFT_MODEL_TEST(closing_bounded_rx, weft::model::bounded(2), 1) {
   t.join();
 }
 
-WEFT_MODEL_TEST(closing_and_sending, weft::model::random(30000), 3) {
+WEFT_MODEL_TEST(closing_and_sending, weft::model::pct(30000, 3), 3) {
   auto [tx, rx] = mpsc::channel<int>(16);
   auto tx1 = std::make_shared<mpsc::Sender<int>>(std::move(tx));
   auto tx2 = tx1;
@@ -116,7 +116,7 @@ void run(Context& ctx) {
 }
 }  // namespace try_recv_scenario
 
-WEFT_MODEL_TEST(try_recv, weft::model::random(10000), 2) {
+WEFT_MODEL_TEST(try_recv, weft::model::pct(10000, 3), 2) {
   using namespace try_recv_scenario;
   auto [tx, rx] = mpsc::channel<int>(PERMITS);
   auto ctx = std::make_shared<Context>(std::move(tx), std::move(rx));
@@ -259,7 +259,7 @@ WEFT_MODEL_TEST(try_recv_waits_for_write_in_progress, weft::model::bounded(3), 1
 }
 
 // recv_many with a concurrent sender: every value once, in order, then 0 at the end.
-WEFT_MODEL_TEST(recv_many_unbounded, weft::model::random(20000), 1) {
+WEFT_MODEL_TEST(recv_many_unbounded, weft::model::pct(20000, 3), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   platform::thread t([tx = std::move(tx)]() mutable {
     for (int i = 0; i < 3; ++i) WEFT_INVARIANT(tx.send(i).is_ok());
@@ -291,7 +291,7 @@ WEFT_MODEL_TEST(weak_upgrade_races_last_drop, weft::model::bounded(2), 1) {
 
 // Two senders race the receiver's drop with counted values: each value is received,
 // returned in SendError, or destroyed by the channel; exactly once, never leaked.
-WEFT_MODEL_TEST(values_conserved_when_receiver_drops, weft::model::random(20000), 2) {
+WEFT_MODEL_TEST(values_conserved_when_receiver_drops, weft::model::pct(20000, 3), 2) {
   auto drops = std::make_shared<platform::atomic<int>>(0);
   auto returned = std::make_shared<platform::atomic<int>>(0);
   int received = 0;
@@ -381,7 +381,7 @@ WEFT_MODEL_TEST(permit_iterator_drop_wakes_closed_receiver, weft::model::bounded
 
 // A bounded sender blocked on a full channel: the receive that frees a slot wakes it,
 // and values arrive once each, in order.
-WEFT_MODEL_TEST(send_waits_for_capacity, weft::model::random(20000), 1) {
+WEFT_MODEL_TEST(send_waits_for_capacity, weft::model::pct(20000, 3), 1) {
   auto [tx, rx] = mpsc::channel<int>(1);
   platform::thread t([tx = std::move(tx)] {
     for (int i = 0; i < 3; ++i) WEFT_INVARIANT(tx.blocking_send(i).is_ok());
@@ -425,7 +425,7 @@ WEFT_MODEL_TEST(bounded_value_conserved_when_receiver_drops, weft::model::bounde
 
 // recv_many on a full bounded channel: the values it takes free capacity for a blocked
 // sender in one release; every value arrives once, in order.
-WEFT_MODEL_TEST(recv_many_bounded_frees_capacity, weft::model::random(20000), 1) {
+WEFT_MODEL_TEST(recv_many_bounded_frees_capacity, weft::model::pct(20000, 3), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   platform::thread t([tx = std::move(tx)] {
     for (int i = 0; i < 4; ++i) WEFT_INVARIANT(tx.blocking_send(i).is_ok());

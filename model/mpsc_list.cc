@@ -72,9 +72,9 @@ void smoke_body() {
 }
 
 // Every interleaving with one preemption (two take minutes: three threads, ~40 atomic
-// steps), then random interleavings with any number.
+// steps), then PCT samples (any number of preemptions).
 WEFT_MODEL_TEST(smoke, weft::model::bounded(1), 2) { smoke_body(); }
-WEFT_MODEL_TEST(smoke_random, weft::model::random(100000), 2) { smoke_body(); }
+WEFT_MODEL_TEST(smoke_random, weft::model::pct(100000, 3), 2) { smoke_body(); }
 
 // One sender pushes three blocks' worth while the receiver pops: blocks are released,
 // recycled to the tail and written again; every message arrives once, in order.

@@ -25,7 +25,7 @@ WEFT_MODEL_TEST(concurrent_write, weft::model::bounded(1), 2) {
   WEFT_INVARIANT(*weft::block_on(rwlock->read()) == 10);
 }
 
-WEFT_MODEL_TEST(concurrent_read_write, weft::model::random(40000), 3) {
+WEFT_MODEL_TEST(concurrent_read_write, weft::model::pct(40000, 3), 3) {
   auto rwlock = std::make_shared<RwLock<unsigned>>(0u);
   platform::thread t1([rwlock] { *weft::block_on(rwlock->write()) += 5; });
   platform::thread t2([rwlock] { *weft::block_on(rwlock->write()) += 5; });
@@ -54,7 +54,7 @@ WEFT_MODEL_TEST(downgrade, weft::model::bounded(2), 1) {
 // ---- weft's own ----
 
 // Two readers and a writer with max_readers 2: readers share, the writer excludes both.
-WEFT_MODEL_TEST(readers_share_writer_excludes, weft::model::random(40000), 2) {
+WEFT_MODEL_TEST(readers_share_writer_excludes, weft::model::pct(40000, 3), 2) {
   auto lock = std::make_shared<RwLock<int>>(RwLock<int>::with_max_readers_tag, 2u, 0);
   platform::thread reader([lock] {
     auto g = lock->blocking_read();

@@ -37,7 +37,7 @@ void actor(Shared& shared) {
 
 }  // namespace
 
-WEFT_MODEL_TEST(basic_usage, weft::model::random(100000), basic_num) {
+WEFT_MODEL_TEST(basic_usage, weft::model::pct(100000, 3), basic_num) {
   auto shared = std::make_shared<Shared>(basic_num);
   platform::thread threads[basic_num];
   for (auto& t : threads) t = platform::thread([shared] { actor(*shared); });
@@ -75,7 +75,7 @@ WEFT_MODEL_TEST(basic_closing, weft::model::bounded(1), 2) {
   WEFT_INVARIANT(semaphore->available_permits() == 1);
 }
 
-WEFT_MODEL_TEST(concurrent_close, weft::model::random(100000), 3) {
+WEFT_MODEL_TEST(concurrent_close, weft::model::pct(100000, 3), 3) {
   auto semaphore = std::make_shared<BatchSemaphore>(1);
   platform::thread threads[3];
   for (auto& t : threads) {
@@ -106,7 +106,7 @@ void poll_and_cancel(BatchSemaphore& semaphore) {
 }  // namespace
 
 // Tokio polls both inside one poll_fn; each poll is followed by the drop, as here.
-WEFT_MODEL_TEST(concurrent_cancel, weft::model::random(60000), 3) {
+WEFT_MODEL_TEST(concurrent_cancel, weft::model::pct(60000, 3), 3) {
   auto semaphore = std::make_shared<BatchSemaphore>(0);
   platform::thread t1([semaphore] { poll_and_cancel(*semaphore); });
   platform::thread t2([semaphore] { poll_and_cancel(*semaphore); });
@@ -119,7 +119,7 @@ WEFT_MODEL_TEST(concurrent_cancel, weft::model::random(60000), 3) {
   WEFT_INVARIANT(semaphore->available_permits() == 10);
 }
 
-WEFT_MODEL_TEST(batch, weft::model::random(30000), 2) {
+WEFT_MODEL_TEST(batch, weft::model::pct(30000, 3), 2) {
   auto semaphore = std::make_shared<BatchSemaphore>(10);
   auto active = std::make_shared<platform::atomic<std::size_t>>(0);
   platform::thread threads[2];

@@ -67,7 +67,7 @@ WEFT_MODEL_TEST(task_woken_while_polled, weft::model::bounded(1), 1) {
 }
 
 // The same through a coroutine: the co_await bridge re-polls the awaited future.
-WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::random(30000), 1) {
+WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::pct(30000, 3), 1) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread t([gate] { gate->raise(); });
@@ -77,7 +77,7 @@ WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::random(30000), 1) {
 
 // A task's waker cloned to two threads: one wakes it (by value), one drops its clone,
 // while the executor polls and completes the task. The task is freed exactly once.
-WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(50000), 2) {
+WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::pct(50000, 3), 2) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread waker_thread;
@@ -99,7 +99,7 @@ WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::random(5
 
 // ThreadPool(1): spawn from the main thread, completion woken on the worker, joined by
 // blocking_join on the main thread (Tokio's pool spawn/join race).
-WEFT_MODEL_TEST(pool_spawn_join, weft::model::random(50000), 1) {
+WEFT_MODEL_TEST(pool_spawn_join, weft::model::pct(50000, 3), 1) {
   weft::ThreadPool pool(1);
   auto gate = std::make_shared<Gate>();
   weft::JoinHandle<int> handle = pool.spawn(await_gate(gate));
@@ -110,7 +110,7 @@ WEFT_MODEL_TEST(pool_spawn_join, weft::model::random(50000), 1) {
 
 // ThreadPool(2): two tasks woken from the main thread, run by either worker, each
 // joined; both workers contend for the queue and park/unpark.
-WEFT_MODEL_TEST(pool_two_workers, weft::model::random(20000), 2) {
+WEFT_MODEL_TEST(pool_two_workers, weft::model::pct(20000, 3), 2) {
   weft::ThreadPool pool(2);
   auto a = std::make_shared<Gate>();
   auto b = std::make_shared<Gate>();
@@ -136,7 +136,7 @@ WEFT_MODEL_TEST(join_handle_dropped_while_completing, weft::model::bounded(1), 1
 // Shutdown while another thread wakes a pending task: the task is cancelled (its future
 // and coroutine frame destroyed once), its JoinHandle says cancelled, and a wake that
 // queued it late is drained, not leaked.
-WEFT_MODEL_TEST(shutdown_races_wake, weft::model::random(80000), 2) {
+WEFT_MODEL_TEST(shutdown_races_wake, weft::model::pct(80000, 3), 2) {
   auto gate = std::make_shared<Gate>();
   auto pool = std::make_unique<weft::ThreadPool>(1);
   weft::JoinHandle<int> handle = pool->spawn(await_gate(gate));
@@ -197,7 +197,7 @@ struct run_queue_mpmc {
     WEFT_INVARIANT(consumed.load(std::memory_order_relaxed) == 2 * per_producer);
   }
 };
-WEFT_MODEL_SCENARIO(run_queue_mpmc, weft::model::random(100000));
+WEFT_MODEL_SCENARIO(run_queue_mpmc, weft::model::pct(100000, 3));
 
 // One producer overflowing the 2-slot ring while a consumer pops: the hand-over through
 // slot sequence numbers and the overflow list, every interleaving within the bound.
@@ -261,7 +261,7 @@ WEFT_MODEL_TEST(wake_publishes_to_next_poll, weft::model::bounded(1), 1) {
 // Abort racing completion: a thread opens the gate (waking the task) while the main
 // thread aborts it. The join sees the value (the poll that completed won) or cancelled;
 // never neither (DEADLOCK), the future and frame are destroyed once (leak / double free).
-WEFT_MODEL_TEST(abort_races_completion, weft::model::random(40000), 2) {
+WEFT_MODEL_TEST(abort_races_completion, weft::model::pct(40000, 3), 2) {
   auto gate = std::make_shared<Gate>();
   weft::ThreadPool pool(1);
   weft::JoinHandle<int> handle = pool.spawn(await_gate(gate));
@@ -276,7 +276,7 @@ WEFT_MODEL_TEST(abort_races_completion, weft::model::random(40000), 2) {
 // opens, so the abort must end it whichever state it finds (idle, queued by the wake,
 // running): always cancelled, the frame destroyed on the worker exactly once, the join
 // not lost. An AbortHandle copy aborts too and outlives the task.
-WEFT_MODEL_TEST(abort_races_wake, weft::model::random(40000), 2) {
+WEFT_MODEL_TEST(abort_races_wake, weft::model::pct(40000, 3), 2) {
   auto first = std::make_shared<Gate>();
   auto never = std::make_shared<Gate>();
   weft::ThreadPool pool(1);
@@ -298,7 +298,7 @@ WEFT_MODEL_TEST(abort_races_wake, weft::model::random(40000), 2) {
 
 // LocalExecutor: another thread aborts an idle task while the driver waits for it; the
 // frame is destroyed on the driver (the abort queues it and wakes the driver).
-WEFT_MODEL_TEST(abort_local_from_thread, weft::model::random(20000), 1) {
+WEFT_MODEL_TEST(abort_local_from_thread, weft::model::pct(20000, 3), 1) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   weft::JoinHandle<int> handle = executor.spawn(await_gate(gate));

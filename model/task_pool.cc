@@ -91,7 +91,7 @@ Task<void> yield_twice() {
 }  // namespace
 
 // Two tasks each spawn a task; the second of those to run signals the main thread.
-WEFT_MODEL_TEST(pool_multi_spawn, weft::model::random(25000), 2) {
+WEFT_MODEL_TEST(pool_multi_spawn, weft::model::pct(25000, 3), 2) {
   weft::ThreadPool pool(2);
   auto counter = std::make_shared<platform::atomic<int>>(0);
   auto done = std::make_shared<Signal>();
@@ -108,7 +108,7 @@ WEFT_MODEL_TEST(pool_multi_spawn, weft::model::random(25000), 2) {
 }
 
 // A spawned task's output reaches the task that awaits its JoinHandle.
-WEFT_MODEL_TEST(join_output, weft::model::random(25000), 1) {
+WEFT_MODEL_TEST(join_output, weft::model::pct(25000, 3), 1) {
   weft::ThreadPool pool(1);
   auto body = [&pool]() -> Task<int> {
     auto handle = pool.spawn(weft::poll_fn(
@@ -120,7 +120,7 @@ WEFT_MODEL_TEST(join_output, weft::model::random(25000), 1) {
 }
 
 // A JoinHandle polled once (registering the joiner's waker) and then dropped.
-WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::random(25000), 1) {
+WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::pct(25000, 3), 1) {
   weft::ThreadPool pool(1);
   auto handle = pool.spawn(weft::poll_fn(
       [](Context&) -> Poll<std::unique_ptr<int>> { return std::make_unique<int>(6); }));
@@ -132,7 +132,7 @@ WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::random(25000), 1) {
 }
 
 // block_on completes while the pool re-schedules a yielding task.
-WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::random(25000), 2) {
+WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::pct(25000, 3), 2) {
   weft::ThreadPool pool(1);
   platform::thread opener;
   (void)pool.spawn(yield_twice());
@@ -141,7 +141,7 @@ WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::random(25000), 2) {
 }
 
 // The pool dropped while one task waits on a thread and another on a task.
-WEFT_MODEL_TEST(pool_shutdown, weft::model::random(25000), 3) {
+WEFT_MODEL_TEST(pool_shutdown, weft::model::pct(25000, 3), 3) {
   platform::thread opener;
   {
     weft::ThreadPool pool(2);
@@ -152,7 +152,7 @@ WEFT_MODEL_TEST(pool_shutdown, weft::model::random(25000), 3) {
 }
 
 // Two tasks, each gated twice by tasks it spawns; the second to finish signals.
-WEFT_MODEL_TEST(pool_multi_notify, weft::model::random(15000), 2) {
+WEFT_MODEL_TEST(pool_multi_notify, weft::model::pct(15000, 3), 2) {
   weft::ThreadPool pool(2);
   auto counter = std::make_shared<platform::atomic<int>>(0);
   auto done = std::make_shared<Signal>();
@@ -170,7 +170,7 @@ WEFT_MODEL_TEST(pool_multi_notify, weft::model::random(15000), 2) {
 
 // The pool shut down while a task is being notified from a thread and another task
 // waits for it: every task is completed or cancelled, nothing leaks.
-WEFT_MODEL_TEST(shutdown_with_notification, weft::model::random(25000), 3) {
+WEFT_MODEL_TEST(shutdown_with_notification, weft::model::pct(25000, 3), 3) {
   platform::thread sender;
   {
     weft::ThreadPool pool(2);
@@ -195,7 +195,7 @@ WEFT_MODEL_TEST(shutdown_with_notification, weft::model::random(25000), 3) {
 // woken from a worker goes to that worker's slot while the worker is still busy with the
 // waking poll. It must run (on that worker after the poll, or on the other worker that
 // takes it over before parking), never be lost (DEADLOCK) or run twice.
-WEFT_MODEL_TEST(lifo_wake_while_worker_busy, weft::model::random(15000), 2) {
+WEFT_MODEL_TEST(lifo_wake_while_worker_busy, weft::model::pct(15000, 3), 2) {
   weft::ThreadPool pool(2);
   auto rx = std::make_shared<Signal>();
   auto consumer = pool.spawn([](std::shared_ptr<Signal> rx) -> Task<int> {
@@ -215,7 +215,7 @@ WEFT_MODEL_TEST(lifo_wake_while_worker_busy, weft::model::random(15000), 2) {
 
 // Two wakes from one poll: the second displaces the first from the LIFO slot to the
 // global queue (where the idle worker may take it); both consumers run exactly once.
-WEFT_MODEL_TEST(lifo_displaced_to_global_queue, weft::model::random(15000), 2) {
+WEFT_MODEL_TEST(lifo_displaced_to_global_queue, weft::model::pct(15000, 3), 2) {
   weft::ThreadPool pool(2);
   auto a = std::make_shared<Signal>();
   auto b = std::make_shared<Signal>();
@@ -237,7 +237,7 @@ WEFT_MODEL_TEST(lifo_displaced_to_global_queue, weft::model::random(15000), 2) {
 // Shutdown while a woken task sits in a LIFO slot: stop() lets the workers return with
 // the slot still full; shutdown() cancels the task and the drain releases the slot's
 // reference: every task completes or is cancelled, once, nothing leaks.
-WEFT_MODEL_TEST(lifo_slot_at_shutdown, weft::model::random(15000), 2) {
+WEFT_MODEL_TEST(lifo_slot_at_shutdown, weft::model::pct(15000, 3), 2) {
   auto rx = std::make_shared<Signal>();
   weft::JoinHandle<int> consumer;
   {
@@ -260,7 +260,7 @@ WEFT_MODEL_TEST(lifo_slot_at_shutdown, weft::model::random(15000), 2) {
 // queue (shutdown's drain, or the drain its own push does once shutdown is under way).
 // Either it ran (7) or it was cancelled; its frame is freed exactly once (leak-checked),
 // and the one that is pending (it awaits a signal nobody sends) is always cancelled.
-WEFT_MODEL_TEST(spawn_races_shutdown, weft::model::random(25000), 2) {
+WEFT_MODEL_TEST(spawn_races_shutdown, weft::model::pct(25000, 3), 2) {
   auto pool = std::make_unique<weft::ThreadPool>(1);
   weft::JoinHandle<int> ready_handle;
   weft::JoinHandle<void> pending_handle;

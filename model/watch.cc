@@ -4,7 +4,7 @@
 // a borrow racing a send). Every send wakes through notify_width Notify objects, each
 // with its own lock, so these scenarios are costly for Relacy: smoke (3 receivers, Loom has
 // 5) runs at bound 1; wait_for_test (3 threads; 61 s at bound 1 since the value lock's
-// fast paths became atomics) and the two multi-phase ones on random interleavings (at
+// fast paths became atomics) and the two multi-phase ones on PCT samples (at
 // bound 1 watch_spurious_wakeup alone takes 35 s).
 #include "model/harness/scenario.h"
 #include "sync/platform/platform.h"
@@ -42,7 +42,7 @@ WEFT_MODEL_TEST(smoke, weft::model::bounded(1), 1) {
   th.join();
 }
 
-WEFT_MODEL_TEST(wait_for_test, weft::model::random(200000), 2) {
+WEFT_MODEL_TEST(wait_for_test, weft::model::pct(200000, 3), 2) {
   auto [tx, rx] = watch::channel<bool>(false);
   auto tx1 = tx;
   auto tx2 = std::move(tx);
@@ -89,7 +89,7 @@ WEFT_MODEL_TEST(multiple_sender_drop_concurrently, weft::model::bounded(2), 2) {
 
 // tokio-rs/tokio#3168: a changed() future dropped after a poll must not leave a waiter
 // behind that later sends trip over.
-WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::random(50000), 3) {
+WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3), 3) {
   auto [send, recv] = watch::channel<int>(0);
   WEFT_INVARIANT(send.send(1).is_ok());
   auto shared_send = std::make_shared<std::optional<watch::Sender<int>>>(std::move(send));
@@ -115,7 +115,7 @@ WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::random(50000), 3) {
   }
 }
 
-WEFT_MODEL_TEST(watch_borrow, weft::model::random(50000), 3) {
+WEFT_MODEL_TEST(watch_borrow, weft::model::pct(50000, 3), 3) {
   auto [send, recv] = watch::channel<int>(0);
   WEFT_INVARIANT(*send.borrow() == 0 && *recv.borrow() == 0);
   WEFT_INVARIANT(send.send(1).is_ok());
