@@ -51,6 +51,27 @@ WEFT_MODEL_TEST(downgrade, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(*weft::block_on(lock->read()) == 2);
 }
 
+// try_downgrade_map (Tokio's RwLockWriteGuard::try_downgrade_map): refused, the writer
+// keeps the lock (the reader never sees the half-written 1); accepted, the lock is shared
+// at once (the reader may enter while the mapped read guard is held), never free for a
+// writer in between.
+WEFT_MODEL_TEST(try_downgrade_map, weft::model::bounded(2), 1) {
+  auto lock = std::make_shared<RwLock<int>>(0);
+  auto w = weft::block_on(lock->write());
+  *w = 1;  // half-written: nobody may see it
+  platform::thread reader([lock] { WEFT_INVARIANT(*weft::block_on(lock->read()) == 2); });
+  auto refused = RwLockWriteGuard<int>::try_downgrade_map(
+      std::move(w), [](const int&) -> const int* { return nullptr; });
+  WEFT_INVARIANT(refused.is_err());
+  *refused.error() = 2;
+  auto r = RwLockWriteGuard<int>::try_downgrade_map(std::move(refused.error()),
+                                                    [](const int& v) { return &v; });
+  WEFT_INVARIANT(r.is_ok() && **r == 2);
+  WEFT_INVARIANT(lock->try_write().is_err());
+  { auto drop = std::move(r); }
+  reader.join();
+}
+
 // ---- weft's own ----
 
 // Two readers and a writer with max_readers 2: readers share, the writer excludes both.

@@ -86,6 +86,11 @@ class OnceCell {
     value_set_.store(true, std::memory_order_relaxed);  // not shared yet
     semaphore_.emplace(Semaphore::closed);
   }
+  // A cell holding `value` if there is one, else an empty cell (Tokio's new_with).
+  static OnceCell new_with(std::optional<T> value) {
+    if (value.has_value()) return OnceCell(std::move(*value));
+    return OnceCell();
+  }
   // A cell holding a copy of other's value, if any (Tokio's Clone).
   OnceCell(const OnceCell& other) : OnceCell() {
     if (const T* v = other.get()) {

@@ -245,4 +245,17 @@ TEST_CASE("a destroyed get_or_init() waiter releases its waker") {
       [&] { return once.get_or_try_init([] { return Result<unsigned, int>(7u); }); }));
 }
 
+// Tokio's OnceCell::new_with (tokio/src/sync/once_cell.rs).
+TEST_CASE("new_with: a value makes a set cell, nullopt an empty one") {
+  auto set = weft::OnceCell<std::string>::new_with(std::string("v"));
+  REQUIRE(set.initialized());
+  CHECK(*set.get() == "v");
+  CHECK(set.set("w").is_err());  // set already: the value comes back
+  auto empty = weft::OnceCell<std::string>::new_with(std::nullopt);
+  CHECK_FALSE(empty.initialized());
+  CHECK(empty.get() == nullptr);
+  CHECK(empty.set("w").is_ok());
+  CHECK(*empty.get() == "w");
+}
+
 }  // namespace

@@ -27,7 +27,8 @@
 // map / try_map make a guard for a part of the value (try_map takes an f returning a
 // pointer, nullptr for "no", and gives the original guard back in the error);
 // downgrade turns a write guard into a read guard atomically (no writer can slip in);
-// downgrade_map does both; into_mapped turns a write guard into a mapped one.
+// downgrade_map does both (try_downgrade_map with an f that may say no, keeping the write
+// guard); into_mapped turns a write guard into a mapped one.
 //
 //   weft::RwLock<int> lock(5);
 //   {
@@ -425,6 +426,18 @@ class [[nodiscard]] RwLockWriteGuard {
     g.permits_.keep_one();
     return RwLockReadGuard<detail::mapped_read_t<F, const T&>>(std::move(g.permits_), part);
   }
+  // downgrade_map if f (const T& -> const U*, nullptr for "no") finds a part; if not, the
+  // write guard comes back in the error, neither unlocked nor downgraded (Tokio's
+  // RwLockWriteGuard::try_downgrade_map).
+  template <class F>
+  static auto try_downgrade_map(RwLockWriteGuard&& g, F&& f)
+      -> Result<RwLockReadGuard<detail::mapped_read_ptr_t<F, const T&>>, RwLockWriteGuard> {
+    using V = detail::mapped_read_ptr_t<F, const T&>;
+    const V* part = std::forward<F>(f)(static_cast<const T&>(*g));
+    if (part == nullptr) return Err(std::move(g));
+    g.permits_.keep_one();
+    return RwLockReadGuard<V>(std::move(g.permits_), part);
+  }
   static RwLockMappedWriteGuard<T> into_mapped(RwLockWriteGuard&& g) {
     return RwLockMappedWriteGuard<T>(std::move(g.permits_), g.data_);
   }
@@ -586,6 +599,17 @@ class [[nodiscard]] OwnedRwLockWriteGuard {
     g.permits_.keep_one();
     return OwnedRwLockReadGuard<T, detail::mapped_read_t<F, const T&>>(std::move(g.lock_),
                                                                        std::move(g.permits_), part);
+  }
+  // As RwLockWriteGuard::try_downgrade_map (Tokio's OwnedRwLockWriteGuard::try_downgrade_map).
+  template <class F>
+  static auto try_downgrade_map(OwnedRwLockWriteGuard&& g, F&& f)
+      -> Result<OwnedRwLockReadGuard<T, detail::mapped_read_ptr_t<F, const T&>>,
+                OwnedRwLockWriteGuard> {
+    using V = detail::mapped_read_ptr_t<F, const T&>;
+    const V* part = std::forward<F>(f)(static_cast<const T&>(*g));
+    if (part == nullptr) return Err(std::move(g));
+    g.permits_.keep_one();
+    return OwnedRwLockReadGuard<T, V>(std::move(g.lock_), std::move(g.permits_), part);
   }
   static OwnedRwLockMappedWriteGuard<T> into_mapped(OwnedRwLockWriteGuard&& g) {
     return OwnedRwLockMappedWriteGuard<T>(std::move(g.lock_), std::move(g.permits_), g.data_);

@@ -357,6 +357,52 @@ TEST_CASE("write_map_into_mapped_downgrade_map") {
   CHECK(lock.try_write().is_err());
 }
 
+// Tokio's RwLockWriteGuard::try_downgrade_map (tokio/src/sync/rwlock/write_guard.rs).
+TEST_CASE("try_downgrade_map") {
+  RwLock<Pair> lock(Pair{1, "x"});
+  MockTask tw;
+  std::optional<weft::RwLock<Pair>::Write> other_write;
+  auto w = lock.blocking_write();
+  other_write.emplace(lock.write());
+  CHECK(tw.poll(*other_write).is_pending());
+  // Refused: the write guard comes back, neither unlocked nor downgraded.
+  auto refused = RwLockWriteGuard<Pair>::try_downgrade_map(
+      std::move(w), [](const Pair&) -> const std::string* { return nullptr; });
+  REQUIRE(refused.is_err());
+  refused.error()->b = "y";  // still exclusive
+  CHECK(lock.try_read().is_err());
+  CHECK_FALSE(tw.is_woken());
+  // Accepted: a read guard of the part, no writer can slip in, other readers could.
+  auto r = RwLockWriteGuard<Pair>::try_downgrade_map(
+      std::move(refused.error()), [](const Pair& p) -> const std::string* { return &p.b; });
+  REQUIRE(r.is_ok());
+  CHECK(**r == "y");
+  CHECK_FALSE(tw.is_woken());  // a reader remains
+  CHECK(lock.try_write().is_err());
+  { auto drop = std::move(r); }
+  CHECK(tw.is_woken());
+  CHECK(tw.poll(*other_write).is_ready());
+}
+
+TEST_CASE("owned try_downgrade_map") {
+  auto lock = std::make_shared<RwLock<Pair>>(Pair{1, "x"});
+  auto refused = weft::OwnedRwLockWriteGuard<Pair>::try_downgrade_map(
+      RwLock<Pair>::blocking_write_owned(lock), [](const Pair&) -> const int* { return nullptr; });
+  REQUIRE(refused.is_err());
+  CHECK(refused.error().rwlock() == lock);
+  refused.error()->a = 2;
+  CHECK(RwLock<Pair>::try_read_owned(lock).is_err());
+  auto r = weft::OwnedRwLockWriteGuard<Pair>::try_downgrade_map(
+      std::move(refused.error()), [](const Pair& p) -> const int* { return &p.a; });
+  REQUIRE(r.is_ok());
+  CHECK(**r == 2);
+  CHECK(RwLock<Pair>::try_read_owned(lock).is_ok());
+  CHECK(RwLock<Pair>::try_write_owned(lock).is_err());
+  std::weak_ptr<RwLock<Pair>> weak = lock;
+  lock.reset();
+  CHECK_FALSE(weak.expired());  // the mapped guard keeps the lock alive
+}
+
 TEST_CASE("owned_guards") {
   auto lock = std::make_shared<RwLock<Pair>>(Pair{1, "x"});
   std::weak_ptr<RwLock<Pair>> weak = lock;

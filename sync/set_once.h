@@ -57,6 +57,11 @@ class SetOnce {
   SetOnce() = default;
   // A cell that already holds `value`.
   explicit SetOnce(T value) : value_set_(true), value_(std::in_place, std::move(value)) {}
+  // A cell holding `value` if there is one, else an empty cell (Tokio's new_with).
+  static SetOnce new_with(std::optional<T> value) {
+    if (value.has_value()) return SetOnce(std::move(*value));
+    return SetOnce();
+  }
   // A cell holding a copy of other's value, if any (Tokio's Clone).
   SetOnce(const SetOnce& other) : SetOnce() {
     if (const T* v = other.get()) {

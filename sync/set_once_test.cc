@@ -210,4 +210,20 @@ TEST_CASE("a destroyed wait() future releases its waker") {
   CHECK(weft::waker_released_on_destroy([&] { return once.wait(); }));
 }
 
+// Tokio's SetOnce::new_with (tokio/src/sync/set_once.rs).
+TEST_CASE("new_with: a value makes a set cell, nullopt an empty one") {
+  auto set = weft::SetOnce<std::string>::new_with(std::string("v"));
+  REQUIRE(set.initialized());
+  CHECK(*set.get() == "v");
+  CHECK(set.set("w").is_err());
+  MockTask task;
+  auto wait = set.wait();
+  CHECK(task.poll(wait).is_ready());  // a set cell's wait() is ready at once
+  auto empty = weft::SetOnce<std::string>::new_with(std::nullopt);
+  CHECK_FALSE(empty.initialized());
+  CHECK(empty.get() == nullptr);
+  CHECK(empty.set("w").is_ok());
+  CHECK(*empty.get() == "w");
+}
+
 }  // namespace

@@ -50,6 +50,7 @@
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 namespace weft::watch {
@@ -383,6 +384,8 @@ class Sender {
     shared_->ref_count_rx.store(0, std::memory_order_relaxed);
     shared_->refs.store(1, std::memory_order_relaxed);
   }
+  // Sender(T{}), for a default-constructible T (Tokio's Default for Sender<T: Default>).
+  Sender() requires std::is_default_constructible_v<T> : Sender(T()) {}
   Sender(const Sender& other) : shared_(&other.shared()) {
     shared_->acquire();
     // Relaxed: made from a live Sender (as Arc::clone).

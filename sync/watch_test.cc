@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 namespace {
 
@@ -21,6 +22,10 @@ using weft::MockTask;
 namespace watch = weft::watch;
 
 using Counted = weft::testing::Counted;
+
+struct NoDefault {
+  explicit NoDefault(int) {}
+};
 
 struct LiveCheck {
   LiveCheck() { REQUIRE(Counted::live() == 0); }
@@ -462,6 +467,18 @@ TEST_CASE("destroyed changed(), wait_for() and closed() futures release their wa
   CHECK(weft::waker_released_on_destroy([&] { return pair.first.closed(); }));
   CHECK(tx.send(1).is_ok());
   CHECK(*rx.borrow() == 1);
+}
+
+// Tokio's Default for Sender<T: Default> (tokio/src/sync/watch.rs).
+TEST_CASE("a default Sender holds T{} and has no receiver until subscribe") {
+  weft::watch::Sender<std::string> tx;
+  CHECK(*tx.borrow() == "");
+  CHECK(tx.is_closed());
+  CHECK(tx.send("lost").is_err());  // no receiver: the value comes back
+  auto rx = tx.subscribe();
+  CHECK(tx.send("seen").is_ok());
+  CHECK(*rx.borrow() == "seen");
+  static_assert(!std::is_default_constructible_v<weft::watch::Sender<NoDefault>>);
 }
 
 }  // namespace

@@ -288,6 +288,9 @@ class [[nodiscard]] OwnedPermit {
     return Sender<T>(std::move(tx));
   }
   bool same_channel(const OwnedPermit& other) const { return tx_.same_channel(other.tx_); }
+  // True if this permit reserves capacity on `sender`'s channel; false for a moved-from
+  // permit (tokio's OwnedPermit::same_channel_as_sender).
+  bool same_channel_as_sender(const Sender<T>& sender) const;
   std::size_t max_capacity() const { return tx_.semaphore().bound; }
 
  private:
@@ -523,6 +526,11 @@ class Sender {
   }
   Tx tx_;
 };
+
+template <class T>
+bool OwnedPermit<T>::same_channel_as_sender(const Sender<T>& sender) const {
+  return tx_ && tx_.same_channel(sender.tx_);
+}
 
 // upgrade(), strong_count(), weak_count(): see receiver.h.
 template <class T>

@@ -588,6 +588,18 @@ TEST_CASE("assignment_of_handles") {
   CHECK(rx2.blocking_recv() == 1);
 }
 
+// Tokio's OwnedPermit::same_channel_as_sender (tokio/src/sync/mpsc/bounded.rs).
+TEST_CASE("same_channel_as_sender") {
+  auto [tx, rx] = channel<int>(1);
+  auto [tx2, rx2] = channel<int>(1);
+  auto permit = std::move(*weft::mpsc::Sender<int>(tx).try_reserve_owned());
+  CHECK(permit.same_channel_as_sender(tx));
+  CHECK_FALSE(permit.same_channel_as_sender(tx2));
+  auto moved = std::move(permit);
+  CHECK(moved.same_channel_as_sender(tx));
+  CHECK_FALSE(permit.same_channel_as_sender(tx));  // NOLINT(bugprone-use-after-move): none left
+}
+
 }  // namespace
 
 // ---- capacity given back by a future after close() wakes the receiver (tokio#8260) ----

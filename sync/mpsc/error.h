@@ -48,6 +48,12 @@ struct TrySendError {
   TrySendErrorKind kind;
   T value;
 
+  TrySendError(TrySendErrorKind k, T v) : kind(k), value(std::move(v)) {}
+  // A send that failed is a try_send that found the channel closed, value and all (Tokio's
+  // From<SendError<T>>); implicit, as Rust's `?` converts.
+  TrySendError(SendError<T> error)  // NOLINT(google-explicit-constructor)
+      : kind(TrySendErrorKind::Closed), value(std::move(error.value)) {}
+
   static TrySendError Full(T v) { return TrySendError{TrySendErrorKind::Full, std::move(v)}; }
   static TrySendError Closed(T v) { return TrySendError{TrySendErrorKind::Closed, std::move(v)}; }
   bool is_full() const noexcept { return kind == TrySendErrorKind::Full; }
@@ -61,6 +67,11 @@ struct TrySendError {
 template <>
 struct TrySendError<void> {
   TrySendErrorKind kind = TrySendErrorKind::Closed;
+
+  constexpr TrySendError() noexcept = default;
+  constexpr explicit TrySendError(TrySendErrorKind k) noexcept : kind(k) {}
+  // From SendError<void> (reserve's error): closed.
+  constexpr TrySendError(SendError<void>) noexcept {}  // NOLINT(google-explicit-constructor)
 
   static TrySendError Full() { return TrySendError{TrySendErrorKind::Full}; }
   static TrySendError Closed() { return TrySendError{TrySendErrorKind::Closed}; }
