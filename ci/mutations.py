@@ -566,6 +566,18 @@ MUTATIONS = [
          find="  MutexPermit(MutexPermit&& other) noexcept : semaphore(std::exchange(other.semaphore, nullptr)) {}",
          replace="  MutexPermit(MutexPermit&& other) noexcept : semaphore(other.semaphore) {}",
          tests=["//model:mutex"]),
+    # --- sync/rwlock.h
+    dict(id="rwlock.try_downgrade_map_refused_downgrades", file="sync/rwlock.h",
+         what="try_downgrade_map gives the write permits back before it knows f's answer: a refused guard is only a read lock",
+         find="""    const V* part = std::forward<F>(f)(static_cast<const T&>(*g));
+    if (part == nullptr) return Err(std::move(g));
+    g.permits_.keep_one();
+    return RwLockReadGuard<V>(std::move(g.permits_), part);""",
+         replace="""    const V* part = std::forward<F>(f)(static_cast<const T&>(*g));
+    g.permits_.keep_one();
+    if (part == nullptr) return Err(std::move(g));
+    return RwLockReadGuard<V>(std::move(g.permits_), part);""",
+         tests=["//model:rwlock"]),
     # --- sync/barrier.h
     dict(id="barrier.leader_no_notify", file="sync/barrier.h",
          what="the leader completes its generation but never wakes the waiters",
