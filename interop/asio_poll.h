@@ -135,8 +135,13 @@ class PollOp {
         handler_(std::move(handler)),
         future_(std::move(future)) {}
 
-  // Queues a run that owns one reference the caller hands over.
-  void post() { asio::post(executor_, Run(this)); }
+  // Queues a run that owns one reference the caller hands over. The executor is copied
+  // first: once queued, the run may complete and free the operation on another thread
+  // while asio::post still runs (as TaskHeader's wake_raw keeps its reference for that).
+  void post() {
+    tracked_executor_t<Executor> executor = executor_;
+    asio::post(executor, Run(this));
+  }
 
   void release() noexcept {
     if (state_.ref_dec()) delete this;
