@@ -82,6 +82,8 @@
 #undef VAR
 #undef VAR_T
 #undef TLS_T
+// Win32's Sleep(ms), a function-like macro, would rewrite weft::Sleep's constructor.
+#undef Sleep
 #undef $  // weft code never writes `$`: adapters pass std::source_location instead
 #undef assert
 #include <cassert>  // restores the standard assert (assert.h may be included again)
