@@ -7,6 +7,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -95,3 +96,27 @@ WEFT_MODEL_TEST(owned_guard_released_on_other_thread, weft::model::bounded(2), 1
   WEFT_INVARIANT(*g == 5);
   t.join();
 }
+
+// A timed blocking_lock races the unlock that hands it the lock, and an untimed waiter
+// queues behind it: a lock handed to the timed waiter as its deadline passes is taken or
+// passed on to the next waiter, never lost (a lost lock leaves the untimed waiter parked:
+// DEADLOCK). A timed-out waiter never touches the value.
+WEFT_MODEL_TEST(timed_lock_races_unlock, weft::model::random(20000), 2) {
+  auto m = std::make_shared<Mutex<int>>(0);
+  auto held = std::make_shared<std::optional<weft::MutexGuard<int>>>(m->blocking_lock());
+  platform::thread timed([m] {
+    if (auto g = m->blocking_lock_for(std::chrono::milliseconds(1))) {
+      **g += 1;
+    } else {
+      WEFT_REACHED("lock timed out");
+    }
+  });
+  platform::thread waiter([m] { *m->blocking_lock() += 10; });
+  *held->value() += 100;
+  held->reset();
+  timed.join();
+  waiter.join();
+  const int v = *m->blocking_lock();
+  WEFT_INVARIANT(v == 110 || v == 111);
+}
+WEFT_MODEL_REACHES(timed_lock_races_unlock, "lock timed out");

@@ -19,7 +19,9 @@
 // the next guard of the same mutex.
 //
 // Errors (sync/result.h): try_lock returns Result<MutexGuard<T>, TryLockError> (the lock
-// is held). lock() never fails.
+// is held). lock() never fails. blocking_lock_until(deadline) / blocking_lock_for(timeout)
+// (and the owned forms) return Err(Elapsed) when the deadline passed first
+// (sync/deadline.h); a timeout orders nothing.
 //
 // Uncontended cost: lock and unlock are one CAS each on the semaphore's word, no lock,
 // no allocation. lock()'s first poll makes that CAS inline, before its waiter node or
@@ -38,6 +40,7 @@
 //   auto first = weft::MutexGuard<int>::map(std::move(*g), [](int& v) -> int& { return v; });
 #pragma once
 
+#include "sync/deadline.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
@@ -46,6 +49,7 @@
 #include "sync/task/poll.h"
 #include "sync/task/waker.h"
 
+#include <chrono>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -151,6 +155,17 @@ class Mutex {
     if (semaphore_.try_acquire(1).is_ok()) return MutexGuard<T>(this);
     return block_on(lock());
   }
+  // blocking_lock() that gives up at the deadline with Err(Elapsed) (sync/deadline.h): the
+  // cancelled Lock loses only its place in the queue, and a lock handed to it as the time
+  // ran out is taken (or passed on), never lost.
+  Result<MutexGuard<T>, Elapsed> blocking_lock_until(Deadline deadline) {
+    if (semaphore_.try_acquire(1).is_ok()) return MutexGuard<T>(this);
+    return detail::block_on_or_elapsed(lock(), deadline);
+  }
+  template <class Rep, class Period>
+  Result<MutexGuard<T>, Elapsed> blocking_lock_for(std::chrono::duration<Rep, Period> timeout) {
+    return blocking_lock_until(platform::deadline_after(timeout));
+  }
 
   // Owned variants (Tokio's methods on Arc<Mutex<T>>): the guard keeps the mutex alive.
   static LockOwned lock_owned(std::shared_ptr<Mutex> m) { return LockOwned(std::move(m)); }
@@ -161,6 +176,16 @@ class Mutex {
   static OwnedMutexGuard<T> blocking_lock_owned(std::shared_ptr<Mutex> m) {
     if (m->semaphore_.try_acquire(1).is_ok()) return OwnedMutexGuard<T>(std::move(m));
     return block_on(lock_owned(std::move(m)));
+  }
+  static Result<OwnedMutexGuard<T>, Elapsed> blocking_lock_owned_until(std::shared_ptr<Mutex> m,
+                                                                       Deadline deadline) {
+    if (m->semaphore_.try_acquire(1).is_ok()) return OwnedMutexGuard<T>(std::move(m));
+    return detail::block_on_or_elapsed(lock_owned(std::move(m)), deadline);
+  }
+  template <class Rep, class Period>
+  static Result<OwnedMutexGuard<T>, Elapsed> blocking_lock_owned_for(
+      std::shared_ptr<Mutex> m, std::chrono::duration<Rep, Period> timeout) {
+    return blocking_lock_owned_until(std::move(m), platform::deadline_after(timeout));
   }
 
   // The T without locking. Precondition: no guard exists and no other thread uses the

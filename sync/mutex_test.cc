@@ -9,9 +9,11 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -246,6 +248,45 @@ TEST_CASE("a destroyed lock() future releases its waker") {
   auto held = m.try_lock();
   REQUIRE(held.is_ok());
   CHECK(weft::waker_released_on_destroy([&] { return m.lock(); }));
+}
+
+TEST_CASE("blocking_lock_until: times out while held, takes the lock given in time") {
+  using namespace std::chrono_literals;
+  auto m = std::make_shared<Mutex<int>>(0);
+  auto held = m->try_lock();
+  REQUIRE(held.is_ok());
+  auto late = m->blocking_lock_for(10ms);
+  REQUIRE(late.is_err());
+  CHECK(late.error() == weft::Elapsed{});
+  CHECK(Mutex<int>::blocking_lock_owned_until(m, weft::platform::clock::now()).is_err());
+  weft::platform::thread t([&] {
+    std::this_thread::sleep_for(2ms);
+    **held = 1;
+    { auto drop = std::move(*held); }
+  });
+  auto got = m->blocking_lock_for(std::chrono::hours(1));
+  REQUIRE(got.is_ok());
+  CHECK(**got == 1);
+  t.join();
+  { auto drop = std::move(*got); }
+  // Uncontended: taken at once, even with a deadline already passed.
+  CHECK(m->blocking_lock_until(weft::platform::clock::now() - 1s).is_ok());
+  CHECK(Mutex<int>::blocking_lock_owned_for(m, 0ms).is_ok());
+}
+
+TEST_CASE("blocking_lock_for: timed-out waiters never keep the lock") {
+  using namespace std::chrono_literals;
+  auto m = std::make_shared<Mutex<int>>(0);
+  std::vector<weft::platform::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([m, i] {
+      for (int k = 0; k < 300; ++k) {
+        if (auto g = m->blocking_lock_for(std::chrono::microseconds(i * 20))) **g += 1;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(m->try_lock().is_ok());  // no lock leaked by a timed-out waiter
 }
 
 }  // namespace
