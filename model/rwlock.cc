@@ -8,6 +8,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -107,3 +108,26 @@ WEFT_MODEL_TEST(cancel_write_while_reader_releases, weft::model::bounded(2), 1) 
   auto w = lock->try_write();
   WEFT_INVARIANT(w.is_ok());
 }
+
+// A timed read races the writer's release, with an untimed writer queued behind it: the
+// read permit handed to the timed reader as its deadline passes is taken or given back,
+// so the untimed writer always gets all permits (a lost one: DEADLOCK). A timed-out
+// reader never touches the value; the value never races.
+WEFT_MODEL_TEST(timed_read_races_write_unlock, weft::model::random(20000), 2) {
+  auto lock = std::make_shared<RwLock<int>>(0);
+  auto held = std::make_shared<std::optional<weft::RwLockWriteGuard<int>>>(lock->blocking_write());
+  platform::thread timed([lock] {
+    if (auto r = lock->blocking_read_for(std::chrono::milliseconds(1))) {
+      WEFT_INVARIANT(**r == 1 || **r == 11);  // before or after the untimed writer
+    } else {
+      WEFT_REACHED("read timed out");
+    }
+  });
+  platform::thread writer([lock] { *lock->blocking_write() += 10; });
+  *held->value() = 1;
+  held->reset();
+  timed.join();
+  writer.join();
+  WEFT_INVARIANT(*lock->blocking_read() == 11);
+}
+WEFT_MODEL_REACHES(timed_read_races_write_unlock, "read timed out");

@@ -20,7 +20,9 @@
 // acquisition; a read guard's release happens-before the next write guard's acquisition.
 //
 // Errors (sync/result.h): try_read / try_write return Result<Guard, TryLockError> (from
-// sync/mutex.h). read() and write() never fail. with_max_readers(0 or more than
+// sync/mutex.h). read() and write() never fail; blocking_read_until / blocking_write_until
+// (deadline), the _for(timeout) and owned forms return Err(Elapsed) when the deadline
+// passed first (sync/deadline.h). with_max_readers(0 or more than
 // MAX_READS) throws std::invalid_argument.
 //
 // Guards: operator* / operator-> give const U& for read guards and U& for write guards.
@@ -43,6 +45,7 @@
 //   CHECK(*r == 6);
 #pragma once
 
+#include "sync/deadline.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/mutex.h"  // TryLockError
 #include "sync/platform/cell.h"
@@ -52,6 +55,7 @@
 #include "sync/task/poll.h"
 #include "sync/task/waker.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -237,6 +241,26 @@ class RwLock {
     if (semaphore_.try_acquire(max_readers_).is_ok()) return make_write();
     return block_on(write());
   }
+  // The same, giving up at the deadline with Err(Elapsed) (sync/deadline.h): the
+  // cancelled future gives back any permits it was handed, so nothing is lost.
+  Result<RwLockReadGuard<T>, Elapsed> blocking_read_until(Deadline deadline) {
+    if (semaphore_.try_acquire(1).is_ok()) return make_read();
+    return detail::block_on_or_elapsed(read(), deadline);
+  }
+  Result<RwLockWriteGuard<T>, Elapsed> blocking_write_until(Deadline deadline) {
+    if (semaphore_.try_acquire(max_readers_).is_ok()) return make_write();
+    return detail::block_on_or_elapsed(write(), deadline);
+  }
+  template <class Rep, class Period>
+  Result<RwLockReadGuard<T>, Elapsed> blocking_read_for(
+      std::chrono::duration<Rep, Period> timeout) {
+    return blocking_read_until(platform::deadline_after(timeout));
+  }
+  template <class Rep, class Period>
+  Result<RwLockWriteGuard<T>, Elapsed> blocking_write_for(
+      std::chrono::duration<Rep, Period> timeout) {
+    return blocking_write_until(platform::deadline_after(timeout));
+  }
 
   // Owned variants (Tokio's methods on Arc<RwLock<T>>).
   static ReadOwned read_owned(std::shared_ptr<RwLock> l) { return ReadOwned(std::move(l)); }
@@ -256,6 +280,26 @@ class RwLock {
   static OwnedRwLockWriteGuard<T> blocking_write_owned(std::shared_ptr<RwLock> l) {
     if (l->semaphore_.try_acquire(l->max_readers_).is_ok()) return make_write_owned(std::move(l));
     return block_on(write_owned(std::move(l)));
+  }
+  static Result<OwnedRwLockReadGuard<T>, Elapsed> blocking_read_owned_until(
+      std::shared_ptr<RwLock> l, Deadline deadline) {
+    if (l->semaphore_.try_acquire(1).is_ok()) return make_read_owned(std::move(l));
+    return detail::block_on_or_elapsed(read_owned(std::move(l)), deadline);
+  }
+  static Result<OwnedRwLockWriteGuard<T>, Elapsed> blocking_write_owned_until(
+      std::shared_ptr<RwLock> l, Deadline deadline) {
+    if (l->semaphore_.try_acquire(l->max_readers_).is_ok()) return make_write_owned(std::move(l));
+    return detail::block_on_or_elapsed(write_owned(std::move(l)), deadline);
+  }
+  template <class Rep, class Period>
+  static Result<OwnedRwLockReadGuard<T>, Elapsed> blocking_read_owned_for(
+      std::shared_ptr<RwLock> l, std::chrono::duration<Rep, Period> timeout) {
+    return blocking_read_owned_until(std::move(l), platform::deadline_after(timeout));
+  }
+  template <class Rep, class Period>
+  static Result<OwnedRwLockWriteGuard<T>, Elapsed> blocking_write_owned_for(
+      std::shared_ptr<RwLock> l, std::chrono::duration<Rep, Period> timeout) {
+    return blocking_write_owned_until(std::move(l), platform::deadline_after(timeout));
   }
 
   // The value without locking. Precondition: nobody else uses the lock (&mut self).

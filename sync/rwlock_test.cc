@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -486,6 +488,33 @@ TEST_CASE("destroyed read, write and owned futures release their wakers") {
   REQUIRE(reader.is_ok());
   CHECK(weft::waker_released_on_destroy([&] { return lock->write(); }));
   CHECK(weft::waker_released_on_destroy([&] { return RwLock<int>::write_owned(lock); }));
+}
+
+TEST_CASE("blocking_read_until / blocking_write_until: time out, take what is given in time") {
+  using namespace std::chrono_literals;
+  auto lock = std::make_shared<RwLock<int>>(0);
+  {
+    auto w = lock->try_write();
+    REQUIRE(w.is_ok());
+    CHECK(lock->blocking_read_for(5ms).is_err());
+    CHECK(lock->blocking_write_until(weft::platform::clock::now()).is_err());
+    CHECK(RwLock<int>::blocking_read_owned_for(lock, 1ms).is_err());
+    CHECK(RwLock<int>::blocking_write_owned_until(lock, weft::platform::clock::now()).is_err());
+    weft::platform::thread t([&] {
+      std::this_thread::sleep_for(2ms);
+      **w = 5;
+      { auto drop = std::move(*w); }
+    });
+    auto r = lock->blocking_read_for(std::chrono::hours(1));
+    REQUIRE(r.is_ok());
+    CHECK(**r == 5);
+    CHECK(lock->blocking_write_for(1ms).is_err());  // a reader holds it
+    t.join();
+  }
+  // Nothing leaked by the timed-out requests: both kinds succeed at once now.
+  CHECK(lock->blocking_write_for(0ms).is_ok());
+  CHECK(RwLock<int>::blocking_read_owned_until(lock, weft::platform::clock::now()).is_ok());
+  CHECK(RwLock<int>::blocking_write_owned_for(lock, 0ms).is_ok());
 }
 
 }  // namespace
