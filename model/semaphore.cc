@@ -6,6 +6,7 @@
 #include "sync/platform/platform.h"
 #include "sync/semaphore.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -150,3 +151,21 @@ WEFT_MODEL_TEST(acquire_many_permit_holds_all, weft::model::bounded(2), 1) {
   t.join();
   WEFT_INVARIANT(sem->available_permits() == 2);
 }
+
+// A timed acquire races the release that hands it the permit, with an untimed acquirer
+// queued behind: a permit handed to the timed waiter as its deadline passes is taken or
+// passed on, never lost (a lost permit leaves the untimed acquirer parked: DEADLOCK), and
+// every permit is back at the end.
+WEFT_MODEL_TEST(timed_acquire_races_release, weft::model::random(20000), 2) {
+  auto sem = std::make_shared<Semaphore>(0);
+  platform::thread timed([sem] {
+    auto r = sem->blocking_acquire_for(std::chrono::milliseconds(1));
+    if (r.is_err()) WEFT_REACHED("acquire timed out");
+  });
+  platform::thread waiter([sem] { WEFT_INVARIANT(sem->blocking_acquire().is_ok()); });
+  sem->add_permits(1);
+  timed.join();
+  waiter.join();
+  WEFT_INVARIANT(sem->available_permits() == 1);
+}
+WEFT_MODEL_REACHES(timed_acquire_races_release, "acquire timed out");

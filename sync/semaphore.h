@@ -31,8 +31,10 @@
 //
 // Errors (sync/result.h): acquire completes with Result<SemaphorePermit, AcquireError>
 // (AcquireError: the semaphore was closed); try_acquire returns
-// Result<SemaphorePermit, TryAcquireError> (Closed or NoPermits). Misuse throws: more than
-// MAX_PERMITS at construction or held after add_permits (std::length_error), a request
+// Result<SemaphorePermit, TryAcquireError> (Closed or NoPermits);
+// blocking_acquire*_until(deadline) / _for(timeout) return blocking_acquire's Result inside
+// Result<_, Elapsed> (Err(Elapsed): the deadline passed first; sync/deadline.h). Misuse throws:
+// more than MAX_PERMITS at construction or held after add_permits (std::length_error), a request
 // for more than MAX_PERMITS (std::invalid_argument), merging permits of two different
 // semaphores (std::invalid_argument) or into more than MAX_PERMITS (std::length_error).
 //
@@ -60,12 +62,14 @@
 //   auto owned = weft::Semaphore::try_acquire_owned(shared);  // keeps `shared` alive
 #pragma once
 
+#include "sync/deadline.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 #include "sync/task/poll.h"
 #include "sync/task/waker.h"
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -245,6 +249,28 @@ class Semaphore {
     if (inner_.try_acquire(n).is_ok()) return SemaphorePermit(this, n);
     return block_on(acquire_many(n));
   }
+  // The same, giving up at the deadline: Err(Elapsed) around blocking_acquire's own
+  // Result (sync/deadline.h, as Tokio's timeout(acquire())). The cancelled acquire gives
+  // back the permits it was handed: none is lost.
+  Result<Result<SemaphorePermit, AcquireError>, Elapsed> blocking_acquire_until(Deadline deadline) {
+    return blocking_acquire_many_until(1, deadline);
+  }
+  Result<Result<SemaphorePermit, AcquireError>, Elapsed> blocking_acquire_many_until(
+      std::size_t n, Deadline deadline) {
+    if (inner_.try_acquire(n).is_ok())
+      return Result<SemaphorePermit, AcquireError>(SemaphorePermit(this, n));
+    return detail::block_on_or_elapsed(acquire_many(n), deadline);
+  }
+  template <class Rep, class Period>
+  Result<Result<SemaphorePermit, AcquireError>, Elapsed> blocking_acquire_for(
+      std::chrono::duration<Rep, Period> timeout) {
+    return blocking_acquire_many_until(1, platform::deadline_after(timeout));
+  }
+  template <class Rep, class Period>
+  Result<Result<SemaphorePermit, AcquireError>, Elapsed> blocking_acquire_many_for(
+      std::size_t n, std::chrono::duration<Rep, Period> timeout) {
+    return blocking_acquire_many_until(n, platform::deadline_after(timeout));
+  }
 
   // Owned variants (Tokio's methods on Arc<Semaphore>): the permit holds a reference to
   // the semaphore. `sem` must not be null.
@@ -273,6 +299,29 @@ class Semaphore {
       std::shared_ptr<Semaphore> sem, std::size_t n) {
     if (sem->inner_.try_acquire(n).is_ok()) return OwnedSemaphorePermit(std::move(sem), n);
     return block_on(acquire_many_owned(std::move(sem), n));
+  }
+  static Result<Result<OwnedSemaphorePermit, AcquireError>, Elapsed>
+  blocking_acquire_many_owned_until(std::shared_ptr<Semaphore> sem, std::size_t n,
+                                    Deadline deadline) {
+    if (sem->inner_.try_acquire(n).is_ok()) {
+      return Result<OwnedSemaphorePermit, AcquireError>(OwnedSemaphorePermit(std::move(sem), n));
+    }
+    return detail::block_on_or_elapsed(acquire_many_owned(std::move(sem), n), deadline);
+  }
+  static Result<Result<OwnedSemaphorePermit, AcquireError>, Elapsed> blocking_acquire_owned_until(
+      std::shared_ptr<Semaphore> sem, Deadline deadline) {
+    return blocking_acquire_many_owned_until(std::move(sem), 1, deadline);
+  }
+  template <class Rep, class Period>
+  static Result<Result<OwnedSemaphorePermit, AcquireError>, Elapsed> blocking_acquire_owned_for(
+      std::shared_ptr<Semaphore> sem, std::chrono::duration<Rep, Period> timeout) {
+    return blocking_acquire_many_owned_until(std::move(sem), 1, platform::deadline_after(timeout));
+  }
+  template <class Rep, class Period>
+  static Result<Result<OwnedSemaphorePermit, AcquireError>, Elapsed>
+  blocking_acquire_many_owned_for(std::shared_ptr<Semaphore> sem, std::size_t n,
+                                  std::chrono::duration<Rep, Period> timeout) {
+    return blocking_acquire_many_owned_until(std::move(sem), n, platform::deadline_after(timeout));
   }
 
  private:

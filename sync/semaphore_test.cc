@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -373,6 +375,34 @@ TEST_CASE("destroyed acquire() and acquire_many() futures release their wakers")
   auto held = sem.try_acquire();
   REQUIRE(held.is_ok());
   CHECK(weft::waker_released_on_destroy([&] { return sem.acquire(); }));
+}
+
+TEST_CASE("blocking_acquire_until: times out, then takes permits given in time; closed") {
+  using namespace std::chrono_literals;
+  auto sem = std::make_shared<Semaphore>(1);
+  auto held = sem->try_acquire();
+  REQUIRE(held.is_ok());
+  CHECK(sem->blocking_acquire_for(5ms).is_err());
+  CHECK(sem->blocking_acquire_many_until(1, weft::platform::clock::now()).is_err());
+  CHECK(Semaphore::blocking_acquire_owned_for(sem, 1ms).is_err());
+  CHECK(
+      Semaphore::blocking_acquire_many_owned_until(sem, 1, weft::platform::clock::now()).is_err());
+  weft::platform::thread t([&] {
+    std::this_thread::sleep_for(2ms);
+    { auto drop = std::move(*held); }
+  });
+  auto got = sem->blocking_acquire_for(std::chrono::hours(1));
+  REQUIRE(got.is_ok());
+  REQUIRE(got->is_ok());
+  t.join();
+  { auto drop = std::move(*got); }
+  CHECK(sem->available_permits() == 1);  // no permit kept by a timed-out request
+  CHECK(Semaphore::blocking_acquire_many_owned_for(sem, 1, 0ms).is_ok());
+  sem->close();
+  auto closed = sem->blocking_acquire_until(weft::platform::clock::now());
+  REQUIRE(closed.is_ok());  // in time, with the acquire's own error
+  CHECK(closed->is_err());
+  CHECK(Semaphore::blocking_acquire_owned_until(sem, weft::platform::deadline_after(1h))->is_err());
 }
 
 }  // namespace
