@@ -15,6 +15,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -697,3 +698,42 @@ WEFT_MODEL_TEST(close_survives_racing_send, weft::model::bounded(2), 1) {
   auto r = tx.send(2);
   WEFT_INVARIANT(r.is_err() && r.error().value == 2);
 }
+
+// A timed blocking_recv races the send: the value is received in time or stays queued
+// for the next recv, never lost (a lost value: the final recv sees the channel closed
+// and empty, and the invariant fails).
+WEFT_MODEL_TEST(timed_recv_races_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  platform::thread t([tx = std::move(tx)] { WEFT_INVARIANT(tx.blocking_send(1).is_ok()); });
+  auto got = rx.blocking_recv_for(std::chrono::milliseconds(1));
+  if (got.is_err()) {
+    WEFT_REACHED("recv timed out");
+    got = rx.blocking_recv();
+  }
+  WEFT_INVARIANT(*got == std::optional<int>(1));
+  t.join();
+}
+WEFT_MODEL_REACHES(timed_recv_races_send, "recv timed out");
+
+// A timed blocking_send on a full channel races the recv that frees capacity: the value
+// is sent (and then received) or comes back in SendTimeoutError::Timeout, never both and
+// never lost; the capacity is whole again at the end (a reservation kept by the
+// cancelled send would leave the last try_send Full).
+WEFT_MODEL_TEST(timed_send_races_recv, weft::model::random(20000), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  auto rx_box = std::make_shared<mpsc::Receiver<int>>(std::move(rx));
+  platform::thread t(
+      [rx_box] { WEFT_INVARIANT(rx_box->blocking_recv() == std::optional<int>(1)); });
+  auto sent = tx.blocking_send_for(2, std::chrono::milliseconds(1));
+  t.join();
+  if (sent.is_ok()) {
+    WEFT_INVARIANT(rx_box->try_recv().value() == 2);
+  } else {
+    WEFT_REACHED("send timed out");
+    WEFT_INVARIANT(sent.error().is_timeout() && sent.error().value == 2);
+    WEFT_INVARIANT(rx_box->try_recv().is_err());
+  }
+  WEFT_INVARIANT(tx.try_send(3).is_ok());
+}
+WEFT_MODEL_REACHES(timed_send_races_recv, "send timed out");

@@ -52,6 +52,7 @@
 //    the reserve that obtains it.
 #pragma once
 
+#include "sync/deadline.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/mpsc/chan.h"
 #include "sync/mpsc/error.h"
@@ -397,19 +398,9 @@ class Sender {
       }
       auto reserved = reserve_.poll(cx);
       if (reserved.is_pending()) return pending;
-      auto outcome = std::move(reserved).value();
       T value = std::move(*value_);
       value_.reset();
-      if (outcome.is_err()) {
-        return Result<void, SendTimeoutError<T>>(
-            Err(SendTimeoutError<T>::Timeout(std::move(value))));
-      }
-      if (outcome.value().is_err()) {
-        return Result<void, SendTimeoutError<T>>(
-            Err(SendTimeoutError<T>::Closed(std::move(value))));
-      }
-      std::move(outcome.value().value()).send(std::move(value));
-      return Result<void, SendTimeoutError<T>>(Ok());
+      return send_reserved(std::move(reserved).value(), std::move(value));
     }
 
    private:
@@ -467,6 +458,18 @@ class Sender {
   Result<void, SendError<T>> blocking_send(T value) const {
     return block_on(send(std::move(value)));
   }
+  // blocking_send() that gives up at the deadline, handing the value back in
+  // SendTimeoutError: Timeout if no capacity came in time, Closed if the channel closed
+  // (capacity reserved as the time ran out wins). Waits as reserve() then sends, so the
+  // value is never inside the cancelled future (sync/deadline.h).
+  Result<void, SendTimeoutError<T>> blocking_send_until(T value, Deadline deadline) const {
+    return send_reserved(weft::detail::block_on_or_elapsed(reserve(), deadline), std::move(value));
+  }
+  template <class Rep, class Period>
+  Result<void, SendTimeoutError<T>> blocking_send_for(
+      T value, std::chrono::duration<Rep, Period> timeout) const {
+    return blocking_send_until(std::move(value), platform::deadline_after(timeout));
+  }
 
   // send() with a deadline: Err(SendTimeoutError::Timeout(value)) if no capacity came
   // within `timeout` (from the first poll), Closed(value) if the channel closed.
@@ -523,6 +526,15 @@ class Sender {
   static TrySendError<void> try_error(TryAcquireError error) {
     return error == TryAcquireError::Closed ? TrySendError<void>::Closed()
                                             : TrySendError<void>::Full();
+  }
+  // The end of send_timeout and blocking_send_until: a reserve() given a deadline either
+  // reserved (send the value) or not (the value goes back, with why).
+  static Result<void, SendTimeoutError<T>> send_reserved(
+      Result<Result<Permit<T>, SendError<void>>, Elapsed> reserved, T value) {
+    if (reserved.is_err()) return Err(SendTimeoutError<T>::Timeout(std::move(value)));
+    if (reserved.value().is_err()) return Err(SendTimeoutError<T>::Closed(std::move(value)));
+    std::move(reserved.value().value()).send(std::move(value));
+    return Ok();
   }
   Tx tx_;
 };

@@ -6,9 +6,11 @@
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
 #include "sync/task/task.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -842,4 +844,51 @@ TEST_CASE("failed_or_cancelled_reserve_wakes_closed_receiver") {
   SUBCASE("cancelled_reserve_wakes_closed_receiver") { reserve.reset(); }
   CHECK(tr.is_woken());
   CHECK(ready_value(tr, recv) == std::nullopt);
+}
+
+TEST_CASE("blocking_send_until / blocking_recv_until: timeouts give the value back, lose nothing") {
+  using namespace std::chrono_literals;
+  using weft::testing::Counted;
+  const long live_before = Counted::live();
+  {
+    auto [tx, rx] = channel<Counted>(1);
+    REQUIRE(tx.blocking_send_for(Counted(1), 1h).is_ok());  // capacity: at once
+    auto full = tx.blocking_send_for(Counted(2), 5ms);      // no capacity in time
+    REQUIRE(full.is_err());
+    CHECK(full.error().is_timeout());
+    CHECK(full.error().value.value == 2);  // the value, back
+    auto first = rx.blocking_recv_for(1h);
+    REQUIRE(first.is_ok());
+    CHECK((*first)->value == 1);
+    auto empty = rx.blocking_recv_until(weft::platform::deadline_after(5ms));
+    CHECK(empty.is_err());  // Err(Elapsed): nothing sent
+    // A value sent before the deadline, from another thread, is received.
+    weft::platform::thread t([tx = tx] {
+      std::this_thread::sleep_for(2ms);
+      REQUIRE(tx.blocking_send_until(Counted(3), weft::platform::deadline_after(1h)).is_ok());
+    });
+    auto third = rx.blocking_recv_for(1h);
+    t.join();
+    REQUIRE(third.is_ok());
+    REQUIRE(third->has_value());
+    CHECK((*third)->value == 3);
+    // recv_many: a timeout appends nothing; values sent are taken.
+    std::vector<Counted> buffer;
+    CHECK(rx.blocking_recv_many_for(buffer, 4, 1ms).is_err());
+    CHECK(buffer.empty());
+    REQUIRE(tx.try_send(Counted(4)).is_ok());
+    auto many = rx.blocking_recv_many_until(buffer, 4, weft::platform::clock::now());
+    REQUIRE(many.is_ok());
+    CHECK(*many == 1);
+    // Closed: the receiver gone, the value comes back as Closed, at once.
+    rx.close();
+    auto closed = tx.blocking_send_for(Counted(5), 1h);
+    REQUIRE(closed.is_err());
+    CHECK(closed.error().is_closed());
+    CHECK(std::move(closed.error()).into_inner().value == 5);
+    auto drained = rx.blocking_recv_for(1h);
+    REQUIRE(drained.is_ok());
+    CHECK(*drained == std::nullopt);  // closed and empty: in time, no value
+  }
+  CHECK(Counted::live() == live_before);  // nothing leaked by a timed-out send or recv
 }

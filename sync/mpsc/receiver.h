@@ -17,12 +17,14 @@
 // as chan.h.
 #pragma once
 
+#include "sync/deadline.h"
 #include "sync/mpsc/chan.h"
 #include "sync/mpsc/error.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 #include "sync/task/poll.h"
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <utility>
@@ -59,6 +61,24 @@ class ReceiverBase {
   std::optional<T> blocking_recv() { return block_on(recv()); }
   std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
     return block_on(recv_many(buffer, limit));
+  }
+  // The same, giving up at the deadline with Err(Elapsed) (sync/deadline.h). recv() is
+  // cancel-safe: a value sent as the time runs out is received or stays queued, never lost.
+  Result<std::optional<T>, Elapsed> blocking_recv_until(Deadline deadline) {
+    return weft::detail::block_on_or_elapsed(recv(), deadline);
+  }
+  Result<std::size_t, Elapsed> blocking_recv_many_until(std::vector<T>& buffer, std::size_t limit,
+                                                        Deadline deadline) {
+    return weft::detail::block_on_or_elapsed(recv_many(buffer, limit), deadline);
+  }
+  template <class Rep, class Period>
+  Result<std::optional<T>, Elapsed> blocking_recv_for(std::chrono::duration<Rep, Period> timeout) {
+    return blocking_recv_until(platform::deadline_after(timeout));
+  }
+  template <class Rep, class Period>
+  Result<std::size_t, Elapsed> blocking_recv_many_for(std::vector<T>& buffer, std::size_t limit,
+                                                      std::chrono::duration<Rep, Period> timeout) {
+    return blocking_recv_many_until(buffer, limit, platform::deadline_after(timeout));
   }
 
   // Closes the channel for senders; what was sent can still be received.

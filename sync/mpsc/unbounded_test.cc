@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <thread>
@@ -345,4 +346,22 @@ TEST_CASE("release_waker_on_rx_drop") {
   CHECK(task.waker_ref_count() == 1);
   held.reset();
   CHECK(task.waker_ref_count() == 0);
+}
+
+TEST_CASE("unbounded blocking_recv_until: times out empty, takes a value sent in time") {
+  using namespace std::chrono_literals;
+  auto [tx, rx] = unbounded_channel<int>();
+  CHECK(rx.blocking_recv_for(2ms).is_err());
+  weft::platform::thread t([tx = tx] {
+    std::this_thread::sleep_for(2ms);
+    REQUIRE(tx.send(7).is_ok());
+  });
+  auto got = rx.blocking_recv_until(weft::platform::deadline_after(1h));
+  t.join();
+  REQUIRE(got.is_ok());
+  CHECK(*got == std::optional<int>(7));
+  std::vector<int> buffer;
+  CHECK(rx.blocking_recv_many_for(buffer, 2, 0ms).is_err());
+  REQUIRE(tx.send(8).is_ok());
+  CHECK(*rx.blocking_recv_many_for(buffer, 2, 0ms) == 1);
 }
