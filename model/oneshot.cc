@@ -7,6 +7,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -315,3 +316,20 @@ struct send_races_close {
   }
 };
 WEFT_MODEL_SCENARIO(send_races_close, weft::model::exhaustive());
+
+// A timed blocking_recv races send(): the value is received in time, or stays for the
+// next (untimed) receive on the same Receiver; it is never lost.
+WEFT_MODEL_TEST(timed_recv_races_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = oneshot::channel<int>();
+  platform::thread t(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(7).is_ok()); });
+  auto got = rx.blocking_recv_for(std::chrono::milliseconds(1));
+  if (got.is_err()) {
+    WEFT_REACHED("recv timed out");
+    WEFT_INVARIANT(std::move(rx).blocking_recv().value() == 7);
+  } else {
+    WEFT_INVARIANT(got->value() == 7);
+  }
+  t.join();
+}
+WEFT_MODEL_REACHES(timed_recv_races_send, "recv timed out");

@@ -25,6 +25,10 @@
 // did before close() (or destroying the Receiver) happens-before a poll_closed() that
 // returns ready.
 //
+// Timed receive: blocking_recv_until(deadline) / blocking_recv_for(timeout) return
+// blocking_recv's Result inside Result<_, Elapsed> (sync/deadline.h) and leave the
+// Receiver usable after a timeout.
+//
 // Misuse throws std::invalid_argument: polling a Receiver after it completed, or using a
 // Sender after send() consumed it.
 //
@@ -36,6 +40,7 @@
 //   producer.join();
 #pragma once
 
+#include "sync/deadline.h"
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
@@ -45,6 +50,7 @@
 #include "sync/task/poll.h"
 #include "sync/task/waker.h"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -436,6 +442,17 @@ class Receiver {
   // Parks the calling thread until the value or RecvError arrives. Never call it from
   // inside an asynchronous task.
   Result<T, RecvError> blocking_recv() && { return block_on(*this); }
+  // blocking_recv() that gives up at the deadline with Err(Elapsed) (sync/deadline.h).
+  // The Receiver is not consumed: after a timeout it is as before (a value sent as the
+  // time ran out is received now or stays for the next call), so the wait can resume.
+  Result<Result<T, RecvError>, Elapsed> blocking_recv_until(Deadline deadline) & {
+    return weft::detail::block_on_or_elapsed(*this, deadline);
+  }
+  template <class Rep, class Period>
+  Result<Result<T, RecvError>, Elapsed> blocking_recv_for(
+      std::chrono::duration<Rep, Period> timeout) & {
+    return blocking_recv_until(platform::deadline_after(timeout));
+  }
 
   // Prevents any later send (it will fail and return the value). A value sent before
   // close() can still be received with try_recv() or poll().

@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -432,6 +433,38 @@ TEST_CASE("send releases the sender's closed() waker") {
   CHECK(weft::waker_released_on_destroy([&](Context& cx) { return tx->poll_closed(cx); },
                                         [&] { CHECK(std::move(*tx).send(4).is_ok()); }));
   CHECK(*pair.second.try_recv() == 4);
+}
+
+TEST_CASE("blocking_recv_until: times out, the Receiver still usable, the value not lost") {
+  using namespace std::chrono_literals;
+  using weft::testing::Counted;
+  const long live_before = Counted::live();
+  {
+    auto [tx, rx] = oneshot::channel<Counted>();
+    CHECK(rx.blocking_recv_for(2ms).is_err());  // Err(Elapsed): nothing sent yet
+    std::thread t([tx = std::move(tx)]() mutable {
+      std::this_thread::sleep_for(2ms);
+      REQUIRE(std::move(tx).send(Counted(9)).is_ok());
+    });
+    auto got = rx.blocking_recv_until(weft::platform::deadline_after(1h));
+    t.join();
+    REQUIRE(got.is_ok());
+    REQUIRE(got->is_ok());
+    CHECK(got->value().value == 9);
+  }
+  {
+    auto [tx, rx] = oneshot::channel<int>();
+    { auto gone = std::move(tx); }
+    auto closed = rx.blocking_recv_for(1h);
+    REQUIRE(closed.is_ok());  // in time, with the Sender gone
+    CHECK(closed->error() == RecvError{});
+  }
+  {
+    auto [tx, rx] = oneshot::channel<Counted>();
+    CHECK(rx.blocking_recv_for(0ms).is_err());
+    REQUIRE(std::move(tx).send(Counted(1)).is_ok());  // after a timeout: kept for later
+  }  // the Receiver destroys the value it never took
+  CHECK(Counted::live() == live_before);
 }
 
 }  // namespace
