@@ -16,6 +16,7 @@
 #include "sync/task/mock_task.h"
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -353,3 +354,19 @@ WEFT_MODEL_TEST(senders_writes_ordered_before_closed, weft::model::bounded(2), 2
   a.join();
   b.join();
 }
+
+// A timed blocking_recv races send(): the value is received in time, or stays for the
+// next receive; it is never lost.
+WEFT_MODEL_TEST(timed_recv_races_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  platform::thread t([tx = tx] { WEFT_INVARIANT(tx.send(5).is_ok()); });
+  auto got = rx.blocking_recv_for(std::chrono::milliseconds(1));
+  if (got.is_err()) {
+    WEFT_REACHED("recv timed out");
+    WEFT_INVARIANT(rx.blocking_recv().value() == 5);
+  } else {
+    WEFT_INVARIANT(got->value() == 5);
+  }
+  t.join();
+}
+WEFT_MODEL_REACHES(timed_recv_races_send, "recv timed out");

@@ -17,7 +17,9 @@
 // Errors: send() returns the receiver count, or SendError<T> carrying the value back when
 // there is no receiver. channel(0) throws std::invalid_argument; a capacity above
 // SIZE_MAX / 2, or more than SIZE_MAX / 4 receivers, throws std::length_error. Using a
-// moved-from handle throws std::invalid_argument.
+// moved-from handle throws std::invalid_argument. blocking_recv_until(deadline) /
+// blocking_recv_for(timeout) return blocking_recv's Result inside Result<_, Elapsed>
+// (sync/deadline.h).
 //
 // Concurrency: Senders and Receivers (both copyable) may be used from any threads
 // at once; each Receiver, and each future, is used by one thread at a time.
@@ -43,6 +45,7 @@
 //   auto b = rx2.try_recv();                       // Result<int, TryRecvError>: 10
 #pragma once
 
+#include "sync/deadline.h"
 #include "sync/detail/linked_list.h"
 #include "sync/detail/wake_list.h"
 #include "sync/platform/atomic.h"
@@ -56,6 +59,7 @@
 #include "sync/task/waker.h"
 
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -719,6 +723,16 @@ class Receiver {
 
   // Parks the calling thread until recv() completes. Not for use inside a task.
   Result<T, RecvError> blocking_recv() { return block_on(recv()); }
+  // blocking_recv() that gives up at the deadline with Err(Elapsed) (sync/deadline.h).
+  // recv() is cancel-safe: a value sent as the time runs out stays for the next call.
+  Result<Result<T, RecvError>, Elapsed> blocking_recv_until(Deadline deadline) {
+    return weft::detail::block_on_or_elapsed(recv(), deadline);
+  }
+  template <class Rep, class Period>
+  Result<Result<T, RecvError>, Elapsed> blocking_recv_for(
+      std::chrono::duration<Rep, Period> timeout) {
+    return blocking_recv_until(platform::deadline_after(timeout));
+  }
 
   // A new Receiver positioned at the tail: it sees values sent after this call, not the
   // ones this receiver has yet to read.

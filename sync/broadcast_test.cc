@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -698,268 +699,25 @@ TEST_CASE("counted: a lagging receiver dropped releases its shares") {
   CHECK(tx.is_empty());
 }
 
-}  // namespace
-
-// A copy that throws leaves the slot to the sender: it can still overwrite it (a slot
-// left held would make this send wait forever).
-TEST_CASE("a throwing copy leaves the slot free for the sender") {
-  auto [tx, rx1] = broadcast::channel<Fussy>(1);
-  auto rx2 = tx.subscribe();
-  CHECK(tx.send(Fussy(0)).is_ok());
-  CHECK_THROWS_AS((void)rx1.try_recv(), std::runtime_error);
-  CHECK(tx.len() == 1);              // still owed to rx2
-  CHECK(tx.send(Fussy(1)).is_ok());  // overwrites the slot rx1 was copying
-  check_lagged(rx2, 1);
-  CHECK(recv_now(rx1).value == 1);
-  CHECK(recv_now(rx2).value == 1);
-  CHECK(tx.is_empty());
-}
-
-// Four receivers on threads read the same slots at once while the sender overwrites them: every
-// receiver accounts for every value, in order, and each value is destroyed exactly once.
-TEST_CASE("counted: receivers on threads share slots the sender overwrites") {
-  LiveCheck live;
-  constexpr int n = 20000;
+TEST_CASE("blocking_recv_until: times out empty, takes what is sent in time") {
+  using namespace std::chrono_literals;
+  const long live_before = Counted::live();
   {
     auto [tx, rx] = broadcast::channel<Counted>(4);
-    std::vector<broadcast::Receiver<Counted>> rxs;
-    for (int i = 0; i < 3; ++i) rxs.push_back(tx.subscribe());
-    rxs.push_back(std::move(rx));
-    std::vector<std::thread> threads;
-    std::vector<std::uint64_t> accounted(rxs.size(), 0);
-    for (std::size_t i = 0; i < rxs.size(); ++i) {
-      threads.emplace_back([&, i] {
-        int last = -1;
-        for (;;) {
-          auto r = rxs[i].blocking_recv();
-          if (r.is_ok()) {
-            CHECK(r->value > last);
-            last = r->value;
-            accounted[i] += 1;
-          } else if (r.error().is_lagged()) {
-            accounted[i] += r.error().skipped();
-          } else {
-            break;
-          }
-        }
-      });
-    }
-    for (int v = 0; v < n; ++v) REQUIRE(tx.send(Counted(v)).is_ok());
-    { auto gone = std::move(tx); }
-    for (auto& t : threads) t.join();
-    for (std::uint64_t a : accounted) CHECK(a == n);
-  }
-}
-
-// --- Lagging semantics (Tokio #8239, tests/sync_broadcast.rs) ---------------------------
-// Capacity rounds up to a power of two: that many values are retained. A receiver that
-// falls further behind gets lagged(n), n being the values overwritten before its cursor,
-// stays subscribed, and resumes from the oldest retained value, in send order.
-
-TEST_CASE("slow_receiver_within_capacity_does_not_lag") {
-  auto [tx, slow] = broadcast::channel<int>(2);
-  auto fast = tx.subscribe();
-  CHECK(tx.send(1).is_ok());
-  CHECK(tx.send(2).is_ok());
-  CHECK(recv_now(fast) == 1);
-  CHECK(recv_now(fast) == 2);
-  check_empty(fast);
-  CHECK(recv_now(slow) == 1);
-  CHECK(recv_now(slow) == 2);
-  check_empty(slow);
-}
-
-TEST_CASE("capacity_overflow_reports_lagged_then_oldest_retained") {
-  auto [tx, rx] = broadcast::channel<int>(2);
-  CHECK(tx.send(10).is_ok());
-  CHECK(tx.send(20).is_ok());
-  CHECK(tx.send(30).is_ok());
-  check_lagged(rx, 1);
-  CHECK(recv_now(rx) == 20);
-  CHECK(recv_now(rx) == 30);
-  check_empty(rx);
-}
-
-TEST_CASE("lagged_count_matches_number_of_overwritten_messages") {
-  auto [tx, rx] = broadcast::channel<int>(4);
-  for (int i = 1; i <= 4; ++i) CHECK(tx.send(i).is_ok());
-  CHECK(recv_now(rx) == 1);
-  // Overwrites 2, 3, 4 (owed to rx) and the slot of 1 (already read): 3 missed.
-  for (int i = 5; i <= 8; ++i) CHECK(tx.send(i).is_ok());
-  check_lagged(rx, 3);
-  for (int i = 5; i <= 8; ++i) CHECK(recv_now(rx) == i);
-  check_empty(rx);
-}
-
-TEST_CASE("lag_uses_power_of_two_buffer_length") {
-  auto [tx, rx] = broadcast::channel<int>(3);  // a buffer of 4
-  for (int i = 1; i <= 4; ++i) CHECK(tx.send(i).is_ok());
-  CHECK(rx.len() == 4);
-  CHECK(recv_now(rx) == 1);
-  CHECK(tx.send(5).is_ok());
-  CHECK(rx.len() == 4);
-  CHECK(tx.send(6).is_ok());  // overwrites 2
-  CHECK(rx.len() == 5);
-  check_lagged(rx, 1);
-  for (int i = 3; i <= 6; ++i) CHECK(recv_now(rx) == i);
-  check_empty(rx);
-}
-
-TEST_CASE("async_recv_lagged_then_resumes_from_oldest_retained") {
-  auto [tx, rx] = broadcast::channel<int>(2);
-  CHECK(tx.send(10).is_ok());
-  CHECK(tx.send(20).is_ok());
-  CHECK(tx.send(30).is_ok());
-  auto lagged = weft::block_on(rx.recv());
-  REQUIRE(lagged.is_err());
-  CHECK(lagged.error() == RecvError::lagged(1));
-  CHECK(*weft::block_on(rx.recv()) == 20);
-  CHECK(*weft::block_on(rx.recv()) == 30);
-}
-
-TEST_CASE("lag_catch_up_then_lag_again") {
-  auto [tx, rx] = broadcast::channel<int>(2);
-  for (int i = 1; i <= 3; ++i) CHECK(tx.send(i).is_ok());
-  check_lagged(rx, 1);
-  CHECK(recv_now(rx) == 2);
-  CHECK(recv_now(rx) == 3);
-  check_empty(rx);
-  for (int i = 4; i <= 6; ++i) CHECK(tx.send(i).is_ok());
-  check_lagged(rx, 1);  // a fresh count, from the caught-up cursor
-  CHECK(recv_now(rx) == 5);
-  CHECK(recv_now(rx) == 6);
-  check_empty(rx);
-}
-
-TEST_CASE("lag_is_per_receiver") {
-  auto [tx, slow] = broadcast::channel<int>(2);
-  auto fast = tx.subscribe();
-  CHECK(tx.send(1).is_ok());
-  CHECK(tx.send(2).is_ok());
-  CHECK(recv_now(fast) == 1);
-  CHECK(recv_now(fast) == 2);
-  CHECK(tx.send(3).is_ok());
-  CHECK(tx.send(4).is_ok());
-  CHECK(recv_now(fast) == 3);
-  CHECK(recv_now(fast) == 4);
-  check_lagged(slow, 2);
-  CHECK(recv_now(slow) == 3);
-  CHECK(recv_now(slow) == 4);
-  check_empty(slow);
-  check_empty(fast);
-}
-
-TEST_CASE("lag_again_before_reading_retained_messages") {
-  auto [tx, rx] = broadcast::channel<int>(2);
-  for (int i = 1; i <= 3; ++i) CHECK(tx.send(i).is_ok());
-  check_lagged(rx, 1);                                     // cursor at 2
-  for (int i = 4; i <= 6; ++i) CHECK(tx.send(i).is_ok());  // 2, 3, 4 gone unread
-  check_lagged(rx, 3);
-  CHECK(recv_now(rx) == 5);
-  CHECK(recv_now(rx) == 6);
-  check_empty(rx);
-}
-
-TEST_CASE("single_slot_capacity_lag_semantics") {
-  auto [tx, rx] = broadcast::channel<int>(1);
-  CHECK(tx.send(1).is_ok());
-  CHECK(recv_now(rx) == 1);
-  CHECK(tx.send(2).is_ok());
-  CHECK(tx.send(3).is_ok());
-  check_lagged(rx, 1);
-  CHECK(recv_now(rx) == 3);
-  check_empty(rx);
-}
-
-TEST_CASE("receiver_len_after_lag_error_advances_cursor") {
-  auto [tx, rx] = broadcast::channel<int>(2);
-  for (int i = 1; i <= 4; ++i) CHECK(tx.send(i).is_ok());
-  CHECK(rx.len() == 4);  // counted from the old cursor, overwritten values included
-  check_lagged(rx, 2);
-  CHECK(rx.len() == 2);
-  CHECK(recv_now(rx) == 3);
-  CHECK(rx.len() == 1);
-  CHECK(recv_now(rx) == 4);
-  CHECK(rx.len() == 0);
-}
-
-// Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
-TEST_CASE("destroyed recv() and closed() futures release their wakers") {
-  auto pair = broadcast::channel<int>(2);
-  CHECK(weft::waker_released_on_destroy([&] { return pair.second.recv(); }));
-  CHECK(weft::waker_released_on_destroy([&] { return pair.first.closed(); }));
-  CHECK(*pair.first.send(1) == 1);
-  CHECK(recv_now(pair.second) == 1);
-}
-
-// Class check (issue 18, after #8021): one closed_ flag means "no Sender" and "no
-// receiver"; a subscription reopens only the latter. Closed by its Senders, the channel
-// stays closed through resubscribe and receiver churn.
-TEST_CASE("closed by the Senders stays closed through resubscribe and receiver churn") {
-  auto [tx, rx] = broadcast::channel<int>(2);
-  CHECK(tx.send(1).is_ok());
-  { auto gone = std::move(tx); }
-  auto rx2 = rx.resubscribe();
-  check_closed(rx2);
-  CHECK(recv_now(rx) == 1);
-  check_closed(rx);
-  auto rx3 = rx2.resubscribe();
-  { auto gone = std::move(rx); }
-  { auto gone = std::move(rx2); }
-  check_closed(rx3);
-  auto rx4 = rx3.resubscribe();
-  check_closed(rx4);
-}
-
-// Class check (issue 18, after mpsc's len() underflow, Tokio #8062): the counts a closing
-// channel decrements (a receiver's cursor, slots' readers, the receiver count) reach 0 and
-// stay there; none wraps.
-TEST_CASE("len and receiver counts do not wrap across lag, close and drain") {
-  auto [tx, rx] = broadcast::channel<int>(2);
-  auto other = tx.subscribe();
-  for (int i = 1; i <= 5; ++i) CHECK(tx.send(i).is_ok());
-  CHECK(tx.len() == 2);
-  { auto gone = std::move(other); }  // releases its share of the two kept values
-  CHECK(tx.len() == 2);              // rx still owes them
-  CHECK(tx.receiver_count() == 1);
-  auto weak = tx.downgrade();
-  { auto gone = std::move(tx); }
-  CHECK(rx.len() == 5);
-  check_lagged(rx, 3);
-  CHECK(rx.len() == 2);
-  CHECK(recv_now(rx) == 4);
-  CHECK(recv_now(rx) == 5);
-  CHECK(rx.len() == 0);
-  check_closed(rx);
-  check_closed(rx);
-  CHECK(rx.len() == 0);
-  CHECK(rx.sender_strong_count() == 0);
-  CHECK_FALSE(weak.upgrade().has_value());
-  CHECK(rx.sender_strong_count() == 0);
-}
-
-// The wake policy (sync/task/waker.h), on each path that wakes broadcast waiters: a
-// throwing wake is a failed invariant.
-TEST_CASE("a throwing wake is a failed invariant: send, last Sender gone, last receiver gone") {
-  auto recv_woken_by = [](auto fire) {
-    return weft::aborts_on_throwing_wake([&] {
-      auto [tx, rx] = broadcast::channel<int>(2);
-      auto recv = rx.recv();
-      const weft::Waker bad = weft::throwing_wake_waker();
-      Context cx(bad);
-      (void)recv.poll(cx);
-      fire(tx);
+    CHECK(rx.blocking_recv_for(2ms).is_err());
+    std::thread t([tx = tx] {
+      std::this_thread::sleep_for(2ms);
+      REQUIRE(tx.send(Counted(4)).is_ok());
     });
-  };
-  CHECK(recv_woken_by([](broadcast::Sender<int>& tx) { (void)tx.send(1); }));
-  CHECK(recv_woken_by([](broadcast::Sender<int>& tx) { auto gone = std::move(tx); }));
-  CHECK(weft::aborts_on_throwing_wake([] {
-    auto [tx, rx] = broadcast::channel<int>(2);
-    auto closed = tx.closed();
-    const weft::Waker bad = weft::throwing_wake_waker();
-    Context cx(bad);
-    (void)closed.poll(cx);
-    auto gone = std::move(rx);
-  }));
+    auto got = rx.blocking_recv_until(weft::platform::deadline_after(1h));
+    t.join();
+    REQUIRE(got.is_ok());
+    REQUIRE(got->is_ok());
+    CHECK(got->value().value == 4);
+    REQUIRE(tx.send(Counted(5)).is_ok());
+    CHECK(rx.blocking_recv_for(0ms)->value().value == 5);  // a deadline passed: still polled
+  }
+  CHECK(Counted::live() == live_before);
 }
+
+}  // namespace
