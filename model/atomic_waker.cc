@@ -5,6 +5,7 @@
 #include "sync/task/atomic_waker.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "testing/throwing_waker.h"
 
 #include <memory>
 #include <stdexcept>
@@ -42,13 +43,6 @@ std::shared_ptr<Chan> spawn_notifiers(platform::thread (&threads)[num_notify]) {
   return chan;
 }
 
-constexpr weft::RawWakerVTable throwing_clone{
-    [](const void*) -> weft::RawWaker { throw std::runtime_error("clone"); },
-    [](const void*) {},
-    [](const void*) {},
-    [](const void*) noexcept {},
-};
-
 }  // namespace
 
 WEFT_MODEL_TEST(basic_notification, weft::model::bounded(2), num_notify) {
@@ -59,7 +53,7 @@ WEFT_MODEL_TEST(basic_notification, weft::model::bounded(2), num_notify) {
 }
 
 WEFT_MODEL_TEST(test_panicky_waker, weft::model::bounded(2), num_notify) {
-  const weft::Waker throwing = weft::Waker::from_raw(weft::RawWaker{nullptr, &throwing_clone});
+  const weft::Waker throwing = weft::testing::throwing_clone_waker();
   platform::thread notifiers[num_notify];
   auto chan = spawn_notifiers(notifiers);
   // The throw must leave the AtomicWaker usable: a racing wake (WAKING kept) included.

@@ -5,7 +5,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -151,10 +151,10 @@ TEST_CASE("threads: one leader per generation") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("a destroyed wait() future releases its waker") {
   Barrier barrier(2);
-  CHECK(weft::waker_released_on_destroy([&] { return barrier.wait(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return barrier.wait(); }));
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/wake_contract_check.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/wake_contract_check.h"
+#include "testing/waker_leak_check.h"
 #include "testing/counted.h"
 
 #include <doctest/doctest.h>

@@ -4,7 +4,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -150,12 +150,12 @@ TEST_CASE("owned_across_threads") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("a destroyed lock_owned() future releases its waker") {
   auto m = std::make_shared<Mutex<int>>(0);
   auto held = m->try_lock();
   REQUIRE(held.is_ok());
-  CHECK(weft::waker_released_on_destroy([&] { return Mutex<int>::lock_owned(m); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return Mutex<int>::lock_owned(m); }));
 }
 
 }  // namespace

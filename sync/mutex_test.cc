@@ -5,7 +5,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -242,12 +242,12 @@ TEST_CASE("guard_move_assign_unlocks_old") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("a destroyed lock() future releases its waker") {
   Mutex<int> m(0);
   auto held = m.try_lock();
   REQUIRE(held.is_ok());
-  CHECK(weft::waker_released_on_destroy([&] { return m.lock(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return m.lock(); }));
 }
 
 TEST_CASE("blocking_lock_until: times out while held, takes the lock given in time") {

@@ -6,8 +6,8 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/wake_contract_check.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/wake_contract_check.h"
+#include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -249,10 +249,10 @@ TEST_CASE("notify_clones_waker_before_lock") {
 namespace {
 template <class Fire>
 bool throwing_waker_woken_by(Fire fire) {
-  return weft::aborts_on_throwing_wake([&] {
+  return weft::testing::aborts_on_throwing_wake([&] {
     Notify notify;
     auto bad_fut = notify.notified();
-    const Waker bad = weft::throwing_wake_waker();
+    const Waker bad = weft::testing::throwing_wake_waker();
     Context cx(bad);
     (void)bad_fut.poll(cx);
     fire(notify);
@@ -270,13 +270,13 @@ TEST_CASE("a throwing wake is a failed invariant: notify_waiters (batches)") {
 }
 
 TEST_CASE("a throwing wake is a failed invariant: a cancelled notification forwarded") {
-  CHECK(weft::aborts_on_throwing_wake([] {
+  CHECK(weft::testing::aborts_on_throwing_wake([] {
     Notify notify;
     MockTask task;
     auto chosen = std::make_unique<Notified>(notify.notified());
     auto bad_fut = notify.notified();
     CHECK(task.poll(*chosen).is_pending());
-    const Waker bad = weft::throwing_wake_waker();
+    const Waker bad = weft::testing::throwing_wake_waker();
     Context cx(bad);
     (void)bad_fut.poll(cx);
     notify.notify_one();  // chooses `chosen`
@@ -608,11 +608,11 @@ TEST_CASE("into_guarded of an empty list") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("destroyed Notified and OwnedNotified futures release their wakers") {
   auto notify = std::make_shared<Notify>();
-  CHECK(weft::waker_released_on_destroy([&] { return notify->notified(); }));
-  CHECK(weft::waker_released_on_destroy([&] { return Notify::notified_owned(notify); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return notify->notified(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return Notify::notified_owned(notify); }));
   notify->notify_one();  // nobody waits: the permit
   CHECK(notify->notified().enable());
 }

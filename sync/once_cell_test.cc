@@ -6,7 +6,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 #include "testing/counted.h"
 
 #include <doctest/doctest.h>
@@ -233,15 +233,16 @@ TEST_CASE("threads: one initializer runs, everyone sees its value") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("a destroyed get_or_init() waiter releases its waker") {
   OnceCell<unsigned> once;
   auto gate = std::make_shared<weft::platform::atomic<bool>>(false);
   MockTask init_task;
   auto init = once.get_or_init([gate] { return Gated{gate, 5}; });
   CHECK(init_task.poll(init).is_pending());  // holds the permit
-  CHECK(weft::waker_released_on_destroy([&] { return once.get_or_init([] { return 7u; }); }));
-  CHECK(weft::waker_released_on_destroy(
+  CHECK(weft::testing::waker_released_on_destroy(
+      [&] { return once.get_or_init([] { return 7u; }); }));
+  CHECK(weft::testing::waker_released_on_destroy(
       [&] { return once.get_or_try_init([] { return Result<unsigned, int>(7u); }); }));
 }
 

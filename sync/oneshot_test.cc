@@ -5,7 +5,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 #include "testing/counted.h"
 
 #include <doctest/doctest.h>
@@ -405,14 +405,14 @@ TEST_CASE("counted: a channel dropped with a queued value frees it") {
 // Receiver, though the Sender lives on.
 TEST_CASE("drop_rx_after_poll releases the receiver's waker") {
   auto pair = oneshot::channel<int>();
-  CHECK(weft::waker_released_on_destroy([&] { return std::move(pair.second); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return std::move(pair.second); }));
   CHECK(pair.first.is_closed());
 }
 
 TEST_CASE("close releases the receiver's waker") {
   auto [tx, rx] = oneshot::channel<int>();
-  CHECK(weft::waker_released_on_destroy([&](Context& cx) { return rx.poll(cx); },
-                                        [&] { rx.close(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&](Context& cx) { return rx.poll(cx); },
+                                                 [&] { rx.close(); }));
   MockTask task;
   CHECK(task.poll(rx).is_ready());  // closed, nothing sent
 }
@@ -422,16 +422,16 @@ TEST_CASE("close releases the receiver's waker") {
 TEST_CASE("a dropped Sender releases its closed() waker") {
   auto pair = oneshot::channel<int>();
   std::optional<oneshot::Sender<int>> tx(std::move(pair.first));
-  CHECK(weft::waker_released_on_destroy([&](Context& cx) { return tx->poll_closed(cx); },
-                                        [&] { tx.reset(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&](Context& cx) { return tx->poll_closed(cx); },
+                                                 [&] { tx.reset(); }));
   CHECK(pair.second.try_recv().error() == TryRecvError::Closed);
 }
 
 TEST_CASE("send releases the sender's closed() waker") {
   auto pair = oneshot::channel<int>();
   std::optional<oneshot::Sender<int>> tx(std::move(pair.first));
-  CHECK(weft::waker_released_on_destroy([&](Context& cx) { return tx->poll_closed(cx); },
-                                        [&] { CHECK(std::move(*tx).send(4).is_ok()); }));
+  CHECK(weft::testing::waker_released_on_destroy([&](Context& cx) { return tx->poll_closed(cx); },
+                                                 [&] { CHECK(std::move(*tx).send(4).is_ok()); }));
   CHECK(*pair.second.try_recv() == 4);
 }
 

@@ -5,7 +5,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 #include "testing/counted.h"
 
 #include <doctest/doctest.h>
@@ -475,19 +475,19 @@ TEST_CASE("counted_value_destroyed_once") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("destroyed read, write and owned futures release their wakers") {
   auto lock = std::make_shared<RwLock<int>>(0);
   {
     auto writer = lock->try_write();
     REQUIRE(writer.is_ok());
-    CHECK(weft::waker_released_on_destroy([&] { return lock->read(); }));
-    CHECK(weft::waker_released_on_destroy([&] { return RwLock<int>::read_owned(lock); }));
+    CHECK(weft::testing::waker_released_on_destroy([&] { return lock->read(); }));
+    CHECK(weft::testing::waker_released_on_destroy([&] { return RwLock<int>::read_owned(lock); }));
   }
   auto reader = lock->try_read();
   REQUIRE(reader.is_ok());
-  CHECK(weft::waker_released_on_destroy([&] { return lock->write(); }));
-  CHECK(weft::waker_released_on_destroy([&] { return RwLock<int>::write_owned(lock); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return lock->write(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return RwLock<int>::write_owned(lock); }));
 }
 
 TEST_CASE("blocking_read_until / blocking_write_until: time out, take what is given in time") {

@@ -4,7 +4,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -223,11 +223,12 @@ TEST_CASE("merge_moved_from_permit_throws") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("destroyed acquire_owned() futures release their wakers") {
   auto sem = std::make_shared<Semaphore>(0);
-  CHECK(weft::waker_released_on_destroy([&] { return Semaphore::acquire_owned(sem); }));
-  CHECK(weft::waker_released_on_destroy([&] { return Semaphore::acquire_many_owned(sem, 2); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return Semaphore::acquire_owned(sem); }));
+  CHECK(weft::testing::waker_released_on_destroy(
+      [&] { return Semaphore::acquire_many_owned(sem, 2); }));
   CHECK(sem.use_count() == 1);
 }
 

@@ -6,7 +6,7 @@
 #include "sync/platform/thread.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -367,14 +367,14 @@ TEST_CASE("merge_unrelated_permits_changes_nothing") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("destroyed acquire() and acquire_many() futures release their wakers") {
   Semaphore sem(1);
-  CHECK(weft::waker_released_on_destroy([&] { return sem.acquire_many(2); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return sem.acquire_many(2); }));
   CHECK(sem.available_permits() == 1);  // the assigned permit went back too
   auto held = sem.try_acquire();
   REQUIRE(held.is_ok());
-  CHECK(weft::waker_released_on_destroy([&] { return sem.acquire(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return sem.acquire(); }));
 }
 
 TEST_CASE("blocking_acquire_until: times out, then takes permits given in time; closed") {

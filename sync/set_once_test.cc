@@ -5,7 +5,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 #include "testing/counted.h"
 
 #include <doctest/doctest.h>
@@ -204,10 +204,10 @@ TEST_CASE("racing setters: exactly one wins, every value destroyed once") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("a destroyed wait() future releases its waker") {
   weft::SetOnce<int> once;
-  CHECK(weft::waker_released_on_destroy([&] { return once.wait(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return once.wait(); }));
 }
 
 // Tokio's SetOnce::new_with (tokio/src/sync/set_once.rs).

@@ -6,7 +6,7 @@
 
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/waker_leak_check.h"
 #include "testing/counted.h"
 
 #include <doctest/doctest.h>
@@ -457,14 +457,14 @@ TEST_CASE("counted: replaced and final values are destroyed exactly once") {
 }
 
 // Class check (issue 18, after Tokio #7886): a future that stored its task's waker drops
-// it when destroyed (sync/task/waker_leak_check.h).
+// it when destroyed (testing/waker_leak_check.h).
 TEST_CASE("destroyed changed(), wait_for() and closed() futures release their wakers") {
   auto pair = watch::channel<int>(0);
   auto& [tx, rx] = pair;
-  CHECK(weft::waker_released_on_destroy([&] { return pair.second.changed(); }));
-  CHECK(weft::waker_released_on_destroy(
+  CHECK(weft::testing::waker_released_on_destroy([&] { return pair.second.changed(); }));
+  CHECK(weft::testing::waker_released_on_destroy(
       [&] { return pair.second.wait_for([](const int& v) { return v == 1; }); }));
-  CHECK(weft::waker_released_on_destroy([&] { return pair.first.closed(); }));
+  CHECK(weft::testing::waker_released_on_destroy([&] { return pair.first.closed(); }));
   CHECK(tx.send(1).is_ok());
   CHECK(*rx.borrow() == 1);
 }

@@ -14,8 +14,6 @@
 
 #include "sync/platform/atomic.h"
 
-#include <atomic>
-
 namespace weft::testing {
 
 template <bool Copyable>

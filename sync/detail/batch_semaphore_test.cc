@@ -4,7 +4,8 @@
 #include "sync/detail/batch_semaphore.h"
 
 #include "sync/task/mock_task.h"
-#include "sync/task/wake_contract_check.h"
+#include "testing/throwing_waker.h"
+#include "testing/wake_contract_check.h"
 
 #include <doctest/doctest.h>
 
@@ -437,18 +438,10 @@ TEST_CASE("move_before_poll") {
   CHECK(s.available_permits() == 0);
 }
 
-constexpr weft::RawWakerVTable throwing_clone_vtable{
-    [](const void*) -> weft::RawWaker { throw std::runtime_error("clone"); },
-    [](const void*) {},
-    [](const void*) {},
-    [](const void*) noexcept {},
-};
-
 TEST_CASE("throwing_waker_clone_leaves_semaphore_consistent") {
   BatchSemaphore s(1);
   REQUIRE(s.try_acquire(1).is_ok());
-  const weft::Waker throwing =
-      weft::Waker::from_raw(weft::RawWaker{nullptr, &throwing_clone_vtable});
+  const weft::Waker throwing = weft::testing::throwing_clone_waker();
   weft::Context cx(throwing);
   {
     auto a = s.acquire(1);
@@ -601,10 +594,10 @@ TEST_CASE("the closed bit survives every read-modify-write of the permit word") 
 namespace {
 template <class Fire>
 bool throwing_waiter_woken_by(Fire fire) {
-  return weft::aborts_on_throwing_wake([&] {
+  return weft::testing::aborts_on_throwing_wake([&] {
     BatchSemaphore sem(0);
     auto acquire = sem.acquire(1);
-    const weft::Waker bad = weft::throwing_wake_waker();
+    const weft::Waker bad = weft::testing::throwing_wake_waker();
     weft::Context cx(bad);
     (void)acquire.poll(cx);
     fire(sem);

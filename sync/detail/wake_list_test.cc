@@ -2,7 +2,7 @@
 
 #include "sync/platform/mutex.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/wake_contract_check.h"
+#include "testing/wake_contract_check.h"
 
 #include <doctest/doctest.h>
 
@@ -37,9 +37,9 @@ TEST_CASE("holds 32 wakers") {
 // The wake policy (sync/task/waker.h): a throwing wake is a failed invariant, never an
 // exception out of wake_all.
 TEST_CASE("a throwing wake in wake_all is a failed invariant") {
-  CHECK(weft::aborts_on_throwing_wake([] {
+  CHECK(weft::testing::aborts_on_throwing_wake([] {
     weft::detail::WakeList list;
-    list.push(weft::throwing_wake_waker());
+    list.push(weft::testing::throwing_wake_waker());
     list.wake_all();
   }));
 }
@@ -69,11 +69,11 @@ TEST_CASE("wake_in_batches wakes batch after batch outside the lock") {
 }
 
 TEST_CASE("a throwing wake in wake_in_batches is a failed invariant") {
-  CHECK(weft::aborts_on_throwing_wake([] {
+  CHECK(weft::testing::aborts_on_throwing_wake([] {
     weft::platform::mutex lock;
     weft::platform::mutex_guard guard(lock);
     weft::detail::wake_in_batches(guard, lock, [](weft::detail::WakeList& wakers) {
-      wakers.push(weft::throwing_wake_waker());
+      wakers.push(weft::testing::throwing_wake_waker());
       return false;
     });
   }));

@@ -4,7 +4,7 @@
 
 #include "sync/detail/wake_list.h"
 #include "sync/task/mock_task.h"
-#include "sync/task/wake_contract_check.h"
+#include "testing/wake_contract_check.h"
 
 #include <doctest/doctest.h>
 
@@ -28,10 +28,10 @@ TEST_CASE("notify_all wakes every waiter, across batches, and stays closed") {
 }
 
 TEST_CASE("a throwing wake is a failed invariant: notify_all") {
-  CHECK(weft::aborts_on_throwing_wake([] {
+  CHECK(weft::testing::aborts_on_throwing_wake([] {
     ClosedNotify notify;
     ClosedNotify::Waiter waiter;
-    (void)notify.poll(waiter, weft::throwing_wake_waker());
+    (void)notify.poll(waiter, weft::testing::throwing_wake_waker());
     notify.notify_all();
   }));
 }

@@ -3,7 +3,8 @@
 #include "sync/task/atomic_waker.h"
 
 #include "sync/task/mock_task.h"
-#include "sync/task/waker_leak_check.h"
+#include "testing/throwing_waker.h"
+#include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
 
@@ -20,13 +21,6 @@ using weft::RawWaker;
 using weft::RawWakerVTable;
 using weft::Waker;
 
-// A waker whose clone throws, as Tokio's PANICKING_VTABLE.
-constexpr RawWakerVTable throwing_vtable{
-    [](const void*) -> RawWaker { throw std::runtime_error("clone"); },
-    [](const void*) { FAIL("wake"); },
-    [](const void*) { FAIL("wake_by_ref"); },
-    [](const void*) noexcept {},
-};
 constexpr RawWakerVTable quiet_vtable{
     [](const void*) {
       return RawWaker{nullptr, &quiet_vtable};
@@ -54,7 +48,7 @@ TEST_CASE("wake_without_register") {
 }
 
 TEST_CASE("atomic_waker_panic_safe") {
-  const Waker throwing = Waker::from_raw(RawWaker{nullptr, &throwing_vtable});
+  const Waker throwing = weft::testing::throwing_clone_waker();
   const Waker quiet = Waker::from_raw(RawWaker{nullptr, &quiet_vtable});
   AtomicWaker atomic_waker;
   CHECK_THROWS_AS(atomic_waker.register_by_ref(throwing), std::runtime_error);
@@ -67,7 +61,7 @@ TEST_CASE("a throwing clone keeps the previous registration") {
   MockTask task;
   AtomicWaker waker;
   task.enter([&](Context& cx) { waker.register_by_ref(cx.waker()); });
-  const Waker throwing = Waker::from_raw(RawWaker{nullptr, &throwing_vtable});
+  const Waker throwing = weft::testing::throwing_clone_waker();
   CHECK_THROWS(waker.register_by_ref(throwing));
   waker.wake();
   CHECK(task.is_woken());
@@ -108,10 +102,10 @@ TEST_CASE("take_waker empties the slot") {
   CHECK(task.is_woken());
 }
 
-// The class check of issue 18 (sync/task/waker_leak_check.h), for the handle itself.
+// The class check of issue 18 (testing/waker_leak_check.h), for the handle itself.
 TEST_CASE("dropping a registered AtomicWaker releases the waker") {
   std::optional<AtomicWaker> waker(std::in_place);
-  CHECK(weft::waker_released_on_destroy(
+  CHECK(weft::testing::waker_released_on_destroy(
       [&](Context& cx) {
         waker->register_by_ref(cx.waker());
         return weft::Poll<void>(weft::pending);

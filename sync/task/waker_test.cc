@@ -8,7 +8,7 @@
 #include "sync/platform/thread.h"
 #include "sync/task/atomic_waker.h"
 
-#include "sync/task/wake_contract_check.h"
+#include "testing/wake_contract_check.h"
 
 #include <doctest/doctest.h>
 
@@ -111,8 +111,10 @@ TEST_CASE("block_on propagates an exception from poll") {
 // The wake policy: wake() and wake_by_ref() are noexcept; a vtable that throws is a failed
 // invariant at the wake.
 TEST_CASE("a throwing wake or wake_by_ref is a failed invariant") {
-  CHECK(weft::aborts_on_throwing_wake([] { weft::throwing_wake_waker().wake(); }));
-  CHECK(weft::aborts_on_throwing_wake([] { weft::throwing_wake_waker().wake_by_ref(); }));
+  CHECK(
+      weft::testing::aborts_on_throwing_wake([] { weft::testing::throwing_wake_waker().wake(); }));
+  CHECK(weft::testing::aborts_on_throwing_wake(
+      [] { weft::testing::throwing_wake_waker().wake_by_ref(); }));
   static_assert(noexcept(std::declval<weft::Waker&>().wake()));
   static_assert(noexcept(std::declval<const weft::Waker&>().wake_by_ref()));
 }

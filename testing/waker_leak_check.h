@@ -1,4 +1,4 @@
-// weft/sync/task/waker_leak_check.h: a test helper. Does the handle or future that stored a
+// weft/testing/waker_leak_check.h: a test helper. Does the handle or future that stored a
 // task's waker let go of it when it is destroyed?
 //
 // A primitive that parks a task keeps a clone of the task's waker. Once the handle that
@@ -8,8 +8,9 @@
 // counts the task's live waker clones before and after. Works in both builds (a unit
 // test CHECKs the result; a model scenario WEFT_INVARIANTs it).
 //
-//   CHECK(weft::waker_released_on_destroy([&] { return notify.notified(); }));  // a future
-//   CHECK(weft::waker_released_on_destroy(                        // a handle, by hand
+//   using weft::testing::waker_released_on_destroy;
+//   CHECK(waker_released_on_destroy([&] { return notify.notified(); }));  // a future
+//   CHECK(waker_released_on_destroy(                                      // a handle, by hand
 //       [&](weft::Context& cx) { return tx->poll_closed(cx); }, [&] { tx.reset(); }));
 #pragma once
 
@@ -23,7 +24,7 @@
 #include <utility>
 #include <ostream>
 
-namespace weft {
+namespace weft::testing {
 
 // What waker_released_on_destroy() saw. True when the poll registered the waker (pending,
 // at least one clone held) and the destruction dropped every clone.
@@ -64,4 +65,4 @@ requires Future<std::invoke_result_t<Make&>> WakerRelease waker_released_on_dest
                                    [&] { held.reset(); });
 }
 
-}  // namespace weft
+}  // namespace weft::testing

@@ -1,11 +1,11 @@
-// weft/sync/task/wake_contract_check.h: a test helper for the wake policy of
+// weft/testing/wake_contract_check.h: a test helper for the wake policy of
 // sync/task/waker.h. A Waker whose wake throws breaks the contract; every place that wakes
 // must then stop at a failed WEFT_INVARIANT, never pass an exception on.
 //
-//   CHECK(weft::aborts_on_throwing_wake([] {
+//   CHECK(weft::testing::aborts_on_throwing_wake([] {
 //     weft::Notify notify;
 //     auto fut = notify.notified();
-//     weft::Waker bad = weft::throwing_wake_waker();
+//     weft::Waker bad = weft::testing::throwing_wake_waker();
 //     weft::Context cx(bad);
 //     (void)fut.poll(cx);
 //     notify.notify_one();                // wakes `bad`: the invariant fails here
@@ -14,32 +14,15 @@
 // Production build only (the check runs the code in a forked child).
 #pragma once
 
-#include "sync/task/waker.h"
+#include "testing/throwing_waker.h"
 
 #include <csignal>
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace weft {
-
-namespace detail {
-inline constexpr RawWakerVTable throwing_wake_vtable{
-    [](const void*) {
-      return RawWaker{nullptr, &throwing_wake_vtable};
-    },
-    [](const void*) { throw std::runtime_error("wake"); },
-    [](const void*) { throw std::runtime_error("wake_by_ref"); },
-    [](const void*) noexcept {},
-};
-}  // namespace detail
-
-// A Waker whose wake and wake_by_ref throw; cloning and dropping it are fine.
-inline Waker throwing_wake_waker() noexcept {
-  return Waker::from_raw(RawWaker{nullptr, &detail::throwing_wake_vtable});
-}
+namespace weft::testing {
 
 // Runs fn() in a forked child. True when the child aborted with WEFT_INVARIANT's report of
 // a throwing wake; false when it finished, an exception came out of fn(), or it died
@@ -75,4 +58,4 @@ bool aborts_on_throwing_wake(Fn&& fn) {
          report.find("threw") != std::string::npos;
 }
 
-}  // namespace weft
+}  // namespace weft::testing
