@@ -14,6 +14,7 @@
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "testing/counted.h"
 
 #include <chrono>
 #include <memory>
@@ -27,18 +28,9 @@ using weft::block_on;
 
 namespace {
 
-// A value that reports its destruction to a shared counter: `drops` counts destructions
-// of instances still holding a value, so each value must add exactly one.
-struct Counted {
-  platform::atomic<int>* drops;
-  int id;
-  Counted(platform::atomic<int>* d, int i) : drops(d), id(i) {}
-  Counted(Counted&& other) noexcept : drops(std::exchange(other.drops, nullptr)), id(other.id) {}
-  Counted& operator=(Counted&&) = delete;
-  ~Counted() {
-    if (drops != nullptr) drops->fetch_add(1, std::memory_order_relaxed);
-  }
-};
+// Counted on a count the scenario builds (inside the execution): back to 0 once every
+// value was destroyed exactly once.
+using Counted = weft::testing::MoveOnlyCounted;
 
 }  // namespace
 
@@ -293,15 +285,15 @@ WEFT_MODEL_TEST(weak_upgrade_races_last_drop, weft::model::bounded(2), 1) {
 // Two senders race the receiver's drop with counted values: each value is received,
 // returned in SendError, or destroyed by the channel; exactly once, never leaked.
 WEFT_MODEL_TEST(values_conserved_when_receiver_drops, weft::model::pct(20000, 3), 2) {
-  auto drops = std::make_shared<platform::atomic<int>>(0);
+  auto live = std::make_shared<Counted::Count>(0);
   auto returned = std::make_shared<platform::atomic<int>>(0);
   int received = 0;
   {
     auto [tx, rx] = mpsc::unbounded_channel<Counted>();
     platform::thread threads[2];
     for (int s = 0; s < 2; ++s) {
-      threads[s] = platform::thread([tx = tx, drops, returned, s] {
-        auto r = tx.send(Counted(drops.get(), s));
+      threads[s] = platform::thread([tx = tx, live, returned, s] {
+        auto r = tx.send(Counted(live.get(), s));
         if (r.is_err()) returned->fetch_add(1, std::memory_order_relaxed);
       });
     }
@@ -312,7 +304,7 @@ WEFT_MODEL_TEST(values_conserved_when_receiver_drops, weft::model::pct(20000, 3)
     for (auto& t : threads) t.join();
     // The values received and returned are destroyed with their holders here.
   }
-  WEFT_INVARIANT(drops->load(std::memory_order_relaxed) == 2);
+  WEFT_INVARIANT(live->load(std::memory_order_relaxed) == 0);
   WEFT_INVARIANT(received + returned->load(std::memory_order_relaxed) <= 2);
 }
 
@@ -411,17 +403,17 @@ WEFT_MODEL_TEST(weak_sender_upgrade_and_reserve, weft::model::bounded(2), 1) {
 // A bounded send racing the receiver's drop with a counted value: received, returned in
 // SendError, or destroyed by the channel; exactly once.
 WEFT_MODEL_TEST(bounded_value_conserved_when_receiver_drops, weft::model::bounded(2), 1) {
-  auto drops = std::make_shared<platform::atomic<int>>(0);
+  auto live = std::make_shared<Counted::Count>(0);
   {
     auto [tx, rx] = mpsc::channel<Counted>(1);
-    platform::thread t([tx = std::move(tx), drops] {
-      auto r = tx.blocking_send(Counted(drops.get(), 1));
-      if (r.is_err()) WEFT_INVARIANT(r.error().value.id == 1);
+    platform::thread t([tx = std::move(tx), live] {
+      auto r = tx.blocking_send(Counted(live.get(), 1));
+      if (r.is_err()) WEFT_INVARIANT(r.error().value.value == 1);
     });
     { auto dropped = std::move(rx); }
     t.join();
   }
-  WEFT_INVARIANT(drops->load(std::memory_order_relaxed) == 1);
+  WEFT_INVARIANT(live->load(std::memory_order_relaxed) == 0);
 }
 
 // recv_many on a full bounded channel: the values it takes free capacity for a blocked

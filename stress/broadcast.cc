@@ -9,6 +9,7 @@
 #include "sync/broadcast.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
+#include "testing/counted.h"
 
 #include <cstdint>
 #include <optional>
@@ -21,32 +22,19 @@ namespace {
 
 const std::uint64_t seed_printed = stress::base_seed("broadcast");
 
-struct Counted {
-  platform::atomic<long>* live;
-  int sender;
-  int seq;
-  Counted(platform::atomic<long>* l, int s, int q) : live(l), sender(s), seq(q) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(const Counted& o) : live(o.live), sender(o.sender), seq(o.seq) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Counted(Counted&& o) noexcept : live(o.live), sender(o.sender), seq(o.seq) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  ~Counted() { live->fetch_sub(1, std::memory_order_relaxed); }
-};
+// Counted (testing/counted.h) on the run's own count, stamped with its sender and number.
+using Counted = weft::testing::CountedOf<stress::Stamp>;
 
 const int sends_per_sender = stress::ops(2000);
 const std::uint64_t total = 2 * static_cast<std::uint64_t>(sends_per_sender);
 
-// Checks per-sender order; returns values seen plus values reported lagged.
-struct Tally {
-  int last[2] = {-1, -1};
+// What one receiver accounted for: the values it received, in each sender's order (a gap
+// is what it lagged past), plus the values reported lagged.
+struct Account {
+  stress::Deliveries seen{2, /*gapless=*/false};
   std::uint64_t accounted = 0;
   void value(const Counted& c) {
-    WEFT_INVARIANT(c.seq > last[c.sender]);
-    last[c.sender] = c.seq;
+    seen.take(c.value);
     accounted += 1;
   }
   // Accounts a received value or a Lagged report; false for anything else (Closed, Empty).
@@ -65,7 +53,7 @@ struct Tally {
 
 struct senders_and_receivers {
   static constexpr int threads = 5;
-  platform::atomic<long> live{0};
+  Counted::Count live{0};
   std::optional<broadcast::Sender<Counted>> tx[2];
   std::optional<broadcast::Receiver<Counted>> rx[3];
   std::uint64_t seed = 0;
@@ -85,14 +73,14 @@ struct senders_and_receivers {
       case 0:
       case 1: {  // senders
         for (int i = 0; i < sends_per_sender; ++i) {
-          WEFT_INVARIANT(tx[index]->send(Counted(&live, index, i)).is_ok());
+          WEFT_INVARIANT(tx[index]->send(Counted(&live, {index, i})).is_ok());
           if (rng.next() % 64 == 0) platform::yield_now();
         }
         tx[index].reset();
         break;
       }
       case 2: {  // blocking receiver
-        Tally tally;
+        Account tally;
         for (;;) {
           if (!tally.take(rx[0]->blocking_recv())) break;  // closed
         }
@@ -101,7 +89,7 @@ struct senders_and_receivers {
         break;
       }
       case 3: {  // polling, slow receiver: lags
-        Tally tally;
+        Account tally;
         for (;;) {
           auto r = rx[1]->try_recv();
           if (r.is_ok()) {
@@ -143,7 +131,7 @@ WEFT_MODEL_SCENARIO(senders_and_receivers, weft::model::random(1));
 // itself now and then (its clone raises the shares of the slots it has yet to read).
 struct receivers_share_slots {
   static constexpr int threads = 5;
-  platform::atomic<long> live{0};
+  Counted::Count live{0};
   std::optional<broadcast::Sender<Counted>> tx;
   std::optional<broadcast::Receiver<Counted>> rx[4];
   std::uint64_t seed = 0;
@@ -159,13 +147,13 @@ struct receivers_share_slots {
     stress::Rng rng{seed, index};
     if (index == 4) {
       for (int i = 0; i < 2 * sends_per_sender; ++i) {
-        WEFT_INVARIANT(tx->send(Counted(&live, 0, i)).is_ok());
+        WEFT_INVARIANT(tx->send(Counted(&live, {0, i})).is_ok());
         if (rng.next() % 64 == 0) platform::yield_now();
       }
       tx.reset();
       return;
     }
-    Tally tally;
+    Account tally;
     for (;;) {
       if (index == 0 && rng.next() % 16 == 0) {
         broadcast::Receiver<Counted> copy = *rx[0];  // same position, one more share each

@@ -14,6 +14,7 @@
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "testing/counted.h"
 
 #include <cstdint>
 #include <memory>
@@ -29,59 +30,28 @@ namespace stress = weft::stress;
 
 const std::uint64_t seed_printed = stress::base_seed("mpsc");
 
-// A run's own generator, seeded from stress::run_seed (so a run replays from the base
-// seed, the scenario name and the run index alone).
-struct Rng {
-  std::uint64_t state;
-  std::uint32_t next() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  }
-  std::uint32_t below(std::uint32_t n) { return next() % n; }
-};
-
-// A message that counts live instances holding a value.
-struct Message {
-  platform::atomic<long>* live;
-  int sender;
-  int sequence;
-  Message(platform::atomic<long>* l, int s, int q) : live(l), sender(s), sequence(q) {
-    live->fetch_add(1, std::memory_order_relaxed);
-  }
-  Message(Message&& o) noexcept
-      : live(std::exchange(o.live, nullptr)), sender(o.sender), sequence(o.sequence) {}
-  Message(const Message&) = delete;
-  Message& operator=(const Message&) = delete;
-  ~Message() {
-    if (live != nullptr) live->fetch_sub(1, std::memory_order_relaxed);
-  }
-};
+// Counted (testing/counted.h) on the run's own count, stamped with its sender and number.
+using Message = weft::testing::MoveOnlyCountedOf<stress::Stamp>;
 
 constexpr int senders = 3;
 constexpr int messages_per_sender = 600;
 
-// What the receiver saw, checked at the end of a run.
-struct Tally {
-  std::vector<int> next = std::vector<int>(senders, 0);  // receiver only
-  platform::atomic<long> returned{0};                    // values handed back in errors
-  platform::atomic<long> live{0};
-  long received = 0;
-
-  void take(const Message& m) {
-    WEFT_INVARIANT(m.sequence == next[m.sender]);  // per-sender order, no duplicate
-    ++next[m.sender];
-    ++received;
-  }
+// Where a run's values went, checked at its end: delivered (each sender's in order, none
+// twice, none skipped), handed back in an error, and none left alive.
+struct Ledger {
+  stress::Deliveries delivered{senders, /*gapless=*/true};  // receiver only
+  stress::Tally returned;                                   // values handed back in errors
+  Message::Count live{0};
 };
 
 // Receives with a random mix of operations until the channel reports its end; if
 // `close_after` >= 0, closes the channel after that many messages. Polls as `task`.
 template <class Rx>
-void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after, weft::MockTask& task) {
+void receive_all(Rx& rx, Ledger& ledger, stress::Rng& rng, long close_after, weft::MockTask& task) {
   std::vector<Message> buffer;
   bool closed = false;
   for (;;) {
-    if (!closed && close_after >= 0 && tally.received >= close_after) {
+    if (!closed && close_after >= 0 && ledger.delivered.received >= close_after) {
       rx.close();
       closed = true;
     }
@@ -89,13 +59,13 @@ void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after, weft::MockTas
       case 0: {
         auto v = rx.blocking_recv();
         if (!v) return;
-        tally.take(*v);
+        ledger.delivered.take(v->value);
         break;
       }
       case 1: {
         auto r = rx.try_recv();
         if (r) {
-          tally.take(*r);
+          ledger.delivered.take(r->value);
         } else if (r.error() == mpsc::TryRecvError::Disconnected) {
           WEFT_INVARIANT(!rx.blocking_recv().has_value());
           return;
@@ -106,7 +76,7 @@ void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after, weft::MockTas
         buffer.clear();
         const std::size_t n = rx.blocking_recv_many(buffer, 1 + rng.below(16));
         if (n == 0) return;
-        for (const Message& m : buffer) tally.take(m);
+        for (const Message& m : buffer) ledger.delivered.take(m.value);
         break;
       }
       default: {
@@ -114,7 +84,7 @@ void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after, weft::MockTas
         auto p = task.poll(recv);
         if (p.is_ready()) {
           if (!p.value()) return;
-          tally.take(*p.value());
+          ledger.delivered.take(p.value()->value);
         }
         break;
       }
@@ -122,10 +92,10 @@ void receive_all(Rx& rx, Tally& tally, Rng& rng, long close_after, weft::MockTas
   }
 }
 
-void check_tally(Tally& tally) {
+void check_ledger(Ledger& ledger) {
   long expected = static_cast<long>(senders) * messages_per_sender;
-  WEFT_INVARIANT(tally.received + tally.returned.load(std::memory_order_relaxed) == expected);
-  WEFT_INVARIANT(tally.live.load(std::memory_order_relaxed) == 0);
+  WEFT_INVARIANT(ledger.delivered.received + ledger.returned.total() == expected);
+  WEFT_INVARIANT(ledger.live.load(std::memory_order_relaxed) == 0);
 }
 
 // Unbounded: senders send everything; the receiver takes it all (or closes midway, and
@@ -133,9 +103,9 @@ void check_tally(Tally& tally) {
 template <bool CloseMidway>
 struct unbounded_run {
   static constexpr int threads = senders + 1;
-  Rng rng{stress::run_seed<unbounded_run>(CloseMidway ? "unbounded_close_midway"
-                                                      : "unbounded_conservation")};
-  Tally tally;
+  std::uint64_t seed = stress::run_seed<unbounded_run>(CloseMidway ? "unbounded_close_midway"
+                                                                   : "unbounded_conservation");
+  Ledger ledger;
   std::optional<mpsc::UnboundedSender<Message>> tx;
   std::optional<mpsc::UnboundedReceiver<Message>> rx;
   std::vector<mpsc::UnboundedSender<Message>> handles;
@@ -147,47 +117,43 @@ struct unbounded_run {
   }
   void thread(int index) {
     if (index == senders) {
-      Rng local{rng.next()};
+      stress::Rng local{seed, index};
       weft::MockTask task;
-      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1,
+      receive_all(*rx, ledger, local, CloseMidway ? local.below(senders * messages_per_sender) : -1,
                   task);
       rx.reset();
       return;
     }
     auto sender = std::move(handles[index]);
     for (int i = 0; i < messages_per_sender; ++i) {
-      auto r = sender.send(Message(&tally.live, index, i));
+      auto r = sender.send(Message(&ledger.live, {index, i}));
       if (r.is_err()) {
-        WEFT_INVARIANT(r.error().value.sequence == i);
-        tally.returned.fetch_add(1, std::memory_order_relaxed);
+        WEFT_INVARIANT(r.error().value.value.seq == i);
+        ledger.returned.add(1);
       }
     }
   }
-  void check() { check_tally(tally); }
+  void check() { check_ledger(ledger); }
 };
 
-// A bounded run's channel (bound 1..max_bound), one Sender per sender thread and a seed
-// per thread (the receiver's last).
+// A bounded run's channel (bound 1..max_bound) and one Sender per sender thread; thread i
+// draws from Rng{seed, i} (the receiver is the last), the bound from the stream after.
 template <std::uint32_t max_bound>
 struct BoundedWorld {
   static constexpr int threads = senders + 1;
-  explicit BoundedWorld(std::uint64_t run_seed) : rng{run_seed} {}
-  Rng rng;
-  Tally tally;
+  explicit BoundedWorld(std::uint64_t run_seed) : seed{run_seed} {}
+  std::uint64_t seed;
+  Ledger ledger;
   std::optional<mpsc::Receiver<Message>> rx;
   std::vector<mpsc::Sender<Message>> handles;
-  std::vector<std::uint64_t> seeds;
 
   void setup() {
+    stress::Rng rng{seed, threads};
     auto [t, r] = mpsc::channel<Message>(1 + rng.below(max_bound));
-    for (int s = 0; s < senders; ++s) {
-      handles.push_back(t);
-      seeds.push_back(rng.next());
-    }
-    seeds.push_back(rng.next());
+    for (int s = 0; s < senders; ++s) handles.push_back(t);
     rx.emplace(std::move(r));
   }
-  void check() { check_tally(tally); }
+  void check() { check_ledger(ledger); }
 };
 
 // Bounded: senders pick send / try_send / reserve / reserve_many / reserve_owned.
@@ -197,10 +163,10 @@ struct bounded_run : BoundedWorld<8> {
       : BoundedWorld<8>(stress::run_seed<bounded_run>(CloseMidway ? "bounded_close_midway"
                                                                   : "bounded_conservation")) {}
   void thread(int index) {
-    Rng local{seeds[index]};
+    stress::Rng local{seed, index};
     if (index == senders) {
       weft::MockTask task;
-      receive_all(*rx, tally, local, CloseMidway ? local.below(senders * messages_per_sender) : -1,
+      receive_all(*rx, ledger, local, CloseMidway ? local.below(senders * messages_per_sender) : -1,
                   task);
       rx.reset();
       return;
@@ -209,26 +175,26 @@ struct bounded_run : BoundedWorld<8> {
     auto give_back = [&](int i) {
       WEFT_INVARIANT(sender.is_closed());
       (void)i;
-      tally.returned.fetch_add(1, std::memory_order_relaxed);
+      ledger.returned.add(1);
     };
     int i = 0;
     while (i < messages_per_sender) {
       switch (local.below(5)) {
         case 0: {
-          auto r = sender.blocking_send(Message(&tally.live, index, i));
+          auto r = sender.blocking_send(Message(&ledger.live, {index, i}));
           if (r.is_err()) {
-            WEFT_INVARIANT(r.error().value.sequence == i);
+            WEFT_INVARIANT(r.error().value.value.seq == i);
             give_back(i);
           }
           ++i;
           break;
         }
         case 1: {
-          auto r = sender.try_send(Message(&tally.live, index, i));
+          auto r = sender.try_send(Message(&ledger.live, {index, i}));
           if (r.is_ok()) {
             ++i;
           } else if (r.error().is_closed()) {
-            WEFT_INVARIANT(r.error().value.sequence == i);
+            WEFT_INVARIANT(r.error().value.value.seq == i);
             give_back(i);
             ++i;
           } else {
@@ -239,7 +205,7 @@ struct bounded_run : BoundedWorld<8> {
         case 2: {
           auto permit = weft::block_on(sender.reserve());
           if (permit.is_ok()) {
-            std::move(*permit).send(Message(&tally.live, index, i));
+            std::move(*permit).send(Message(&ledger.live, {index, i}));
           } else {
             give_back(i);
           }
@@ -258,7 +224,7 @@ struct bounded_run : BoundedWorld<8> {
           while (i < messages_per_sender) {
             auto p = permits->next();
             if (!p) break;
-            std::move(*p).send(Message(&tally.live, index, i));
+            std::move(*p).send(Message(&ledger.live, {index, i}));
             ++i;
           }
           break;  // unused permits go back with the iterator
@@ -266,7 +232,7 @@ struct bounded_run : BoundedWorld<8> {
         default: {
           auto owned = weft::block_on(mpsc::Sender<Message>(sender).reserve_owned());
           if (owned.is_ok()) {
-            auto back = std::move(*owned).send(Message(&tally.live, index, i));
+            auto back = std::move(*owned).send(Message(&ledger.live, {index, i}));
             WEFT_INVARIANT(back.same_channel(sender));
           } else {
             give_back(i);
@@ -307,11 +273,11 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
   }
 
   void thread(int index) {
-    Rng local{seeds[index]};
+    stress::Rng local{seed, index};
     if (index == senders) {
-      receive_all(*rx, tally, local, local.below(senders * messages_per_sender / 4), tasks[index]);
+      receive_all(*rx, ledger, local, local.below(senders * messages_per_sender / 4), tasks[index]);
       // Release: pairs with the senders' Acquire loads below (nothing to publish but the
-      // end; the order keeps the tally reads after the receiver's writes).
+      // end; the order keeps the ledger reads after the receiver's writes).
       receiver_done.store(1, std::memory_order_release);
       rx.reset();
       return;
@@ -321,12 +287,12 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
     int seq = 0;  // sequence of the next value that gets through (cancelled ones do not)
     for (int i = 0; i < messages_per_sender; ++i) {
       if (local.below(2) == 0) {
-        auto send = sender.send(Message(&tally.live, index, seq));
+        auto send = sender.send(Message(&ledger.live, {index, seq}));
         auto count = [&](bool ok) {
           if (ok) {
             ++seq;
           } else {
-            tally.returned.fetch_add(1, std::memory_order_relaxed);
+            ledger.returned.add(1);
           }
         };
         if (auto p = task.poll(send); p.is_ready()) {
@@ -338,7 +304,7 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
         } else {
           // Cancel: the value comes back (take_value) or dies with the future.
           if (local.below(2) == 0) (void)send.take_value();
-          tally.returned.fetch_add(1, std::memory_order_relaxed);
+          ledger.returned.add(1);
         }
       } else {
         auto reserve =
@@ -351,11 +317,11 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
         }
         if (got && got->is_ok()) {
           if (auto permit = (*got)->next()) {
-            std::move(*permit).send(Message(&tally.live, index, seq++));
+            std::move(*permit).send(Message(&ledger.live, {index, seq++}));
             continue;
           }
         }
-        tally.returned.fetch_add(1, std::memory_order_relaxed);  // cancelled or failed
+        ledger.returned.add(1);  // cancelled or failed
       }
     }
     // Acquire: pairs with the Release store of receiver_done above.

@@ -1,6 +1,7 @@
 // weft/stress/stress.h: what the stress tests share: the seed and the rerun command, a
-// small PRNG, per-run op counts scaled for sanitizers and soak runs; and for scenarios
-// with futures and tasks: a Tally of what threads added, YieldNow (a suspension point),
+// small PRNG, per-run op counts scaled for sanitizers and soak runs; for channels, the
+// Stamp of a sender's value and the Deliveries a receiver checks; and for scenarios with
+// futures and tasks: a Tally of what threads added, YieldNow (a suspension point),
 // GiveUpAfter (a timeout inside a task), poll_then_cancel (a future dropped halfway on a
 // plain thread) and join_pool_tasks (spawn on a ThreadPool, join, none lost, sum).
 //
@@ -37,6 +38,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstddef>
 #include <chrono>
 #include <optional>
 #include <utility>
@@ -177,6 +179,34 @@ struct Tally {
   platform::atomic<long> value{0};
   void add(long n) { value.fetch_add(n, std::memory_order_relaxed); }
   long total() const { return value.load(std::memory_order_relaxed); }
+};
+
+// What a value carries in a scenario with several senders: which sender made it and its
+// number in that sender's sequence (0, 1, 2 ...). Counted: testing::CountedOf<Stamp>.
+struct Stamp {
+  int sender;
+  int seq;
+  bool operator==(const Stamp&) const = default;
+};
+
+// What one receiver saw of the senders' stamped values: each sender's arrive in increasing
+// order, so none twice; with `gapless`, none skipped either (a channel that loses nothing:
+// mpsc; broadcast reports what it skipped as lagged instead). `received` counts them.
+class Deliveries {
+ public:
+  Deliveries(int senders, bool gapless)
+      : last_(static_cast<std::size_t>(senders), -1), gapless_(gapless) {}
+  void take(const Stamp& s) {
+    int& last = last_[static_cast<std::size_t>(s.sender)];
+    WEFT_INVARIANT(gapless_ ? s.seq == last + 1 : s.seq > last);
+    last = s.seq;
+    ++received;
+  }
+  long received = 0;
+
+ private:
+  std::vector<int> last_;  // each sender's last seq received, -1 before the first
+  bool gapless_;
 };
 
 // Futures for the cancellation and task scenarios. -----------------------------------

@@ -5,6 +5,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
+#include "testing/counted.h"
 #include "testing/waker_leak_check.h"
 
 #include <doctest/doctest.h>
@@ -201,28 +202,19 @@ TEST_CASE("map_and_try_map") {
   CHECK(m.try_lock().is_ok());
 }
 
-struct Counted {
-  static inline int live = 0;
-  static inline int made = 0;
-  int value;
-  explicit Counted(int v) : value(v) { ++live, ++made; }
-  Counted(Counted&& o) noexcept : value(o.value) { ++live, ++made; }
-  Counted& operator=(Counted&&) = default;
-  ~Counted() { --live; }
-};
-
 TEST_CASE("counted_value_destroyed_once") {
-  Counted::live = 0;
+  using Counted = weft::testing::MoveOnlyCounted;
+  REQUIRE(Counted::live() == 0);
   {
     Mutex<Counted> m(5);
-    CHECK(Counted::live == 1);
+    CHECK(Counted::live() == 1);
     m.blocking_lock()->value = 6;
     CHECK(m.get_mut().value == 6);
     Counted out = std::move(m).into_inner();
     CHECK(out.value == 6);
-    CHECK(Counted::live == 2);  // the moved-from one still lives in the mutex
+    CHECK(Counted::live() == 2);  // the moved-from one still lives in the mutex
   }
-  CHECK(Counted::live == 0);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("get_mut") {

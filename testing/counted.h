@@ -5,7 +5,12 @@
 // one off, so a test that destroyed its primitive expects the count back where it started:
 // a value a primitive leaked (or destroyed twice) shows up there. The count is a
 // process-wide one (unit tests: `Counted::live()`), or one the test owns and passes in
-// (stress tests, whose runs overlap: `Counted(&live, v)`).
+// (stress tests, whose runs overlap: `Counted(&live, v)`; model scenarios, which must
+// build their atomics inside the execution, too).
+//
+// The value is a long, or any small copyable type a test stamps its values with
+// (`CountedOf<Stamp>`, `MoveOnlyCountedOf<Stamp>`: which sender, which sequence number);
+// each value type has a process-wide count of its own.
 //
 //   CHECK(Counted::live() == 0);
 //   { auto [tx, rx] = weft::oneshot::channel<Counted>(); (void)std::move(tx).send(Counted(1)); }
@@ -14,9 +19,11 @@
 
 #include "sync/platform/atomic.h"
 
+#include <utility>
+
 namespace weft::testing {
 
-template <bool Copyable>
+template <bool Copyable, class Value = long>
 class BasicCounted {
  public:
   using Count = platform::atomic<long>;
@@ -30,8 +37,8 @@ class BasicCounted {
   // Relaxed: a count read after the threads that change it were joined.
   static long live() { return global().load(std::memory_order_relaxed); }
 
-  explicit BasicCounted(long v) : BasicCounted(&global(), v) {}
-  BasicCounted(Count* count, long v) : count_(count), value(v) { add(); }
+  explicit BasicCounted(Value v) : BasicCounted(&global(), std::move(v)) {}
+  BasicCounted(Count* count, Value v) : count_(count), value(std::move(v)) { add(); }
   BasicCounted(const BasicCounted& other) requires Copyable : count_(other.count_),
                                                               value(other.value) {
     add();
@@ -56,12 +63,17 @@ class BasicCounted {
   Count* count_;
 
  public:
-  long value;
+  Value value;
 };
 
 // Copyable: for primitives that hand out copies (watch, broadcast, set_once's get ...).
 using Counted = BasicCounted<true>;
 // Move-only: a primitive that must never copy its value does not compile with a copy.
 using MoveOnlyCounted = BasicCounted<false>;
+// The same with a value of the test's own type.
+template <class Value>
+using CountedOf = BasicCounted<true, Value>;
+template <class Value>
+using MoveOnlyCountedOf = BasicCounted<false, Value>;
 
 }  // namespace weft::testing

@@ -4,6 +4,7 @@
 
 #include "sync/platform/thread.h"
 #include "sync/task/mock_task.h"
+#include "testing/counted.h"
 
 #include <doctest/doctest.h>
 
@@ -19,23 +20,9 @@ using weft::MockTask;
 using weft::mpsc::TryRecvError;
 using weft::mpsc::unbounded_channel;
 
-// A value that counts itself: `live` instances holding a value, and `drops` of them.
-struct Counted {
-  static inline int live = 0;
-  static inline int drops = 0;
-  int id = -1;  // -1: moved from (holds no value)
-
-  explicit Counted(int i) : id(i) { ++live; }
-  Counted(Counted&& other) noexcept : id(std::exchange(other.id, -1)) {}
-  Counted& operator=(Counted&&) = delete;
-  ~Counted() {
-    if (id != -1) {
-      --live;
-      ++drops;
-    }
-  }
-  static void reset() { live = drops = 0; }
-};
+// Counts its instances (testing/counted.h): back to 0 once every value was destroyed
+// exactly once.
+using Counted = weft::testing::MoveOnlyCounted;
 
 TEST_CASE("header_example") {
   auto [tx, rx] = weft::mpsc::unbounded_channel<int>();
@@ -111,15 +98,15 @@ TEST_CASE("pending_recv_is_woken_by_last_sender_drop") {
 
 TEST_CASE("recv_close_gets_none_idle") {
   auto [tx, rx] = unbounded_channel<Counted>();
-  Counted::reset();
+  REQUIRE(Counted::live() == 0);
   rx.close();
   CHECK(rx.is_closed());
   CHECK(tx.is_closed());
   CHECK(rx.blocking_recv() == std::nullopt);
   auto r = tx.send(Counted(5));
   REQUIRE(r.is_err());
-  CHECK(r.error().value.id == 5);  // the value comes back
-  CHECK(Counted::drops == 0);
+  CHECK(r.error().value.value == 5);  // the value comes back
+  CHECK(Counted::live() == 1);        // in the error, not destroyed
 }
 
 TEST_CASE("close_keeps_queued_values") {
@@ -164,29 +151,28 @@ TEST_CASE("try_recv_close_while_empty_unbounded") {
 }
 
 TEST_CASE("unconsumed_messages_are_dropped") {
-  Counted::reset();
+  REQUIRE(Counted::live() == 0);
   {
     auto [tx, rx] = unbounded_channel<Counted>();
     for (int i = 0; i < 100; ++i) CHECK(tx.send(Counted(i)).is_ok());
-    CHECK(Counted::live == 100);
+    CHECK(Counted::live() == 100);
     auto r = rx.try_recv();
-    CHECK(r->id == 0);
+    CHECK(r->value == 0);
   }
-  CHECK(Counted::live == 0);
-  CHECK(Counted::drops == 100);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("dropping_rx_destroys_queued_values_at_once") {
-  Counted::reset();
+  REQUIRE(Counted::live() == 0);
   auto [tx, rx] = unbounded_channel<Counted>();
   for (int i = 0; i < 40; ++i) CHECK(tx.send(Counted(i)).is_ok());
   { auto gone = std::move(rx); }
-  CHECK(Counted::live == 0);  // while the sender still exists
+  CHECK(Counted::live() == 0);  // while the sender still exists
   CHECK(tx.is_closed());
   auto r = tx.send(Counted(99));
   REQUIRE(r.is_err());
-  CHECK(std::move(r.error()).into_inner().id == 99);
-  CHECK(Counted::drops == 41);
+  CHECK(std::move(r.error()).into_inner().value == 99);
+  CHECK(Counted::live() == 1);  // only r's instance, moved from
 }
 
 TEST_CASE("len_and_is_empty") {
@@ -228,17 +214,16 @@ TEST_CASE("recv_many") {
 }
 
 TEST_CASE("recv_many_across_blocks_counts_values") {
-  Counted::reset();
+  REQUIRE(Counted::live() == 0);
   {
     auto [tx, rx] = unbounded_channel<Counted>();
     for (int i = 0; i < 100; ++i) CHECK(tx.send(Counted(i)).is_ok());
     std::vector<Counted> buffer;
     CHECK(rx.blocking_recv_many(buffer, 64) == 64);
-    for (int i = 0; i < 64; ++i) CHECK(buffer[i].id == i);
+    for (int i = 0; i < 64; ++i) CHECK(buffer[i].value == i);
     CHECK(rx.len() == 36);
   }
-  CHECK(Counted::live == 0);
-  CHECK(Counted::drops == 100);
+  CHECK(Counted::live() == 0);
 }
 
 TEST_CASE("closed_future") {
