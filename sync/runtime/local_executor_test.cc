@@ -28,20 +28,7 @@ using weft::Task;
 using Counted = weft::testing::MoveOnlyCounted;
 
 using weft::testing::Gate;
-
-struct GateFuture {
-  static inline weft::platform::atomic<int> live{0};
-  Gate* gate;
-  explicit GateFuture(Gate& g) : gate(&g) { live.fetch_add(1, std::memory_order_relaxed); }
-  GateFuture(GateFuture&& other) noexcept : gate(other.gate) {
-    live.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~GateFuture() { live.fetch_sub(1, std::memory_order_relaxed); }
-  Poll<void> poll(Context& cx) {
-    if (gate->poll_open(cx)) return weft::ready;
-    return weft::pending;
-  }
-};
+using weft::testing::GateFuture;
 
 struct YieldNow {
   bool yielded = false;
@@ -208,11 +195,11 @@ TEST_CASE("destroying_the_executor_cancels_pending_tasks") {
     LocalExecutor ex;
     pending_handle = ex.spawn(after_gate(gate, 1));
     ex.run_until_idle();
-    CHECK(GateFuture::live.load(std::memory_order_relaxed) == 1);
+    CHECK(GateFuture::live() == 1);
     never_polled = ex.spawn(after_gate(gate, 2));
   }
   // The coroutine frame and the future it awaited are gone.
-  CHECK(GateFuture::live.load(std::memory_order_relaxed) == 0);
+  CHECK(GateFuture::live() == 0);
   auto a = pending_handle.blocking_join();
   REQUIRE(a.is_err());
   CHECK(a.error() == JoinError::cancelled);
@@ -277,16 +264,16 @@ TEST_CASE("abort_idle_task_destroys_its_future_on_the_driver") {
   Gate gate;
   {
     LocalExecutor ex;
-    const int before = GateFuture::live.load(std::memory_order_relaxed);
+    const long before = GateFuture::live();
     JoinHandle<Counted> h = ex.spawn(counted_after_gate(gate, 3));
     ex.run_until_idle();  // now idle, awaiting the gate
-    CHECK(GateFuture::live.load(std::memory_order_relaxed) == before + 1);
+    CHECK(GateFuture::live() == before + 1);
     CHECK_FALSE(h.is_finished());
     h.abort();
     // Not destroyed by the aborting call: the executor does it when it runs the task.
-    CHECK(GateFuture::live.load(std::memory_order_relaxed) == before + 1);
+    CHECK(GateFuture::live() == before + 1);
     CHECK(ex.run_until_idle() == 1);
-    CHECK(GateFuture::live.load(std::memory_order_relaxed) == before);
+    CHECK(GateFuture::live() == before);
     CHECK(h.is_finished());
     auto outcome = h.blocking_join();
     REQUIRE(outcome.is_err());
@@ -370,5 +357,5 @@ TEST_CASE("abort_handle_outlives_task_and_executor") {
   }
   copy.abort();  // complete: nothing, and the executor is gone
   CHECK(copy.is_finished());
-  CHECK(GateFuture::live.load(std::memory_order_relaxed) == 0);
+  CHECK(GateFuture::live() == 0);
 }

@@ -29,16 +29,7 @@ using weft::ThreadPool;
 using Counted = weft::testing::MoveOnlyCounted;
 
 using weft::testing::Gate;
-
-struct GateFuture {
-  Gate* gate;
-  Counted token{0};  // counts live futures
-  explicit GateFuture(Gate& g) : gate(&g) {}
-  Poll<void> poll(Context& cx) {
-    if (gate->poll_open(cx)) return weft::ready;
-    return weft::pending;
-  }
-};
+using weft::testing::GateFuture;
 
 Task<int> square(int x) { co_return x* x; }
 
@@ -120,7 +111,7 @@ TEST_CASE("shutdown_cancels_pending_tasks_exactly_once") {
     REQUIRE(outcome.is_err());
     CHECK(outcome.error() == JoinError::cancelled);
   }
-  CHECK(Counted::live() == 0);  // every GateFuture destroyed
+  CHECK(GateFuture::live() == 0);  // every GateFuture destroyed
   int cancelled = 0;
   for (auto& h : handles) {
     auto outcome = h.blocking_join();
@@ -188,7 +179,7 @@ TEST_CASE("ping_pong_between_workers") {
 // JoinHandle::abort / AbortHandle (tokio/tests/task_abort.rs) on a pool.
 
 TEST_CASE("abort_pending_tasks_others_complete") {
-  const int before = Counted::live();
+  const long before = GateFuture::live();
   {
     ThreadPool pool(2);
     std::vector<Gate> gates(64);
@@ -209,7 +200,7 @@ TEST_CASE("abort_pending_tasks_others_complete") {
     }
   }
   // Every GateFuture destroyed once.
-  CHECK(Counted::live() == before);
+  CHECK(GateFuture::live() == before);
 }
 
 TEST_CASE("abort_racing_completion_yields_value_or_cancelled") {
