@@ -14,6 +14,7 @@
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
+#include "testing/last_drop.h"
 
 #include <cstdint>
 #include <chrono>
@@ -324,35 +325,16 @@ WEFT_MODEL_TEST(clone_races_receive, weft::model::bounded(2), 1) {
 // Scenarios that kill mutations the ones above let survive (ci/mutations.py names them, by
 // the scenario's comment).
 
-namespace {
-struct Notes {
-  platform::cell<int> a{0};
-  platform::cell<int> b{0};
-};
-}  // namespace
-
 // Kills broadcast.sender_count_relaxed: the drop of every Sender happens-before the recv
 // that reports closed. Two Senders write plain data and go away; whichever is last closes
 // the channel, and the other's write reaches the receiver only through the AcqRel
 // decrements of the sender count (one release sequence).
 WEFT_MODEL_TEST(senders_writes_ordered_before_closed, weft::model::bounded(2), 2) {
-  auto notes = std::make_shared<Notes>();
   auto [tx, rx] = broadcast::channel<int>(1);
-  auto second = std::make_shared<std::optional<broadcast::Sender<int>>>(tx);
-  platform::thread a([notes, tx = std::move(tx)]() mutable {
-    notes->a.with_mut([](int& v) { v = 1; });
-    auto gone = std::move(tx);
+  weft::testing::writes_ordered_before_last_drop(std::move(tx), [&] {
+    auto r = weft::block_on(rx.recv());
+    WEFT_INVARIANT(r.is_err() && r.error().is_closed());
   });
-  platform::thread b([notes, second] {
-    notes->b.with_mut([](int& v) { v = 1; });
-    second->reset();
-  });
-  auto r = weft::block_on(rx.recv());
-  WEFT_INVARIANT(r.is_err() && r.error().is_closed());
-  notes->a.with([](const int& v) { WEFT_INVARIANT(v == 1); });
-  notes->b.with([](const int& v) { WEFT_INVARIANT(v == 1); });
-  a.join();
-  b.join();
 }
 
 // A timed blocking_recv races send(): the value is received in time, or stays for the

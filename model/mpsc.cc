@@ -15,6 +15,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "testing/counted.h"
+#include "testing/last_drop.h"
 
 #include <chrono>
 #include <memory>
@@ -594,34 +595,15 @@ WEFT_MODEL_TEST(unbounded_send_after_close_fails, weft::model::bounded(1), 1) {
   WEFT_INVARIANT(!rx.blocking_recv().has_value());  // closed and drained
 }
 
-namespace {
-struct Notes {
-  platform::cell<int> a{0};
-  platform::cell<int> b{0};
-};
-}  // namespace
-
 // Kills mpsc.tx_count_relaxed: everything every sender did before it was destroyed
 // happens-before the receive that reports the end. Two senders write plain data and go
 // away; whichever is last closes the list, and the other's write must be ordered before
 // that close through the sender count (AcqRel decrements, one release sequence).
 WEFT_MODEL_TEST(senders_writes_ordered_before_end, weft::model::bounded(2), 2) {
-  auto notes = std::make_shared<Notes>();
   auto [tx, rx] = mpsc::unbounded_channel<int>();
-  auto second = std::make_shared<std::optional<mpsc::UnboundedSender<int>>>(tx);
-  platform::thread a([notes, tx = std::move(tx)]() mutable {
-    notes->a.with_mut([](int& v) { v = 1; });
-    auto gone = std::move(tx);
+  weft::testing::writes_ordered_before_last_drop(std::move(tx), [&] {
+    WEFT_INVARIANT(!rx.blocking_recv().has_value());  // the end: both senders are gone
   });
-  platform::thread b([notes, second] {
-    notes->b.with_mut([](int& v) { v = 1; });
-    second->reset();
-  });
-  WEFT_INVARIANT(!rx.blocking_recv().has_value());  // the end: both senders are gone
-  notes->a.with([](const int& v) { WEFT_INVARIANT(v == 1); });
-  notes->b.with([](const int& v) { WEFT_INVARIANT(v == 1); });
-  a.join();
-  b.join();
 }
 
 namespace {
