@@ -9,6 +9,7 @@
 #include "sync/task/block_on.h"
 #include "sync/task/task.h"
 #include "sync/runtime/thread_pool.h"
+#include "testing/yield_now.h"
 
 #include <memory>
 #include <utility>
@@ -76,16 +77,7 @@ class Gated {
 };
 
 Task<void> yield_twice() {
-  struct YieldNow {
-    bool yielded = false;
-    Poll<void> poll(Context& cx) {
-      if (yielded) return weft::ready;
-      yielded = true;
-      cx.waker().wake_by_ref();
-      return weft::pending;
-    }
-  };
-  for (int i = 0; i < 2; ++i) co_await YieldNow();
+  for (int i = 0; i < 2; ++i) co_await weft::testing::YieldNow();
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "sync/task/mock_task.h"
 #include "sync/task/poll.h"
 #include "sync/runtime/thread_pool.h"
+#include "testing/yield_now.h"
 
 #include <csignal>
 #include <cstdint>
@@ -211,17 +212,9 @@ class Deliveries {
 
 // Futures for the cancellation and task scenarios. -----------------------------------
 
-// A suspension point for a task: pending once (waking itself at once), then ready. A task
-// holding a guard across it is requeued and may resume on another worker.
-struct YieldNow {
-  bool yielded = false;
-  weft::Poll<void> poll(weft::Context& cx) {
-    if (yielded) return weft::ready;
-    yielded = true;
-    cx.waker().wake_by_ref();
-    return weft::pending;
-  }
-};
+// A suspension point for a task (testing/yield_now.h). A task holding a guard across it
+// is requeued and may resume on another worker.
+using weft::testing::YieldNow;
 
 // A timeout for a future awaited inside a task: `inner` polled at most `budget` times;
 // ready with nullopt once the budget is spent, and the inner future, still pending, is

@@ -4,10 +4,10 @@
 #include "sync/runtime/local_executor.h"
 
 #include "sync/platform/atomic.h"
-#include "sync/task/atomic_waker.h"
 #include "sync/task/task.h"
 #include "testing/counted.h"
 #include "testing/gate.h"
+#include "testing/yield_now.h"
 
 #include <doctest/doctest.h>
 
@@ -29,16 +29,7 @@ using Counted = weft::testing::MoveOnlyCounted;
 
 using weft::testing::Gate;
 using weft::testing::GateFuture;
-
-struct YieldNow {
-  bool yielded = false;
-  Poll<void> poll(Context& cx) {
-    if (yielded) return weft::ready;
-    yielded = true;
-    cx.waker().wake_by_ref();
-    return weft::pending;
-  }
-};
+using weft::testing::YieldNow;
 
 Task<int> after_gate(Gate& gate, int v) {
   co_await GateFuture(gate);

@@ -3,12 +3,11 @@
 #include "sync/task/task.h"
 
 #include "sync/notify.h"
-#include "sync/platform/atomic.h"
-#include "sync/task/atomic_waker.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "testing/counted.h"
 #include "testing/gate.h"
+#include "testing/yield_now.h"
 
 #include <doctest/doctest.h>
 
@@ -29,17 +28,7 @@ using Counted = weft::testing::MoveOnlyCounted;
 // Ready once `open` was called; registers its waker in between. Counts its instances.
 using weft::testing::Gate;
 using weft::testing::GateFuture;
-
-// Pending once (waking itself at once), then ready: Tokio's yield_now.
-struct YieldNow {
-  bool yielded = false;
-  Poll<void> poll(Context& cx) {
-    if (yielded) return weft::ready;
-    yielded = true;
-    cx.waker().wake_by_ref();
-    return weft::pending;
-  }
-};
+using weft::testing::YieldNow;
 
 struct Throwing {
   Poll<int> poll(Context&) { throw std::runtime_error("poll"); }
