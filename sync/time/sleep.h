@@ -28,10 +28,6 @@
 #include <chrono>
 #include <optional>
 
-// The model build's backend defines Win32's Sleep(ms) as a macro, which would rewrite this
-// class's constructors; it belongs with the other #undefs in sync/platform/relacy.h.
-#undef Sleep
-
 namespace weft {
 
 class [[nodiscard]] Sleep {
