@@ -113,7 +113,7 @@ WEFT_MODEL_TEST(cancel_write_while_reader_releases, weft::model::bounded(2), 1) 
 // read permit handed to the timed reader as its deadline passes is taken or given back,
 // so the untimed writer always gets all permits (a lost one: DEADLOCK). A timed-out
 // reader never touches the value; the value never races.
-WEFT_MODEL_TEST(timed_read_races_write_unlock, weft::model::random(20000), 2) {
+WEFT_MODEL_TEST(timed_read_races_write_unlock, weft::model::pct(20000, 3), 2) {
   auto lock = std::make_shared<RwLock<int>>(0);
   auto held = std::make_shared<std::optional<weft::RwLockWriteGuard<int>>>(lock->blocking_write());
   platform::thread timed([lock] {
