@@ -81,16 +81,6 @@ struct Registration {
 #define WEFT_MODEL_SCENARIO(type, strategy) \
   WEFT_MODEL_SCENARIO_FAILS(type, strategy, ::weft::model::Failure::none)
 
-#define WEFT_MODEL_TEST(name, strategy, max_spawned) \
-  static void weft_model_body_##name();              \
-  struct name {                                      \
-    static constexpr int threads = 1;                \
-    static constexpr int spawned = (max_spawned);    \
-    void thread(int) { weft_model_body_##name(); }   \
-  };                                                 \
-  WEFT_MODEL_SCENARIO(name, strategy);               \
-  static void weft_model_body_##name()
-
 #define WEFT_MODEL_TEST_FAILS(name, strategy, max_spawned, failure) \
   static void weft_model_body_##name();                             \
   struct name {                                                     \
@@ -100,3 +90,6 @@ struct Registration {
   };                                                                \
   WEFT_MODEL_SCENARIO_FAILS(name, strategy, failure);               \
   static void weft_model_body_##name()
+
+#define WEFT_MODEL_TEST(name, strategy, max_spawned) \
+  WEFT_MODEL_TEST_FAILS(name, strategy, max_spawned, ::weft::model::Failure::none)
