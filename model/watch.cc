@@ -198,3 +198,31 @@ WEFT_MODEL_TEST(changed_orders_sender_writes, weft::model::bounded(2), 1) {
   note->value.with([](const int& v) { WEFT_INVARIANT(v == 7); });
   sender.join();
 }
+
+// Kills watch.shard_beyond_width: a BigNotify narrower than notify_width (a machine with
+// fewer cores) hands out only shards its notify_waiters() reaches. Two waiters, on their
+// own threads, take the two next shards; each requests a notification before it checks the
+// flag (as ChangedWait) and must be woken by the one notify_waiters() after the flag is set.
+WEFT_MODEL_TEST(big_notify_narrow_width, weft::model::bounded(1), 2) {
+  watch::detail::BigNotify notify(1);
+  platform::atomic<bool> sent{false};
+  auto wait_sent = [&](std::size_t shard) {
+    for (;;) {
+      auto fut = notify.notified(shard);
+      // Acquire: pairs with the Release store in the sender.
+      if (sent.load(std::memory_order_acquire)) return;
+      weft::block_on(fut);
+    }
+  };
+  const std::size_t first = notify.next_shard();
+  const std::size_t second = notify.next_shard();
+  platform::thread waiter([&] { wait_sent(first); });
+  platform::thread sender([&] {
+    // Release: pairs with the Acquire load in wait_sent.
+    sent.store(true, std::memory_order_release);
+    notify.notify_waiters();
+  });
+  wait_sent(second);
+  waiter.join();
+  sender.join();
+}

@@ -41,11 +41,13 @@
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
 #include "sync/platform/rwlock.h"
+#include "sync/platform/thread.h"
 #include "sync/result.h"
 #include "sync/task/future.h"
 #include "sync/task/poll.h"
 #include "sync/task/waker.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -79,7 +81,7 @@ namespace detail {
 
 [[noreturn]] inline void misuse(const char* what) { throw std::invalid_argument(what); }
 
-// How many Notify objects share the receivers' waits (Tokio's BigNotify: 8, to spread lock
+// How many Notify objects can share the receivers' waits (Tokio's BigNotify: 8, to spread lock
 // contention). The model build keeps 2, so a send still wakes through more than one.
 #if defined(WEFT_MODEL)
 inline constexpr std::size_t notify_width = 2;
@@ -89,18 +91,31 @@ inline constexpr std::size_t notify_width = 8;
 
 class BigNotify {
  public:
+  // Uses the first `width` Notify objects: by default one per core, at most notify_width.
+  // Shards beyond the cores spread no contention (no more threads wait or send at once),
+  // and each costs every send an RMW, lock or none: 8 CASes a send on a 2-core machine
+  // where 2 do (bench/README.md, "why weft loses").
+  explicit BigNotify(std::size_t width = default_width()) : width_(width) {
+    WEFT_INVARIANT(width >= 1 && width <= notify_width);
+  }
+  static std::size_t default_width() noexcept {
+    return std::min<std::size_t>(platform::available_parallelism(), notify_width);
+  }
+
   // A shard for a new Receiver, which waits on it for its whole life (Tokio picks one per
   // wait with a thread-local RNG; a fixed shard per Receiver spares a shared RMW per wait).
   std::size_t next_shard() {
     // Relaxed: only spreads waiters over the Notify objects.
-    return next_.fetch_add(1, std::memory_order_relaxed) % notify_width;
+    return next_.fetch_add(1, std::memory_order_relaxed) % width_;
   }
   Notified notified(std::size_t shard) { return inner_[shard].notified(); }
+  // Every shard a Receiver can wait on, so none misses a send.
   void notify_waiters() {
-    for (Notify& n : inner_) n.notify_waiters();
+    for (std::size_t i = 0; i < width_; ++i) inner_[i].notify_waiters();
   }
 
  private:
+  const std::size_t width_;
   platform::atomic<std::size_t> next_{0};
   Notify inner_[notify_width];
 };

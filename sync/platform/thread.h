@@ -105,4 +105,16 @@ class thread {
 
 #endif
 
+// How many threads can run at once: std::thread::hardware_concurrency(), at least 1. The
+// model build answers 2, a 2-core machine, so its scenarios size things as production does
+// there (a scenario that needs another size passes it explicitly).
+#if defined(WEFT_MODEL)
+inline unsigned available_parallelism() noexcept { return 2; }
+#else
+inline unsigned available_parallelism() noexcept {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+#endif
+
 }  // namespace weft::platform
