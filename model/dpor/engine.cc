@@ -100,6 +100,7 @@ struct Engine::Cell {
 };
 
 Engine::Engine(const Options& options) : options_(options), memory_(options.sc_only) {
+  memory_.set_verify_psc(options.verify_psc);
   explorer_.set_reduction(options.reduce);
   explorer_.set_preemption_bound(options.preemption_bound);
   explorer_.set_chooser(options.chooser);

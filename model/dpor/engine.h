@@ -61,6 +61,7 @@ struct Options {
   bool spurious_wakeups = true;      // a condvar wait may return without a notify, as C++ allows
   unsigned depth_limit = 5000;       // steps per execution before LIVELOCK
   std::uint64_t max_executions = 0;  // 0: until the tree is exhausted
+  bool verify_psc = false;           // tests: the incremental psc check against the full one
   std::string replay;                // run only this schedule (from Result::replay)
   // Samples executions instead of exploring the tree (then max_executions counts the
   // executions ended early too).

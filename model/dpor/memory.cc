@@ -3,6 +3,8 @@
 #include "model/dpor/memory.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace weft::dpor {
 namespace {
@@ -60,6 +62,26 @@ void Memory::clear() {
   locations_.clear();
   sc_fences_.clear();
   sc_events_ = 0;
+  for (unsigned t = 0; t < max_threads; ++t) {
+    last_[t] = -1;
+    before_run_[t] = -1;
+    run_[t].clear();
+  }
+  psc_graph_ = true;
+  sc_nodes_.clear();
+  psc_adjacency_.clear();
+}
+
+void Memory::record(int index) {
+  const Event& e = events_[index];
+  std::vector<int>& run = run_[e.thread];
+  if (!run.empty() && !same_loc(events_[run.front()], e)) {
+    for (int x : run) events_[x].next_other_loc = e.local;
+    before_run_[e.thread] = run.back();
+    run.clear();
+  }
+  run.push_back(index);
+  last_[e.thread] = index;
 }
 
 unsigned Memory::new_location(Value initial, unsigned thread, ThreadView& view) {
@@ -76,12 +98,8 @@ unsigned Memory::new_location(Value initial, unsigned thread, ThreadView& view) 
   e.initial = true;
   e.hb = view.hb;
   push(e);
+  record(static_cast<int>(events_.size()) - 1);
   return loc;
-}
-
-bool Memory::hb(int a, int b) const {
-  const Event& from = events_[a];
-  return a != b && events_[b].hb.covers(from.thread, from.local);
 }
 
 unsigned Memory::coherence_floor(unsigned loc, const Clock& clock) const {
@@ -229,6 +247,12 @@ void Memory::choices(const Request& r, unsigned thread, const ThreadView& view,
   std::erase_if(out, [&](const Choice& c) {
     const Event e = make_event(r, c, thread, view);
     if (!psc_needed(e) || !has_successors(e)) return false;
+    if (psc_graph_) {
+      psc_edges(e);
+      const bool cycle = psc_cycle();
+      if (verify_psc_) verify_psc(e, cycle);
+      return cycle;
+    }
     push(e);
     const bool ok = psc_acyclic();
     pop();
@@ -238,7 +262,13 @@ void Memory::choices(const Request& r, unsigned thread, const ThreadView& view,
 
 Value Memory::commit(const Request& r, const Choice& c, unsigned thread, ThreadView& view) {
   const Event e = make_event(r, c, thread, view);
+  const bool node = !sc_only_ && psc_graph_ && is_sc(e) && e.kind != Access::fence;
+  if (node) psc_edges(e);
+  if (is_sc(e) && e.kind == Access::fence) psc_graph_ = false;
   push(e);
+  const int index = static_cast<int>(events_.size()) - 1;
+  record(index);
+  if (node) psc_add_node(index);
   view.hb = e.hb;
   if (e.kind == Access::fence && releases(e.order)) view.rel_fence = e.hb;
   if (e.rf >= 0 && !acquires(e.order)) view.acq_pending.join(events_[e.rf].msg);
@@ -250,6 +280,105 @@ Memory::Writer Memory::writer_of_last_read() const {
   if (e.rf < 0) return Writer{0, 0, false};
   const Event& w = events_[e.rf];
   return Writer{w.thread, w.local, w.initial};
+}
+
+// The scb edges into a new seq_cst access e, with no seq_cst fence in the graph (so every
+// psc edge is an scb edge between seq_cst accesses, and e adds edges only to and from
+// itself): from a when a is po-before e; po|≠loc;hb;po|≠loc (a po u, u at another
+// location than a, u hb v, v po e, v at another location than e: v is the last such event
+// of e's thread, and u the first after a at another location); hb|loc; mo or rb (a is
+// eco-before e, e a store). Out of e: the stores eco-after it (mo, rb), psc's only edges
+// from an event without successors in hb.
+void Memory::psc_edges(const Event& e) const {
+  const std::size_t m = sc_nodes_.size();
+  const std::size_t words = (m + 63) / 64;
+  into_.assign(words, 0);
+  out_.assign(words, 0);
+  auto set = [](std::vector<std::uint64_t>& bits, std::size_t i) {
+    bits[i / 64] |= std::uint64_t{1} << (i % 64);
+  };
+  const Location& loc = locations_[e.loc];
+  const unsigned first = is_write(e) ? e.mo_pos : events_[e.rf].mo_pos + 1;
+  for (std::size_t k = first; k < loc.mo.size(); ++k) {
+    const int node = events_[loc.mo[k]].sc_node;
+    if (node >= 0) set(out_, static_cast<std::size_t>(node));
+  }
+  int v = last_[e.thread];
+  if (v >= 0 && same_loc(events_[v], e)) v = before_run_[e.thread];
+  const Clock* middle = v >= 0 ? &events_[v].hb : nullptr;
+  for (std::size_t node = 0; node < m; ++node) {
+    const Event& a = events_[sc_nodes_[node]];
+    const bool edge =
+        a.thread == e.thread || (middle != nullptr && a.next_other_loc <= middle->at[a.thread]) ||
+        (a.loc == e.loc &&
+         (hb_new(a, e) ||
+          (is_write(e) && (is_write(a) ? a.mo_pos : events_[a.rf].mo_pos) < e.mo_pos)));
+    if (edge) set(into_, node);
+  }
+}
+
+// Whether psc_edges' edges close a cycle: some node e leads to reaches one leading to e.
+bool Memory::psc_cycle() const {
+  const std::size_t words = into_.size();
+  bool any_into = false;
+  for (std::uint64_t w : into_) any_into = any_into || w != 0;
+  if (!any_into) return false;
+  seen_.assign(out_.begin(), out_.end());
+  frontier_.clear();
+  for (std::size_t w = 0; w < words; ++w) {
+    if ((seen_[w] & into_[w]) != 0) return true;
+    for (std::uint64_t bits = seen_[w]; bits != 0; bits &= bits - 1) {
+      frontier_.push_back(static_cast<int>(w * 64 + __builtin_ctzll(bits)));
+    }
+  }
+  while (!frontier_.empty()) {
+    const std::uint64_t* row = psc_row(static_cast<std::size_t>(frontier_.back()));
+    frontier_.pop_back();
+    for (std::size_t w = 0; w < words; ++w) {
+      const std::uint64_t fresh = row[w] & ~seen_[w];
+      if (fresh == 0) continue;
+      if ((fresh & into_[w]) != 0) return true;
+      seen_[w] |= fresh;
+      for (std::uint64_t bits = fresh; bits != 0; bits &= bits - 1) {
+        frontier_.push_back(static_cast<int>(w * 64 + __builtin_ctzll(bits)));
+      }
+    }
+  }
+  return false;
+}
+
+void Memory::verify_psc(const Event& e, bool cycle) {
+  push(e);
+  const bool full = !psc_acyclic();
+  pop();
+  if (full != cycle) {
+    std::fprintf(stderr, "weft dpor: the incremental psc check says %s, the full one %s\n",
+                 cycle ? "cycle" : "acyclic", full ? "cycle" : "acyclic");
+    std::abort();
+  }
+}
+
+// Adds the committed seq_cst access `index` as a node, with psc_edges' edges.
+void Memory::psc_add_node(int index) {
+  const std::size_t m = sc_nodes_.size();
+  if (m + 1 > psc_stride_ * 64) {
+    const std::size_t stride = psc_stride_ == 0 ? 1 : psc_stride_ * 2;
+    std::vector<std::uint64_t> grown(m * stride, 0);
+    for (std::size_t node = 0; node < m; ++node) {
+      std::copy_n(psc_row(node), psc_stride_, &grown[node * stride]);
+    }
+    psc_adjacency_.swap(grown);
+    psc_stride_ = stride;
+  }
+  psc_adjacency_.resize((m + 1) * psc_stride_, 0);
+  std::copy(out_.begin(), out_.end(), psc_row(m));
+  for (std::size_t w = 0; w < into_.size(); ++w) {
+    for (std::uint64_t bits = into_[w]; bits != 0; bits &= bits - 1) {
+      psc_row(w * 64 + __builtin_ctzll(bits))[m / 64] |= std::uint64_t{1} << (m % 64);
+    }
+  }
+  sc_nodes_.push_back(index);
+  events_[index].sc_node = static_cast<int>(m);
 }
 
 bool Memory::psc_needed(const Event& e) const {
@@ -273,8 +402,8 @@ bool Memory::psc_acyclic() const {
     if (is_sc(events_[i])) sc.push_back(static_cast<int>(i));
   }
   auto fence = [&](std::size_t i) { return events_[i].kind == Access::fence; };
-  auto same_loc = [&](std::size_t a, std::size_t b) {
-    return !fence(a) && !fence(b) && events_[a].loc == events_[b].loc;
+  auto same_location = [&](std::size_t a, std::size_t b) {
+    return same_loc(events_[a], events_[b]);
   };
   std::vector<Bits> hb_after(n, Bits(n)), hb_before(n, Bits(n)), po_nloc(n, Bits(n)),
       eco(n, Bits(n));
@@ -283,7 +412,7 @@ bool Memory::psc_acyclic() const {
       if (!hb(static_cast<int>(a), static_cast<int>(b))) continue;
       hb_after[a].set(b);
       hb_before[b].set(a);
-      if (events_[a].thread == events_[b].thread && !same_loc(a, b)) po_nloc[a].set(b);
+      if (events_[a].thread == events_[b].thread && !same_location(a, b)) po_nloc[a].set(b);
     }
   }
   for (const Location& loc : locations_) {
@@ -313,7 +442,7 @@ bool Memory::psc_acyclic() const {
     po_nloc[x].each([&](std::size_t a) { middle.unite(hb_after[a]); });
     middle.each([&](std::size_t b) { out.unite(po_nloc[b]); });
     hb_after[x].each([&](std::size_t y) {
-      if (same_loc(x, y)) out.set(y);
+      if (same_location(x, y)) out.set(y);
     });
     if (!fence(x)) {
       // mo ∪ rb, both inside eco: the eco successors that are stores.

@@ -69,9 +69,12 @@ struct Choice {
 
 class Memory {
  public:
-  explicit Memory(bool sc_only) : sc_only_(sc_only) {}
+  explicit Memory(bool sc_only) : sc_only_(sc_only) { clear(); }
 
   void clear();
+  // Tests: check every incremental psc verdict against the full recomputation (abort on a
+  // difference).
+  void set_verify_psc(bool on) { verify_psc_ = on; }
   // A new location, its initial store made by `thread` (first in mo).
   unsigned new_location(Value initial, unsigned thread, ThreadView& view);
 
@@ -109,6 +112,10 @@ class Memory {
     unsigned mo_pos = 0;
     bool read_by_rmw = false;
     bool initial = false;
+    int sc_node = -1;  // its node in the psc graph (a seq_cst access while it is kept)
+    // The local number of the first po-later event at another location (a fence is at
+    // none), for scb's po|≠loc;hb;po|≠loc.
+    std::uint32_t next_other_loc = ~std::uint32_t{0};
     Clock hb;   // including the synchronization this event takes part in
     Clock msg;  // write, rmw: the release view a reader acquires
   };
@@ -119,21 +126,58 @@ class Memory {
 
   bool is_write(const Event& e) const { return e.kind == Access::write || e.kind == Access::rmw; }
   bool is_sc(const Event& e) const { return e.order == std::memory_order_seq_cst; }
-  bool hb(int a, int b) const;
+  static bool same_loc(const Event& a, const Event& b) {
+    return a.kind != Access::fence && b.kind != Access::fence && a.loc == b.loc;
+  }
+  bool hb(int a, int b) const {
+    const Event& from = events_[a];
+    return a != b && events_[b].hb.covers(from.thread, from.local);
+  }
+  // Whether event x happens before the new event e (not yet in the graph).
+  bool hb_new(const Event& x, const Event& e) const { return e.hb.covers(x.thread, x.local); }
   // The lowest mo position the next access of a thread with clock `hb` may observe.
   unsigned coherence_floor(unsigned loc, const Clock& hb) const;
   Event make_event(const Request& request, const Choice& choice, unsigned thread,
                    const ThreadView& view) const;
   void push(const Event& event);
   void pop();
+  // Per-thread bookkeeping of the committed event `index` (next_other_loc).
+  void record(int index);
   bool psc_needed(const Event& event) const;
   bool psc_acyclic() const;
+  // The incremental psc check, exact while the graph has no seq_cst fence (psc_graph_):
+  // the edges a new seq_cst access e adds are all incident to e (into_: the nodes with an
+  // edge to e; out_: those e has an edge to), so the graph stays acyclic unless out_
+  // reaches into_.
+  void psc_edges(const Event& e) const;
+  bool psc_cycle() const;
+  void psc_add_node(int index);
+  void verify_psc(const Event& e, bool cycle);
+  std::uint64_t* psc_row(std::size_t node) { return &psc_adjacency_[node * psc_stride_]; }
+  const std::uint64_t* psc_row(std::size_t node) const {
+    return &psc_adjacency_[node * psc_stride_];
+  }
 
   bool sc_only_;
+  bool verify_psc_ = false;
   std::vector<Event> events_;
   std::vector<Location> locations_;
   std::vector<int> sc_fences_;
   int sc_events_ = 0;
+  // Per thread: its last event, the last one before its trailing run of events at one
+  // location, and that run (their next_other_loc is not known yet).
+  int last_[max_threads];
+  int before_run_[max_threads];
+  std::vector<int> run_[max_threads];
+  // psc over the seq_cst accesses, an adjacency matrix of psc_stride_ words a row, kept
+  // while the execution has no seq_cst fence (then psc_acyclic decides).
+  bool psc_graph_ = true;
+  std::vector<int> sc_nodes_;  // node -> event
+  std::vector<std::uint64_t> psc_adjacency_;
+  std::size_t psc_stride_ = 0;
+  // Scratch of psc_edges and psc_cycle (no allocation per step once grown).
+  mutable std::vector<std::uint64_t> into_, out_, seen_;
+  mutable std::vector<int> frontier_;
 };
 
 }  // namespace weft::dpor

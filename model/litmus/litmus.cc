@@ -6,6 +6,7 @@ Run run(const Test& test, bool sc_only) {
   Run out;
   dpor::Options options;
   options.sc_only = sc_only;
+  options.verify_psc = true;
   out.result = dpor::Engine::explore(
       [&] {
         std::vector<unsigned> x;
