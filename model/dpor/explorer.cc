@@ -103,8 +103,27 @@ int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
 
 int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices) {
   Node& node = path_[depth_];
-  // The step's place in the dependence order: after its thread's previous step and
-  // every earlier step it depends on.
+  // The dependence order only feeds the race analysis and the sleep sets: the plain and
+  // the sampled searches skip it.
+  Clock clock;
+  if (reduce_) clock = dependence_clock(thread, footprint);
+
+  if (node.fresh) {
+    if (!replay_only_ && reduce_) analyse_races(thread, footprint, clock);
+    node.choices = choices;
+    node.choice = chooser_ != nullptr && choices > 1 ? chooser_->choice(choices) : 0;
+    node.fresh = false;
+  } else if (replay_only_ ? node.choice >= choices && choices != 0 : node.choices != choices) {
+    return -1;
+  }
+  if (reduce_) record_step(thread, footprint, clock, node);
+  ++depth_;
+  return static_cast<int>(node.choice);
+}
+
+// The step's place in the dependence order: after its thread's previous step and every
+// earlier step it depends on.
+Clock Explorer::dependence_clock(unsigned thread, const Footprint& footprint) {
   Clock clock = thread_clock_[thread];
   if (footprint.wildcard) {
     clock.join(all_clock_);
@@ -119,16 +138,11 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
   }
   if (footprint.enabled_by >= 0) clock.join(trace_[footprint.enabled_by].clock);
   ++clock.at[thread];
+  return clock;
+}
 
-  if (node.fresh) {
-    if (!replay_only_ && reduce_) analyse_races(thread, footprint, clock);
-    node.choices = choices;
-    node.choice = chooser_ != nullptr && choices > 1 ? chooser_->choice(choices) : 0;
-    node.fresh = false;
-  } else if (replay_only_ ? node.choice >= choices && choices != 0 : node.choices != choices) {
-    return -1;
-  }
-
+void Explorer::record_step(unsigned thread, const Footprint& footprint, const Clock& clock,
+                           const Node& node) {
   const std::size_t index = trace_.size();
   trace_.push_back(Step{thread, footprint, clock});
   for (unsigned k = 0; k < footprint.count; ++k) {
@@ -155,8 +169,6 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
     const unsigned q = lowest(rest);
     if (!dependent((*pending_)[q], footprint)) child_sleep_ |= 1u << q;
   }
-  ++depth_;
-  return static_cast<int>(node.choice);
 }
 
 void Explorer::analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock) {

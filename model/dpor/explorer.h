@@ -126,6 +126,9 @@ class Explorer {
     Clock clock;  // dependence order
   };
 
+  Clock dependence_clock(unsigned thread, const Footprint& footprint);
+  void record_step(unsigned thread, const Footprint& footprint, const Clock& clock,
+                   const Node& node);
   void analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock);
   void add_backtrack(std::size_t node, unsigned thread, const Clock& clock);
   // Adds one of `initials` (preferring `thread`) at node i, or every enabled thread when

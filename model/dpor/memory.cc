@@ -238,15 +238,19 @@ void Memory::choices(const Request& r, unsigned thread, const ThreadView& view,
   // successors yet: only eco ones, stores after it in mo (a store not placed last, a load
   // or RMW reading a store that is not last). Most choices have none (a load of the
   // latest store): the whole check, most of mpsc's time, is skipped for them.
+  const bool may_be_sc = r.order == std::memory_order_seq_cst ||
+                         (r.kind == Access::cas && r.fail_order == std::memory_order_seq_cst);
+  if ((!may_be_sc && sc_fences_.empty()) || sc_events_ + (may_be_sc ? 1 : 0) < 2) return;
   const auto mo_size = r.kind == Access::fence ? 0u : locations_[r.loc].mo.size();
-  auto has_successors = [&](const Event& e) {
-    if (e.kind == Access::fence) return false;
-    if (e.kind == Access::read) return events_[e.rf].mo_pos + 1 < mo_size;
-    return e.mo_pos < mo_size;  // the insert position: before the end has stores after
+  auto has_successors = [&](const Choice& c) {
+    if (r.kind == Access::fence) return false;
+    const bool reads_only = r.kind == Access::read || (r.kind == Access::cas && !c.success);
+    return reads_only ? events_[c.rf].mo_pos + 1 < mo_size : c.mo_pos < mo_size;
   };
   std::erase_if(out, [&](const Choice& c) {
+    if (!has_successors(c)) return false;
     const Event e = make_event(r, c, thread, view);
-    if (!psc_needed(e) || !has_successors(e)) return false;
+    if (!psc_needed(e)) return false;
     if (psc_graph_) {
       psc_edges(e);
       const bool cycle = psc_cycle();
