@@ -59,7 +59,7 @@ Value apply(RmwOp op, Value old, Value operand) {
 
 void Memory::clear() {
   events_.clear();
-  locations_.clear();
+  location_count_ = 0;  // their vectors are kept for the next execution's locations
   sc_fences_.clear();
   sc_events_ = 0;
   for (unsigned t = 0; t < max_threads; ++t) {
@@ -85,8 +85,10 @@ void Memory::record(int index) {
 }
 
 unsigned Memory::new_location(Value initial, unsigned thread, ThreadView& view) {
-  const auto loc = static_cast<unsigned>(locations_.size());
-  locations_.emplace_back();
+  const auto loc = static_cast<unsigned>(location_count_++);
+  if (loc == locations_.size()) locations_.emplace_back();
+  locations_[loc].mo.clear();
+  locations_[loc].events.clear();
   ++view.hb.at[thread];
   Event e{};
   e.thread = thread;
@@ -419,7 +421,8 @@ bool Memory::psc_acyclic() const {
       if (events_[a].thread == events_[b].thread && !same_location(a, b)) po_nloc[a].set(b);
     }
   }
-  for (const Location& loc : locations_) {
+  for (std::size_t l = 0; l < location_count_; ++l) {
+    const Location& loc = locations_[l];
     for (int i : loc.events) {
       const Event& e = events_[i];
       // A store's eco successors: later stores, loads of itself or later stores; a

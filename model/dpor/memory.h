@@ -161,7 +161,8 @@ class Memory {
   bool sc_only_;
   bool verify_psc_ = false;
   std::vector<Event> events_;
-  std::vector<Location> locations_;
+  std::vector<Location> locations_;  // the first location_count_ are this execution's
+  std::size_t location_count_ = 0;
   std::vector<int> sc_fences_;
   int sc_events_ = 0;
   // Per thread: its last event, the last one before its trailing run of events at one
