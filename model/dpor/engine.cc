@@ -168,8 +168,7 @@ void Engine::run_execution(const std::function<void()>& main) {
   failure_ = Failure::none;
   failure_message_.clear();
   abandoned_ = false;
-  live_.clear();
-  freed_.clear();
+  heap_.clear();
   explorer_.begin(0);
   new_thread(main);
   unsigned last = 0;
@@ -193,8 +192,8 @@ void Engine::run_execution(const std::function<void()>& main) {
     }
     if (eager != 0) mask = eager;  // a yielded thread waits for another to move
     if (mask == 0) {
-      if (all_finished && !live_.empty()) {
-        finish_failure(Failure::leak, std::to_string(live_.size()) +
+      if (all_finished && heap_.live() != 0) {
+        finish_failure(Failure::leak, std::to_string(heap_.live()) +
                                           " allocation(s) made during the execution never freed");
       }
       if (all_finished) return;
@@ -467,8 +466,7 @@ void Engine::resume(unsigned t) {
 void Engine::allocated(void* pointer) {
   if (!g_program_running || g_hooked || g_current == nullptr || pointer == nullptr) return;
   g_hooked = true;
-  g_current->live_.insert(pointer);
-  g_current->freed_.erase(pointer);
+  g_current->heap_.allocated(pointer);
   g_hooked = false;
 }
 
@@ -476,9 +474,7 @@ void Engine::freed(void* pointer) {
   if (!g_program_running || g_hooked || g_current == nullptr || pointer == nullptr) return;
   g_hooked = true;
   Engine& e = *g_current;
-  const bool ours = e.live_.erase(pointer) != 0;
-  const bool twice = !ours && e.freed_.count(pointer) != 0;
-  if (ours) e.freed_.insert(pointer);
+  const bool twice = e.heap_.freed(pointer) == HeapWatch::Free::twice;
   g_hooked = false;
   if (twice) e.fail(Failure::double_free, "memory freed twice", {});
 }

@@ -19,6 +19,7 @@
 #include "model/dpor/clock.h"
 #include "model/dpor/explorer.h"
 #include "model/dpor/fiber.h"
+#include "model/dpor/heap_watch.h"
 #include "model/dpor/memory.h"
 
 #include <atomic>
@@ -26,7 +27,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace weft::dpor {
@@ -215,8 +215,7 @@ class Engine {
   Failure failure_ = Failure::none;
   std::string failure_message_;
   bool abandoned_ = false;
-  std::unordered_set<void*> live_;   // allocated by the program in this execution
-  std::unordered_set<void*> freed_;  // freed by it since (for double frees)
+  HeapWatch heap_;  // the program's allocations in this execution
 };
 
 }  // namespace weft::dpor
