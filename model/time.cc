@@ -49,6 +49,7 @@ auto poll_under(TimerDriver* driver, MockTask& task, F& future) {
 // the freed entry.
 WEFT_MODEL_TEST(fire_races_cancel, weft::model::exhaustive(), 1) {
   auto clock = std::make_shared<Clock>();
+  const TimerScope here(*clock->driver);  // sleep(d) measures from the paused clock
   auto task = std::make_shared<MockTask>();
   auto sleep = std::make_unique<weft::Sleep>(weft::sleep(10ms));
   WEFT_INVARIANT(poll_under(clock->driver, *task, *sleep).is_pending());
@@ -65,6 +66,7 @@ WEFT_MODEL_TEST(fire_races_cancel, weft::model::exhaustive(), 1) {
 // that returns ready. Needs fired_'s Release store (the poll may see it without the lock).
 WEFT_MODEL_TEST(fire_publishes_to_poll, weft::model::exhaustive(), 1) {
   auto clock = std::make_shared<Clock>();
+  const TimerScope here(*clock->driver);  // sleep(d) measures from the paused clock
   auto note = std::make_shared<platform::cell<int>>(0);
   MockTask task;
   weft::Sleep sleep = weft::sleep(10ms);
@@ -82,6 +84,7 @@ WEFT_MODEL_TEST(fire_publishes_to_poll, weft::model::exhaustive(), 1) {
 // own waker there, so that one is woken (no lost wakeup).
 WEFT_MODEL_TEST(fire_races_repoll, weft::model::bounded(2), 1) {
   auto clock = std::make_shared<Clock>();
+  const TimerScope here(*clock->driver);  // sleep(d) measures from the paused clock
   auto first = std::make_shared<MockTask>();
   auto second = std::make_shared<MockTask>();
   weft::Sleep sleep = weft::sleep(10ms);
@@ -99,6 +102,7 @@ WEFT_MODEL_TEST(fire_races_repoll, weft::model::bounded(2), 1) {
 // cancel-safe), so nothing is lost.
 WEFT_MODEL_TEST(timeout_races_send, weft::model::bounded(2), 1) {
   auto clock = std::make_shared<Clock>();
+  const TimerScope here(*clock->driver);  // sleep(d) measures from the paused clock
   auto [tx, rx] = weft::mpsc::channel<int>(1);
   MockTask task;
   auto recv = weft::timeout(rx.recv(), 10ms);

@@ -1,5 +1,7 @@
 // weft/testing/paused_timer.h: PausedTimer, a TimerDriver whose clock is paused (time moves
-// only by advance()), and poll_under(driver, task, future), one poll of a future as a
+// only by advance()) and which is this thread's timer context while it lives (so sleep(d)
+// and timeout(f, d) made in the test measure from its frozen time, as under Tokio's
+// time::pause()), and poll_under(driver, task, future), one poll of a future as a
 // MockTask in that driver's timer context: how unit tests poll timers by hand.
 //
 //   weft::testing::PausedTimer timer;
@@ -17,6 +19,7 @@ namespace weft::testing {
 struct PausedTimer {
   TimerDriver* driver = TimerDriver::create();
   Instant start;  // the frozen time at construction
+  TimerScope scope{*driver};
 
   PausedTimer() {
     driver->pause();

@@ -385,9 +385,10 @@ class Sender {
   };
 
   // The future of send_timeout(value, timeout): reserve() within `timeout` (counted from
-  // the first poll), then send. Ready with Ok, or with Err(SendTimeoutError) holding the
-  // value: Timeout if the deadline came first (a reservation ready at the deadline wins),
-  // Closed if the channel closed. As tokio's send_timeout (timeout around reserve).
+  // the first poll, as Tokio's async fn, whose body starts there), then send. Ready with Ok, or
+  // with Err(SendTimeoutError) holding the value: Timeout if the deadline came first (a reservation
+  // ready at the deadline wins), Closed if the channel closed. As tokio's send_timeout (timeout
+  // around reserve).
   class [[nodiscard]] SendTimeoutFuture {
    public:
     // Throws std::invalid_argument if polled again after it completed, and outside a
@@ -396,7 +397,8 @@ class Sender {
       if (!value_) {
         throw std::invalid_argument("mpsc::Sender::send_timeout future polled after completion");
       }
-      auto reserved = reserve_.poll(cx);
+      if (!reserve_) reserve_.emplace(std::in_place, weft::sleep(timeout_), *chan_, 1);
+      auto reserved = reserve_->poll(cx);
       if (reserved.is_pending()) return pending;
       T value = std::move(*value_);
       value_.reset();
@@ -406,10 +408,13 @@ class Sender {
    private:
     friend class Sender;
     SendTimeoutFuture(detail::BChan<T>& chan, T value, Duration timeout)
-        : value_(std::move(value)), reserve_(std::in_place, Sleep(timeout), chan, 1) {}
+        : chan_(&chan), timeout_(timeout), value_(std::move(value)) {}
 
+    detail::BChan<T>* chan_;
+    Duration timeout_;
     std::optional<T> value_;
-    Timeout<ReserveFuture> reserve_;  // destroyed at the deadline: gives back its place
+    // From the first poll; destroyed at the deadline: gives back its place.
+    std::optional<Timeout<ReserveFuture>> reserve_;
   };
 
   // The future of reserve_owned(): owns the Sender until it completes.

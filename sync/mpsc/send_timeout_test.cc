@@ -112,4 +112,21 @@ TEST_CASE("timeout around send() destroys the value; send_timeout does not") {
   CHECK(Counted::live() == 0);
 }
 
+// Tokio's send_timeout is an async fn: its timeout starts when the body first runs, at the
+// first poll (unlike timeout(f, d), which starts at its creation).
+TEST_CASE("send_timeout's timeout starts at the first poll") {
+  PausedTimer d;
+  auto [tx, rx] = weft::mpsc::channel<int>(1);
+  REQUIRE(tx.try_send(1).is_ok());
+  MockTask task;
+  auto send = tx.send_timeout(2, 10ms);
+  (void)d->advance(10ms);
+  CHECK(poll_under(d.driver, task, send).is_pending());
+  CHECK(d->advance(9ms) == 0);
+  CHECK(d->advance(1ms) == 1);
+  auto out = poll_under(d.driver, task, send);
+  REQUIRE(out.is_ready());
+  CHECK(out.value().error().is_timeout());
+}
+
 }  // namespace

@@ -7,7 +7,7 @@
 // recv() of an mpsc or a oneshot loses nothing (the value stays in the channel);
 // Semaphore::acquire gives back what it had; an mpsc send() future destroys its value with
 // it, which is why Sender::send_timeout exists (it hands the value back in the error).
-// The duration starts at the first poll (see sleep.h).
+// timeout(f, d) measures `d` from its call, as sleep(d) (sleep.h).
 //
 // Concurrency and memory ordering: those of the future and of Sleep (sleep.h). Polling
 // again after it completed throws std::invalid_argument.
@@ -25,6 +25,7 @@
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -67,10 +68,33 @@ class [[nodiscard]] Timeout {
     return Result<Output, Elapsed>(Err(Elapsed{}));
   }
 
-  // The future, until it completed or timed out.
+  // The future, until it completed or timed out (then null).
   F* get() noexcept { return future_ ? &*future_ : nullptr; }
+  // The future, as Tokio's get_ref / get_mut / into_inner; weft destroys it when the
+  // timeout completes, so after that they throw std::invalid_argument. into_inner leaves
+  // the timer at once and needs a movable future (a weft future: not yet polled).
+  const F& get_ref() const {
+    check_alive("get_ref");
+    return *future_;
+  }
+  F& get_mut() {
+    check_alive("get_mut");
+    return *future_;
+  }
+  F into_inner() && {
+    check_alive("into_inner");
+    sleep_.reset();
+    return std::move(*future_);
+  }
 
  private:
+  void check_alive(const char* what) const {
+    if (!future_) {
+      throw std::invalid_argument(std::string("weft::Timeout::") + what +
+                                  " after the timeout completed");
+    }
+  }
+
   std::optional<F> future_;
   std::optional<Sleep> sleep_;
 };
@@ -82,7 +106,7 @@ Timeout<std::decay_t<F>> timeout_at(F&& future, Instant deadline) {
 
 template <class F, class Rep, class Period>
 Timeout<std::decay_t<F>> timeout(F&& future, std::chrono::duration<Rep, Period> duration) {
-  return Timeout<std::decay_t<F>>(std::forward<F>(future), Sleep(detail::to_duration(duration)));
+  return Timeout<std::decay_t<F>>(std::forward<F>(future), sleep(duration));
 }
 
 }  // namespace weft

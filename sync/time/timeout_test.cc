@@ -111,4 +111,25 @@ TEST_CASE("timeout_at, a void future, and no leak of an owned value") {
   }
 }
 
+// tokio/src/time/timeout.rs get_ref, get_mut, into_inner; weft destroys the future when
+// the timeout completes, so after that they throw instead.
+TEST_CASE("get_ref, get_mut and into_inner reach the wrapped future") {
+  PausedTimer d;
+  MockTask task;
+  auto nested = weft::timeout(weft::sleep(5ms), 10ms);
+  CHECK(nested.get_ref().deadline() == d.start + 5ms);
+  nested.get_mut().reset(d.start + 20ms);
+  CHECK(poll_under(d.driver, task, nested).is_pending());
+  CHECK(d->advance(10ms) == 1);  // the timeout's own timer, not the inner sleep's
+  CHECK(poll_under(d.driver, task, nested).value().is_err());
+  CHECK_THROWS_AS((void)nested.get_ref(), std::invalid_argument);
+  CHECK_THROWS_AS((void)nested.get_mut(), std::invalid_argument);
+  CHECK_THROWS_AS((void)std::move(nested).into_inner(), std::invalid_argument);
+
+  auto unpolled = weft::timeout(weft::sleep(5ms), 10ms);
+  weft::Sleep inner = std::move(unpolled).into_inner();
+  CHECK(inner.deadline() == d.start + 15ms);  // made after the 10 ms advance
+  CHECK(d->size() == 0);
+}
+
 }  // namespace

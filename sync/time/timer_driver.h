@@ -74,10 +74,26 @@ class TimerEntry {
   // task's waker (or updates it) and is pending. Polled under another driver than the one
   // it waits in (a future moved between executors before it fired), it moves there.
   // Throws std::invalid_argument with no timer context (see the top of this file).
-  Poll<void> poll(Context& cx, Instant deadline);
+  Poll<void> poll(Context& cx, Instant deadline) {
+    const Poll<void> out = wait(cx, deadline);
+    if (out.is_ready()) ready_ = true;
+    return out;
+  }
 
   // Unregisters (a fired entry has nothing left to undo). The entry may be polled again.
   void cancel() noexcept;
+
+  // Waits for `deadline` instead: a queued entry keeps its waker and moves in the heap, or,
+  // if `deadline` has passed, leaves it and wakes that waker (the next poll is ready); a
+  // fired one leaves its driver, and the next poll registers it anew. Throws
+  // std::bad_alloc only if the heap cannot grow; the entry is then ready at its next poll.
+  void reset(Instant deadline);
+
+  // Fired, or polled ready, since the last reset (Tokio's TimerEntry::is_elapsed).
+  bool elapsed() const noexcept {
+    // Acquire: pairs with the Release store in TimerDriver::fire_locked.
+    return ready_ || (driver_ != nullptr && fired_.load(std::memory_order_acquire));
+  }
 
   // Registered with a driver (polled pending at least once, not cancelled since).
   bool registered() const noexcept { return driver_ != nullptr; }
@@ -86,8 +102,11 @@ class TimerEntry {
   friend class weft::TimerDriver;
   static constexpr std::size_t not_queued = ~std::size_t{0};
 
+  Poll<void> wait(Context& cx, Instant deadline);
+
   // The driver this entry is registered with and holds a reference to; owner only.
   TimerDriver* driver_ = nullptr;
+  bool ready_ = false;  // a poll returned ready since the last reset; owner only
   // Fired: removed from the heap, its waker taken. Set by the firing thread under the
   // driver's lock; after that the driver never touches the entry.
   platform::atomic<bool> fired_{false};
@@ -191,6 +210,14 @@ class TimerDriver {
     return heap_.with([](const Heap& heap) { return heap.size(); });
   }
 
+  // The time a timer made now measures from (sleep(d), timeout(f, d)): the clock of this
+  // thread's timer context (a paused driver's frozen time), or the steady clock outside
+  // every context and in a block_on call with no driver yet (its driver starts unpaused).
+  static Instant context_now() {
+    detail::TimerSlot* slot = detail::current_timer_slot();
+    return slot != nullptr && slot->driver != nullptr ? slot->driver->now() : detail::steady_now();
+  }
+
   // The driver of the innermost timer context on this thread; in a block_on call that has
   // none yet, a new one. Throws std::invalid_argument outside every context.
   static TimerDriver& current() {
@@ -260,7 +287,7 @@ class TimerDriver {
   }
 
   // Registers `entry` (owner: not registered anywhere) for `deadline` with `waker`, unless
-  // the deadline has passed: then returns false and registers nothing.
+  // the deadline has passed: then returns false, registers nothing and leaves `waker`.
   bool insert(detail::TimerEntry& entry, Instant deadline, Waker&& waker) {
     platform::mutex_guard guard(mutex_);
     if (deadline <= now_locked()) return false;
@@ -358,7 +385,7 @@ class TimerScope {
 
 namespace detail {
 
-inline Poll<void> TimerEntry::poll(Context& cx, Instant deadline) {
+inline Poll<void> TimerEntry::wait(Context& cx, Instant deadline) {
   TimerDriver& current = TimerDriver::current();
   Waker old;  // dropped after every lock is released
   if (driver_ != nullptr && driver_ != &current) {
@@ -400,6 +427,22 @@ inline void TimerEntry::cancel() noexcept {
   // out of the heap for good.
   if (!fired_.load(std::memory_order_acquire)) (void)driver_->remove(*this, old);
   std::exchange(driver_, nullptr)->release();
+}
+
+inline void TimerEntry::reset(Instant deadline) {
+  ready_ = false;
+  if (driver_ == nullptr) return;  // registers at the next poll
+  Waker waker;                     // woken or dropped after the lock is released
+  // Acquire: pairs with the Release store in TimerDriver::fire_locked.
+  if (!fired_.load(std::memory_order_acquire) && !driver_->remove(*this, waker)) {
+    // Was queued: queue it again with the same waker (a new registration: FIFO after the
+    // entries already waiting for `deadline`).
+    if (driver_->insert(*this, deadline, std::move(waker))) return;
+    std::exchange(driver_, nullptr)->release();
+    waker.wake();  // passed already: its task polls and finds it ready
+    return;
+  }
+  std::exchange(driver_, nullptr)->release();  // fired: the next poll registers anew
 }
 
 }  // namespace detail

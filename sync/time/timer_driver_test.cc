@@ -205,14 +205,12 @@ TEST_CASE("a deadline already passed is ready at once and registers nothing") {
   CHECK(task.waker_ref_count() == 0);
 }
 
-TEST_CASE("sleep(duration) starts at the first poll and saturates instead of overflowing") {
+TEST_CASE("sleep(duration) saturates instead of overflowing") {
   PausedTimer d;
   MockTask task;
   auto sleep = weft::sleep(10ms);
-  CHECK(sleep.deadline() == std::nullopt);
-  (void)d->advance(100ms);
+  (void)d->advance(5ms);
   CHECK_FALSE(poll_with(d.driver, sleep, task.waker()));
-  CHECK(sleep.deadline() == d.start + 110ms);
   auto forever = weft::sleep(std::chrono::hours::max());
   CHECK_FALSE(poll_with(d.driver, forever, task.waker()));
   CHECK(forever.deadline() == Instant::max());
@@ -242,7 +240,7 @@ TEST_CASE("the real clock fires a short sleep with fire_due") {
   {
     auto sleep = weft::sleep(1ms);
     CHECK_FALSE(poll_with(driver, sleep, task.waker()));
-    const Instant deadline = *sleep.deadline();
+    const Instant deadline = sleep.deadline();
     while (driver->now() < deadline) {
     }
     CHECK(driver->fire_due() == 1);
