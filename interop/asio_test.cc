@@ -60,7 +60,47 @@ struct Throws {
   weft::Poll<int> poll(weft::Context&) { throw std::runtime_error("poll failed"); }
 };
 
+// README's asio example, compiled and run here (//examples:guide_snippets_test checks
+// that README.md shows exactly this region).
+namespace readme {
+std::vector<int> used;
+void use(int v) { used.push_back(v); }
+
+// guide:begin readme_asio_consume
+asio::awaitable<void> consume(weft::mpsc::Receiver<int>& rx) {
+  auto executor = co_await asio::this_coro::executor;
+  for (;;) {
+    asio::steady_timer timer(executor, std::chrono::seconds(1));
+    // The first to finish wins; the other is cancelled (recv is cancel-safe: nothing lost).
+    auto next = co_await (weft::interop::await(rx.recv()) || timer.async_wait(asio::use_awaitable));
+    if (next.index() == 1) continue;  // a second without a value
+    std::optional<int> v = std::get<0>(next);
+    if (!v) break;  // closed and drained
+    use(*v);
+  }
+}
+// guide:end readme_asio_consume
+}  // namespace readme
+
 }  // namespace
+
+// The second value comes after the 1 s timer: the timer wins a round, its cancelled recv
+// leaves the value to the next one.
+TEST_CASE("README: consume() receives every value, across a timed-out round, until closed") {
+  asio::io_context io;
+  auto [tx, rx] = weft::mpsc::channel<int>(4);
+  REQUIRE(tx.try_send(1).is_ok());
+  std::thread late([tx = std::move(tx)] {
+    std::this_thread::sleep_for(1200ms);
+    CHECK(tx.try_send(2).is_ok());
+  });
+  Spawned spawned;
+  spawned.spawn(io, [&rx = rx]() { return readme::consume(rx); });
+  io.run();
+  late.join();
+  spawned.check();
+  CHECK(readme::used == std::vector<int>{1, 2});
+}
 
 TEST_CASE(
     "io_context: co_await a weft future; the wake from another thread resumes on run()'s thread") {
