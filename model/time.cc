@@ -6,8 +6,12 @@
 // its timer wheel's entry protocol; these follow the shape of loom_notify.rs's cancel races.
 #include "model/harness/scenario.h"
 #include "sync/mpsc/bounded.h"
+#include "sync/oneshot.h"
 #include "sync/platform/platform.h"
+#include "sync/runtime/local_executor.h"
+#include "sync/runtime/thread_pool.h"
 #include "sync/task/mock_task.h"
+#include "sync/task/task.h"
 #include "sync/time/sleep.h"
 #include "sync/time/timeout.h"
 #include "sync/time/timer_driver.h"
@@ -21,6 +25,7 @@ namespace platform = weft::platform;
 using namespace std::chrono_literals;
 using weft::Context;
 using weft::MockTask;
+using weft::Task;
 using weft::TimerDriver;
 using weft::TimerScope;
 
@@ -40,6 +45,20 @@ template <class F>
 auto poll_under(TimerDriver* driver, MockTask& task, F& future) {
   TimerScope scope(*driver);
   return task.poll(future);
+}
+
+Task<int> receive(weft::oneshot::Receiver<int> rx) {
+  auto got = co_await rx;
+  co_return got.value();
+}
+
+Task<void> sleep_10ms() { co_await weft::sleep(10ms); }
+
+// A sleep of 10 ms on a running (virtual) clock, then the output of `received`.
+Task<int> sleep_then_join(weft::JoinHandle<int> received) {
+  co_await weft::sleep(10ms);
+  auto out = co_await received;
+  co_return *out;
 }
 
 }  // namespace
@@ -171,4 +190,37 @@ WEFT_MODEL_TEST(block_on_timeout_races_send, weft::model::bounded(2), 1) {
     auto left = rx.try_recv();
     WEFT_INVARIANT(left.is_ok() && *left == 7);
   }
+}
+
+// An executor's own timer parking (block_on's is above): a LocalExecutor with one task
+// asleep and one waiting for another thread's send parks until the timer's deadline (its
+// timed wait_for_work). The send's wake must unpark it whenever it comes (before, during
+// or after the park: a lost wakeup is DEADLOCK), and the park must end at the deadline
+// and fire the timer (the checker chooses when it times out; a timer never fired is
+// DEADLOCK too). The clock did reach the deadline.
+WEFT_MODEL_TEST(local_executor_parks_to_timer, weft::model::pct(20000, 3), 1) {
+  weft::LocalExecutor ex;
+  auto [tx, rx] = weft::oneshot::channel<int>();
+  auto received = ex.spawn(receive(std::move(rx)));
+  platform::thread sender(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(7).is_ok()); });
+  WEFT_INVARIANT(ex.run_until(sleep_then_join(std::move(received))) == 7);
+  sender.join();
+  WEFT_INVARIANT(platform::clock::now().time_since_epoch() >= 10ms);
+}
+
+// The same for a ThreadPool worker: idle, it parks until the next deadline (the pool's
+// one driver) while another thread's send wakes the receiving task; the wake reaches it,
+// and the timed park ends, fires the sleep and the sleeping task completes.
+WEFT_MODEL_TEST(pool_worker_parks_to_timer, weft::model::pct(20000, 3), 2) {
+  weft::ThreadPool pool(1);
+  auto [tx, rx] = weft::oneshot::channel<int>();
+  auto received = pool.spawn(receive(std::move(rx)));
+  auto slept = pool.spawn(sleep_10ms());
+  platform::thread sender(
+      [tx = std::move(tx)]() mutable { WEFT_INVARIANT(std::move(tx).send(7).is_ok()); });
+  WEFT_INVARIANT(*weft::block_on(received) == 7);
+  WEFT_INVARIANT(weft::block_on(slept).is_ok());
+  sender.join();
+  WEFT_INVARIANT(platform::clock::now().time_since_epoch() >= 10ms);
 }
