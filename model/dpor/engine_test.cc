@@ -672,3 +672,29 @@ TEST_CASE("the incremental psc check agrees with the full recomputation") {
     CHECK(result.failure == Failure::none);
   }
 }
+
+TEST_CASE("the program's heap: a leak, a double free, a reused address, many allocations") {
+  // The harness runner's operator new / delete call Engine::allocated / freed; here the
+  // program calls them itself, on addresses it never dereferences.
+  static char arena[4096];
+  auto at = [](int i) { return static_cast<void*>(&arena[i]); };
+  CHECK(run([&] { Engine::allocated(at(0)); }).failure == Failure::leak);
+  CHECK(run([&] {
+          Engine::allocated(at(0));
+          Engine::freed(at(0));
+          Engine::freed(at(0));
+        }).failure == Failure::double_free);
+  const Result reused = run([&] {
+    for (int round = 0; round < 3; ++round) {
+      Engine::allocated(at(0));
+      Engine::freed(at(0));
+    }
+  });
+  CHECK(reused.failure == Failure::none);
+  const Result many = run([&] {  // past the table's first size: it grows
+    for (int i = 0; i < 1000; ++i) Engine::allocated(at(i));
+    for (int i = 0; i < 1000; ++i) Engine::freed(at(i));
+    Engine::freed(at(4000));  // not the program's: ignored
+  });
+  CHECK(many.failure == Failure::none);
+}
