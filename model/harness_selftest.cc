@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 
@@ -83,6 +84,35 @@ WEFT_MODEL_SCENARIO_FAILS(missing_wake, weft::model::exhaustive(), Failure::dead
 WEFT_MODEL_SCENARIO(parker_handoff, weft::model::exhaustive());
 // The handoff is tested only if some execution parks before the producer's store.
 WEFT_MODEL_REACHES(parker_handoff, "consumer parks before the flag is set");
+
+// A timed condvar wait may end either way: woken by the notify (no_timeout) or by its
+// deadline, after which the clock has reached it. Both must be explored on every backend.
+struct timed_wait_either_way {
+  static constexpr int threads = 2;
+  platform::mutex mutex;
+  platform::condvar ready_changed;
+  platform::atomic<int> ready{0};
+  void thread(int index) {
+    if (index == 0) {
+      platform::mutex_guard guard(mutex);
+      ready.store(1, std::memory_order_relaxed);  // under the mutex: no lost notify
+      ready_changed.notify_one();
+    } else {
+      platform::mutex_guard guard(mutex);
+      if (ready.load(std::memory_order_relaxed) == 1) return;
+      const auto deadline = platform::deadline_after(std::chrono::milliseconds(1));
+      if (ready_changed.wait_until(guard, deadline) == std::cv_status::no_timeout) {
+        WEFT_REACHED("timed wait woken by the notify");
+      } else {
+        WEFT_REACHED("timed wait timed out");
+        WEFT_INVARIANT(platform::clock::now() >= deadline);
+      }
+    }
+  }
+};
+WEFT_MODEL_SCENARIO(timed_wait_either_way, weft::model::exhaustive());
+WEFT_MODEL_REACHES(timed_wait_either_way, "timed wait woken by the notify");
+WEFT_MODEL_REACHES(timed_wait_either_way, "timed wait timed out");
 
 // Leak: a node handed from one thread to another through an atomic pointer; the broken
 // receiver takes it and forgets to free it.

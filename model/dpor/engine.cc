@@ -197,6 +197,13 @@ void Engine::run_execution(const std::function<void()>& main) {
                                           " allocation(s) made during the execution never freed");
       }
       if (all_finished) return;
+      for (unsigned t = 0; t < thread_count_; ++t) {
+        const Thread& th = *threads_[t];
+        if (!th.finished && th.pending.op == Op::relock && th.pending.timed && !th.notified) {
+          abandoned_ = true;  // it times out: the same as its wait's timeout choice, explored
+          return;
+        }
+      }
       finish_failure(Failure::deadlock, "no thread can run (all blocked)");
       return;
     }
@@ -287,13 +294,19 @@ unsigned Engine::choices(unsigned t) {
       memory_.choices(request, t, view, choice_buffer_);
       return static_cast<unsigned>(choice_buffer_.size());
     }
-    case Op::wait: return options_.spurious_wakeups && !th.spurious_spent ? 2 : 1;
+    case Op::wait: return wait_choices(th);
     case Op::notify_one: {
       const auto waiters = condvars_[objects_[p.object].index].waiters.size();
       return waiters == 0 ? 1 : static_cast<unsigned>(waiters);
     }
     default: return 1;
   }
+}
+
+// A wait's choices: 0 waits for a notify; 1 wakes without one, which a timed wait may
+// always do (its timeout), an untimed one only spuriously.
+unsigned Engine::wait_choices(const Thread& th) const {
+  return th.pending.timed || (options_.spurious_wakeups && !th.spurious_spent) ? 2 : 1;
 }
 
 void Engine::execute(unsigned t, unsigned choice) {
@@ -369,15 +382,17 @@ void Engine::execute(unsigned t, unsigned choice) {
     case Op::unlock: unlock_mutex(p.object); break;
     case Op::wait:
       if (!unlock_mutex(p.object2)) break;
-      // Choice 1: a spurious wakeup. The thread never waits: a later one is the same as
-      // this one with its relock scheduled later.
+      // Choice 1: a spurious wakeup or a timeout. The thread never waits: a later one is
+      // the same as this one with its relock scheduled later.
       if (choice == 0) condvars_[objects_[p.object].index].waiters.push_back(t);
+      record.choices = wait_choices(th);
       th.pending.op = Op::relock;
       th.notified = choice == 1;
-      record.choices = options_.spurious_wakeups && !th.spurious_spent ? 2 : 1;
       th.spurious_spent = choice == 1;
       th.woken_by = -1;
+      th.success = choice == 0;
       record.success = choice == 1;
+      record.value = p.timed;
       resume_thread = false;
       break;
     case Op::relock:
@@ -687,14 +702,16 @@ unsigned Engine::new_condvar() {
   return new_object(Kind::condvar, static_cast<unsigned>(condvars_.size() - 1));
 }
 
-void Engine::wait(unsigned condvar, unsigned mutex, Where where) {
+bool Engine::wait(unsigned condvar, unsigned mutex, Where where, bool timed) {
   EngineCall engine_call;
   Pending p;
   p.op = Op::wait;
   p.object = condvar;
   p.object2 = mutex;
+  p.timed = timed;
   p.where = where;
   visible(p);
+  return threads_[running_]->success;
 }
 
 void Engine::notify(unsigned condvar, bool all, Where where) {
@@ -770,7 +787,7 @@ std::string Engine::format_trace() const {
     } else if (r.op != Op::start && r.op != Op::exit && r.op != Op::yield) {
       out << " #" << r.object;
       if (r.op == Op::try_lock) out << (r.success ? " acquired" : " busy");
-      if (r.op == Op::wait && r.success) out << " (spurious wakeup)";
+      if (r.op == Op::wait && r.success) out << (r.value ? " (timed out)" : " (spurious wakeup)");
     }
     if (r.choices > 1) out << "  [choice " << r.choice << " of " << r.choices << "]";
     if (r.where.line != 0) out << "  at " << r.where.file << ":" << r.where.line;

@@ -112,7 +112,9 @@ class Engine {
   bool try_lock(unsigned mutex, Where where);
   void unlock(unsigned mutex, Where where);
   unsigned new_condvar();
-  void wait(unsigned condvar, unsigned mutex, Where where);
+  // Releases the mutex, blocks until a notify, relocks. Returns false when it ended without
+  // one: a spurious wakeup, or for a timed wait its timeout (always possible, a choice).
+  bool wait(unsigned condvar, unsigned mutex, Where where, bool timed = false);
   void notify(unsigned condvar, bool all, Where where);
 
   unsigned new_cell(Where where);
@@ -153,6 +155,7 @@ class Engine {
     Op op = Op::start;
     unsigned object = 0;   // atomic, mutex, condvar or thread
     unsigned object2 = 0;  // wait: the mutex
+    bool timed = false;    // wait: may time out
     Request request;       // atomic operations
     Where where;
   };
@@ -186,6 +189,7 @@ class Engine {
   bool enabled(unsigned thread) const;
   Footprint footprint(unsigned thread) const;
   unsigned choices(unsigned thread);
+  unsigned wait_choices(const Thread& thread) const;
   void execute(unsigned thread, unsigned choice);
   void resume(unsigned thread);
   static bool is_atomic_access(Op op);

@@ -7,9 +7,9 @@
 // clock). Model build: virtual time. It starts at zero in every execution and moves only
 // when a timed wait times out, to that wait's deadline; whether and when a timed wait
 // times out is the checker's choice at every step (Relacy: its timed condvar wait; DPOR:
-// after the waiter lets every other thread run), so "the timeout races the wakeup" is
-// explored both ways and no scenario depends on how fast the machine is. After a timed
-// wait timed out, now() >= its deadline, in both builds.
+// a choice at the wait, a later timeout being the same with the relock later), so "the
+// timeout races the wakeup" is explored both ways and no scenario depends on how fast the
+// machine is. After a timed wait timed out, now() >= its deadline, in both builds.
 #pragma once
 
 #include "sync/platform/config.h"

@@ -128,18 +128,16 @@ class condvar {
 
  public:
   condvar() : id_(detail::engine().new_condvar()) {}
-  // Releases the guard's mutex while waiting (no spurious wakeups in this backend yet).
+  // Releases the guard's mutex while waiting; may return without a notify.
   void wait(mutex_guard& guard, here loc = here::current()) {
     detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc));
   }
-  // The engine has no timed wait: this one always times out, after releasing and taking
-  // the mutex again (two scheduling points: the search puts a notify before or after
-  // them, and the caller's state word says whether one came). No yield: the engine would
-  // then run another thread first, and a timeout before the notify would never be seen.
+  // The engine's timed wait: woken by a notify, or timed out (a choice of the search at
+  // the wait, so the timeout races every notify). A spurious wakeup counts as a timeout.
   std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline,
                             here loc = here::current()) {
-    guard.mutex_->unlock(loc);
-    guard.mutex_->lock(loc);
+    if (detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc), /*timed=*/true))
+      return std::cv_status::no_timeout;
     clock::advance_to(deadline);
     return std::cv_status::timeout;
   }
