@@ -75,7 +75,7 @@ struct Engine::Thread {
   // would only repeat the same state (a wait loop could spin on them forever).
   bool spurious_spent = false;
   // The location whose weak cas last failed spuriously: no other spurious failure there
-  // until another thread moves or this one writes (a retry would repeat the same state).
+  // until another thread moves or this one writes there (a retry would repeat the same state).
   int spurious_cas_loc = -1;
   ThreadView view;
   Value result = 0;
@@ -87,6 +87,7 @@ struct Engine::Thread {
   std::vector<Value> signature, previous_signature;
   bool window_read_only = true;
   bool window_atomic_only = true;
+  bool window_spurious = false;  // a weak cas of the window failed spuriously
   bool has_previous_window = false;
   unsigned stutters = 0;
 };
@@ -360,8 +361,10 @@ void Engine::execute(unsigned t, unsigned choice) {
       th.success = c.success;
       if (p.op == Op::cas && !c.success && p.request.weak && th.result == p.request.expected) {
         th.spurious_cas_loc = static_cast<int>(p.request.loc);
-      } else if (p.op != Op::load && p.op != Op::fence && (p.op != Op::cas || c.success)) {
-        th.spurious_cas_loc = -1;
+        th.window_spurious = true;
+      } else if (p.op != Op::load && p.op != Op::fence && (p.op != Op::cas || c.success) &&
+                 static_cast<int>(p.request.loc) == th.spurious_cas_loc) {
+        th.spurious_cas_loc = -1;  // a write elsewhere is no news for the cas (a retry's setup)
       }
       record.value = p.op == Op::store ? p.request.value : th.result;
       record.success = c.success;
@@ -443,13 +446,15 @@ void Engine::note_window(unsigned t, bool read_only, int store) {
 // that takes and gives back a flag, reading a stale value each time). If another thread can run,
 // or a newer store exists that it could read, an execution where the news comes is
 // explored elsewhere, so this one is cut; if neither, the spin can never end (LIVELOCK).
+// A window whose weak cas failed spuriously is cut too: its retry without the spurious
+// failure is a sibling choice, explored.
 void Engine::end_window(unsigned t) {
   Thread& th = *threads_[t];
   const bool stutter = th.window_atomic_only && th.has_previous_window &&
                        th.signature == th.previous_signature &&
                        (!th.window_read_only || th.window == th.previous_window);
   if (stutter && ++th.stutters > options_.stutter_limit) {
-    bool news = false;
+    bool news = th.window_spurious;
     for (unsigned u = 0; u < thread_count_ && !news; ++u) news = u != t && enabled(u);
     for (int store : th.window) news = news || memory_.superseded(store);
     if (news) {
@@ -468,6 +473,7 @@ void Engine::end_window(unsigned t) {
   if (!th.window_atomic_only) th.previous_signature.push_back(~Value{0});  // never repeated
   th.window_read_only = true;
   th.window_atomic_only = true;
+  th.window_spurious = false;
   th.has_previous_window = true;
 }
 
@@ -547,6 +553,7 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.previous_signature.clear();
   th.window_read_only = true;
   th.window_atomic_only = true;
+  th.window_spurious = false;
   th.has_previous_window = false;
   th.stutters = 0;
   th.object = new_object(Kind::thread, id);

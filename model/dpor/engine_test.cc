@@ -468,6 +468,21 @@ TEST_CASE("a weak cas retry loop: one spurious failure explored, not a chain of 
   });
   CHECK(r.failure == Failure::none);
   CHECK(r.executions == 2);  // succeeds at once; fails spuriously once, then succeeds
+  // A Treiber push: each retry first stores the node's next (another location), then
+  // yields. That store is no news for the cas; it let the cas fail spuriously forever
+  // (examples/treiber_stack's scenarios all ended in LIVELOCK).
+  const Result push = run([] {
+    const unsigned top = e().new_atomic(0);
+    const unsigned next = e().new_atomic(0);
+    Value expected = 0;
+    for (;;) {
+      e().store(next, expected, relaxed, {});
+      if (e().compare_exchange(top, expected, 1, release, relaxed, true, {})) break;
+      e().yield({});
+    }
+  });
+  CHECK(push.failure == Failure::none);
+  CHECK(push.executions == 2);
 }
 
 TEST_CASE("on_complete returning false stops the exploration (the runner's time limit)") {
