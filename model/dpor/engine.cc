@@ -218,8 +218,25 @@ void Engine::run_execution(const std::function<void()>& main) {
       return;
     }
     const auto thread = static_cast<unsigned>(picked);
-    const unsigned count = choices(thread);
+    // A replayed step takes the choice it took before: its choices are not recomputed
+    // (coherence floors and psc checks were most of a replayed prefix's cost).
+    const Pending& pending = threads_[thread]->pending;
+    const bool memory_op = is_atomic_access(pending.op) && pending.op != Op::fence;
+    const Explorer::Taken* taken = memory_op ? explorer_.taken() : nullptr;
+    if (taken != nullptr && taken->object != pending.object) taken = nullptr;  // diverged
+    unsigned count = 0;
+    if (taken != nullptr) {
+      count = explorer_.taken_choices();
+      choice_buffer_.resize(count);
+      choice_buffer_[explorer_.taken_index()] = taken->choice;
+    } else {
+      count = choices(thread);
+    }
     const int choice = explorer_.step(thread, pending_footprints_[thread], count);
+    if (choice >= 0 && memory_op && taken == nullptr && count != 0) {
+      explorer_.take(
+          Explorer::Taken{choice_buffer_[static_cast<unsigned>(choice)], pending.object});
+    }
     if (choice < 0) {
       finish_failure(Failure::nondeterminism,
                      "the program took another path on a replayed prefix (it must be "

@@ -263,6 +263,7 @@ bool Explorer::next_execution() {
     Node& node = path_.back();
     if (node.choice + 1 < node.choices) {
       ++node.choice;
+      node.has_taken = false;
       return true;
     }
     node.done |= 1u << node.thread;
@@ -273,6 +274,7 @@ bool Explorer::next_execution() {
       node.choice = 0;
       node.choices = 0;
       node.fresh = true;
+      node.has_taken = false;
       return true;
     }
     path_.pop_back();

@@ -26,6 +26,7 @@
 #pragma once
 
 #include "model/dpor/clock.h"
+#include "model/dpor/memory.h"
 
 #include <cstdint>
 #include <string>
@@ -96,6 +97,26 @@ class Explorer {
   std::string replay_string() const;
 
   std::size_t depth() const { return depth_; }
+
+  // The memory-model choice a node's step took, kept while the path replays that node
+  // unchanged: the engine need not compute the step's choices again.
+  struct Taken {
+    Choice choice;
+    unsigned object;  // the atomic: a replay that reaches another one diverged
+  };
+  // Before step(): the next step's kept choice, or nullptr (a new node, a new choice).
+  const Taken* taken() const {
+    if (depth_ >= path_.size() || !path_[depth_].has_taken) return nullptr;
+    return &path_[depth_].taken;
+  }
+  unsigned taken_choices() const { return path_[depth_].choices; }
+  unsigned taken_index() const { return path_[depth_].choice; }
+  // After step(): keeps the choice its step took.
+  void take(const Taken& taken) {
+    if (chooser_ != nullptr) return;  // every sampled path is new
+    path_[depth_ - 1].taken = taken;
+    path_[depth_ - 1].has_taken = true;
+  }
   // Off: every enabled thread at every node, no sleep sets (the reference search the
   // tests compare against).
   void set_reduction(bool on) { reduce_ = on; }
@@ -118,6 +139,8 @@ class Explorer {
     std::uint8_t running = no_thread;  // the previous step's thread, if it could go on
     std::uint16_t preemptions = 0;     // on the path before this node
     bool fresh = true;                 // its thread's races are not analysed yet
+    bool has_taken = false;            // taken holds the current choice
+    Taken taken{};
   };
   static constexpr std::uint8_t no_thread = 0xff;
   struct Step {
