@@ -230,7 +230,7 @@ MUTATIONS = [
          replace="""  node.waker.with_mut([&](std::optional<Waker>& w) { old = std::move(w); w.reset(); });
   (void)assigned;
   release_locked(0, lock, Overflow::saturate);""",
-         tests=["//model:semaphore_batch"]),
+         tests=["//model:semaphore_batch", "//model:mutex", "//model:rwlock", "//model:semaphore"]),
     dict(id="batch_semaphore.lock_after_cas", file="sync/detail/batch_semaphore.h",
          what="an acquirer short of permits locks only after its CAS set WAITERS (window)",
          find="""      short_of_permits = true;
@@ -758,5 +758,36 @@ MUTATIONS = [
          what="block_on's park wakes at the timer deadline but never fires the timer",
          find="(void)driver->fire_due();",
          replace="",
+         tests=["//model:time"]),
+    # --- timed paths of the primitives (sync/deadline.h, the recv futures a timeout
+    # cancels) and the executors' timer parking
+    dict(id="deadline.ready_dropped_at_deadline", file="sync/deadline.h",
+         what="a timed blocking operation whose future completed as the time ran out "
+              "reports Elapsed and drops the output (a received value lost)",
+         find="if (poll.is_pending()) return Err(Elapsed{});",
+         replace="if (poll.is_pending() || platform::clock::now() >= deadline) return Err(Elapsed{});",
+         tests=["//model:mpsc", "//model:oneshot", "//model:broadcast"]),
+    dict(id="mpsc.register_skipped_while_waiting", file="sync/mpsc/chan.h",
+         what="a recv that finds the receiver already announced as waiting (left so by a "
+              "timed-out recv) keeps the old waker instead of registering its own",
+         find="    chan_->rx_waker_.register_by_ref(waker);\n",
+         replace="    if (chan_->rx_waiting_.load(std::memory_order_relaxed)) return;\n"
+                 "    chan_->rx_waker_.register_by_ref(waker);\n",
+         tests=["//model:mpsc"]),
+    dict(id="oneshot.repoll_keeps_old_waker", file="sync/oneshot.h",
+         what="a receive polled again with another waker (after a timed-out receive) keeps "
+              "the waker already registered",
+         find="rx_task_.with([&](const std::optional<Waker>& w) { return w->will_wake(cx.waker()); });",
+         replace="rx_task_.with([&](const std::optional<Waker>& w) { return w.has_value(); });",
+         tests=["//model:oneshot"]),
+    dict(id="local_executor.park_ignores_timer", file="sync/runtime/local_executor.h",
+         what="an idle LocalExecutor parks without the next timer deadline",
+         find="if (detail::TaskHeader* task = scheduler_->wait_for_work(0, deadline)) task->run();",
+         replace="(void)deadline; if (detail::TaskHeader* task = scheduler_->wait_for_work(0, Instant::max())) task->run();",
+         tests=["//model:time"]),
+    dict(id="scheduler.worker_park_ignores_timer", file="sync/runtime/scheduler.h",
+         what="an idle ThreadPool worker parks without the next timer deadline",
+         find="task = wait_for_work(index, timer_->next_deadline().value_or(Instant::max()));",
+         replace="task = wait_for_work(index, Instant::max());",
          tests=["//model:time"]),
 ]
