@@ -42,6 +42,8 @@
 #include "sync/runtime/run_queue.h"
 #include "sync/runtime/task_header.h"
 #include "sync/runtime/task_state.h"
+#include "sync/task/frame_cache.h"
+#include "sync/task/task.h"
 #include "sync/task/timer_slot.h"
 #include "sync/task/waker_ref.h"
 #include "sync/time/clock.h"
@@ -415,8 +417,10 @@ inline void TaskHeader::dealloc() noexcept {
   // Ordered after the holder of RUNNING that set it by the last reference's AcqRel.
   const bool listed = listed_.with([](const bool& l) { return l; });
   if (void* block = block_) {
+    // A spawned Task's frame block (spawn_on): the header lives in its FramePrefix.
+    const std::size_t bytes = static_cast<FramePrefix*>(block)->block_bytes;
     this->~TaskHeader();  // virtual: the whole task
-    ::operator delete(block);
+    FrameCache::free(block, bytes);
   } else {
     delete this;
   }

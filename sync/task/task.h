@@ -41,6 +41,7 @@
 // and the executor or block_on that polls it orders successive polls.
 #pragma once
 
+#include "sync/task/frame_cache.h"
 #include "sync/task/future.h"
 #include "sync/task/poll.h"
 #include "sync/task/waker.h"
@@ -75,6 +76,8 @@ struct alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) FramePrefix {
   // Set by spawn_on before the task is queued; read when the frame is destroyed, by a
   // poll or a drop that the task's state word orders after the spawn.
   bool adopted = false;
+  // The size asked of FrameCache::allocate, for FrameCache::free.
+  std::size_t block_bytes = 0;
 
   static FramePrefix* of(void* frame) noexcept { return static_cast<FramePrefix*>(frame) - 1; }
 };
@@ -87,19 +90,22 @@ struct AwaitPoint {
 
 class TaskPromiseBase {
  public:
-  // The frame goes through the plain global operator new / delete, after a FramePrefix
-  // (see there). Unsized: GCC would otherwise free it with the sized delete, which
+  // The frame comes from FrameCache (sync/task/frame_cache.h: small blocks reused without
+  // malloc's arena lock, else the plain global operator new / delete), after a
+  // FramePrefix (see there). Unsized: GCC would otherwise free it with the sized delete, which
   // Relacy's allocator (the model build's leak checker) does not replace.
   // Neither is inlined: GCC would pair an inlined ::operator new or ::operator delete
   // with the other side's class function and warn (-Wmismatched-new-delete, at -O1 under
   // the sanitizers) at every coroutine. The call costs nothing beside malloc/free.
   [[gnu::noinline]] static void* operator new(std::size_t size) {
-    void* block = ::operator new(sizeof(FramePrefix) + size);
-    return new (block) FramePrefix + 1;
+    const std::size_t bytes = sizeof(FramePrefix) + size;
+    FramePrefix* prefix = new (FrameCache::allocate(bytes)) FramePrefix;
+    prefix->block_bytes = bytes;
+    return prefix + 1;
   }
   [[gnu::noinline]] static void operator delete(void* frame) noexcept {
     FramePrefix* prefix = FramePrefix::of(frame);
-    if (!prefix->adopted) ::operator delete(static_cast<void*>(prefix));
+    if (!prefix->adopted) FrameCache::free(prefix, prefix->block_bytes);
   }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
