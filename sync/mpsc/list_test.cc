@@ -6,6 +6,7 @@
 #include "sync/mpsc/list.h"
 #include "sync/mpsc/unbounded.h"
 #include "sync/task/mock_task.h"
+#include "testing/counting_new.h"  // counts every allocation of this test binary
 
 #include <doctest/doctest.h>
 
@@ -14,24 +15,11 @@
 #include <optional>
 
 namespace {
-weft::platform::atomic<long> allocations{0};
-}  // namespace
-
-// Counts every allocation of this test binary.
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-
-namespace {
 
 namespace mpsc = weft::mpsc;
 using mpsc::detail::BLOCK_CAP;
 
-long allocations_now() { return allocations.load(std::memory_order_relaxed); }
+long allocations_now() { return weft::testing::allocations(); }
 
 TEST_CASE("list_fifo_across_blocks") {
   auto* initial = new mpsc::detail::Block<int>(0);

@@ -1,33 +1,15 @@
 // Spawned tasks' frame blocks are reused (sync/task/frame_cache.h): a task spawning on one
 // worker while the other worker runs and frees the tasks makes almost no allocation once
-// warm. Counts the calls of the global operator new, replaced in this test binary.
+// warm (testing/counting_new.h counts the calls of the global operator new).
 #include "sync/runtime/thread_pool.h"
 #include "sync/task/frame_cache.h"
 #include "sync/task/task.h"
+#include "testing/counting_new.h"
 #include "testing/yield_now.h"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -67,11 +49,10 @@ TEST_CASE("frames_of_spawned_tasks_are_reused") {
   constexpr int waves = 40;
   constexpr int per_wave = 500;
   spawn_waves(pool, 4, per_wave);  // warm: the workers' lists and the shared stack fill
-  allocations.store(0);
-  counting.store(true);
+  const long before = weft::testing::allocations();
   spawn_waves(pool, waves, per_wave);
-  counting.store(false);
+  const long made = weft::testing::allocations() - before;
   // Without the cache every spawn allocates its frame (20,000 calls); with it, only what
   // a burst needs beyond the blocks already in circulation.
-  CHECK(allocations.load() < waves * per_wave / 10);
+  CHECK(made < waves * per_wave / 10);
 }

@@ -4,6 +4,7 @@
 
 #include "sync/platform/atomic.h"
 #include "sync/task/atomic_waker.h"
+#include "testing/counting_new.h"  // counts this binary's allocations (block_on's fast path)
 
 #include <doctest/doctest.h>
 
@@ -14,16 +15,6 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
-
-// Counts heap allocations made by this program, to check block_on's fast path.
-static weft::platform::atomic<long> allocations{0};
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -157,7 +148,7 @@ TEST_CASE("waker_outlives_thread") {
 TEST_CASE("no_allocation_per_call_in_production") {
   // The first call on a thread creates its cached ThreadWaker; later ones reuse it.
   weft::block_on(weft::poll_fn([](Context&) -> Poll<int> { return 1; }));
-  const long before = allocations.load(std::memory_order_relaxed);
+  const long before = weft::testing::allocations();
   for (int i = 0; i < 100; ++i) {
     int polls = 0;
     weft::block_on(weft::poll_fn([&](Context& cx) -> Poll<void> {
@@ -168,12 +159,12 @@ TEST_CASE("no_allocation_per_call_in_production") {
       return weft::ready;
     }));
   }
-  CHECK(allocations.load(std::memory_order_relaxed) == before);
+  CHECK(weft::testing::allocations() == before);
   // A nested call needs its own parker: that one allocates (and frees) one.
   weft::block_on(weft::poll_fn([&](Context&) -> Poll<void> {
-    const long outer = allocations.load(std::memory_order_relaxed);
+    const long outer = weft::testing::allocations();
     weft::block_on(weft::poll_fn([](Context&) -> Poll<int> { return 2; }));
-    CHECK(allocations.load(std::memory_order_relaxed) == outer + 1);
+    CHECK(weft::testing::allocations() == outer + 1);
     return weft::ready;
   }));
 }
