@@ -14,7 +14,7 @@
 // atomics); when that is full it hands the whole list over to one process-wide
 // BlockStack (one CAS per local_limit frees). A thread whose list is empty takes the
 // whole stack at once (one exchange) before it falls back to ::operator new. The stack
-// holds at most shared_limit blocks; beyond that blocks go back to ::operator delete.
+// holds at most shared_limit blocks; a list it refuses goes back to ::operator delete.
 // A thread's list is freed when the thread exits.
 //
 // The model build, and builds under AddressSanitizer (which must see a frame's use
@@ -124,13 +124,14 @@ class FrameCache {
     }
     platform::thread_cached<List> list;
     if (list->size >= local_limit) {
-      // Full: hand the list over; if the stack is full too, this block goes to malloc.
-      if (!shared().push_chain(list->head, list->last(), list->size)) {
-        ::operator delete(block);
-        return;
+      // Full: hand the list over. If the stack is full too, the list goes back to malloc
+      // (so the next local_limit frees make no atomic RMW either).
+      if (shared().push_chain(list->head, list->last(), list->size)) {
+        list->head = nullptr;
+        list->size = 0;
+      } else {
+        list->release();
       }
-      list->head = nullptr;
-      list->size = 0;
     }
     list->push(new (block) FreeBlock);
   }
@@ -144,7 +145,9 @@ class FrameCache {
     List() = default;
     List(const List&) = delete;
     List& operator=(const List&) = delete;
-    ~List() {
+    ~List() { release(); }
+    // Every block back to ::operator delete.
+    void release() noexcept {
       while (FreeBlock* block = pop()) {
         block->~FreeBlock();
         ::operator delete(block);
