@@ -23,7 +23,8 @@
 //  - Move-only. Moving is allowed at any time (the frame stays where it is).
 //  - Allocation: one per Task, its frame, with room in front for the header of a
 //    spawned task (detail::FramePrefix, 160 bytes), so spawning a Task allocates nothing
-//    more; an awaited Task pays the room without using it.
+//    more; an awaited Task pays the room without using it. Blocks of up to 256 bytes
+//    are reused through detail::FrameCache (sync/task/frame_cache.h), without malloc.
 //  - Cancellation: destroying a Task that has not completed destroys its frame, and so
 //    every local and the future it is awaiting, each of which gives back what it held
 //    (a waiter unlinks itself, a permit returns). Nothing of the body runs after that.
