@@ -116,6 +116,27 @@ WEFT_MODEL_TEST(fire_races_repoll, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(poll_under(clock->driver, *second, sleep).is_ready());
 }
 
+// Sleep::reset to a later deadline races the driver firing the old one: the fire took
+// the entry first (one wake; the reset then leaves the driver) or the reset moved it (no
+// wake). Either way the sleep is pending again until the new deadline and is woken then,
+// once (no lost wakeup, no stale entry left in the heap).
+WEFT_MODEL_TEST(reset_races_fire, weft::model::exhaustive(), 1) {
+  auto clock = std::make_shared<Clock>();
+  const TimerScope here(*clock->driver);
+  MockTask task;
+  weft::Sleep sleep = weft::sleep(10ms);
+  WEFT_INVARIANT(poll_under(clock->driver, task, sleep).is_pending());
+  platform::thread timer([clock] { (void)clock->driver->advance(10ms); });
+  sleep.reset(sleep.deadline() + 10ms);
+  timer.join();
+  const std::size_t early = task.wake_count();
+  WEFT_INVARIANT(poll_under(clock->driver, task, sleep).is_pending());
+  WEFT_INVARIANT(clock->driver->advance(10ms) == 1);
+  WEFT_INVARIANT(task.wake_count() == early + 1);
+  WEFT_INVARIANT(poll_under(clock->driver, task, sleep).is_ready());
+  WEFT_INVARIANT(clock->driver->size() == 0);
+}
+
 // A timeout around recv(), past its deadline, is polled while a send races it: the outcome
 // is the value or Elapsed, never both; after Elapsed the value is in the channel (recv is
 // cancel-safe), so nothing is lost.
