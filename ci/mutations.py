@@ -808,4 +808,10 @@ MUTATIONS = [
          find="task = wait_for_work(index, timer_->next_deadline().value_or(Instant::max()));",
          replace="task = wait_for_work(index, Instant::max());",
          tests=["//model:time"]),
+    dict(id="time.reset_keeps_fired", file="sync/time/timer_driver.h",
+         what="Sleep::reset after the fire keeps the fired registration: the sleep stays "
+              "ready instead of waiting for the new deadline",
+         find="waker.wake();\n    return;\n  }\n  std::exchange(driver_, nullptr)->release();",
+         replace="waker.wake();\n    return;\n  }",
+         tests=["//model:time"]),
 ]
