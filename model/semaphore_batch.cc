@@ -265,3 +265,34 @@ WEFT_MODEL_TEST(handover_orders_data_try_acquire, weft::model::bounded(2), 1) {
   t.join();
   WEFT_INVARIANT(g->value() == 2);
 }
+
+// Kills batch_semaphore.served_relaxed and batch_semaphore.served_before_unlink: the
+// waiter queues behind the holder and the release hands it the permit. It re-polls
+// without waiting for the wake (as a task polled for another reason), so its re-poll may
+// complete without the lock (BatchSemaphore::served) with no other synchronization: only
+// the Release / Acquire pair on the node's state then orders the holder's write before the
+// waiter's, and the releaser's last touch of the node before the waiter frees it (the
+// future is on the heap, destroyed at once).
+WEFT_MODEL_TEST(handover_to_queued_waiter, weft::model::bounded(2), 1) {
+  auto g = std::make_shared<Guarded>();
+  WEFT_INVARIANT(g->semaphore.try_acquire(1).is_ok());
+  platform::thread t([g] {
+    weft::MockTask task;
+    auto acquire = std::make_unique<BatchSemaphore::Acquire>(g->semaphore.acquire(1));
+    for (;;) {
+      auto poll = task.poll(*acquire);
+      if (poll.is_ready()) {
+        WEFT_INVARIANT(poll.value().is_ok());
+        break;
+      }
+      platform::yield_now();
+    }
+    acquire.reset();
+    g->bump();
+    g->semaphore.release(1);
+  });
+  g->bump();
+  g->semaphore.release(1);
+  t.join();
+  WEFT_INVARIANT(g->value() == 2);
+}

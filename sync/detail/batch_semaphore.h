@@ -10,9 +10,10 @@
 // not takes what is there, then queues a waiter node (living inside its Acquire future, so queuing
 // never allocates) at the front of an intrusive FIFO list under a lock. Released permits go to the
 // oldest waiter first (partially, if it wants more than there are); a waiter whose need is met is
-// unlinked and its waker collected into a WakeList, run after the lock is released. Because permits
-// are handed to the oldest waiter and never left in the counter while anyone waits, a waiter for
-// many permits is never starved by takers of few (RwLock's writers by its readers).
+// unlinked and its waker collected into a WakeList, run after the lock is released; its re-poll
+// finds its need met in the node and completes without the lock. Because permits are handed to
+// the oldest waiter and never left in the counter while anyone waits, a waiter for many permits
+// is never starved by takers of few (RwLock's writers by its readers).
 //
 // Concurrency: every member function may be called from any thread at once. An Acquire
 // is polled by one task at a time (it is not thread-safe as an object).
@@ -257,7 +258,18 @@ class BatchSemaphore {
   // A queued acquirer; lives inside an Acquire future.
   struct Waiter {
     explicit Waiter(std::size_t needed) : state(needed) {}
+    // Its end writes its cells (free in production): the model checker then reports a
+    // release still touching the node as its owner destroys it, as a data race.
+    ~Waiter() {
+      waker.with_mut([](std::optional<Waker>&) {});
+      links.prev.with_mut([](Waiter*&) {});
+    }
+    Waiter(const Waiter&) = delete;
+    Waiter& operator=(const Waiter&) = delete;
     // Permits still needed. Written only under the lock; read without it by a re-poll.
+    // A release that meets the need unlinks the node and takes its waker first, then
+    // stores 0: its last touch of the node, after which the owner may complete without
+    // the lock (served()) and destroy it.
     platform::atomic<std::size_t> state;
     // The task to wake once state reaches 0. Protected by the lock.
     platform::cell<std::optional<Waker>> waker{};
@@ -395,12 +407,21 @@ class BatchSemaphore {
           rem = 0;
           return false;
         }
-        if (!assign_permits(*oldest, rem)) return false;  // still short: stays at the head
+        // Relaxed: state is written only under the lock we hold.
+        const std::size_t need = oldest->state.load(std::memory_order_relaxed);
+        if (need > rem) {
+          (void)assign_permits(*oldest, rem);  // still short: stays at the head
+          return false;
+        }
+        rem -= need;
         queue_.pop_back();
         oldest->waker.with_mut([&](std::optional<Waker>& w) {
           if (w) wakers.push(std::move(*w));
           w.reset();
         });
+        // Release: pairs with the Acquire load in served(); the last touch of the node
+        // (see Waiter::state), so its owner's destruction of it comes after ours.
+        oldest->state.store(0, std::memory_order_release);
       }
       return rem != 0;  // more waiters than one WakeList: lock again and go on
     });
@@ -435,6 +456,17 @@ class BatchSemaphore {
     waiter.state.store(curr - assign, std::memory_order_release);
     n -= assign;
     return curr == assign;
+  }
+
+  // A queued waiter's re-poll without the lock: true if a release met its need (and so
+  // unlinked it and took its waker) and the semaphore is open. Else the slow path
+  // decides (a closed semaphore reports AcquireError, as Tokio; cancel gives back).
+  bool served(const Waiter& node) const noexcept {
+    // Acquire: pairs with the Release store of 0 in release_locked(), so the permits'
+    // release and the releaser's accesses to the node happen-before the completion.
+    if (node.state.load(std::memory_order_acquire) != 0) return false;
+    // Relaxed: the permits came through state; this only keeps the Closed answer.
+    return (permits_.load(std::memory_order_relaxed) & CLOSED) == 0;
   }
 
   // The slow paths, kept out of line so that Acquire::poll and ~Acquire inline into
@@ -475,8 +507,14 @@ class [[nodiscard]] BatchSemaphore::Acquire {
   }
 
   Poll<Result<void, AcquireError>> poll(Context& cx) {
-    // Uncontended: one CAS, inline; no lock, the waiter node untouched.
-    if (!queued_ && semaphore_->try_take(num_permits_)) return Result<void, AcquireError>();
+    if (!queued_) {
+      // Uncontended: one CAS, inline; no lock, the waiter node untouched.
+      if (semaphore_->try_take(num_permits_)) return Result<void, AcquireError>();
+    } else if (semaphore_->served(node_)) {
+      // Woken by the release that handed it its permits: two loads, no lock.
+      queued_ = false;
+      return Result<void, AcquireError>();
+    }
     auto result = semaphore_->poll_acquire(cx, num_permits_, node_, queued_);
     // Completed with the permits: the node is out of the queue and holds nothing.
     if (result.is_ready() && result.value().is_ok()) queued_ = false;
@@ -507,7 +545,7 @@ inline BatchSemaphore::Acquire BatchSemaphore::acquire(std::size_t num_permits) 
   using Outcome = Result<void, AcquireError>;
   // Permits taken from the count by this poll, not yet assigned to the node.
   std::size_t acquired = 0;
-  // Acquire: pairs with the Release store in assign_permits.
+  // Acquire: pairs with the Release stores of state in assign_permits and release_locked().
   const std::size_t needed = queued ? node.state.load(std::memory_order_acquire) : num_permits;
 
   WaitersLock lock(waiters_lock_);
