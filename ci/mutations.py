@@ -262,10 +262,11 @@ MUTATIONS = [
          find="waiter.state.store(curr - assign, std::memory_order_release);",
          replace="waiter.state.store(curr - assign, std::memory_order_relaxed);",
          tests=["//model:semaphore_batch"],
-         equivalent="poll_acquire's lock-free read of the node's state is a hint only: a queued "
-                    "node always takes waiters_lock_ and re-reads state under it (assign_permits), "
-                    "so the handover is ordered by the lock; a stale hint only makes it take "
-                    "permits that release_locked gives back at once"),
+         equivalent="assign_permits never stores the 0 that a queued node's lock-free re-poll "
+                    "(served) completes on: a partial assignment stores a non-zero need, and a met "
+                    "one is stored by release_locked's own Release store (served_relaxed). Other "
+                    "reads of state are hints re-read under waiters_lock_; a stale hint only makes "
+                    "it take permits that release_locked gives back at once"),
     dict(id="batch_semaphore.cancel_unlink_skipped", file="sync/detail/batch_semaphore.h",
          what="a cancelled acquire stays linked in the waiter queue",
          find="""  lock.lock();
@@ -280,6 +281,35 @@ MUTATIONS = [
          equivalent="the count only grows while the queue is empty, so WAITERS left set with a "
                     "non-zero count changes no outcome: acquirers still take the count first, "
                     "release() just always takes the lock path (slower, not wrong)"),
+    dict(id="batch_semaphore.served_relaxed", file="sync/detail/batch_semaphore.h",
+         what="the release's store of 0 into a served waiter's state is relaxed: its lock-free "
+              "re-poll (served) is not ordered after the permits' release",
+         find="oldest->state.store(0, std::memory_order_release);",
+         replace="oldest->state.store(0, std::memory_order_relaxed);",
+         tests=["//model:semaphore_batch", "//model:mutex"]),
+    dict(id="batch_semaphore.served_load_relaxed", file="sync/detail/batch_semaphore.h",
+         what="served() reads the waiter's state with a relaxed load",
+         find="if (node.state.load(std::memory_order_acquire) != 0) return false;",
+         replace="if (node.state.load(std::memory_order_relaxed) != 0) return false;",
+         tests=["//model:semaphore_batch"]),
+    dict(id="batch_semaphore.served_before_unlink", file="sync/detail/batch_semaphore.h",
+         what="the release stores 0 into a served waiter's state before it unlinks the node and "
+              "takes its waker: the owner may complete and free the node first",
+         find="""        rem -= need;
+        queue_.pop_back();
+        oldest->waker.with_mut([&](std::optional<Waker>& w) {
+          if (w) wakers.push(std::move(*w));
+          w.reset();
+        });
+        oldest->state.store(0, std::memory_order_release);""",
+         replace="""        rem -= need;
+        oldest->state.store(0, std::memory_order_release);
+        queue_.pop_back();
+        oldest->waker.with_mut([&](std::optional<Waker>& w) {
+          if (w) wakers.push(std::move(*w));
+          w.reset();
+        });""",
+         tests=["//model:semaphore_batch"]),
     # --- sync/semaphore.h
     dict(id="semaphore.permit_not_returned", file="sync/semaphore.h",
          what="a SemaphorePermit's destructor does not give its permits back",
