@@ -610,11 +610,15 @@ inline BatchSemaphore::Acquire BatchSemaphore::acquire(std::size_t num_permits) 
   // Register the waker. The old one is dropped after unlocking (dropping a waker may
   // run user code that releases permits). A throwing clone leaves the node queued with
   // its old waker (or none); the future's destructor still unlinks it.
+  // A first registration (the common case: a release took the last one) constructs in
+  // place.
   std::optional<Waker> old;
   node.waker.with_mut([&](std::optional<Waker>& w) {
-    if (!w || !w->will_wake(cx.waker())) {
-      std::optional<Waker> fresh(cx.waker());
-      old = std::exchange(w, std::move(fresh));
+    if (!w) {
+      w.emplace(cx.waker());
+    } else if (!w->will_wake(cx.waker())) {
+      Waker fresh(cx.waker());
+      old.emplace(std::exchange(*w, std::move(fresh)));
     }
   });
   lock.unlock();

@@ -52,9 +52,8 @@ class WakeList {
   void wake_all() noexcept {
     const std::size_t count = std::exchange(size_, 0);
     for (std::size_t i = 0; i < count; ++i) {
-      Waker waker = std::move(slots_[i].waker);
+      slots_[i].waker.wake();  // in place: it leaves the no-op waker, whose drop is free
       slots_[i].waker.~Waker();
-      waker.wake();
     }
   }
 
