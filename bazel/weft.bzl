@@ -201,11 +201,12 @@ def weft_unit_test(name, srcs, deps = [], size = "small", tags = [], copts = [],
         **kwargs
     )
 
-def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tags = [], **kwargs):
+def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tags = [], dpor_in_ci = False, **kwargs):
     """Scenarios model-checked by Relacy: the scenario sources with the model harness.
 
     deps are weft_cc_library targets (their _model variants are used); model_deps are
     used as they are (a plain cc_library of headers that never touch the platform layer).
+    dpor_in_ci: the :name_dpor twin runs with `bazel test` too (else it is manual).
     """
     cc_test(
         name = name,
@@ -217,14 +218,14 @@ def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tag
         **kwargs
     )
 
-    # The same scenarios on weft's own DPOR checker (model/dpor); manual until proven.
+    # The same scenarios on weft's own DPOR checker (model/dpor); manual unless dpor_in_ci.
     cc_test(
         name = name + "_dpor",
         srcs = srcs,
         deps = [dpor_label(d) for d in deps] + model_deps + [_DPOR_RUNNER],
         copts = WARNINGS,
         size = size,
-        tags = tags + ["model", "dpor", "manual"],
+        tags = tags + ["model", "dpor"] + ([] if dpor_in_ci else ["manual"]),
         **kwargs
     )
 
