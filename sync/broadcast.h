@@ -155,6 +155,11 @@ struct Waiter {
   // The notify generation current when it was queued (under the tail lock): a notify
   // wakes only waiters queued before it began, so re-queued ones cannot keep it looping.
   platform::cell<std::uint64_t> generation{0};
+
+  // For misuse checks by the owner (a future that must not move once linked): only the
+  // owner's poll links it, so a waiter the owner never linked reads false. Relaxed: no data
+  // is read on the strength of it.
+  bool linked_as_owner_sees() const noexcept { return queued.load(std::memory_order_relaxed); }
 };
 using WaitList = weft::detail::LinkedList<Waiter, &Waiter::links>;
 
@@ -559,6 +564,10 @@ class Sender {
   class Closed {
    public:
     explicit Closed(detail::Shared<T>& shared) noexcept : shared_(&shared) {}
+    // Before the first poll only (its waiter unlinked), e.g. into weft::timeout().
+    Closed(Closed&& other) noexcept : shared_(other.shared_) {
+      WEFT_INVARIANT(!other.waiter_.linked_as_owner_sees());
+    }
     Closed(const Closed&) = delete;
     Closed& operator=(const Closed&) = delete;
     ~Closed() { shared_->cancel(waiter_, /*closed_list=*/true); }
@@ -678,6 +687,10 @@ class Receiver {
   class Recv {
    public:
     explicit Recv(Receiver& rx) noexcept : rx_(&rx), shared_(rx.shared_) {}
+    // Before the first poll only (its waiter unlinked), e.g. into weft::timeout().
+    Recv(Recv&& other) noexcept : rx_(other.rx_), shared_(std::exchange(other.shared_, nullptr)) {
+      WEFT_INVARIANT(!other.waiter_.linked_as_owner_sees());
+    }
     Recv(const Recv&) = delete;
     Recv& operator=(const Recv&) = delete;
     ~Recv() {

@@ -301,6 +301,8 @@ class Receiver {
   class Changed {
    public:
     explicit Changed(Receiver& rx) noexcept : rx_(&rx) {}
+    // Before the first poll only (as Notified), e.g. into weft::timeout().
+    Changed(Changed&&) noexcept = default;
     Changed(const Changed&) = delete;
     Poll<Result<void, RecvError>> poll(Context& cx) {
       return wait_.poll(rx_->shared(), rx_->version_, rx_->shard_, cx);
@@ -320,6 +322,8 @@ class Receiver {
   class WaitFor {
    public:
     WaitFor(Receiver& rx, F f) : rx_(&rx), f_(std::move(f)) {}
+    // Before the first poll only (as Notified), e.g. into weft::timeout().
+    WaitFor(WaitFor&&) = default;
     WaitFor(const WaitFor&) = delete;
     Poll<Result<Ref<T>, RecvError>> poll(Context& cx) {
       detail::Shared<T>& s = rx_->shared();
@@ -492,6 +496,8 @@ class Sender {
   class Closed {
    public:
     explicit Closed(const Sender& tx) noexcept : tx_(&tx) {}
+    // Before the first poll only (as Notified), e.g. into weft::timeout().
+    Closed(Closed&&) noexcept = default;
     Closed(const Closed&) = delete;
     Poll<void> poll(Context& cx) {
       detail::Shared<T>& s = tx_->shared();

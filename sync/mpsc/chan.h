@@ -335,6 +335,10 @@ template <class T, class S>
 class [[nodiscard]] ClosedFuture {
  public:
   explicit ClosedFuture(Chan<T, S>& chan) noexcept : chan_(&chan) {}
+  // Before the first poll only, e.g. into weft::timeout().
+  ClosedFuture(ClosedFuture&& other) noexcept : chan_(other.chan_) {
+    WEFT_INVARIANT(!other.registered_);
+  }
   ClosedFuture(const ClosedFuture&) = delete;
   ClosedFuture& operator=(const ClosedFuture&) = delete;
   ~ClosedFuture() {
