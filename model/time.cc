@@ -6,6 +6,7 @@
 // its timer wheel's entry protocol; these follow the shape of loom_notify.rs's cancel races.
 #include "model/harness/scenario.h"
 #include "sync/mpsc/bounded.h"
+#include "sync/notify.h"
 #include "sync/oneshot.h"
 #include "sync/platform/platform.h"
 #include "sync/runtime/local_executor.h"
@@ -15,6 +16,7 @@
 #include "sync/time/sleep.h"
 #include "sync/time/timeout.h"
 #include "sync/time/timer_driver.h"
+#include "sync/watch.h"
 
 #include <chrono>
 #include <memory>
@@ -211,6 +213,34 @@ WEFT_MODEL_TEST(block_on_timeout_races_send, weft::model::bounded(2), 1) {
     auto left = rx.try_recv();
     WEFT_INVARIANT(left.is_ok() && *left == 7);
   }
+}
+
+// block_on(timeout(notified())) races notify_one(): the timed wait takes the notification
+// (Ok), or it times out and the notification is kept as the permit, either because it came
+// late or because the destroyed Notified forwarded what it had received (Notify's
+// cancel-safety): a later notified() is ready at once. Exactly one of the two, never lost.
+WEFT_MODEL_TEST(timeout_races_notify_one, weft::model::bounded(2), 1) {
+  weft::Notify notify;
+  platform::thread notifier([&notify] { notify.notify_one(); });
+  const auto out = weft::block_on(weft::timeout(notify.notified(), 10ms));
+  notifier.join();
+  MockTask task;
+  auto again = notify.notified();
+  const bool permit_kept = task.poll(again).is_ready();
+  WEFT_INVARIANT(out.is_ok() != permit_kept);
+}
+
+// block_on(timeout(rx.changed())) races a send: the timed wait sees the new value (Ok,
+// marked seen) or times out leaving it unseen (changed() is cancel-safe): the change is
+// never lost and never seen twice.
+WEFT_MODEL_TEST(timeout_races_watch_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = weft::watch::channel<int>(0);
+  platform::thread sender([&tx = tx] { WEFT_INVARIANT(tx.send(7).is_ok()); });
+  const auto out = weft::block_on(weft::timeout(rx.changed(), 10ms));
+  sender.join();
+  const auto unseen = rx.has_changed();
+  WEFT_INVARIANT(unseen.is_ok() && *unseen == !out.is_ok());
+  WEFT_INVARIANT(*rx.borrow() == 7);
 }
 
 // An executor's own timer parking (block_on's is above): a LocalExecutor with one task
