@@ -159,7 +159,7 @@ MUTATIONS = [
         forward = notify.notify_locked(list, word, notification);
       }""",
          replace="",
-         tests=["//model:notify"]),
+         tests=["//model:time", "//model:notify"]),
     dict(id="notify.waiters_wake_dropped", file="sync/notify.h",
          what="notify_waiters marks the waiters notified but never wakes them",
          find="      if (waker) wakers.push(std::move(*waker));\n",
