@@ -209,7 +209,7 @@ WEFT_MODEL_TEST(big_notify_narrow_width, weft::model::bounded(1), 2) {
   auto wait_sent = [&](std::size_t shard) {
     for (;;) {
       auto fut = notify.notified(shard);
-      // Acquire: pairs with the Release store in the sender.
+      // Acquire: pairs with the Release store below.
       if (sent.load(std::memory_order_acquire)) return;
       weft::block_on(fut);
     }
@@ -218,7 +218,7 @@ WEFT_MODEL_TEST(big_notify_narrow_width, weft::model::bounded(1), 2) {
   const std::size_t second = notify.next_shard();
   platform::thread waiter([&] { wait_sent(first); });
   platform::thread sender([&] {
-    // Release: pairs with the Acquire load in wait_sent.
+    // Release: pairs with the Acquire load above.
     sent.store(true, std::memory_order_release);
     notify.notify_waiters();
   });

@@ -275,8 +275,8 @@ class TimerDriver {
         while (wakers.can_push() && due(heap, now)) {
           detail::TimerEntry* entry = pop_front(heap);
           wakers.push(entry->waker_.with_mut([](Waker& waker) { return std::move(waker); }));
-          // Release: pairs with the Acquire loads of fired_ in TimerEntry::poll and
-          // cancel; from here on the entry is its owner's alone.
+          // Release: pairs with the Acquire loads of fired_ in TimerEntry::wait, cancel,
+          // reset and elapsed; from here on the entry is its owner's alone.
           entry->fired_.store(true, std::memory_order_release);
           ++fired;
         }
