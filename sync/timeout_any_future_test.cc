@@ -26,6 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using weft::MockTask;
 using weft::testing::PausedTimer;
+using weft::testing::poll_past_deadline;
 using weft::testing::poll_under;
 
 template <class F>
@@ -70,9 +71,7 @@ TEST_CASE("broadcast recv under timeout: Elapsed leaves the value for the next r
   MockTask task;
   {
     auto recv = weft::timeout(rx.recv(), 10ms);
-    CHECK(poll_under(timer.driver, task, recv).is_pending());
-    CHECK(timer.driver->advance(10ms) == 1);
-    auto out = poll_under(timer.driver, task, recv);
+    auto out = poll_past_deadline(timer, task, recv, 10ms);
     REQUIRE(out.is_ready());
     CHECK(out.value().is_err());
   }
@@ -91,9 +90,7 @@ TEST_CASE("watch changed under timeout: Elapsed leaves the change unseen") {
   MockTask task;
   {
     auto changed = weft::timeout(rx.changed(), 10ms);
-    CHECK(poll_under(timer.driver, task, changed).is_pending());
-    CHECK(timer.driver->advance(10ms) == 1);
-    auto out = poll_under(timer.driver, task, changed);
+    auto out = poll_past_deadline(timer, task, changed, 10ms);
     REQUIRE(out.is_ready());
     CHECK(out.value().is_err());
   }
@@ -122,9 +119,7 @@ TEST_CASE("closed() futures under timeout: pending until the other side goes") {
 
   auto [mtx, mrx] = weft::mpsc::channel<int>(1);
   auto mclosed = weft::timeout(mtx.closed(), 10ms);
-  CHECK(poll_under(timer.driver, task, mclosed).is_pending());
-  CHECK(timer.driver->advance(10ms) >= 1);
-  auto mout = poll_under(timer.driver, task, mclosed);
+  auto mout = poll_past_deadline(timer, task, mclosed, 10ms);
   REQUIRE(mout.is_ready());
   CHECK(mout.value().is_err());
 

@@ -14,6 +14,9 @@
 #include "sync/time/clock.h"
 #include "sync/time/timer_driver.h"
 
+#include <chrono>
+#include <stdexcept>
+
 namespace weft::testing {
 
 struct PausedTimer {
@@ -35,6 +38,21 @@ template <class F>
 auto poll_under(TimerDriver* driver, MockTask& task, F& future) {
   const TimerScope scope(*driver);
   return task.poll(future);
+}
+
+// Polls `future`, which must wait (pending, a timer registered), moves the clock `by` so
+// that its timer fires, and polls it again: its output at the deadline. Throws
+// std::logic_error when a step fails: ready at once, no timer fired, or the fire did not
+// wake the task.
+template <class F, class Rep, class Period>
+auto poll_past_deadline(PausedTimer& timer, MockTask& task, F& future,
+                        std::chrono::duration<Rep, Period> by) {
+  if (!poll_under(timer.driver, task, future).is_pending()) {
+    throw std::logic_error("poll_past_deadline: the future did not wait");
+  }
+  if (timer->advance(by) == 0) throw std::logic_error("poll_past_deadline: no timer fired");
+  if (!task.is_woken()) throw std::logic_error("poll_past_deadline: the fire woke no task");
+  return poll_under(timer.driver, task, future);
 }
 
 }  // namespace weft::testing
