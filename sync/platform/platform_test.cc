@@ -220,6 +220,29 @@ TEST_CASE("thread_cached: each thread reuses its own; a nested lease gets a fres
   CHECK(other_seen != outer_seen);
 }
 
+TEST_CASE("thread_cached: a lease after the thread's own was destroyed gets a fresh one") {
+  // As the frame cache's free() from a destructor that runs late in a thread's exit.
+  struct Tracked {
+    bool alive = true;
+    ~Tracked() { alive = false; }
+  };
+  struct LateLease {
+    bool* saw_alive = nullptr;
+    ~LateLease() {
+      platform::thread_cached<Tracked> lease;  // the thread's own Tracked is gone by now
+      *saw_alive = lease->alive;
+    }
+  };
+  bool saw_alive = false;
+  platform::thread t([&] {
+    thread_local LateLease late;  // made before the thread's Tracked, so destroyed after it
+    late.saw_alive = &saw_alive;
+    platform::thread_cached<Tracked> first;  // makes the thread's own Tracked
+  });
+  t.join();
+  CHECK(saw_alive);
+}
+
 TEST_CASE("rwlock: readers share it, a writer waits for the last reader") {
   platform::rwlock lock;
   lock.lock_shared();
