@@ -9,21 +9,21 @@
 
 #include <doctest/doctest.h>
 
-#include <atomic>
+#include "sync/platform/atomic.h"
 
 namespace {
 
 using weft::Task;
 using weft::ThreadPool;
 
-Task<void> trivial(std::atomic<int>* left) {
+Task<void> trivial(weft::platform::atomic<int>* left) {
   left->fetch_sub(1, std::memory_order_acq_rel);
   co_return;
 }
 
 // `waves` rounds of `per_wave` detached spawns, each round waiting for the previous one
 // to finish (so the frees of one round can serve the next, whatever the machine's load).
-Task<void> spawner(ThreadPool* pool, int waves, int per_wave, std::atomic<int>* left) {
+Task<void> spawner(ThreadPool* pool, int waves, int per_wave, weft::platform::atomic<int>* left) {
   for (int w = 0; w < waves; ++w) {
     for (int i = 0; i < per_wave; ++i) (void)pool->spawn(trivial(left));
     while (left->load(std::memory_order_acquire) > (waves - w - 1) * per_wave) {
@@ -33,9 +33,10 @@ Task<void> spawner(ThreadPool* pool, int waves, int per_wave, std::atomic<int>* 
 }
 
 void spawn_waves(ThreadPool& pool, int waves, int per_wave) {
-  std::atomic<int> left{waves * per_wave};
+  weft::platform::atomic<int> left{waves * per_wave};
   CHECK(pool.spawn(spawner(&pool, waves, per_wave, &left)).blocking_join().is_ok());
-  CHECK(left.load() == 0);
+  // Acquire: pairs with the tasks' AcqRel decrements in trivial() (the join orders them too).
+  CHECK(left.load(std::memory_order_acquire) == 0);
 }
 
 }  // namespace
