@@ -325,6 +325,38 @@ WEFT_MODEL_TEST(notify_one_polled_without_wake, weft::model::bounded(2), 1) {
   th.join();
 }
 
+// A permit stored, consumed and stored again (the state word back to the same value): a
+// waiter whose lock-free poll read the first permit may win its CAS on the second, and
+// must then see what preceded that second notify_one. The notifier stores the second
+// only after the first consumer finished, so the second finisher consumed the second
+// permit and reads 2; the first reads 1.
+struct notify_one_permit_stored_twice {
+  static constexpr int threads = 3;
+  Notify notify;
+  Payload payload;
+  platform::atomic<int> finished{0};
+
+  void thread(int index) {
+    if (index == 0) {
+      payload.write(1);
+      notify.notify_one();
+      // Acquire: pairs with the AcqRel increment below, so the first consumer's read of
+      // the payload happens-before this write.
+      while (finished.load(std::memory_order_acquire) == 0) platform::yield_now();
+      payload.write(2);
+      notify.notify_one();
+      return;
+    }
+    weft::block_on(notify.notified());
+    const int seen = payload.read();
+    // AcqRel: pairs with the Acquire load above and with this increment in the other
+    // consumer.
+    const int order = finished.fetch_add(1, std::memory_order_acq_rel);
+    WEFT_INVARIANT(seen == order + 1);
+  }
+};
+WEFT_MODEL_SCENARIO(notify_one_permit_stored_twice, weft::model::bounded(2));
+
 // The MPMC pattern of the header comment (Tokio's doc example): two consumers enable()
 // before checking a mutex-protected queue, two producers push and notify_one. No consumer
 // may sleep forever, though two notify_one calls may leave a single permit.
