@@ -412,27 +412,17 @@ class Rx {
   Poll<std::optional<T>> recv(Context& cx) {
     return chan_->rx_fields_.with_mut(
         [&](typename chan_type::RxFields& f) -> Poll<std::optional<T>> {
-          // One look at the list: the answer, if there is one now.
-          auto look = [&]() -> std::optional<std::optional<T>> {
-            std::optional<T> value;
-            switch (f.list.pop(chan_->tx_, value)) {
-              case ReadStatus::Value:
-                received(f, 1);
-                return std::optional<std::optional<T>>(std::move(value));
-              case ReadStatus::Closed:
-                // Every sender is gone, and each released what it held before it went.
-                give_back_received(f);
-                WEFT_INVARIANT(chan_->semaphore_.is_idle());
-                return std::optional<std::optional<T>>(std::optional<T>());
-              case ReadStatus::Empty: break;
-            }
-            // The end after close() is checked before registering, as Tokio does.
-            if (drained_after_close(f)) return std::optional<std::optional<T>>(std::optional<T>());
-            return std::nullopt;
-          };
+          auto look = [&] { return look_once(f); };
           if (auto answer = look()) return std::move(*answer);
           return register_and_look_again(cx, look);
         });
+  }
+
+  // recv()'s first look, with no waker: the value, nullopt (closed and drained), or
+  // nothing yet (the outer nullopt). blocking_recv() tries it before block_on.
+  std::optional<std::optional<T>> recv_now() {
+    return chan_->rx_fields_.with_mut(
+        [&](typename chan_type::RxFields& f) { return look_once(f); });
   }
 
   // Receives up to `limit` values at the end of `buffer`: ready with how many (0 only if
@@ -531,6 +521,25 @@ class Rx {
 
  private:
   using RxFields = typename chan_type::RxFields;
+
+  // One look at the list for recv(): the answer, if there is one now.
+  std::optional<std::optional<T>> look_once(RxFields& f) {
+    std::optional<T> value;
+    switch (f.list.pop(chan_->tx_, value)) {
+      case ReadStatus::Value:
+        received(f, 1);
+        return std::optional<std::optional<T>>(std::move(value));
+      case ReadStatus::Closed:
+        // Every sender is gone, and each released what it held before it went.
+        give_back_received(f);
+        WEFT_INVARIANT(chan_->semaphore_.is_idle());
+        return std::optional<std::optional<T>>(std::optional<T>());
+      case ReadStatus::Empty: break;
+    }
+    // The end after close() is checked before registering, as Tokio does.
+    if (drained_after_close(f)) return std::optional<std::optional<T>>(std::optional<T>());
+    return std::nullopt;
+  }
 
   // Values given back to the semaphore at once in release_in_batches mode (production;
   // the model gives back every other value, so both paths run there).

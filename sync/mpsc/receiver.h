@@ -57,8 +57,12 @@ class ReceiverBase {
   // A value now; Empty if none but one may still come, Disconnected if none can (every
   // sender gone, or close() called and every permit back): see TryRecvError.
   Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
-  // recv() on this thread, parking it while it waits (no spin first: see blocking_send).
-  std::optional<T> blocking_recv() { return block_on(recv()); }
+  // recv() on this thread, parking it while it waits. A value already there is taken
+  // without block_on (its per-call setup is most of a receive's cost).
+  std::optional<T> blocking_recv() {
+    if (std::optional<std::optional<T>> now = rx_.recv_now()) return std::move(*now);
+    return block_on(recv());
+  }
   std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
     return block_on(recv_many(buffer, limit));
   }
