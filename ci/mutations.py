@@ -391,11 +391,11 @@ MUTATIONS = [
          tests=["//model:mpsc"]),
     dict(id="mpsc.recv_permit_not_returned", file="sync/mpsc/chan.h",
          what="poll_recv takes a value without giving its capacity back",
-         find="""          case ReadStatus::Value:
-            received(f, 1);
-            return std::optional<std::optional<T>>(std::move(value));""",
-         replace="""          case ReadStatus::Value:
-            return std::optional<std::optional<T>>(std::move(value));""",
+         find="""      case ReadStatus::Value:
+        received(f, 1);
+        return std::optional<std::optional<T>>(std::move(value));""",
+         replace="""      case ReadStatus::Value:
+        return std::optional<std::optional<T>>(std::move(value));""",
          tests=["//model:mpsc"]),
     dict(id="mpsc.block_write_relaxed", file="sync/mpsc/block.h",
          what="a slot's ready bit is set relaxed: the value is not published",
