@@ -105,6 +105,7 @@ Engine::Engine(const Options& options) : options_(options), memory_(options.sc_o
   explorer_.set_reduction(options.reduce);
   explorer_.set_preemption_bound(options.preemption_bound);
   explorer_.set_chooser(options.chooser);
+  explorer_.set_splitter(options.splitter);
 }
 Engine::~Engine() = default;
 

@@ -66,6 +66,8 @@ struct Options {
   // Samples executions instead of exploring the tree (then max_executions counts the
   // executions ended early too).
   Chooser* chooser = nullptr;
+  // Splits the exploration over processes (jobs.h); null: this process explores it all.
+  Splitter* splitter = nullptr;
   // Called at the end of every complete execution (inside it, on the main fiber's behalf);
   // false stops the exploration (Result::stopped).
   std::function<bool()> on_complete;

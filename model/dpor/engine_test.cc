@@ -1,11 +1,13 @@
 // Tests of the engine itself: exhaustiveness and reduction on programs whose number of
 // Mazurkiewicz traces is known, and each kind of failure it must find.
 #include "model/dpor/engine.h"
+#include "model/dpor/jobs.h"
 
 #include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <set>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -546,16 +548,42 @@ std::vector<std::vector<RandomOp>> random_program(std::uint64_t seed, bool with_
   return program;
 }
 
+// Split over `jobs` processes (jobs.h), the workers' outcomes come back as text.
 std::set<std::vector<Value>> outcomes(const std::vector<std::vector<RandomOp>>& program,
                                       bool sc_only, bool reduce, Result& result, int bound = -1,
-                                      bool verify_psc = false) {
+                                      bool verify_psc = false, unsigned jobs = 1) {
   std::set<std::vector<Value>> seen;
+  weft::dpor::Jobs split(jobs, {.worker_started = [&] { seen.clear(); },
+                                .take_share =
+                                    [&] {
+                                      std::ostringstream out;
+                                      for (const auto& outcome : seen) {
+                                        for (Value v : outcome) out << v << ' ';
+                                        out << ";\n";
+                                      }
+                                      seen.clear();
+                                      return out.str();
+                                    },
+                                .add_share =
+                                    [&](const std::string& share) {
+                                      std::istringstream in(share);
+                                      std::string line;
+                                      while (std::getline(in, line)) {
+                                        std::istringstream values(line);
+                                        std::vector<Value> outcome;
+                                        Value v = 0;
+                                        while (values >> v) outcome.push_back(v);
+                                        seen.insert(outcome);
+                                      }
+                                    },
+                                .waiting = {}});
   Options options;
   options.sc_only = sc_only;
   options.verify_psc = verify_psc;
   options.reduce = reduce;
   options.preemption_bound = bound;
   if (!reduce) options.max_executions = 20000;  // the reference search grows fast
+  split.attach(options);
   result = Engine::explore(
       [&] {
         const unsigned locs[3] = {e().new_atomic(0), e().new_atomic(0), e().new_atomic(0)};
@@ -601,6 +629,7 @@ std::set<std::vector<Value>> outcomes(const std::vector<std::vector<RandomOp>>& 
         seen.insert(outcome);
       },
       options);
+  result = split.finish(result);
   return seen;
 }
 
@@ -667,6 +696,79 @@ TEST_CASE("bounded DPOR loses nothing within the bound: same outcomes as the ful
                    << full_total << " without");
   CHECK(compared >= programs * 3);
   CHECK(reduced_total < full_total);
+}
+
+TEST_CASE("--jobs: a search split over processes finds the outcomes of one job") {
+  // Over 3 processes on these small trees: forks at most nodes of the upper half, races
+  // found below a fork that add backtrack points above it (forwarded to the owner).
+  const char* wanted = std::getenv("WEFT_DPOR_RANDOM_PROGRAMS");
+  const std::uint64_t programs = wanted != nullptr ? std::strtoull(wanted, nullptr, 10) : 24;
+  std::uint64_t one_total = 0, split_total = 0, compared = 0;
+  for (int bound : {-1, 1}) {
+    for (std::uint64_t seed = 1; seed <= programs; ++seed) {
+      for (bool sc : {true, false}) {
+        const auto program = random_program(seed, seed % 3 == 0);
+        Result one, split;
+        const auto a = outcomes(program, sc, true, one, bound);
+        const auto b = outcomes(program, sc, true, split, bound, false, 3);
+        INFO("seed " << seed << std::string(sc ? " sc" : " rc11") << " bound " << bound);
+        REQUIRE(split.failure == Failure::none);
+        CHECK(split.exhausted);
+        CHECK(a == b);
+        if (std::getenv("WEFT_DPOR_RANDOM_VERBOSE") != nullptr) {
+          MESSAGE(one.executions << " executions with one job, " << split.executions << " with 3");
+        }
+        ++compared;
+        one_total += one.executions;
+        split_total += split.executions;
+      }
+    }
+  }
+  MESSAGE(compared << " programs split over 3 jobs; executions: " << one_total << " with one, "
+                   << split_total << " with 3");
+  CHECK(split_total <= one_total + one_total / 4);
+}
+
+TEST_CASE("--jobs: n! traces of n fetch_adds, and a failure found with a replay for one job") {
+  auto adds = [](unsigned n, std::uint64_t& completed) {
+    return [n, &completed] {
+      const unsigned x = e().new_atomic(0);
+      std::vector<unsigned> threads;
+      for (unsigned i = 0; i < n; ++i) {
+        threads.push_back(e().spawn([x] { e().rmw(x, RmwOp::add, 1, relaxed, {}); }, {}));
+      }
+      for (unsigned t : threads) e().join(t, {});
+      ++completed;
+    };
+  };
+  for (unsigned jobs : {2u, 4u}) {
+    std::uint64_t completed = 0;
+    weft::dpor::Jobs split(jobs, {});
+    Options options;
+    split.attach(options);
+    const Result r = split.finish(Engine::explore(adds(5, completed), options));
+    CHECK(r.failure == Failure::none);
+    CHECK(r.exhausted);
+    CHECK(r.executions == 120);  // every execution a distinct trace, none twice
+  }
+  auto lost_update = [] {
+    const unsigned x = e().new_atomic(0);
+    auto increment = [x] { e().store(x, e().load(x, relaxed, {}) + 1, relaxed, {}); };
+    std::vector<unsigned> threads;
+    for (int i = 0; i < 3; ++i) threads.push_back(e().spawn(increment, {}));
+    for (unsigned t : threads) e().join(t, {});
+    check(e().load(x, relaxed, {}) == 3, "every increment counted");
+  };
+  weft::dpor::Jobs split(2, {});
+  Options options;
+  split.attach(options);
+  const Result r = split.finish(Engine::explore(lost_update, options));
+  REQUIRE(r.failure == Failure::assertion);
+  Options replay;
+  replay.replay = r.replay;
+  const Result again = Engine::explore(lost_update, replay);
+  CHECK(again.failure == Failure::assertion);
+  CHECK(again.trace == r.trace);
 }
 
 TEST_CASE("the incremental psc check agrees with the full recomputation") {

@@ -238,6 +238,9 @@ void Explorer::add_backtrack(std::size_t i, unsigned thread, const Clock& clock)
 void Explorer::add_initial(std::size_t i, std::uint32_t initials, unsigned thread) {
   Node& node = path_[i];
   if ((node.backtrack & initials) != 0) return;
+  // Not ours: the owner decides against its own, newer backtrack set (this copy is as old
+  // as the fork, so a thread found in it is in the owner's too).
+  if (root_ != no_root && i <= root_) return splitter_->forward(i, initials, thread);
   const std::uint32_t ready = initials & node.enabled;
   if (ready == 0) {
     node.backtrack |= node.enabled & allowed(node);  // cannot happen for a true race; stay complete
@@ -255,31 +258,49 @@ std::uint32_t Explorer::allowed(const Node& node) const {
 
 bool Explorer::next_execution() {
   if (replay_only_) return false;
+  if (splitter_ != nullptr && !splitter_->poll(*this)) return false;
   if (chooser_ != nullptr) {  // each execution samples a new path
     path_.clear();
     return true;
   }
+  const std::size_t length = path_.size();  // of the path just run
   while (!path_.empty()) {
+    const std::size_t k = path_.size() - 1;
     Node& node = path_.back();
     if (node.choice + 1 < node.choices) {
       ++node.choice;
       node.has_taken = false;
-      return true;
+      if (!handed_off(k, length)) return true;
+      node.choice = node.choices - 1;  // the thread's remaining choices went with it
+    }
+    if (k == root_) {  // a process's share at its root is its thread's choices
+      splitter_->settle(*this, k);
+      return false;
     }
     node.done |= 1u << node.thread;
-    const std::uint32_t todo =
-        node.backtrack & ~node.done & ~node.sleep & node.enabled & allowed(node);
+    std::uint32_t todo = 0;
+    do {
+      todo = node.backtrack & ~node.done & ~node.sleep & node.enabled & allowed(node);
+    } while (todo == 0 && splitter_ != nullptr && splitter_->settle(*this, k));
     if (todo != 0) {
       node.thread = static_cast<std::uint8_t>(lowest(todo));
       node.choice = 0;
       node.choices = 0;
       node.fresh = true;
       node.has_taken = false;
-      return true;
+      if (!handed_off(k, length)) return true;
+      continue;  // done with it here, as if explored
     }
     path_.pop_back();
   }
   return false;
+}
+
+bool Explorer::handed_off(std::size_t node, std::size_t length) {
+  if (splitter_ == nullptr) return false;
+  const Handoff handoff = splitter_->offer(node, length);
+  if (handoff == Handoff::taken) root_ = node;
+  return handoff == Handoff::given;
 }
 
 std::string Explorer::replay_string() const {

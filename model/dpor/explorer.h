@@ -75,6 +75,31 @@ class Chooser {
   virtual unsigned choice(unsigned choices) = 0;
 };
 
+class Explorer;
+
+// Splits the tree over processes (jobs.h). A process explores the subtree below its root,
+// the node where it took an alternative: its thread there, with that thread's remaining
+// choices. A backtrack point that a race adds at or above the root goes to the process
+// that owns the node, which must not leave the node before every process below it ended.
+enum class Handoff {
+  keep,   // explore the alternative here
+  given,  // another process explores it: skip it
+  taken,  // this is a new process, rooted at the node: explore it
+};
+class Splitter {
+ public:
+  virtual ~Splitter() = default;
+  // Between executions: takes in what other processes sent; false stops the exploration.
+  virtual bool poll(Explorer& explorer) = 0;
+  // A new alternative at `node`; the path run last was `length` nodes long.
+  virtual Handoff offer(std::size_t node, std::size_t length) = 0;
+  // A backtrack point at a node this process does not own (Explorer::add_initial's args).
+  virtual void forward(std::size_t node, std::uint32_t initials, unsigned thread) = 0;
+  // Before `node` is left: waits until no process rooted at or below it runs; true if it
+  // waited (their points may have added to the node).
+  virtual bool settle(Explorer& explorer, std::size_t node) = 0;
+};
+
 class Explorer {
  public:
   // Starts an execution (replaying the tree's current path first).
@@ -126,6 +151,11 @@ class Explorer {
     chooser_ = chooser;
     if (chooser != nullptr) reduce_ = false;
   }
+  void set_splitter(Splitter* splitter) { splitter_ = splitter; }
+  // Adds one of `initials` (preferring `thread`) at node i, or every enabled thread when
+  // none of them can run there, within the bound; a node above this process's root gets it
+  // through the splitter. Also a point another process forwarded.
+  void add_initial(std::size_t i, std::uint32_t initials, unsigned thread);
 
  private:
   struct Node {
@@ -154,9 +184,9 @@ class Explorer {
                    const Node& node);
   void analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock);
   void add_backtrack(std::size_t node, unsigned thread, const Clock& clock);
-  // Adds one of `initials` (preferring `thread`) at node i, or every enabled thread when
-  // none of them can run there, within the bound.
-  void add_initial(std::size_t i, std::uint32_t initials, unsigned thread);
+  // Whether the splitter gave the new alternative at `node` to another process (`length`:
+  // of the path just run).
+  bool handed_off(std::size_t node, std::size_t length);
   // The threads node i may run without exceeding the preemption bound.
   std::uint32_t allowed(const Node& node) const;
   std::vector<std::size_t>& object_steps(unsigned obj);
@@ -182,6 +212,9 @@ class Explorer {
   bool reduce_ = true;
   int bound_ = -1;
   Chooser* chooser_ = nullptr;
+  Splitter* splitter_ = nullptr;
+  static constexpr std::size_t no_root = ~std::size_t{0};
+  std::size_t root_ = no_root;  // nodes up to it belong to another process (Splitter)
 };
 
 }  // namespace weft::dpor
