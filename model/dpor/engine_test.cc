@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <set>
 #include <sstream>
+#include <string>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -729,7 +731,7 @@ TEST_CASE("--jobs: a search split over processes finds the outcomes of one job")
   CHECK(split_total <= one_total + one_total / 4);
 }
 
-TEST_CASE("--jobs: n! traces of n fetch_adds, and a failure found with a replay for one job") {
+TEST_CASE("--jobs: n! traces of n fetch_adds; a worker's failure, with a replay for one job") {
   auto adds = [](unsigned n, std::uint64_t& completed) {
     return [n, &completed] {
       const unsigned x = e().new_atomic(0);
@@ -751,24 +753,32 @@ TEST_CASE("--jobs: n! traces of n fetch_adds, and a failure found with a replay 
     CHECK(r.exhausted);
     CHECK(r.executions == 120);  // every execution a distinct trace, none twice
   }
-  auto lost_update = [] {
+  // Fails only in the last trace of the search (the threads' adds in reverse order),
+  // which with a job per offer a worker explores: the failure names the process.
+  auto reversed = [] {
     const unsigned x = e().new_atomic(0);
-    auto increment = [x] { e().store(x, e().load(x, relaxed, {}) + 1, relaxed, {}); };
+    Value position[4] = {};
     std::vector<unsigned> threads;
-    for (int i = 0; i < 3; ++i) threads.push_back(e().spawn(increment, {}));
+    for (Value i = 0; i < 4; ++i) {
+      threads.push_back(e().spawn(
+          [x, i, &position] { position[i] = e().rmw(x, RmwOp::add, 1, relaxed, {}); }, {}));
+    }
     for (unsigned t : threads) e().join(t, {});
-    check(e().load(x, relaxed, {}) == 3, "every increment counted");
+    if (position[0] == 3 && position[1] == 2 && position[2] == 1 && position[3] == 0) {
+      e().fail(Failure::assertion, "reversed, in process " + std::to_string(getpid()), {});
+    }
   };
-  weft::dpor::Jobs split(2, {});
+  weft::dpor::Jobs split(64, {});
   Options options;
   split.attach(options);
-  const Result r = split.finish(Engine::explore(lost_update, options));
+  const Result r = split.finish(Engine::explore(reversed, options));
   REQUIRE(r.failure == Failure::assertion);
+  CHECK(r.message != "reversed, in process " + std::to_string(getpid()));
   Options replay;
   replay.replay = r.replay;
-  const Result again = Engine::explore(lost_update, replay);
+  const Result again = Engine::explore(reversed, replay);
   CHECK(again.failure == Failure::assertion);
-  CHECK(again.trace == r.trace);
+  CHECK(again.message == "reversed, in process " + std::to_string(getpid()));
 }
 
 TEST_CASE("the incremental psc check agrees with the full recomputation") {

@@ -292,7 +292,8 @@ void Jobs::handle(std::size_t index, Explorer* explorer) {
     return;
   }
   if (read && type == share_message) {
-    if (hooks_.add_share) hooks_.add_share(payload);
+    Reader in(payload);
+    if (hooks_.add_share) hooks_.add_share(in.text());
     return;
   }
   Result result;

@@ -1,10 +1,13 @@
 // The DPOR backend's runner: weft's own model checker (model/dpor) under the same runner.
+#include "model/dpor/jobs.h"
 #include "model/harness/dpor_backend.h"
 #include "model/harness/runner.h"
 #include "model/harness/sampler.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <optional>
 #include <vector>
 
 // The program's heap, watched for leaks and double frees within an execution.
@@ -32,19 +35,22 @@ namespace weft::model::detail {
 namespace {
 
 // random(N) and pct(N, d) on DPOR: N sampled executions, each step's thread and each
-// memory-model choice drawn by the same Sampler as on Relacy.
+// memory-model choice drawn by the same Sampler as on Relacy. Split over processes, one
+// runs the executions first, first + stride, ...
 class SamplingChooser final : public dpor::Chooser {
  public:
-  void start(const Strategy& strategy) {
+  void start(const Strategy& strategy, std::uint64_t first, std::uint64_t stride) {
     strategy_ = strategy;
-    execution_ = 0;
+    execution_ = first - stride;
+    stride_ = stride;
     started_ = false;
     sampler_.set_k(0);
   }
   void begin() override {
     if (started_) sampler_.end();
     started_ = true;
-    sampler_.begin(strategy_, ++execution_, dpor::max_threads);
+    execution_ += stride_;
+    sampler_.begin(strategy_, execution_, dpor::max_threads);
     stepped_ = false;
   }
   unsigned thread(std::uint32_t candidates, const std::vector<dpor::Footprint>& pending,
@@ -67,6 +73,7 @@ class SamplingChooser final : public dpor::Chooser {
   Strategy strategy_;
   Sampler sampler_;
   std::uint64_t execution_ = 0;
+  std::uint64_t stride_ = 1;
   bool started_ = false;
   bool stepped_ = false;
 };
@@ -76,27 +83,50 @@ SamplingChooser& sampling_chooser() {
   return chooser;
 }
 
+// The current run's processes (--jobs), from dpor_options to dpor_outcome.
+std::optional<dpor::Jobs>& jobs() {
+  static std::optional<dpor::Jobs> current;
+  return current;
+}
+
 }  // namespace
 
 // exhaustive explores the whole DPOR tree; bounded(k) the traces with at most k
 // preemptions (as on Relacy); random(N) and pct(N, d) sample N executions as on Relacy.
+// With options.jobs > 1 the tree, or the N samples, are split over that many processes.
 dpor::Options dpor_options(const RunOptions& options) {
   dpor::Options out;
   if (options.depth_limit != 0) out.depth_limit = options.depth_limit;
   const Search search = options.strategy.search;
+  const bool sampled = search == Search::random || search == Search::pct;
+  const std::uint64_t samples = options.strategy.iterations;
+  const unsigned job_count =
+      sampled ? static_cast<unsigned>(std::min<std::uint64_t>(options.jobs, samples))
+              : options.jobs;
+  jobs().reset();
+  jobs().emplace(job_count, dpor::Jobs::Hooks{.worker_started = become_worker,
+                                              .take_share = take_share,
+                                              .add_share = add_share,
+                                              .waiting = report_progress});
   if (search == Search::bounded) out.preemption_bound = static_cast<int>(options.strategy.bound);
-  if (search == Search::random || search == Search::pct) {
-    sampling_chooser().start(options.strategy);
+  if (sampled) {
+    const unsigned n = jobs()->jobs();
+    const unsigned index = n > 1 ? jobs()->fork_samplers() : 0;
+    sampling_chooser().start(options.strategy, index + 1, n);
     out.chooser = &sampling_chooser();
-    out.max_executions = options.strategy.iterations;
+    out.max_executions = (samples - index + n - 1) / n;  // executions index + 1 + k n
   }
   out.replay = options.replay;
   out.on_complete = [] { return execution_end(); };
   out.go_on = [] { return within_time_limit(); };
+  jobs()->attach(out);
   return out;
 }
 
-Outcome dpor_outcome(const dpor::Result& result) {
+Outcome dpor_outcome(const dpor::Result& own) {
+  // A worker sends its result up and ends here; the first process gets the run's.
+  const dpor::Result result = jobs() ? jobs()->finish(own) : own;
+  jobs().reset();
   Outcome outcome;
   switch (result.failure) {
     case dpor::Failure::none: outcome.failure = Failure::none; break;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,7 @@ struct Run {
   std::uint64_t kept = 0;
   std::uint64_t discards = 0;
   bool time_up = false;
+  bool worker = false;  // a forked share of the run: no progress lines
 };
 
 Run& run() {
@@ -48,6 +50,24 @@ ReachedPoint* g_points = nullptr;
 template <class F>
 void for_each_point(F&& f) {
   for (ReachedPoint* p = g_points; p != nullptr; p = p->next) f(*p);
+}
+
+// Every ~10 s: the executions so far (a worker's are counted by the first process).
+void progress_line(double explored) {
+  Run& r = run();
+  const Clock::time_point now = Clock::now();
+  if (r.worker ||
+      std::chrono::duration<double>(now - r.last_progress).count() < progress_period_s) {
+    return;
+  }
+  r.last_progress = now;
+  const double elapsed = std::chrono::duration<double>(now - r.start).count();
+  char share[48] = "";
+  if (explored >= 0) std::snprintf(share, sizeof share, ", ~%.1f%% of the search", explored * 100);
+  std::printf("[%s] ...    %s: %llu executions in %.0f s, %.0f exec/s%s\n", r.limits.backend,
+              r.limits.scenario, static_cast<unsigned long long>(r.kept + r.discards), elapsed,
+              static_cast<double>(r.kept + r.discards) / elapsed, share);
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -83,19 +103,44 @@ bool execution_end(double explored) {
       p.ever.store(true, std::memory_order_relaxed);
     }
   });
-  const Clock::time_point now = Clock::now();
-  const double elapsed = std::chrono::duration<double>(now - r.start).count();
-  if (std::chrono::duration<double>(now - r.last_progress).count() >= progress_period_s) {
-    r.last_progress = now;
-    char share[48] = "";
-    if (explored >= 0)
-      std::snprintf(share, sizeof share, ", ~%.1f%% of the search", explored * 100);
-    std::printf("[%s] ...    %s: %llu executions in %.0f s, %.0f exec/s%s\n", r.limits.backend,
-                r.limits.scenario, static_cast<unsigned long long>(r.kept + r.discards), elapsed,
-                static_cast<double>(r.kept + r.discards) / elapsed, share);
-    std::fflush(stdout);
-  }
+  progress_line(explored);
   return within_time_limit();
+}
+
+void report_progress() { progress_line(-1); }
+
+void become_worker() {
+  Run& r = run();
+  r.worker = true;
+  r.kept = r.discards = 0;
+  for_each_point([](ReachedPoint& p) { p.hits.store(0, std::memory_order_relaxed); });
+}
+
+// "kept discards hits..." with the hits in the binary's point order (the same in every
+// process: they are forked from one).
+std::string take_share() {
+  Run& r = run();
+  std::string out = std::to_string(r.kept) + ' ' + std::to_string(r.discards);
+  for_each_point([&](ReachedPoint& p) {
+    out += ' ' + std::to_string(p.hits.exchange(0, std::memory_order_relaxed));
+  });
+  r.kept = r.discards = 0;
+  return out;
+}
+
+void add_share(const std::string& share) {
+  Run& r = run();
+  std::istringstream in(share);
+  std::uint64_t kept = 0, discards = 0;
+  in >> kept >> discards;
+  r.kept += kept;
+  r.discards += discards;
+  for_each_point([&](ReachedPoint& p) {
+    std::uint64_t hits = 0;
+    if (!(in >> hits) || hits == 0) return;
+    p.hits.fetch_add(hits, std::memory_order_relaxed);
+    p.ever.store(true, std::memory_order_relaxed);
+  });
 }
 
 bool within_time_limit() {

@@ -77,6 +77,16 @@ struct Requirement {
   Requirement(const char* scenario, const char* label);
 };
 
+// ---- Split runs -----------------------------------------------------------------------
+// A backend that splits a run over processes (the DPOR backend's --jobs): a worker counts
+// its own share and prints no progress lines; the first process adds the workers' shares
+// (executions, discards, the points they reached), so its progress lines, its RunReport
+// and never_reached() cover the whole run.
+void become_worker();                      // in a forked worker: its share starts at zero
+std::string take_share();                  // this process's share since the last take
+void add_share(const std::string& share);  // a worker's share, counted here
+void report_progress();                    // a progress line if one is due (while waiting)
+
 // ---- Runner side ---------------------------------------------------------------------
 // The runner brackets each scenario run with these.
 struct RunLimits {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace weft::model::detail {
@@ -43,6 +44,8 @@ const char* usage =
     "  --time-limit=S         stop each scenario after S seconds and report it skipped, with\n"
     "                         what was explored (env WEFT_MODEL_TIME_LIMIT)\n"
     "  --iterations=N         stress backend: runs per scenario (env WEFT_STRESS_ITERATIONS)\n"
+    "  --jobs=N               DPOR backend: split each search over N processes (default: the\n"
+    "                         cores, 1 under bazel test; env WEFT_MODEL_JOBS)\n"
     "  --verbose              print traces of expected failures too\n";
 
 std::string env_or(const char* name, std::string fallback) {
@@ -59,6 +62,14 @@ bool option(std::string_view arg, std::string_view name, std::string& out) {
 }
 
 std::uint64_t g_stress_iterations = 200;
+
+// --jobs: the cores, but 1 under `bazel test` (TEST_TMPDIR), which already runs a test per
+// core; a replay is one execution.
+unsigned default_jobs() {
+  if (std::getenv("TEST_TMPDIR") != nullptr) return 1;
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : cores;
+}
 
 // The command a developer pastes to see one failing execution again.
 std::string replay_command(const char* argv0, const Entry& entry, const Strategy& strategy,
@@ -86,6 +97,7 @@ int run_registered(int argc, char** argv, const Backend& backend) {
   std::string depth_text = env_or("WEFT_MODEL_DEPTH", "");
   std::string iterations_text = env_or("WEFT_STRESS_ITERATIONS", "");
   std::string time_limit_text = env_or("WEFT_MODEL_TIME_LIMIT", "");
+  std::string jobs_text = env_or("WEFT_MODEL_JOBS", "");
   bool verbose = false;
   bool list = false;
   for (int i = 1; i < argc; ++i) {
@@ -101,7 +113,7 @@ int run_registered(int argc, char** argv, const Backend& backend) {
                !option(arg, "--strategy", strategy_text) && !option(arg, "--replay", replay) &&
                !option(arg, "--depth", depth_text) &&
                !option(arg, "--time-limit", time_limit_text) &&
-               !option(arg, "--iterations", iterations_text)) {
+               !option(arg, "--iterations", iterations_text) && !option(arg, "--jobs", jobs_text)) {
       std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
       std::fprintf(stderr, usage, argv[0]);
       return 2;
@@ -136,6 +148,18 @@ int run_registered(int argc, char** argv, const Backend& backend) {
       return 2;
     }
   }
+  unsigned jobs = default_jobs();
+  if (!jobs_text.empty()) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(jobs_text.c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > 1024 || jobs_text[0] == '-') {
+      std::fprintf(stderr, "bad jobs '%s': want a number of processes, 1 to 1024\n",
+                   jobs_text.c_str());
+      return 2;
+    }
+    jobs = static_cast<unsigned>(n);
+  }
+  if (!replay.empty()) jobs = 1;
   if (!iterations_text.empty()) {
     g_stress_iterations = std::strtoull(iterations_text.c_str(), nullptr, 10);
   }
@@ -165,6 +189,7 @@ int run_registered(int argc, char** argv, const Backend& backend) {
     options.verbose = verbose;
     options.depth_limit = depth;
     options.time_limit = time_limit;
+    options.jobs = jobs;
     run_begin(RunLimits{backend.name, entry.name, time_limit});
     const auto start = std::chrono::steady_clock::now();
     const Outcome outcome = entry.run(options);

@@ -68,6 +68,7 @@ struct RunOptions {
   bool verbose = false;      // print the trace even for expected failures
   unsigned depth_limit = 0;  // steps per execution before LIVELOCK; 0: Relacy's 2000
   double time_limit = 0;     // seconds; 0: none (see execution_end())
+  unsigned jobs = 1;         // DPOR backend: processes the search is split over
 };
 
 // What one scenario run reports back to the runner.

@@ -16,6 +16,11 @@ grep -q " 100 executions" <<<"$out" || fail "random:100:7 did not run 100 execut
 "$bin" --scenario=one_step --strategy=pct:50:0 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "pct:50:0 was not refused"
 
+# --jobs takes a number of processes (the DPOR backend's; the others ignore it).
+"$bin" --scenario=one_step --jobs=2 | grep -q "1 passed" || fail "--jobs=2 was not accepted"
+"$bin" --scenario=one_step --jobs=0 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--jobs=0 was not refused"
+
 # --time-limit stops a long search and reports a skip, not a pass.
 out=$("$bin" --scenario=endless_search --time-limit=1)
 code=$?
