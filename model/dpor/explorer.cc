@@ -263,21 +263,20 @@ bool Explorer::next_execution() {
     path_.clear();
     return true;
   }
-  const std::size_t length = path_.size();  // of the path just run
+  if (splitter_ != nullptr && share_work()) return true;
   while (!path_.empty()) {
     const std::size_t k = path_.size() - 1;
     Node& node = path_.back();
-    if (node.choice + 1 < node.choices) {
+    if (node.choice + 1 < std::min(node.choices, node.choice_end)) {
       ++node.choice;
       node.has_taken = false;
-      if (!handed_off(k, length)) return true;
-      node.choice = node.choices - 1;  // the thread's remaining choices went with it
+      return true;
     }
-    if (k == root_) {  // a process's share at its root is its thread's choices
+    if (k == root_) {  // a process's share at its root ends with its thread's choices
       splitter_->settle(*this, k);
       return false;
     }
-    node.done |= 1u << node.thread;
+    node.done |= (1u << node.thread) | node.given;
     std::uint32_t todo = 0;
     do {
       todo = node.backtrack & ~node.done & ~node.sleep & node.enabled & allowed(node);
@@ -286,21 +285,55 @@ bool Explorer::next_execution() {
       node.thread = static_cast<std::uint8_t>(lowest(todo));
       node.choice = 0;
       node.choices = 0;
+      node.choice_end = ~0u;
       node.fresh = true;
       node.has_taken = false;
-      if (!handed_off(k, length)) return true;
-      continue;  // done with it here, as if explored
+      return true;
     }
     path_.pop_back();
   }
   return false;
 }
 
-bool Explorer::handed_off(std::size_t node, std::size_t length) {
-  if (splitter_ == nullptr) return false;
-  const Handoff handoff = splitter_->offer(node, length);
-  if (handoff == Handoff::taken) root_ = node;
-  return handoff == Handoff::given;
+// The shallowest node of the upper half of the path (deeper ones root small subtrees)
+// with an alternative still to explore besides its current thread's current choice.
+bool Explorer::share_work() {
+  for (std::size_t j = root_ == no_root ? 0 : root_ + 1; 2 * j < path_.size(); ++j) {
+    Node& node = path_[j];
+    const std::uint32_t others = node.backtrack & ~node.done & ~node.given & ~node.sleep &
+                                 node.enabled & allowed(node) & ~(1u << node.thread);
+    const bool choices_left = node.choice + 1 < std::min(node.choices, node.choice_end);
+    if (others == 0 && !choices_left) continue;
+    const Handoff handoff = splitter_->split(j);
+    if (handoff == Handoff::keep) return false;
+    if (handoff == Handoff::given) {  // skipped here from now on
+      if (others != 0) {
+        node.given |= 1u << lowest(others);
+      } else {
+        node.choice_end = node.choice + 1;
+      }
+      return false;
+    }
+    // The new process, rooted at j: the alternative comes after the current thread and
+    // those given before it, in the one-job order (its sleep sets count them done; they
+    // never count it).
+    path_.resize(j + 1);
+    Node& root = path_.back();
+    if (others != 0) {
+      root.done |= (1u << root.thread) | root.given;
+      root.thread = static_cast<std::uint8_t>(lowest(others));
+      root.choice = 0;
+      root.choices = 0;
+      root.choice_end = ~0u;
+      root.fresh = true;
+    } else {
+      ++root.choice;
+    }
+    root.has_taken = false;
+    root_ = j;
+    return true;
+  }
+  return false;
 }
 
 std::string Explorer::replay_string() const {

@@ -77,22 +77,23 @@ class Chooser {
 
 class Explorer;
 
-// Splits the tree over processes (jobs.h). A process explores the subtree below its root,
-// the node where it took an alternative: its thread there, with that thread's remaining
-// choices. A backtrack point that a race adds at or above the root goes to the process
-// that owns the node, which must not leave the node before every process below it ended.
+// Splits the tree over processes (jobs.h). Between executions a process gives the
+// shallowest alternative still to explore on its path (another thread at a node, or the
+// current thread's remaining choices there) to a new process, rooted at that node. A
+// backtrack point that a race adds at or above a process's root goes to the process that
+// owns the node, which does not leave the node before every process rooted there ended.
 enum class Handoff {
-  keep,   // explore the alternative here
+  keep,   // no free job: explore it here
   given,  // another process explores it: skip it
-  taken,  // this is a new process, rooted at the node: explore it
+  taken,  // this is the new process, rooted at the node: explore it
 };
 class Splitter {
  public:
   virtual ~Splitter() = default;
   // Between executions: takes in what other processes sent; false stops the exploration.
   virtual bool poll(Explorer& explorer) = 0;
-  // A new alternative at `node`; the path run last was `length` nodes long.
-  virtual Handoff offer(std::size_t node, std::size_t length) = 0;
+  // Gives an alternative at `node` to a new process if a job is free.
+  virtual Handoff split(std::size_t node) = 0;
   // A backtrack point at a node this process does not own (Explorer::add_initial's args).
   virtual void forward(std::size_t node, std::uint32_t initials, unsigned thread) = 0;
   // Before `node` is left: waits until no process rooted at or below it runs; true if it
@@ -166,6 +167,8 @@ class Explorer {
     std::uint32_t done = 0;
     std::uint32_t sleep = 0;
     std::uint32_t enabled = 0;
+    std::uint32_t given = 0;           // threads another process explores here (Splitter)
+    std::uint32_t choice_end = ~0u;    // the thread's later choices: another process's
     std::uint8_t running = no_thread;  // the previous step's thread, if it could go on
     std::uint16_t preemptions = 0;     // on the path before this node
     bool fresh = true;                 // its thread's races are not analysed yet
@@ -184,9 +187,8 @@ class Explorer {
                    const Node& node);
   void analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock);
   void add_backtrack(std::size_t node, unsigned thread, const Clock& clock);
-  // Whether the splitter gave the new alternative at `node` to another process (`length`:
-  // of the path just run).
-  bool handed_off(std::size_t node, std::size_t length);
+  // Gives an alternative to a free job (Splitter); true in the new process.
+  bool share_work();
   // The threads node i may run without exceeding the preemption bound.
   std::uint32_t allowed(const Node& node) const;
   std::vector<std::size_t>& object_steps(unsigned obj);

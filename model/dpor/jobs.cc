@@ -225,11 +225,8 @@ bool Jobs::take_token(bool wait) {
 
 void Jobs::give_token() { write_all(tokens_[1], "+", 1); }
 
-Handoff Jobs::offer(std::size_t node, std::size_t length) {
-  // A node in the lower half of the path roots a small subtree: not worth a process.
-  if (node * 2 >= length || shared_->stop.load(std::memory_order_relaxed) || !take_token(false)) {
-    return Handoff::keep;
-  }
+Handoff Jobs::split(std::size_t node) {
+  if (shared_->stop.load(std::memory_order_relaxed) || !take_token(false)) return Handoff::keep;
   const int forked = fork_child(node);
   return forked == 0 ? Handoff::taken : forked > 0 ? Handoff::given : Handoff::keep;
 }

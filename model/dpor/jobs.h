@@ -1,11 +1,11 @@
 // weft/model/dpor/jobs.h: one exploration split over N processes (the runner's --jobs=N).
 //
-// The tree (Options::splitter): the first process explores as with one job, and at a new
-// alternative in the upper half of its path, when a job is free, forks a process that
-// explores that alternative's subtree instead (the fork copies the path with its
-// backtrack, done and sleep sets). A process forks in turn below its own root. A race
-// that adds a backtrack point at or above a process's root is sent up to the process
-// that owns the node, which leaves a node only after every process rooted at or below it
+// The tree (Options::splitter): the first process explores as with one job; between
+// executions, when a job is free, it forks a process for the shallowest alternative still
+// to explore in the upper half of its path (the fork copies the path with its backtrack,
+// done and sleep sets), and skips that alternative. A process forks in turn below its own
+// root. A race that adds a backtrack point at or above a process's root is sent up to the
+// process that owns the node, which leaves a node only after every process rooted there
 // ended: the union of the processes' explorations is a run of the one-job algorithm
 // (README: "--jobs").
 //
@@ -60,7 +60,7 @@ class Jobs final : public Splitter {
   Result finish(Result own);
 
   bool poll(Explorer& explorer) override;
-  Handoff offer(std::size_t node, std::size_t length) override;
+  Handoff split(std::size_t node) override;
   void forward(std::size_t node, std::uint32_t initials, unsigned thread) override;
   bool settle(Explorer& explorer, std::size_t node) override;
 
