@@ -578,7 +578,8 @@ std::set<std::vector<Value>> outcomes(const std::vector<std::vector<RandomOp>>& 
                                         seen.insert(outcome);
                                       }
                                     },
-                                .waiting = {}});
+                                .waiting = {},
+                                .rank = {}});
   Options options;
   options.sc_only = sc_only;
   options.verify_psc = verify_psc;

@@ -21,7 +21,8 @@
 namespace weft::dpor {
 
 struct Jobs::Shared {
-  std::atomic<bool> stop{false};  // a process found a failure: every process stops
+  // The rank of the first failure found (Hooks::rank): work ranked after it stops.
+  std::atomic<std::uint64_t> stop_at{~std::uint64_t{0}};
 };
 
 namespace {
@@ -101,7 +102,8 @@ bool read_message(int fd, char& type, std::string& payload) {
   return read_all(fd, payload.data(), size);
 }
 
-void write_result(Writer& w, const Result& r) {
+void write_result(Writer& w, const Result& r, std::uint64_t rank) {
+  w.u64(rank);
   w.u64(r.executions);
   w.u64(r.blocked);
   w.u64((r.stopped ? 1 : 0) | (r.exhausted ? 2 : 0));
@@ -111,8 +113,9 @@ void write_result(Writer& w, const Result& r) {
   w.text(r.replay);
 }
 
-Result read_result(Reader& in) {
+Result read_result(Reader& in, std::uint64_t& rank) {
   Result r;
+  rank = in.u64();
   r.executions = in.u64();
   r.blocked = in.u64();
   const std::uint64_t flags = in.u64();
@@ -203,6 +206,7 @@ int Jobs::fork_child(std::size_t root) {
   parent_fd_ = fds[1];
   gathered_ = Result{};
   gathered_.exhausted = true;
+  gathered_rank_ = 0;
   base_completed_ = completed_;
   base_blocked_ = blocked_;
   forwarded_.clear();
@@ -226,7 +230,7 @@ bool Jobs::take_token(bool wait) {
 void Jobs::give_token() { write_all(tokens_[1], "+", 1); }
 
 Handoff Jobs::split(std::size_t node) {
-  if (shared_->stop.load(std::memory_order_relaxed) || !take_token(false)) return Handoff::keep;
+  if (stopping() || !take_token(false)) return Handoff::keep;
   const int forked = fork_child(node);
   return forked == 0 ? Handoff::taken : forked > 0 ? Handoff::given : Handoff::keep;
 }
@@ -244,7 +248,18 @@ void Jobs::forward(std::size_t node, std::uint32_t initials, unsigned thread) {
 bool Jobs::poll(Explorer& explorer) {
   if (!children_.empty()) receive(&explorer, 0);
   send_share(false);
-  return !shared_->stop.load(std::memory_order_relaxed);
+  return !stopping();
+}
+
+std::uint64_t Jobs::rank() const { return hooks_.rank ? hooks_.rank() : 0; }
+
+bool Jobs::stopping() const { return rank() >= shared_->stop_at.load(std::memory_order_relaxed); }
+
+void Jobs::stop(std::uint64_t rank) {
+  std::uint64_t at = shared_->stop_at.load(std::memory_order_relaxed);
+  while (rank < at &&
+         !shared_->stop_at.compare_exchange_weak(at, rank, std::memory_order_relaxed)) {
+  }
 }
 
 bool Jobs::settle(Explorer& explorer, std::size_t node) {
@@ -294,18 +309,18 @@ void Jobs::handle(std::size_t index, Explorer* explorer) {
     return;
   }
   Result result;
+  std::uint64_t rank = 0;
   if (read && type == result_message) {
     Reader in(payload);
-    result = read_result(in);
+    result = read_result(in, rank);
     const std::string share = in.text();
     if (hooks_.add_share) hooks_.add_share(share);
   } else {  // it died without its result: its share of the tree is lost
     result.failure = Failure::usage;
     result.message = "a --jobs worker process died";
-    shared_->stop.store(true, std::memory_order_relaxed);
-    give_token();  // in its name
+    stop(0);
   }
-  merge(gathered_, result);
+  merge(gathered_, gathered_rank_, result, rank);
   close(child.fd);
   waitpid(child.pid, nullptr, 0);
   children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(index));
@@ -321,12 +336,15 @@ void Jobs::send_share(bool now) {
   w.send(parent_fd_, share_message);
 }
 
-void Jobs::merge(Result& into, const Result& from) {
+void Jobs::merge(Result& into, std::uint64_t& into_rank, const Result& from,
+                 std::uint64_t from_rank) {
   into.executions += from.executions;
   into.blocked += from.blocked;
   into.stopped = into.stopped || from.stopped;
   into.exhausted = into.exhausted && from.exhausted;
-  if (into.failure == Failure::none && from.failure != Failure::none) {
+  // The failure ranked first: for sampling the one that one job reports.
+  if (from.failure != Failure::none && (into.failure == Failure::none || from_rank < into_rank)) {
+    into_rank = from_rank;
     into.failure = from.failure;
     into.message = from.message;
     into.trace = from.trace;
@@ -339,19 +357,22 @@ Result Jobs::finish(Result own) {
   Result total = std::move(own);
   total.executions -= base_completed_;
   total.blocked -= base_blocked_;
-  if (total.failure != Failure::none) shared_->stop.store(true, std::memory_order_relaxed);
+  std::uint64_t total_rank = rank();
+  if (total.failure != Failure::none) stop(total_rank);
+  give_token();  // done exploring: another process may run meanwhile
   while (!children_.empty()) {
     receive(nullptr, 1000);
     if (hooks_.waiting) hooks_.waiting();
   }
-  merge(total, gathered_);
-  if (shared_->stop.load(std::memory_order_relaxed)) total.exhausted = false;
+  merge(total, total_rank, gathered_, gathered_rank_);
+  if (shared_->stop_at.load(std::memory_order_relaxed) != ~std::uint64_t{0}) {
+    total.exhausted = false;
+  }
   if (parent_fd_ < 0) return total;
   Writer w;
-  write_result(w, total);
+  write_result(w, total, total_rank);
   w.text(hooks_.take_share ? hooks_.take_share() : std::string());
   w.send(parent_fd_, result_message);
-  give_token();
   std::fflush(nullptr);
   _exit(0);  // not exit(): the parent's static objects are the parent's to destroy
 }

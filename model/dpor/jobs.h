@@ -13,7 +13,8 @@
 //
 // Free jobs are tokens in a pipe (as make's jobserver): a process holds one while it
 // runs, gives it back while it waits for the processes below it. A failure anywhere stops
-// every process (a flag in shared memory); the first process returns it.
+// every process (a word in shared memory; for sampling, those past the failing execution);
+// the first process returns it.
 //
 //   dpor::Jobs jobs(n, hooks);
 //   jobs.attach(options);
@@ -41,6 +42,10 @@ class Jobs final : public Splitter {
     std::function<std::string()> take_share;  // counts since the last take
     std::function<void(const std::string&)> add_share;  // another process's, added here
     std::function<void()> waiting;  // about every second while this process waits
+    // Sampling: the number of the execution run last. A failure stops only the executions
+    // numbered after it, and the lowest-numbered failure is reported: one job's. Null: a
+    // failure stops everything.
+    std::function<std::uint64_t()> rank;
   };
 
   // jobs <= 1: a pass-through, everything runs in this process.
@@ -81,7 +86,10 @@ class Jobs final : public Splitter {
   bool receive(Explorer* explorer, int timeout_ms);
   void handle(std::size_t index, Explorer* explorer);
   void send_share(bool now);
-  void merge(Result& into, const Result& from);
+  std::uint64_t rank() const;
+  bool stopping() const;          // a failure ranked before this process's work was found
+  void stop(std::uint64_t rank);  // a failure of that rank: work ranked after it stops
+  void merge(Result& into, std::uint64_t& into_rank, const Result& from, std::uint64_t from_rank);
 
   unsigned jobs_;
   Hooks hooks_;
@@ -90,6 +98,7 @@ class Jobs final : public Splitter {
   int parent_fd_ = -1;  // a worker's messages to its parent; -1 in the first process
   std::vector<Child> children_;
   Result gathered_;                            // the ended children's results
+  std::uint64_t gathered_rank_ = 0;            // of its failure
   std::uint64_t completed_ = 0, blocked_ = 0;  // this process's executions (on_complete, go_on)
   std::uint64_t base_completed_ = 0, base_blocked_ = 0;  // at the fork: the parent's
   std::set<std::tuple<std::size_t, std::uint32_t, unsigned>> forwarded_;

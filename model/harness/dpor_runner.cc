@@ -68,6 +68,7 @@ class SamplingChooser final : public dpor::Chooser {
     return static_cast<unsigned>(sampler_.pick(runnable, count, running, yielded));
   }
   unsigned choice(unsigned choices) override { return sampler_.below(choices); }
+  std::uint64_t execution() const { return execution_; }
 
  private:
   Strategy strategy_;
@@ -104,10 +105,13 @@ dpor::Options dpor_options(const RunOptions& options) {
       sampled ? static_cast<unsigned>(std::min<std::uint64_t>(options.jobs, samples))
               : options.jobs;
   jobs().reset();
+  std::function<std::uint64_t()> rank;  // sampling: the lowest-numbered failure is one job's
+  if (sampled) rank = [] { return sampling_chooser().execution(); };
   jobs().emplace(job_count, dpor::Jobs::Hooks{.worker_started = become_worker,
                                               .take_share = take_share,
                                               .add_share = add_share,
-                                              .waiting = report_progress});
+                                              .waiting = report_progress,
+                                              .rank = rank});
   if (search == Search::bounded) out.preemption_bound = static_cast<int>(options.strategy.bound);
   if (sampled) {
     const unsigned n = jobs()->jobs();

@@ -3,6 +3,7 @@
 # scenarios binary (cli/scenarios.cc) and reads what it prints.
 set -u
 bin="$1"
+dpor="$2"  # the same scenarios on the DPOR backend
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -48,6 +49,17 @@ grep -q "^replay: .*--scenario=unexpected_race --strategy=exhaustive --replay='"
 grep -qE "[0-9]+% \(" <<<"$out" && fail "Relacy progress lines in the failure: $out"
 grep -qE "N4weft|relacy_suite|/relacy/" <<<"$out" && fail "mangled or Relacy-internal names: $out"
 grep -q "^thread 0:" <<<"$out" && fail "the per-thread repetition of the trace is printed"
+
+# DPOR --jobs: random(N) split over processes reports one job's failure (the lowest-
+# numbered failing execution), with the same trace and replay; a time limit still skips.
+one=$("$dpor" --scenario=unexpected_race --strategy=random:3000 --jobs=1)
+three=$("$dpor" --scenario=unexpected_race --strategy=random:3000 --jobs=3)
+grep -q "^replay: " <<<"$one" || fail "random:3000 found no failure: $one"
+[ "$(grep -A1000 '^---- trace' <<<"$one")" = "$(grep -A1000 '^---- trace' <<<"$three")" ] ||
+  fail "--jobs=3 reported another failure than one job: $one ---- $three"
+out=$("$dpor" --scenario=endless_search --time-limit=1 --jobs=2)
+grep -q "^\[dpor\] skip   endless_search .*before the time limit" <<<"$out" ||
+  fail "--jobs=2 --time-limit=1 did not report a skip: $out"
 
 [ $failures -eq 0 ] && echo "cli_test: all checks passed"
 exit $((failures != 0))
