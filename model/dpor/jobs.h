@@ -103,6 +103,7 @@ class Jobs final : public Splitter {
   std::uint64_t base_completed_ = 0, base_blocked_ = 0;  // at the fork: the parent's
   std::set<std::tuple<std::size_t, std::uint32_t, unsigned>> forwarded_;
   std::uint64_t last_share_ns_ = 0;
+  std::uint64_t polls_ = 0;
 };
 
 }  // namespace weft::dpor
