@@ -57,6 +57,8 @@ three=$("$dpor" --scenario=unexpected_race --strategy=random:3000 --jobs=3)
 grep -q "^replay: " <<<"$one" || fail "random:3000 found no failure: $one"
 [ "$(grep -A1000 '^---- trace' <<<"$one")" = "$(grep -A1000 '^---- trace' <<<"$three")" ] ||
   fail "--jobs=3 reported another failure than one job: $one ---- $three"
+"$dpor" --scenario=one_step --strategy=random:100 --jobs=3 | grep -q " 100 executions" ||
+  fail "random:100 over --jobs=3 did not count 100 executions"
 out=$("$dpor" --scenario=endless_search --time-limit=1 --jobs=2)
 grep -q "^\[dpor\] skip   endless_search .*before the time limit" <<<"$out" ||
   fail "--jobs=2 --time-limit=1 did not report a skip: $out"
