@@ -20,6 +20,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace platform = weft::platform;
@@ -352,3 +353,129 @@ WEFT_MODEL_TEST(timed_recv_races_send, weft::model::bounded(2), 1) {
   t.join();
 }
 WEFT_MODEL_REACHES(timed_recv_races_send, "recv timed out");
+
+// ---- the seqlock slot (a trivially copyable T: receivers read without writing) ----
+
+namespace {
+
+// Two words, the second a function of the first: a copy torn between two sends shows.
+struct Wide {
+  std::uint64_t a;
+  std::uint64_t b;
+  static Wide of(std::uint64_t v) { return Wide{v, v * 3 + 1}; }
+  bool whole(std::uint64_t v) const { return a == v && b == v * 3 + 1; }
+};
+static_assert(std::is_trivially_copyable_v<Wide> && sizeof(Wide) == 16);
+
+}  // namespace
+
+// A receiver copies a value while the sender overwrites its slot (capacity 1): the copy
+// is the value it checked the stamp for, never a mix of two, else Lagged. Then its recv
+// races the write of the next value: it never returns the words before that write.
+WEFT_MODEL_TEST(seq_send_overwrites_slot_being_read, weft::model::bounded(2), 1) {
+  auto [tx, rx] = broadcast::channel<Wide>(1);
+  WEFT_INVARIANT(tx.send(Wide::of(1)).is_ok());
+  platform::thread receiver([rx = std::move(rx)]() mutable {
+    auto r = rx.try_recv();
+    if (r.is_ok()) {
+      WEFT_INVARIANT(r->whole(1));
+    } else {
+      WEFT_INVARIANT(r.error().is_lagged() && r.error().skipped() == 1);
+    }
+    auto v = weft::block_on(rx.recv());
+    WEFT_INVARIANT(v.is_ok() && v->whole(2));
+  });
+  WEFT_INVARIANT(tx.send(Wide::of(2)).is_ok());
+  receiver.join();
+}
+
+// What the sender wrote before send(v) happens-before the receive of v, on the lock-free
+// path too (the Release store of the stamp, the Acquire load of it): a plain write read
+// after the receive (a race otherwise).
+WEFT_MODEL_TEST(seq_send_publishes_prior_writes, weft::model::bounded(2), 1) {
+  auto [tx, rx] = broadcast::channel<int>(2);
+  platform::cell<int> data{0};
+  platform::thread sender([&, tx = std::move(tx)] {
+    data.with_mut([](int& d) { d = 42; });
+    WEFT_INVARIANT(tx.send(7).is_ok());
+  });
+  auto r = weft::block_on(rx.recv());
+  WEFT_INVARIANT(r.is_ok() && *r == 7);
+  WEFT_INVARIANT(data.with([](const int& d) { return d; }) == 42);
+  sender.join();
+}
+
+// Two senders lap a receiver of a one-slot channel: every copy it gets is whole, in order
+// per sender, and values plus lagged counts add up.
+WEFT_MODEL_TEST(seq_two_senders_lap_reader, weft::model::pct(20000, 3), 2) {
+  auto [tx1, rx] = broadcast::channel<Wide>(1);
+  broadcast::Sender<Wide> tx2 = tx1;
+  platform::thread a([tx = std::move(tx1)] {
+    for (std::uint64_t v : {1, 2}) WEFT_INVARIANT(tx.send(Wide::of(v)).is_ok());
+  });
+  platform::thread b([tx = std::move(tx2)] {
+    for (std::uint64_t v : {11, 12}) WEFT_INVARIANT(tx.send(Wide::of(v)).is_ok());
+  });
+  std::uint64_t accounted = 0;
+  std::uint64_t last_a = 0;
+  std::uint64_t last_b = 10;
+  for (;;) {
+    auto r = weft::block_on(rx.recv());
+    if (r.is_ok()) {
+      const std::uint64_t v = r->a;
+      WEFT_INVARIANT(r->whole(v));
+      std::uint64_t& last = v > 10 ? last_b : last_a;
+      WEFT_INVARIANT(v > last);
+      last = v;
+      accounted += 1;
+    } else if (r.error().is_lagged()) {
+      accounted += r.error().skipped();
+    } else {
+      break;
+    }
+  }
+  WEFT_INVARIANT(accounted == 4);
+  a.join();
+  b.join();
+}
+
+// len() counts a value until every receiver subscribed at its send has read it: with no
+// per-slot count, the lowest receiver position. Receives, a copy made at a receiver's
+// position and a drop race len(), which never counts more than was sent nor a value
+// every receiver has passed.
+WEFT_MODEL_TEST(seq_len_races_receive_and_clone, weft::model::bounded(2), 1) {
+  auto [tx, rx1] = broadcast::channel<int>(2);
+  auto rx2 = tx.subscribe();
+  WEFT_INVARIANT(tx.send(1).is_ok());
+  platform::thread other([rx2 = std::move(rx2)]() mutable {
+    auto r = rx2.try_recv();
+    WEFT_INVARIANT(r.is_ok() && *r == 1);
+  });  // rx2 goes: its position no longer counts
+  auto copy = rx1;
+  WEFT_INVARIANT(tx.len() <= 1);
+  auto r = rx1.try_recv();
+  WEFT_INVARIANT(r.is_ok() && *r == 1);
+  other.join();
+  WEFT_INVARIANT(!tx.is_empty() && tx.len() == 1);  // still owed to `copy`
+  auto c = copy.try_recv();
+  WEFT_INVARIANT(c.is_ok() && *c == 1);
+  WEFT_INVARIANT(tx.is_empty() && tx.len() == 0);
+}
+
+// A lagging receiver dropped while the sender overwrites its slots: len() counts only the
+// values the remaining receiver has yet to read.
+WEFT_MODEL_TEST(seq_drop_lagging_rx_during_send, weft::model::bounded(2), 1) {
+  auto [tx, rx1] = broadcast::channel<int>(1);
+  auto rx2 = tx.subscribe();
+  WEFT_INVARIANT(tx.send(1).is_ok());
+  WEFT_INVARIANT(tx.send(2).is_ok());
+  platform::thread dropper([rx2 = std::move(rx2)]() mutable { auto gone = std::move(rx2); });
+  WEFT_INVARIANT(tx.send(3).is_ok());
+  WEFT_INVARIANT(tx.len() == 1);
+  auto r = rx1.try_recv();
+  WEFT_INVARIANT(r.is_err() && r.error().is_lagged() && r.error().skipped() == 2);
+  dropper.join();
+  auto v = rx1.try_recv();
+  WEFT_INVARIANT(v.is_ok() && *v == 3);
+  WEFT_INVARIANT(tx.is_empty());
+}

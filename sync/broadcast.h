@@ -31,12 +31,21 @@
 //
 // Memory ordering: everything a thread did before send(v) happens-before the return of
 // every recv / try_recv that yields v, and the return of the drop of the last Sender
-// happens-before a recv that reports closed. The queue is one mutex for the tail plus one
-// per slot; wakers are collected under the tail lock and woken after it is released.
+// happens-before a recv that reports closed. The queue is one mutex for the tail, which
+// every send holds; wakers are collected under it and woken after it is released.
 //
 // T must be copy-constructible (each receiver gets a copy) and nothrow-move-constructible.
 // A copy that throws propagates from recv / try_recv; that value is then skipped by this
 // receiver (as Tokio's panicking clone), and nothing leaks.
+//
+// Two slot layouts, the same semantics. A trivially copyable T (an integer, a POD struct)
+// is copied out of its slot without writing it (a seqlock: the sender stamps the slot
+// before and after writing the value, the receiver checks the stamp around its copy), so
+// receivers do not take the slot's cache line from the sender; such a T has no destructor
+// to run, so "released when every receiver has seen it" only shows in len(), which takes
+// the lowest receiver position instead of a per-slot count. Any other T (a seqlock copy of
+// it would read a value being overwritten: undefined behaviour) is copied under the slot's
+// mutex and destroyed by its last reader, as Tokio does for every T.
 //
 //   auto [tx, rx1] = weft::broadcast::channel<int>(16);
 //   auto rx2 = tx.subscribe();
@@ -50,6 +59,7 @@
 #include "sync/detail/wake_list.h"
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
+#include "sync/platform/fence.h"
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
 #include "sync/result.h"
@@ -58,8 +68,11 @@
 #include "sync/task/poll.h"
 #include "sync/task/waker.h"
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <chrono>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -181,26 +194,102 @@ struct Slot {
   platform::cell<std::optional<T>> value;
 };
 
+// A trivially copyable T is read without writing the slot (a seqlock: SeqSlot), so a
+// receive does not take the slot's cache line from the sender; there is nothing to destroy
+// when the last receiver has read it, so instead of a per-slot count of readers, len()
+// takes the lowest position of the receivers (Cursor). Any other T is copied under the
+// slot's lock, and the last reader destroys it (Slot), as Tokio does for every T.
+template <class T>
+inline constexpr bool seq_readable = std::is_trivially_copyable_v<T>;
+
+// Not padded to a cache line: receivers behind the sender read four u64 slots per line
+// fetched (padded, broadcast_1to4 ran at half the speed under SCHED_FIFO: bench/README.md).
+template <class T>
+struct SeqSlot {
+  static constexpr std::size_t words = (sizeof(T) + 7) / 8;
+  using Bytes = std::array<std::byte, words * 8>;
+
+  // 2 * the send position whose value the words hold, odd (2 * position + 1) while the
+  // sender writes them. Written only under the tail lock.
+  platform::atomic<std::uint64_t> stamp{0};
+  platform::atomic<std::uint64_t> word[words];  // T's bytes, under the stamp
+
+  static std::uint64_t complete(std::uint64_t pos) noexcept { return pos * 2; }
+
+  // Under the tail lock (the only writer).
+  void write(std::uint64_t pos, const T& value) {
+    stamp.store(complete(pos) + 1, std::memory_order_relaxed);
+    // Release: pairs with the Acquire fence in Shared::recv_seq: a reader whose copy read
+    // any word stored below sees this odd stamp (or a later one) when it checks again.
+    platform::fence(std::memory_order_release);
+    Bytes bytes{};
+    std::memcpy(bytes.data(), &value, sizeof(T));
+    for (std::size_t i = 0; i < words; ++i) {
+      std::uint64_t w;
+      std::memcpy(&w, bytes.data() + i * 8, 8);
+      // Relaxed: published by the Release store of the stamp below.
+      word[i].store(w, std::memory_order_relaxed);
+    }
+    // Release: pairs with the Acquire load of the stamp in Shared::recv_seq.
+    stamp.store(complete(pos), std::memory_order_release);
+  }
+
+  // A copy of the words: a value only if the stamp read around it says it was complete.
+  T read() const {
+    Bytes bytes;
+    for (std::size_t i = 0; i < words; ++i) {
+      // Relaxed: ordered by the stamp loads around the copy (see Shared::recv_seq).
+      const std::uint64_t w = word[i].load(std::memory_order_relaxed);
+      std::memcpy(bytes.data() + i * 8, &w, 8);
+    }
+    std::array<std::byte, sizeof(T)> exact;
+    std::memcpy(exact.data(), bytes.data(), sizeof(T));
+    return std::bit_cast<T>(exact);
+  }
+};
+
+// A receiver's position, where len() reads it (seq_readable T only).
+struct Cursor {
+  weft::detail::ListLinks<Cursor> links;  // under the tail lock
+  // Stored by the owning receiver only; read by len() under the tail lock. Relaxed: a
+  // count; a len() that happens after a receive reads its store or a later one.
+  platform::atomic<std::uint64_t> next{0};
+};
+using CursorList = weft::detail::LinkedList<Cursor, &Cursor::links>;
+
 template <class T>
 class Shared {
  public:
+  static constexpr bool seq = seq_readable<T>;
+  using SlotT = std::conditional_t<seq, SeqSlot<T>, Slot<T>>;
+
   // No receiver limit reached before this many (Tokio's MAX_RECEIVERS).
   static constexpr std::size_t max_receivers = std::numeric_limits<std::size_t>::max() >> 2;
 
-  Shared(std::size_t capacity, std::size_t receivers)
+  // No receiver yet: closed until the first subscribes.
+  explicit Shared(std::size_t capacity)
       : capacity_(round_capacity(capacity)),
         mask_(capacity_ - 1),
-        buffer_(new Slot<T>[capacity_]),
-        rx_count_(receivers),
-        closed_(receivers == 0) {
+        buffer_(new SlotT[capacity_]),
+        rx_count_(0),
+        closed_(true) {
     for (std::size_t i = 0; i < capacity_; ++i) {
       // Slot i starts as position i - capacity: "already consumed", one lap behind.
-      set(buffer_[i].pos, static_cast<std::uint64_t>(i) - static_cast<std::uint64_t>(capacity_));
+      const std::uint64_t pos =
+          static_cast<std::uint64_t>(i) - static_cast<std::uint64_t>(capacity_);
+      if constexpr (seq) {
+        // Relaxed: the channel is not shared yet.
+        buffer_[i].stamp.store(SeqSlot<T>::complete(pos), std::memory_order_relaxed);
+      } else {
+        set(buffer_[i].pos, pos);
+      }
     }
   }
   Shared(const Shared&) = delete;
   Shared& operator=(const Shared&) = delete;
-  ~Shared() { WEFT_INVARIANT(waiters_.is_empty() && closed_waiters_.is_empty()); }
+  ~Shared() {
+    WEFT_INVARIANT(waiters_.is_empty() && closed_waiters_.is_empty() && cursors_.is_empty());
+  }
 
   static std::size_t round_capacity(std::size_t capacity) {
     if (capacity == 0) throw std::invalid_argument("broadcast channel capacity cannot be zero");
@@ -230,8 +319,10 @@ class Shared {
     if (rem == 0) return SendError<T>{std::move(value)};
     const std::uint64_t pos = get(tail_pos_);
     set(tail_pos_, pos + 1);
-    Slot<T>& slot = buffer_[pos & mask_];
-    {
+    SlotT& slot = buffer_[pos & mask_];
+    if constexpr (seq) {
+      slot.write(pos, value);
+    } else {
       platform::mutex_guard slot_guard(slot.lock);
       set(slot.pos, pos);
       set(slot.rem, rem);
@@ -252,36 +343,43 @@ class Shared {
     notify_rx(tail);
   }
 
-  // A new receiver positioned at the tail: it sees values sent after this call.
-  std::uint64_t add_receiver() {
+  // A new receiver positioned at the tail: it sees values sent after this call. `cursor`
+  // (seq_readable T) is linked there.
+  std::uint64_t add_receiver(Cursor* cursor) {
     platform::mutex_guard tail(tail_lock_);
     const std::size_t count = get(rx_count_);
     if (count >= max_receivers) throw std::length_error("broadcast channel: too many receivers");
     // Re-open a channel whose receivers were all gone (Senders still alive to subscribe).
     if (count == 0) set(closed_, false);
     set(rx_count_, count + 1);
+    link(cursor, get(tail_pos_));
     return get(tail_pos_);
   }
 
   // A copy of a receiver at position `next`: counted as a receiver, and as one more
   // reader of every value kept from `next` on (Tokio's Receiver::clone).
-  void add_receiver_at(std::uint64_t next) {
+  void add_receiver_at(std::uint64_t next, Cursor* cursor) {
     platform::mutex_guard tail(tail_lock_);
     const std::size_t count = get(rx_count_);
     if (count >= max_receivers) throw std::length_error("broadcast channel: too many receivers");
     set(rx_count_, count + 1);
-    for (std::uint64_t pos = next; pos != get(tail_pos_); ++pos) {
-      Slot<T>& slot = buffer_[pos & mask_];
-      platform::mutex_guard slot_guard(slot.lock);
-      // An overwritten position stays lagged for the copy, as for the original.
-      if (get(slot.pos) == pos) set(slot.rem, get(slot.rem) + 1);
+    if constexpr (seq) {
+      link(cursor, next);
+    } else {
+      for (std::uint64_t pos = next; pos != get(tail_pos_); ++pos) {
+        Slot<T>& slot = buffer_[pos & mask_];
+        platform::mutex_guard slot_guard(slot.lock);
+        // An overwritten position stays lagged for the copy, as for the original.
+        if (get(slot.pos) == pos) set(slot.rem, get(slot.rem) + 1);
+      }
     }
   }
 
   // A Receiver goes away: returns the tail position it must catch up to (to release its
   // share of every value it has not read). The last one wakes Sender::closed() futures.
-  std::uint64_t remove_receiver() {
+  std::uint64_t remove_receiver(Cursor* cursor) {
     platform::mutex_guard tail(tail_lock_);
+    if (cursor != nullptr) cursors_.remove(cursor);
     const std::size_t count = get(rx_count_) - 1;
     set(rx_count_, count);
     const std::uint64_t until = get(tail_pos_);
@@ -309,27 +407,43 @@ class Shared {
   std::size_t len() {
     platform::mutex_guard tail(tail_lock_);
     const std::uint64_t base = get(tail_pos_);
-    // Slots from the oldest (at tail) to the newest: released ones (rem == 0) come first.
-    std::size_t low = 0;
-    std::size_t high = capacity_;
-    while (low < high) {
-      const std::size_t mid = low + (high - low) / 2;
-      Slot<T>& slot = buffer_[(base + mid) & mask_];
-      platform::mutex_guard slot_guard(slot.lock);
-      if (get(slot.rem) == 0) {
-        low = mid + 1;
-      } else {
-        high = mid;
+    if constexpr (seq) {
+      // Kept values from the lowest receiver position on: each is unread by that receiver,
+      // which was subscribed when it was sent (or copied from one that was).
+      std::uint64_t lowest = base;
+      cursors_.for_each([&](Cursor* c) {
+        // Relaxed: see Cursor::next.
+        lowest = std::min(lowest, c->next.load(std::memory_order_relaxed));
+      });
+      const std::uint64_t oldest = base - std::min<std::uint64_t>(base, capacity_);
+      return static_cast<std::size_t>(base - std::max(lowest, oldest));
+    } else {
+      // Slots from the oldest (at tail) to the newest: released ones (rem == 0) come first.
+      std::size_t low = 0;
+      std::size_t high = capacity_;
+      while (low < high) {
+        const std::size_t mid = low + (high - low) / 2;
+        Slot<T>& slot = buffer_[(base + mid) & mask_];
+        platform::mutex_guard slot_guard(slot.lock);
+        if (get(slot.rem) == 0) {
+          low = mid + 1;
+        } else {
+          high = mid;
+        }
       }
+      return capacity_ - low;
     }
-    return capacity_ - low;
   }
 
   bool is_empty() {
-    platform::mutex_guard tail(tail_lock_);
-    Slot<T>& slot = buffer_[(get(tail_pos_) - 1) & mask_];
-    platform::mutex_guard slot_guard(slot.lock);
-    return get(slot.rem) == 0;
+    if constexpr (seq) {
+      return len() == 0;
+    } else {
+      platform::mutex_guard tail(tail_lock_);
+      Slot<T>& slot = buffer_[(get(tail_pos_) - 1) & mask_];
+      platform::mutex_guard slot_guard(slot.lock);
+      return get(slot.rem) == 0;
+    }
   }
 
   // Sender::closed(): ready when no receiver is subscribed; otherwise `waiter` queued.
@@ -403,6 +517,52 @@ class Shared {
     return Look::Value;
   }
 
+  // recv_ref for a seq_readable T: the value is copied into `out` without writing the
+  // slot; only a slot not (or no longer) holding `next` is looked at under the tail lock.
+  Look recv_seq(std::uint64_t& next, std::uint64_t& skipped, Waiter* waiter, const Waker* waker,
+                std::optional<T>& out) {
+    SlotT& slot = buffer_[next & mask_];
+    const std::uint64_t want = SlotT::complete(next);
+    // Acquire: pairs with the Release store of the stamp in SeqSlot::write: the words
+    // stored before it are the ones copied below (or later ones, caught by the check).
+    if (slot.stamp.load(std::memory_order_acquire) == want) {
+      const T copy = slot.read();
+      // Acquire: pairs with the Release fence in SeqSlot::write: if the copy read a word of
+      // a later value, the load below sees that value's odd stamp (or a later one).
+      platform::fence(std::memory_order_acquire);
+      // Relaxed: ordered by the fence above.
+      if (slot.stamp.load(std::memory_order_relaxed) == want) {
+        out.emplace(copy);
+        next += 1;
+        return Look::Value;
+      }
+    }
+    // Not there yet, being written, or overwritten: look under the tail lock, which every
+    // write of a slot holds.
+    std::optional<Waker> old;  // a replaced waker, dropped after the lock
+    platform::mutex_guard tail(tail_lock_);
+    // Relaxed: the tail lock orders it with the writes.
+    const std::uint64_t stamp = slot.stamp.load(std::memory_order_relaxed);
+    if (stamp == want) {
+      out.emplace(slot.read());
+      next += 1;
+      return Look::Value;
+    }
+    if (stamp + 2 * static_cast<std::uint64_t>(capacity_) == want) {
+      // Nothing new for this receiver.
+      if (get(closed_)) return Look::Closed;
+      if (waiter != nullptr) register_waiter(*waiter, *waker, waiters_, old);
+      tail.unlock();
+      return Look::Empty;  // `old` dropped on return, after the lock
+    }
+    // Overwritten: continue from the oldest value kept.
+    const std::uint64_t oldest = get(tail_pos_) - capacity_;
+    WEFT_INVARIANT(oldest != next);  // the slot holds `next` or the one a lap before it
+    skipped = oldest - next;
+    next = oldest;
+    return Look::Lagged;
+  }
+
   // Unlinks a waiter its future is done with (Recv / Closed destructor).
   void cancel(Waiter& waiter, bool closed_list) {
     // Acquire: pairs with the Release store in take_waker(), after which the waker and
@@ -427,6 +587,15 @@ class Shared {
   }
 
  private:
+  // Under the tail lock: `cursor` (seq_readable T only) at position `next`.
+  void link(Cursor* cursor, std::uint64_t next) {
+    WEFT_INVARIANT((cursor != nullptr) == seq);
+    if (cursor == nullptr) return;
+    // Relaxed: the owner is not using it yet.
+    cursor->next.store(next, std::memory_order_relaxed);
+    cursors_.push_front(cursor);
+  }
+
   // Under the tail lock.
   void register_waiter(Waiter& waiter, const Waker& waker, WaitList& list,
                        std::optional<Waker>& old) {
@@ -482,7 +651,7 @@ class Shared {
 
   const std::size_t capacity_;
   const std::size_t mask_;
-  std::unique_ptr<Slot<T>[]> buffer_;
+  std::unique_ptr<SlotT[]> buffer_;
 
   platform::mutex tail_lock_;
   // Under tail_lock_:
@@ -492,6 +661,7 @@ class Shared {
   platform::cell<std::uint64_t> notify_generation_{0};
   WaitList waiters_;         // receivers in recv()
   WaitList closed_waiters_;  // Sender::closed() futures
+  CursorList cursors_;       // the receivers' positions (seq_readable T)
 
   platform::atomic<std::size_t> refs_{1};
 
@@ -516,7 +686,7 @@ class Sender {
 
  public:
   // A Sender with no receiver yet (Tokio's Sender::new): subscribe() to add some.
-  explicit Sender(std::size_t capacity) : shared_(new detail::Shared<T>(capacity, 0)) {
+  explicit Sender(std::size_t capacity) : shared_(new detail::Shared<T>(capacity)) {
     // Relaxed: nobody else sees the new state yet.
     shared_->num_tx.store(1, std::memory_order_relaxed);
   }
@@ -664,19 +834,23 @@ template <class T>
 class Receiver {
  public:
   Receiver(Receiver&& other) noexcept
-      : shared_(std::exchange(other.shared_, nullptr)), next_(other.next_) {}
+      : shared_(std::exchange(other.shared_, nullptr)),
+        cursor_(std::move(other.cursor_)),
+        next_(other.next_) {}
   Receiver& operator=(Receiver&& other) noexcept {
     if (this != &other) {
       drop();
       shared_ = std::exchange(other.shared_, nullptr);
+      cursor_ = std::move(other.cursor_);
       next_ = other.next_;
     }
     return *this;
   }
   // A copy at the same position: it will receive every value this one has yet to read
   // (Tokio's Receiver::clone).
-  Receiver(const Receiver& other) : shared_(&other.shared()), next_(other.next_) {
-    shared_->add_receiver_at(next_);
+  Receiver(const Receiver& other)
+      : shared_(&other.shared()), cursor_(new_cursor()), next_(other.next_) {
+    shared_->add_receiver_at(next_, cursor_.get());
     shared_->acquire();
   }
   Receiver& operator=(const Receiver&) = delete;
@@ -772,11 +946,15 @@ class Receiver {
   using Look = typename detail::Shared<T>::Look;
 
   // Subscribes at the tail.
-  explicit Receiver(detail::Shared<T>* shared) : shared_(shared), next_(shared->add_receiver()) {
+  explicit Receiver(detail::Shared<T>* shared)
+      : shared_(shared), cursor_(new_cursor()), next_(shared->add_receiver(cursor_.get())) {
     shared_->acquire();
   }
-  // The first receiver, counted when the channel was made.
-  Receiver(detail::Shared<T>* shared, std::uint64_t next) noexcept : shared_(shared), next_(next) {}
+
+  static std::unique_ptr<detail::Cursor> new_cursor() {
+    if constexpr (detail::Shared<T>::seq) return std::make_unique<detail::Cursor>();
+    return nullptr;
+  }
 
   detail::Shared<T>& shared() const {
     if (shared_ == nullptr) detail::misuse("broadcast::Receiver used after move");
@@ -785,27 +963,40 @@ class Receiver {
 
   Look receive(detail::Waiter* waiter, const Waker* waker, std::optional<T>& out,
                std::uint64_t& skipped) {
-    return shared().recv_ref(next_, skipped, waiter, waker, [&](const std::optional<T>& v) {
-      if (v) out.emplace(*v);  // T's copy may throw: the share is released anyway
-    });
+    if constexpr (detail::Shared<T>::seq) {
+      const std::uint64_t before = next_;
+      const Look look = shared().recv_seq(next_, skipped, waiter, waker, out);
+      // Relaxed: see Cursor::next.
+      if (next_ != before) cursor_->next.store(next_, std::memory_order_relaxed);
+      return look;
+    } else {
+      return shared().recv_ref(next_, skipped, waiter, waker, [&](const std::optional<T>& v) {
+        if (v) out.emplace(*v);  // T's copy may throw: the share is released anyway
+      });
+    }
   }
 
   void drop() noexcept {
     detail::Shared<T>* shared = std::exchange(shared_, nullptr);
     if (shared == nullptr) return;
-    const std::uint64_t until = shared->remove_receiver();
-    // Release this receiver's share of every value it has not read.
-    while (next_ < until) {
-      std::uint64_t skipped = 0;
-      const auto look =
-          shared->recv_ref(next_, skipped, nullptr, nullptr, [](const std::optional<T>&) {});
-      if (look == detail::Shared<T>::Look::Closed) break;
-      WEFT_INVARIANT(look != detail::Shared<T>::Look::Empty);  // until is the tail
+    [[maybe_unused]] const std::uint64_t until = shared->remove_receiver(cursor_.get());
+    cursor_.reset();
+    // Release this receiver's share of every value it has not read (a seq_readable T has
+    // no shares: its cursor is gone).
+    if constexpr (!detail::Shared<T>::seq) {
+      while (next_ < until) {
+        std::uint64_t skipped = 0;
+        const auto look =
+            shared->recv_ref(next_, skipped, nullptr, nullptr, [](const std::optional<T>&) {});
+        if (look == detail::Shared<T>::Look::Closed) break;
+        WEFT_INVARIANT(look != detail::Shared<T>::Look::Empty);  // until is the tail
+      }
     }
     shared->release();
   }
 
   detail::Shared<T>* shared_;
+  std::unique_ptr<detail::Cursor> cursor_;  // seq_readable T: the position len() reads
   std::uint64_t next_;
 };
 
@@ -813,11 +1004,9 @@ class Receiver {
 // Sender and one Receiver.
 template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
-  auto* shared = new detail::Shared<T>(capacity, 1);
-  // Relaxed: nobody else sees the new state yet.
-  shared->num_tx.store(1, std::memory_order_relaxed);
-  shared->acquire();  // the Receiver's reference (the Sender has the first)
-  return {Sender<T>(typename Sender<T>::Adopt{}, shared), Receiver<T>(shared, 0)};
+  Sender<T> tx(capacity);
+  Receiver<T> rx = tx.subscribe();
+  return {std::move(tx), std::move(rx)};
 }
 
 }  // namespace weft::broadcast

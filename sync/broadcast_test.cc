@@ -391,25 +391,100 @@ TEST_CASE("resubscribe_to_closed_channel") {
   check_closed(rx_resub);
 }
 
-TEST_CASE("sender_len") {
-  auto [tx, rx1] = broadcast::channel<int>(4);
+// Both slot layouts (sync/broadcast.h): int is copied by the seqlock receive and counted
+// by the receivers' positions, std::string under the slot lock and counted per slot.
+template <class T>
+T value_of(int i) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return std::to_string(i);
+  } else {
+    return T(i);
+  }
+}
+static_assert(broadcast::detail::seq_readable<int>);
+static_assert(!broadcast::detail::seq_readable<std::string>);
+
+TEST_CASE_TEMPLATE("sender_len", T, int, std::string) {
+  auto [tx, rx1] = broadcast::channel<T>(4);
   auto rx2 = tx.subscribe();
   CHECK(tx.len() == 0);
   CHECK(tx.is_empty());
-  for (int i = 0; i < 3; ++i) CHECK(tx.send(i).is_ok());
+  for (int i = 0; i < 3; ++i) CHECK(tx.send(value_of<T>(i)).is_ok());
   CHECK(tx.len() == 3);
   CHECK_FALSE(tx.is_empty());
   (void)recv_now(rx1);
   CHECK(tx.len() == 3);  // rx2 has not seen the first
   (void)recv_now(rx2);
   CHECK(tx.len() == 2);
-  for (int i = 0; i < 4; ++i) CHECK(tx.send(i).is_ok());
+  {
+    auto copy = rx2;  // owes what rx2 owes
+    CHECK(tx.len() == 2);
+    (void)recv_now(rx1);
+    (void)recv_now(rx1);
+    (void)recv_now(rx2);
+    (void)recv_now(rx2);
+    CHECK(tx.len() == 2);  // still owed to the copy
+  }
+  CHECK(tx.len() == 0);
+  CHECK(tx.is_empty());
+  for (int i = 0; i < 4; ++i) CHECK(tx.send(value_of<T>(i)).is_ok());
+  CHECK(tx.len() == 4);
+  (void)recv_now(rx1);
+  for (int i = 0; i < 2; ++i) CHECK(tx.send(value_of<T>(i)).is_ok());
   CHECK(tx.len() == 4);  // values overwritten before being seen are not counted
   { auto gone = std::move(rx1); }
   CHECK(tx.len() == 4);
   { auto gone = std::move(rx2); }
   CHECK(tx.len() == 0);
   CHECK(tx.is_empty());
+  auto late = tx.subscribe();  // values sent before it do not count for it
+  CHECK(tx.is_empty());
+  CHECK(tx.send(value_of<T>(9)).is_ok());
+  CHECK(tx.len() == 1);
+  CHECK(recv_now(late) == value_of<T>(9));
+  CHECK(tx.is_empty());
+}
+
+// A trivially copyable value of several words, one not a multiple of 8 bytes: the seqlock
+// slot copies every byte.
+struct Wide {
+  std::uint64_t a;
+  std::uint32_t b;
+  char c[9];
+  bool operator==(const Wide&) const = default;
+};
+static_assert(broadcast::detail::seq_readable<Wide> && sizeof(Wide) > 16);
+
+TEST_CASE("seqlock slot: wide values, lag, resubscribe, copies") {
+  auto [tx, rx] = broadcast::channel<Wide>(2);
+  auto make = [](int i) {
+    Wide w{~static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(i) * 7, "abcdefgh"};
+    w.c[i % 8] = 'z';
+    return w;
+  };
+  CHECK(tx.send(make(0)).is_ok());
+  auto copy = rx;
+  CHECK(recv_now(rx) == make(0));
+  for (int i = 1; i < 5; ++i) CHECK(tx.send(make(i)).is_ok());
+  check_lagged(rx, 2);
+  CHECK(recv_now(rx) == make(3));
+  auto fresh = rx.resubscribe();
+  check_empty(fresh);
+  CHECK(recv_now(rx) == make(4));
+  check_empty(rx);
+  check_lagged(copy, 3);  // it had 0 to 4 to read; 0 to 2 are gone
+  CHECK(tx.len() == 2);   // 3 and 4, owed to the copy
+  CHECK(recv_now(copy) == make(3));
+  CHECK(recv_now(copy) == make(4));
+  CHECK(tx.is_empty());
+  CHECK(tx.send(make(5)).is_ok());
+  CHECK(recv_now(fresh) == make(5));
+  { auto gone = std::move(tx); }
+  CHECK(recv_now(rx) == make(5));
+  check_closed(rx);
+  CHECK(recv_now(copy) == make(5));
+  check_closed(copy);
+  check_closed(fresh);
 }
 
 TEST_CASE("receiver_count_on_sender_constructor") {
