@@ -533,6 +533,48 @@ MUTATIONS = [
       set(slot.rem, rem);""",
          replace="""      const std::size_t rem = get(slot.rem);""",
          tests=["//model:broadcast"]),
+    # sync/broadcast.h, the seqlock slot (a trivially copyable T)
+    dict(id="broadcast.seq_stamp_store_relaxed", file="sync/broadcast.h",
+         what="the sender's stamp of a complete value is relaxed (a receiver may copy the "
+              "words before it)",
+         find="stamp.store(complete(pos), std::memory_order_release);",
+         replace="stamp.store(complete(pos), std::memory_order_relaxed);",
+         tests=["//model:broadcast"]),
+    dict(id="broadcast.seq_writer_fence_dropped", file="sync/broadcast.h",
+         what="no Release fence between the odd stamp and the words (a copy of new words "
+              "may still see the old stamp)",
+         find="""    stamp.store(complete(pos) + 1, std::memory_order_relaxed);
+    platform::fence(std::memory_order_release);""",
+         replace="""    stamp.store(complete(pos) + 1, std::memory_order_relaxed);""",
+         tests=["//model:broadcast"]),
+    dict(id="broadcast.seq_odd_stamp_skipped", file="sync/broadcast.h",
+         what="the sender does not mark the slot odd before writing the words",
+         find="""    stamp.store(complete(pos) + 1, std::memory_order_relaxed);
+    platform::fence(std::memory_order_release);""",
+         replace="""    platform::fence(std::memory_order_release);""",
+         tests=["//model:broadcast"]),
+    dict(id="broadcast.seq_stamp_load_relaxed", file="sync/broadcast.h",
+         what="a receiver's first load of the stamp is relaxed",
+         find="if (slot.stamp.load(std::memory_order_acquire) == want) {",
+         replace="if (slot.stamp.load(std::memory_order_relaxed) == want) {",
+         tests=["//model:broadcast"]),
+    dict(id="broadcast.seq_reader_fence_dropped", file="sync/broadcast.h",
+         what="no Acquire fence between a receiver's copy and its second stamp load",
+         find="""      const T copy = slot.read();
+      platform::fence(std::memory_order_acquire);""",
+         replace="""      const T copy = slot.read();""",
+         tests=["//model:broadcast"]),
+    dict(id="broadcast.seq_recheck_skipped", file="sync/broadcast.h",
+         what="a receiver keeps its copy without checking the stamp again",
+         find="if (slot.stamp.load(std::memory_order_relaxed) == want) {",
+         replace="if (true) {",
+         tests=["//model:broadcast"]),
+    dict(id="broadcast.seq_cursor_not_published", file="sync/broadcast.h",
+         what="a receive does not move the receiver's cursor (len() keeps counting what "
+              "it read)",
+         find="if (next_ != before) cursor_->next.store(next_, std::memory_order_relaxed);",
+         replace="(void)before;",
+         tests=["//model:broadcast"]),
     # --- sync/watch.h
     dict(id="watch.send_no_notify", file="sync/watch.h",
          what="send_if_modified stores a new version but never wakes the receivers",
