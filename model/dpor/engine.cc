@@ -77,10 +77,6 @@ struct Engine::Thread {
   // The location whose weak cas last failed spuriously: no other spurious failure there
   // until another thread moves or this one writes there (a retry would repeat the same state).
   int spurious_cas_loc = -1;
-  // The same as the thread's own steps left it (not cleared by other threads' moves), and
-  // the node of its last step: whether a covering node offered a spurious failure.
-  int own_spurious_cas_loc = -1;
-  std::size_t last_node = 0;
   ThreadView view;
   Value result = 0;
   bool success = false;
@@ -213,7 +209,6 @@ void Engine::run_execution(const std::function<void()>& main) {
       finish_failure(Failure::deadlock, "no thread can run (all blocked)");
       return;
     }
-    explorer_.set_events(memory_.event_count());
     const int picked = explorer_.pick(mask, pending_footprints_, last);
     if (picked == -1) {
       abandoned_ = true;  // every enabled thread sleeps: an equivalent run was explored
@@ -240,8 +235,8 @@ void Engine::run_execution(const std::function<void()>& main) {
     }
     const int choice = explorer_.step(thread, pending_footprints_[thread], count);
     if (choice >= 0 && memory_op && taken == nullptr && count != 0) {
-      explorer_.take(Explorer::Taken{choice_buffer_[static_cast<unsigned>(choice)], pending.object,
-                                     choice_index_[static_cast<unsigned>(choice)]});
+      explorer_.take(
+          Explorer::Taken{choice_buffer_[static_cast<unsigned>(choice)], pending.object});
     }
     if (choice < 0) {
       finish_failure(Failure::nondeterminism,
@@ -315,15 +310,7 @@ unsigned Engine::choices(unsigned t) {
       ++view.hb.at[t];
       Request request = p.request;
       if (static_cast<int>(request.loc) == th.spurious_cas_loc) request.weak = false;
-      // Under SC a covered choice's step may not move earlier: it would change what later
-      // loads read (the last store), so nothing is covered there.
-      const std::uint32_t covered = options_.sc_only ? 0 : explorer_.covered(t);
-      // The covering node offered a spurious failure unless the thread's step just before
-      // it failed so on this location.
-      const bool spurious_covered = !(th.own_spurious_cas_loc == static_cast<int>(request.loc) &&
-                                      explorer_.covered_at(t) == th.last_node + 1);
-      memory_.choices(request, t, view, choice_buffer_, static_cast<int>(covered), spurious_covered,
-                      &choice_index_);
+      memory_.choices(request, t, view, choice_buffer_);
       return static_cast<unsigned>(choice_buffer_.size());
     }
     case Op::wait: return wait_choices(th);
@@ -352,7 +339,6 @@ void Engine::execute(unsigned t, unsigned choice) {
     }
   }
   th.after_yield = false;
-  th.last_node = explorer_.depth() - 1;
   ++th.view.hb.at[t];
   Record record{t, p.op, p.object, p.request.order, 0, false, choice, 1, {0, 0, false}, p.where};
   auto lock_mutex = [&](unsigned object) {
@@ -391,15 +377,12 @@ void Engine::execute(unsigned t, unsigned choice) {
       const Choice c = choice_buffer_[choice];
       th.result = memory_.commit(p.request, c, t, th.view);
       th.success = c.success;
-      const auto loc = static_cast<int>(p.request.loc);
       if (p.op == Op::cas && !c.success && p.request.weak && th.result == p.request.expected) {
-        th.spurious_cas_loc = loc;
-        th.own_spurious_cas_loc = loc;
+        th.spurious_cas_loc = static_cast<int>(p.request.loc);
         th.window_spurious = true;
-      } else if (p.op != Op::load && p.op != Op::fence && (p.op != Op::cas || c.success)) {
-        // A write elsewhere is no news for the cas (a retry's setup).
-        if (loc == th.spurious_cas_loc) th.spurious_cas_loc = -1;
-        if (loc == th.own_spurious_cas_loc) th.own_spurious_cas_loc = -1;
+      } else if (p.op != Op::load && p.op != Op::fence && (p.op != Op::cas || c.success) &&
+                 static_cast<int>(p.request.loc) == th.spurious_cas_loc) {
+        th.spurious_cas_loc = -1;  // a write elsewhere is no news for the cas (a retry's setup)
       }
       record.value = p.op == Op::store ? p.request.value : th.result;
       record.success = c.success;
@@ -579,8 +562,6 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.woken_by = -1;
   th.spurious_spent = false;
   th.spurious_cas_loc = -1;
-  th.own_spurious_cas_loc = -1;
-  th.last_node = 0;
   th.view = ThreadView{};
   th.result = 0;
   th.success = false;

@@ -216,7 +216,6 @@ class Engine {
   std::vector<Condvar> condvars_;
   std::vector<Cell> cells_;
   std::vector<Choice> choice_buffer_;
-  std::vector<std::uint32_t> choice_index_;  // each one's index among all, covered included
   std::vector<Footprint> pending_footprints_;
   std::vector<Record> records_;
   Failure failure_ = Failure::none;

@@ -782,64 +782,6 @@ TEST_CASE("--jobs: n! traces of n fetch_adds; a worker's failure, with a replay 
   CHECK(again.message == "reversed, in process " + std::to_string(getpid()));
 }
 
-namespace {
-
-// Loads racing several stores to one location, so a load has older stores to read in both
-// orders of a race: what the covered reads (explorer.h) leave out must be found elsewhere.
-std::vector<std::vector<RandomOp>> stale_read_program(std::uint64_t seed) {
-  auto next = [&seed] {
-    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<unsigned>(seed >> 33);
-  };
-  constexpr std::memory_order orders[] = {relaxed, relaxed, relaxed, acquire, release, seq_cst};
-  constexpr int kinds[] = {0, 0, 0, 0, 1, 1, 1, 2, 3, 4};  // mostly loads and stores
-  const unsigned threads = 2 + next() % 2;
-  std::vector<std::vector<RandomOp>> program(threads);
-  Value value = 0;
-  for (auto& ops : program) {
-    const unsigned count = threads == 2 ? 3 + next() % 2 : 2 + next() % 2;
-    for (unsigned i = 0; i < count; ++i) {
-      RandomOp op{kinds[next() % 10], next() % 4 == 0 ? 1u : 0u, ++value, orders[next() % 6]};
-      if (op.kind == 0 && op.order == release) op.order = acquire;
-      if (op.kind == 1 && op.order == acquire) op.order = release;
-      ops.push_back(op);
-    }
-  }
-  return program;
-}
-
-}  // namespace
-
-TEST_CASE("covered reads lose nothing: loads racing several stores, bounded and not") {
-  const char* wanted = std::getenv("WEFT_DPOR_RANDOM_PROGRAMS");
-  const std::uint64_t programs = wanted != nullptr ? std::strtoull(wanted, nullptr, 10) : 12;
-  std::uint64_t compared = 0, reduced_total = 0, full_total = 0;
-  for (int bound : {-1, 0, 1, 2}) {
-    for (std::uint64_t seed = 1; seed <= programs; ++seed) {
-      const auto program = stale_read_program(seed);
-      Result reduced, full;
-      const auto a = outcomes(program, false, true, reduced, bound);
-      const auto b = outcomes(program, false, false, full, bound);
-      INFO("seed " << seed << " bound " << bound);
-      REQUIRE(reduced.failure == Failure::none);
-      REQUIRE(full.failure == Failure::none);
-      if (!full.exhausted) continue;
-      ++compared;
-      CHECK(a == b);
-      if (bound == -1 || bound == 1) {  // split over processes (--jobs) too
-        Result split;
-        CHECK(outcomes(program, false, true, split, bound, false, 3) == a);
-      }
-      reduced_total += reduced.executions;
-      full_total += full.executions;
-    }
-  }
-  MESSAGE(compared << " programs compared; executions: " << reduced_total << " with DPOR, "
-                   << full_total << " without");
-  CHECK(compared * 2 >= programs * 4);
-  CHECK(reduced_total * 5 < full_total);
-}
-
 TEST_CASE("the incremental psc check agrees with the full recomputation") {
   // Random programs of mostly seq_cst accesses over three locations: without a seq_cst fence
   // every check is incremental (one hands the rest of its execution to the full check:

@@ -1,5 +1,4 @@
-// Source-DPOR with sleep sets (Abdulla et al., POPL 2014, Algorithm 1), stateless; covered
-// reads as reads-from equivalence (Abdulla, Atig, Jonsson, Ngo, OOPSLA 2018).
+// Source-DPOR with sleep sets (Abdulla et al., POPL 2014, Algorithm 1), stateless.
 #include "model/dpor/explorer.h"
 
 #include <algorithm>
@@ -53,7 +52,6 @@ void Explorer::begin(unsigned main_thread) {
   all_clock_ = Clock{};
   wildcard_clock_ = Clock{};
   for (auto& clock : thread_clock_) clock = Clock{};
-  std::fill(std::begin(covered_), std::end(covered_), 0u);
   (void)main_thread;
   child_sleep_ = 0;
   if (chooser_ != nullptr && !replay_only_) chooser_->begin();
@@ -81,7 +79,6 @@ int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
   }
   Node node;
   node.enabled = enabled;
-  node.events = events_;
   if (depth_ > 0) {
     const Node& parent = path_[depth_ - 1];
     node.preemptions = static_cast<std::uint16_t>(
@@ -163,16 +160,6 @@ void Explorer::record_step(unsigned thread, const Footprint& footprint, const Cl
   all_clock_.join(clock);
   if (footprint.wildcard) wildcard_clock_.join(clock);
   thread_clock_[thread] = clock;
-
-  // Reads covered at this node: a thread explored here already ran its next operation
-  // here, reading every store the node's state had.
-  covered_[thread] = 0;
-  std::uint32_t explored = node.done & ~(1u << thread);
-  if (bound_ >= 0) explored &= node.running == no_thread ? 0u : 1u << node.running;
-  for (std::uint32_t rest = explored; rest != 0; rest &= rest - 1) {
-    covered_[lowest(rest)] = node.events;
-    covered_at_[lowest(rest)] = trace_.size() - 1;
-  }
 
   // Sleep sets: a sleeping (or already explored) thread stays asleep below this step
   // while its next operation is independent of the step.
@@ -353,10 +340,8 @@ std::string Explorer::replay_string() const {
   std::string out;
   for (std::size_t i = 0; i < depth_ && i < path_.size(); ++i) {
     if (!out.empty()) out += ',';
-    const Node& node = path_[i];
-    out += std::to_string(node.thread);
-    const std::uint32_t choice = node.has_taken ? node.taken.index : node.choice;
-    if (choice != 0) out += "." + std::to_string(choice);
+    out += std::to_string(path_[i].thread);
+    if (path_[i].choice != 0) out += "." + std::to_string(path_[i].choice);
   }
   return out;
 }

@@ -195,25 +195,7 @@ void Memory::pop() {
 }
 
 void Memory::choices(const Request& r, unsigned thread, const ThreadView& view,
-                     std::vector<Choice>& out, int covered, bool spurious_covered,
-                     std::vector<std::uint32_t>* kept) {
-  all_choices(r, thread, view, out);
-  if (kept == nullptr) return;
-  kept->clear();
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const Choice& c = out[i];
-    // Whether a spurious failure was offered at the covering node depends on the history.
-    const bool spurious = r.kind == Access::cas && !c.success && events_[c.rf].value == r.expected;
-    if (c.rf >= 0 && c.rf < covered && (spurious_covered || !spurious)) continue;
-    kept->push_back(static_cast<std::uint32_t>(i));
-    out[n++] = c;
-  }
-  out.resize(n);
-}
-
-void Memory::all_choices(const Request& r, unsigned thread, const ThreadView& view,
-                         std::vector<Choice>& out) {
+                     std::vector<Choice>& out) {
   out.clear();
   if (r.kind == Access::fence) {
     out.push_back(Choice{});

@@ -79,11 +79,8 @@ class Memory {
   unsigned new_location(Value initial, unsigned thread, ThreadView& view);
 
   // Every consistent way `request` by `thread` may execute, the latest store first.
-  // With `kept`: no choice reading a store whose index is below `covered` (see
-  // explorer.h), and kept[i] is out[i]'s index among all the choices.
   void choices(const Request& request, unsigned thread, const ThreadView& view,
-               std::vector<Choice>& out, int covered = 0, bool spurious_covered = false,
-               std::vector<std::uint32_t>* kept = nullptr);
+               std::vector<Choice>& out);
   // Adds the event; returns the value read (0 for a store or fence). `success` is the
   // cas outcome.
   Value commit(const Request& request, const Choice& choice, unsigned thread, ThreadView& view);
@@ -95,7 +92,6 @@ class Memory {
     bool initial;
   };
   Writer writer_of_last_read() const;
-  std::uint32_t event_count() const { return static_cast<std::uint32_t>(events_.size()); }
   // The store the last event read (an index into this execution's events), and whether
   // a store later in mo than `store` exists.
   int source_of_last_read() const { return events_.back().rf; }
@@ -128,8 +124,6 @@ class Memory {
     std::vector<int> events;  // every access, in execution order
   };
 
-  void all_choices(const Request& request, unsigned thread, const ThreadView& view,
-                   std::vector<Choice>& out);
   bool is_write(const Event& e) const { return e.kind == Access::write || e.kind == Access::rmw; }
   bool is_sc(const Event& e) const { return e.order == std::memory_order_seq_cst; }
   static bool same_loc(const Event& a, const Event& b) {
