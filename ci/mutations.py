@@ -489,12 +489,6 @@ MUTATIONS = [
          find="return values_claimed(tx.tail_word()) - index_;",
          replace="return (tx.tail_word() >> 1) - index_;",
          tests=["//model:mpsc"]),
-    dict(id="mpsc.spin_drops_early_answer", file="sync/mpsc/spin_wait.h",
-         what="the spin before a blocking send / receive parks keeps retrying past an "
-              "answer and drops it (a popped value or a taken permit is lost)",
-         find="    if (answer || retry == spin_retries) return answer;",
-         replace="    if (retry == spin_retries) return answer;",
-         tests=["//model:mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",
          what="send stores the value but never wakes the waiting receivers",
