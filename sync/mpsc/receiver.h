@@ -20,7 +20,6 @@
 #include "sync/deadline.h"
 #include "sync/mpsc/chan.h"
 #include "sync/mpsc/error.h"
-#include "sync/mpsc/spin_wait.h"
 #include "sync/result.h"
 #include "sync/task/block_on.h"
 #include "sync/task/poll.h"
@@ -58,12 +57,10 @@ class ReceiverBase {
   // A value now; Empty if none but one may still come, Disconnected if none can (every
   // sender gone, or close() called and every permit back): see TryRecvError.
   Result<T, TryRecvError> try_recv() { return rx_.try_recv(); }
-  // recv() on this thread, parking it while it waits. A value there now, or within a
-  // short spin (spin_wait.h), is taken without block_on (its per-call setup is most of a
-  // receive's cost) and without parking.
+  // recv() on this thread, parking it while it waits. A value already there is taken
+  // without block_on (its per-call setup is most of a receive's cost).
   std::optional<T> blocking_recv() {
-    auto now = [this] { return rx_.recv_now(); };
-    if (std::optional<std::optional<T>> got = try_spinning(now)) return std::move(*got);
+    if (std::optional<std::optional<T>> now = rx_.recv_now()) return std::move(*now);
     return block_on(recv());
   }
   std::size_t blocking_recv_many(std::vector<T>& buffer, std::size_t limit) {
