@@ -426,7 +426,7 @@ MUTATIONS = [
     dict(id="mpsc.bounded_permit_drop_no_wake", file="sync/mpsc/bounded.h",
          what="returning the last permit of a closed channel does not wake the receiver",
          find="  if (semaphore.is_closed() && semaphore.is_idle()) chan.wake_rx();\n",
-         replace="",
+         replace="  (void)semaphore;\n",
          tests=["//model:mpsc"]),
     dict(id="mpsc.capacity_wait_cancel_no_wake", file="sync/mpsc/bounded.h",
          what="a capacity wait that was pending ends (cancelled or failed on close) and gives "
