@@ -22,6 +22,9 @@ namespace weft::dpor {
 
 struct Jobs::Shared {
   // The rank of the first failure found (Hooks::rank): work ranked after it stops.
+  // std::atomic, not platform::atomic: a word the checker's own processes share (mmap),
+  // outside any explored program. Relaxed everywhere: only a stop hint (a failure's
+  // details come through the worker's pipe).
   std::atomic<std::uint64_t> stop_at{~std::uint64_t{0}};
 };
 
