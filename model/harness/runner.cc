@@ -82,8 +82,14 @@ std::string replay_command(const char* argv0, const Entry& entry, const Strategy
 
 }  // namespace
 
-Registration::Registration(const char* name, Strategy strategy, Failure expected, RunScenario run,
-                           const char* file, int line) {
+// A scenario's default is the strategy named for this binary's backend.
+Registration::Registration(const char* name, const Strategies& strategies, Failure expected,
+                           RunScenario run, const char* file, int line) {
+#if defined(WEFT_MODEL_DPOR)
+  const Strategy& strategy = strategies.dpor;
+#else
+  const Strategy& strategy = strategies.relacy;
+#endif
   entries().push_back(Entry{name, strategy, expected, run, file, line});
 }
 

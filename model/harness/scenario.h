@@ -43,8 +43,9 @@
 // Self-tests of a checker: WEFT_MODEL_SCENARIO_FAILS(S, strategy, failure) passes only
 // if the model checker reports that failure (the stress backend skips such scenarios).
 //
-// The strategy given is the scenario's default; the runner's command line and
-// environment override it without recompiling (see model/harness/README.md).
+// The strategy given is the scenario's default; `s.on_dpor(d)` gives weft's DPOR checker
+// another (`pct(30000, 3).on_dpor(bounded(2))`). The runner's command line and environment
+// override it without recompiling (see model/harness/README.md).
 #pragma once
 
 #include "model/harness/execution.h"
@@ -66,7 +67,7 @@ namespace weft::model::detail {
 
 // Registers a scenario with this binary's runner (defined in runner.cc).
 struct Registration {
-  Registration(const char* name, Strategy strategy, Failure expected, RunScenario run,
+  Registration(const char* name, const Strategies& strategies, Failure expected, RunScenario run,
                const char* file, int line);
 };
 

@@ -18,6 +18,8 @@ enum class Search {
   pct,         // `iterations` PCT executions for bugs of depth `depth`, from `seed`
 };
 
+struct Strategies;
+
 struct Strategy {
   Search search = Search::bounded;
   unsigned bound = 2;
@@ -31,7 +33,22 @@ struct Strategy {
   static std::optional<Strategy> parse(std::string_view text);
   // The form parse() reads, for replay command lines.
   std::string spelling() const;
+  // This strategy on Relacy, `dpor` on weft's DPOR checker: `pct(30000, 3).on_dpor(bounded(2))`.
+  Strategies on_dpor(Strategy dpor) const;
 };
+
+// A scenario's default strategy per model backend: a plain Strategy means the same on both;
+// `s.on_dpor(d)` names what DPOR runs, whose reduced tree often affords a bound or a proof
+// where Relacy must sample (model/harness/README.md, "Strategies"). The real-thread backend
+// ignores both.
+struct Strategies {
+  Strategy relacy;
+  Strategy dpor;
+  Strategies(Strategy both) : relacy(both), dpor(both) {}  // NOLINT: implicit on purpose
+  Strategies(Strategy on_relacy, Strategy on_dpor) : relacy(on_relacy), dpor(on_dpor) {}
+};
+
+inline Strategies Strategy::on_dpor(Strategy dpor) const { return Strategies(*this, dpor); }
 
 inline Strategy exhaustive() { return Strategy{Search::exhaustive, 0, 0, 0}; }
 inline Strategy bounded(unsigned preemptions) {

@@ -17,6 +17,16 @@ grep -q " 100 executions" <<<"$out" || fail "random:100:7 did not run 100 execut
 "$bin" --scenario=one_step --strategy=pct:50:0 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "pct:50:0 was not refused"
 
+# s.on_dpor(d): Relacy runs s, DPOR runs d, and each lists and reports its own.
+"$bin" --list --scenario=one_step_per_backend | grep -q "random(100, seed 0)" ||
+  fail "Relacy does not list the scenario's own strategy"
+"$dpor" --list --scenario=one_step_per_backend | grep -q "bounded(3)" ||
+  fail "DPOR does not list the strategy named for it"
+"$dpor" --scenario=one_step_per_backend | grep -q "^\[dpor\] ok .* bounded(3) " ||
+  fail "DPOR did not run the strategy named for it"
+"$bin" --scenario=one_step_per_backend | grep -q " 100 executions" ||
+  fail "Relacy did not run the scenario's own strategy"
+
 # --jobs takes a number of processes (the DPOR backend's; the others ignore it).
 "$bin" --scenario=one_step --jobs=2 | grep -q "1 passed" || fail "--jobs=2 was not accepted"
 "$bin" --scenario=one_step --jobs=0 >/dev/null 2>&1

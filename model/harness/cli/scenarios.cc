@@ -59,4 +59,9 @@ struct one_step {
 };
 WEFT_MODEL_SCENARIO(one_step, weft::model::random(100));
 
+// A strategy of its own on DPOR: each backend must run the one named for it.
+using one_step_per_backend = one_step;
+WEFT_MODEL_SCENARIO(one_step_per_backend,
+                    weft::model::random(100).on_dpor(weft::model::bounded(3)));
+
 }  // namespace
