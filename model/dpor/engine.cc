@@ -2,6 +2,7 @@
 // stateless model checking), explored by source-DPOR (explorer.h) over RC11 (memory.h).
 #include "model/dpor/engine.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -67,8 +68,7 @@ struct Engine::Thread {
   std::function<void()> body;
   Pending pending;
   bool finished = false;
-  bool yielded = false;      // may run only when no other thread can
-  bool after_yield = false;  // its next step depends on every other step
+  bool after_yield = false;  // its next step is the first of a window
   bool notified = false;
   int woken_by = -1;
   // Woke spuriously and no other thread has moved since: another spurious wakeup now
@@ -81,15 +81,23 @@ struct Engine::Thread {
   Value result = 0;
   bool success = false;
   // Spin detection: the stores read since the last yield, and in the window before; what
-  // each atomic access of the window read and wrote (its values); whether the window did
-  // nothing but atomic accesses.
+  // each operation of the window read and wrote (its values, its choices); whether the
+  // window may repeat without effect (it woke no waiter).
   std::vector<int> window, previous_window;
   std::vector<Value> signature, previous_signature;
   bool window_read_only = true;
-  bool window_atomic_only = true;
+  bool window_repeatable = true;
   bool window_spurious = false;  // a weak cas of the window failed spuriously
   bool has_previous_window = false;
   unsigned stutters = 0;
+  // What the window read: objects (an atomic loaded, an RMW's, a mutex tried, a condvar
+  // notified) and cells; news: another thread wrote one of them after the window read it.
+  std::vector<unsigned> read_objects, read_cells;
+  bool window_news = false;
+  // Spinning with no news: blocked until another thread writes what its last window read
+  // (read_objects, read_cells, kept); that thread's step enables it (spin_woken_by).
+  bool spin_blocked = false;
+  int spin_woken_by = -1;
 };
 
 struct Engine::Cell {
@@ -182,17 +190,14 @@ void Engine::run_execution(const std::function<void()>& main) {
       return;
     }
     std::uint32_t mask = 0;
-    std::uint32_t eager = 0;  // enabled and not yielded
     bool all_finished = true;
     pending_footprints_.resize(thread_count_);
     for (unsigned t = 0; t < thread_count_; ++t) {
       if (!threads_[t]->finished) all_finished = false;
       if (!enabled(t)) continue;
       mask |= 1u << t;
-      if (!threads_[t]->yielded) eager |= 1u << t;
       pending_footprints_[t] = footprint(t);
     }
-    if (eager != 0) mask = eager;  // a yielded thread waits for another to move
     if (mask == 0) {
       if (all_finished && heap_.live() != 0) {
         finish_failure(Failure::leak, std::to_string(heap_.live()) +
@@ -203,6 +208,14 @@ void Engine::run_execution(const std::function<void()>& main) {
         const Thread& th = *threads_[t];
         if (!th.finished && th.pending.op == Op::relock && th.pending.timed && !th.notified) {
           abandoned_ = true;  // it times out: the same as its wait's timeout choice, explored
+          return;
+        }
+      }
+      for (unsigned t = 0; t < thread_count_; ++t) {
+        if (threads_[t]->spin_blocked) {
+          finish_failure(Failure::livelock,
+                         "a thread spins (yield after yield) and no other "
+                         "thread can run to change what it reads");
           return;
         }
       }
@@ -256,7 +269,7 @@ void Engine::run_execution(const std::function<void()>& main) {
 
 bool Engine::enabled(unsigned t) const {
   const Thread& th = *threads_[t];
-  if (th.finished) return false;
+  if (th.finished || th.spin_blocked) return false;
   switch (th.pending.op) {
     case Op::join: return threads_[objects_[th.pending.object].index]->finished;
     case Op::lock: return mutexes_[objects_[th.pending.object].index].holder < 0;
@@ -293,7 +306,8 @@ Footprint Engine::footprint(unsigned t) const {
       fp.enabled_by = th.woken_by;
       break;
   }
-  fp.wildcard = th.after_yield;
+  if (th.spin_woken_by >= 0) fp.enabled_by = th.spin_woken_by;
+  fp.after_yield = th.after_yield;
   return fp;
 }
 
@@ -331,12 +345,21 @@ unsigned Engine::wait_choices(const Thread& th) const {
 void Engine::execute(unsigned t, unsigned choice) {
   Thread& th = *threads_[t];
   const Pending p = th.pending;
+  const Footprint& fp = pending_footprints_[t];
   for (unsigned u = 0; u < thread_count_; ++u) {
     if (u != t) {
-      threads_[u]->yielded = false;  // someone moved: spinners may look again
       threads_[u]->spurious_spent = false;
       threads_[u]->spurious_cas_loc = -1;
     }
+  }
+  if (th.spin_woken_by >= 0) {  // the window that blocked it is over
+    th.read_objects.clear();
+    th.read_cells.clear();
+    th.spin_woken_by = -1;
+  }
+  for (unsigned k = 0; k < fp.count; ++k) {
+    if (fp.mode[k] != Mode::read) written(t, fp.object[k], false);
+    if (fp.mode[k] == Mode::read || fp.mode[k] == Mode::rmw) note_read(th, false, fp.object[k]);
   }
   th.after_yield = false;
   ++th.view.hb.at[t];
@@ -365,7 +388,6 @@ void Engine::execute(unsigned t, unsigned choice) {
       break;
     case Op::join: th.view.hb.join(threads_[objects_[p.object].index]->view.hb); break;
     case Op::yield:
-      th.yielded = true;
       th.after_yield = true;
       end_window(t);
       break;
@@ -389,7 +411,8 @@ void Engine::execute(unsigned t, unsigned choice) {
       record.choices = static_cast<unsigned>(choice_buffer_.size());
       if (p.op != Op::store && p.op != Op::fence) record.writer = memory_.writer_of_last_read();
       const bool reads_only = p.op == Op::load || (p.op == Op::cas && !c.success);
-      note_window(t, reads_only, reads_only ? memory_.source_of_last_read() : -1);
+      note_window(t, reads_only,
+                  p.op == Op::store || p.op == Op::fence ? -1 : memory_.source_of_last_read());
       th.signature.insert(th.signature.end(), {static_cast<Value>(p.op), p.request.loc, th.result,
                                                p.request.value, p.request.expected, c.success});
       break;
@@ -423,6 +446,8 @@ void Engine::execute(unsigned t, unsigned choice) {
     case Op::notify_one:
     case Op::notify_all: {
       auto& waiters = condvars_[objects_[p.object].index].waiters;
+      // A notify that woke a waiter changed another thread: not a window that may repeat.
+      if (!waiters.empty()) th.window_repeatable = false;
       const int step = static_cast<int>(explorer_.depth()) - 1;
       auto wake = [&](unsigned w) {
         threads_[w]->notified = true;
@@ -439,9 +464,10 @@ void Engine::execute(unsigned t, unsigned choice) {
       break;
     }
   }
-  if (p.op != Op::yield && !is_atomic_access(p.op)) {
+  if (p.op != Op::yield && p.op != Op::start && !is_atomic_access(p.op)) {
     note_window(t, false, -1);
-    th.window_atomic_only = false;
+    th.signature.insert(th.signature.end(),
+                        {static_cast<Value>(p.op), p.object, record.choice, record.success});
   }
   records_.push_back(record);
   if (failure_ != Failure::none || abandoned_) return;
@@ -459,28 +485,33 @@ void Engine::note_window(unsigned t, bool read_only, int store) {
 }
 
 // A yield ends a window. A read-only window that read exactly the stores the previous one
-// read changed nothing: the thread is spinning without news. So is a window of atomic
-// accesses that read and wrote exactly the values the previous one did (a retry loop
-// that takes and gives back a flag, reading a stale value each time). If another thread can run,
-// or a newer store exists that it could read, an execution where the news comes is
-// explored elsewhere, so this one is cut; if neither, the spin can never end (LIVELOCK).
-// A window whose weak cas failed spuriously is cut too: its retry without the spurious
-// failure is a sibling choice, explored.
+// read changed nothing: the thread is spinning without news. So is a window that read and
+// wrote exactly the values the previous one did (a retry loop that takes and gives back a
+// flag, reading a stale value each time). Unless another thread wrote what it read after
+// it read it, its next window would repeat it while no other thread writes what it read,
+// unless one of its reads may read a newer store:
+// - a read of a store another thread superseded in mo (or a weak cas that failed
+//   spuriously): the newer store's read (the success) is a sibling choice, explored; this
+//   execution is cut;
+// - else the thread is blocked until another thread writes what the window read (an
+//   atomic it read, a mutex it tried, a condvar it notified, a cell it read), which
+//   enables it as an unlock enables a lock: its next step is ordered after that thread's
+//   step, and the window's reads race with it as any read with a store. If nothing can
+//   run, it spins forever (LIVELOCK). So a spin iteration runs only where it can read
+//   something new.
 void Engine::end_window(unsigned t) {
   Thread& th = *threads_[t];
-  const bool stutter = th.window_atomic_only && th.has_previous_window &&
+  const bool read = !th.read_objects.empty() || !th.read_cells.empty();
+  const bool stutter = th.window_repeatable && !th.window_news && read && th.has_previous_window &&
                        th.signature == th.previous_signature &&
                        (!th.window_read_only || th.window == th.previous_window);
   if (stutter && ++th.stutters > options_.stutter_limit) {
     bool news = th.window_spurious;
-    for (unsigned u = 0; u < thread_count_ && !news; ++u) news = u != t && enabled(u);
-    for (int store : th.window) news = news || memory_.superseded(store);
+    for (int store : th.window) news = news || memory_.superseded(store, t);
     if (news) {
       abandoned_ = true;
     } else {
-      finish_failure(Failure::livelock,
-                     "a thread spins (yield after yield) and no other "
-                     "thread can run to change what it reads");
+      th.spin_blocked = true;
     }
   }
   if (!stutter) th.stutters = 0;
@@ -488,11 +519,39 @@ void Engine::end_window(unsigned t) {
   th.window.clear();
   th.previous_signature.swap(th.signature);
   th.signature.clear();
-  if (!th.window_atomic_only) th.previous_signature.push_back(~Value{0});  // never repeated
+  if (!th.spin_blocked) {
+    th.read_objects.clear();
+    th.read_cells.clear();
+  }
+  th.window_news = false;
+  if (!th.window_repeatable) th.previous_signature.push_back(~Value{0});  // never repeated
   th.window_read_only = true;
-  th.window_atomic_only = true;
+  th.window_repeatable = true;
   th.window_spurious = false;
   th.has_previous_window = true;
+}
+
+// Only a window after the first may repeat the one before: the first reads are not kept.
+void Engine::note_read(Thread& th, bool cell, unsigned object) {
+  if (!th.has_previous_window) return;
+  std::vector<unsigned>& read = cell ? th.read_cells : th.read_objects;
+  if (std::find(read.begin(), read.end(), object) == read.end()) read.push_back(object);
+}
+
+// Thread `writer` wrote `object` (a cell's index if `cell`), in or just after its last
+// step: news for another thread whose window read it, which wakes it if it is blocked.
+void Engine::written(unsigned writer, unsigned object, bool cell) {
+  for (unsigned u = 0; u < thread_count_; ++u) {
+    Thread& th = *threads_[u];
+    const std::vector<unsigned>& read = cell ? th.read_cells : th.read_objects;
+    if (u == writer || std::find(read.begin(), read.end(), object) == read.end()) continue;
+    if (th.spin_blocked) {
+      th.spin_blocked = false;
+      th.spin_woken_by = static_cast<int>(explorer_.depth()) - 1;
+    } else {
+      th.window_news = true;
+    }
+  }
 }
 
 void Engine::resume(unsigned t) {
@@ -556,7 +615,6 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.body = std::move(body);
   th.pending = Pending{};
   th.finished = false;
-  th.yielded = false;
   th.after_yield = false;
   th.notified = false;
   th.woken_by = -1;
@@ -569,11 +627,16 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.previous_window.clear();
   th.signature.clear();
   th.previous_signature.clear();
+  th.read_objects.clear();
+  th.read_cells.clear();
+  th.window_news = false;
   th.window_read_only = true;
-  th.window_atomic_only = true;
+  th.window_repeatable = true;
   th.window_spurious = false;
   th.has_previous_window = false;
   th.stutters = 0;
+  th.spin_blocked = false;
+  th.spin_woken_by = -1;
   th.object = new_object(Kind::thread, id);
   th.fiber.reset(&Engine::thread_entry, &th);
   return id;
@@ -781,9 +844,11 @@ void Engine::cell_access(unsigned index, bool write, Where where) {
     cell.write_time = epoch;
     cell.write_where = where;
     cell.read_time.fill(0);
+    written(t, index, true);
   } else {
     cell.read_time[t] = epoch;
     cell.read_where[t] = where;
+    note_read(*threads_[t], true, index);
   }
 }
 

@@ -54,7 +54,8 @@ const char* describe(Failure failure);
 struct Options {
   bool sc_only = false;  // sequential consistency instead of RC11
   // Yield-to-yield windows of a spinning thread that may repeat exactly (the same loads
-  // reading the same stores, nothing else) before the execution is cut (see README).
+  // reading the same stores, nothing else) before the execution is cut or the thread
+  // blocks until another writes what it read (see README).
   unsigned stutter_limit = 0;
   bool reduce = true;                // false: plain depth-first search of every interleaving
   int preemption_bound = -1;         // at most this many preemptions per execution; -1: none
@@ -204,6 +205,8 @@ class Engine {
   void finish_failure(Failure failure, std::string message);
   void note_window(unsigned thread, bool read_only, int store);
   void end_window(unsigned thread);
+  void written(unsigned writer, unsigned object, bool cell);
+  void note_read(Thread& thread, bool cell, unsigned object);
 
   Options options_;
   Explorer explorer_;

@@ -17,7 +17,6 @@ bool conflict(Mode a, Mode b) {
 // the end it waited for: such pairs order the steps but are not races (the race is
 // between the two locks).
 bool reversible(const Footprint& e, const Footprint& s) {
-  if (e.wildcard || s.wildcard) return true;
   for (unsigned i = 0; i < e.count; ++i) {
     for (unsigned j = 0; j < s.count; ++j) {
       if (e.object[i] != s.object[j] || !conflict(e.mode[i], s.mode[j])) continue;
@@ -34,7 +33,6 @@ unsigned lowest(std::uint32_t mask) { return static_cast<unsigned>(__builtin_ctz
 }  // namespace
 
 bool dependent(const Footprint& a, const Footprint& b) {
-  if (a.wildcard || b.wildcard) return true;
   for (unsigned i = 0; i < a.count; ++i) {
     for (unsigned j = 0; j < b.count; ++j) {
       if (a.object[i] == b.object[j] && conflict(a.mode[i], b.mode[j])) return true;
@@ -47,10 +45,7 @@ void Explorer::begin(unsigned main_thread) {
   depth_ = 0;
   trace_.clear();
   for (auto& steps : by_object_) steps.clear();
-  wildcards_.clear();
   object_clocks_.clear();
-  all_clock_ = Clock{};
-  wildcard_clock_ = Clock{};
   for (auto& clock : thread_clock_) clock = Clock{};
   (void)main_thread;
   child_sleep_ = 0;
@@ -83,17 +78,23 @@ int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
     const Node& parent = path_[depth_ - 1];
     node.preemptions = static_cast<std::uint16_t>(
         parent.preemptions + (parent.running != no_thread && parent.thread != parent.running));
-    if ((enabled >> last) & 1) node.running = static_cast<std::uint8_t>(last);
+    // A switch after a yield is free, as a thread's end or block.
+    if ((enabled >> last) & 1 && !pending[last].after_yield) {
+      node.running = static_cast<std::uint8_t>(last);
+    }
   }
   // Sleep sets lose traces under a bound (a sibling explored a thread at a preemption
   // count this path does not share; engine_test shows it), so they are off there.
   const std::uint32_t sleep = reduce_ && bound_ < 0 ? child_sleep_ : 0;
   const std::uint32_t candidates = enabled & ~sleep & allowed(node);
   if (candidates == 0) return -1;
-  // Keep running the same thread when allowed: fewer preemptions, readable traces.
-  const unsigned thread = chooser_ != nullptr        ? chooser_->thread(candidates, pending, last)
-                          : (candidates >> last) & 1 ? last
-                                                     : lowest(candidates);
+  // Keep running the same thread when allowed (fewer preemptions, readable traces), but
+  // after a yield another first.
+  const std::uint32_t others = candidates & ~(1u << last);
+  const unsigned thread = chooser_ != nullptr ? chooser_->thread(candidates, pending, last)
+                          : node.running == last && (candidates >> last) & 1 ? last
+                          : others != 0                                      ? lowest(others)
+                                                                             : last;
   node.thread = static_cast<std::uint8_t>(thread);
   node.backtrack = reduce_ ? 1u << thread : enabled;
   node.sleep = sleep;
@@ -125,16 +126,11 @@ int Explorer::step(unsigned thread, const Footprint& footprint, unsigned choices
 // earlier step it depends on.
 Clock Explorer::dependence_clock(unsigned thread, const Footprint& footprint) {
   Clock clock = thread_clock_[thread];
-  if (footprint.wildcard) {
-    clock.join(all_clock_);
-  } else {
-    for (unsigned k = 0; k < footprint.count; ++k) {
-      const ObjectClocks& o = object_clocks(footprint.object[k]);
-      if (footprint.mode[k] != Mode::read) clock.join(o.read);
-      if (footprint.mode[k] != Mode::write) clock.join(o.write);
-      clock.join(o.other);
-    }
-    clock.join(wildcard_clock_);
+  for (unsigned k = 0; k < footprint.count; ++k) {
+    const ObjectClocks& o = object_clocks(footprint.object[k]);
+    if (footprint.mode[k] != Mode::read) clock.join(o.read);
+    if (footprint.mode[k] != Mode::write) clock.join(o.write);
+    clock.join(o.other);
   }
   if (footprint.enabled_by >= 0) clock.join(trace_[footprint.enabled_by].clock);
   ++clock.at[thread];
@@ -149,7 +145,6 @@ void Explorer::record_step(unsigned thread, const Footprint& footprint, const Cl
     auto& steps = object_steps(footprint.object[k]);
     if (steps.empty() || steps.back() != index) steps.push_back(index);
   }
-  if (footprint.wildcard) wildcards_.push_back(index);
   for (unsigned k = 0; k < footprint.count; ++k) {
     ObjectClocks& o = object_clocks(footprint.object[k]);
     (footprint.mode[k] == Mode::read    ? o.read
@@ -157,8 +152,6 @@ void Explorer::record_step(unsigned thread, const Footprint& footprint, const Cl
                                         : o.other)
         .join(clock);
   }
-  all_clock_.join(clock);
-  if (footprint.wildcard) wildcard_clock_.join(clock);
   thread_clock_[thread] = clock;
 
   // Sleep sets: a sleeping (or already explored) thread stays asleep below this step
@@ -172,7 +165,10 @@ void Explorer::record_step(unsigned thread, const Footprint& footprint, const Cl
 }
 
 void Explorer::analyse_races(unsigned thread, const Footprint& footprint, const Clock& clock) {
-  const Clock& before = thread_clock_[thread];
+  // A step that waited for another (a relock for its notify, a spinner for the store that
+  // woke it) comes after it and what precedes it: not races.
+  Clock before = thread_clock_[thread];
+  if (footprint.enabled_by >= 0) before.join(trace_[footprint.enabled_by].clock);
   std::vector<std::size_t> races;
   auto consider = [&](std::size_t i) {
     const Step& e = trace_[i];
@@ -181,13 +177,8 @@ void Explorer::analyse_races(unsigned thread, const Footprint& footprint, const 
     if (!reversible(e.footprint, footprint)) return;
     races.push_back(i);
   };
-  if (footprint.wildcard) {
-    for (std::size_t i = 0; i < trace_.size(); ++i) consider(i);
-  } else {
-    for (unsigned k = 0; k < footprint.count; ++k) {
-      for (std::size_t i : object_steps(footprint.object[k])) consider(i);
-    }
-    for (std::size_t i : wildcards_) consider(i);
+  for (unsigned k = 0; k < footprint.count; ++k) {
+    for (std::size_t i : object_steps(footprint.object[k])) consider(i);
   }
   std::sort(races.begin(), races.end());
   races.erase(std::unique(races.begin(), races.end()), races.end());

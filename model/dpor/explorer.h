@@ -49,8 +49,8 @@ struct Footprint {
   unsigned object[2] = {0, 0};
   Mode mode[2] = {Mode::read, Mode::read};
   std::uint8_t count = 0;
-  bool wildcard = false;  // dependent with everything (the first step after a yield)
-  int enabled_by = -1;    // a step this one waited for (the notify that woke a cv waiter)
+  bool after_yield = false;  // the first step after a yield (switching away is free)
+  int enabled_by = -1;       // a step this one waited for (the notify that woke a cv waiter)
 
   void add(unsigned obj, Mode m) {
     object[count] = obj;
@@ -197,15 +197,12 @@ class Explorer {
   std::size_t depth_ = 0;
   std::vector<Step> trace_;
   std::vector<std::vector<std::size_t>> by_object_;  // trace indices per object
-  std::vector<std::size_t> wildcards_;
   // Joined dependence clocks of the steps so far, per object and mode class: a new step
   // depends on exactly the classes its mode conflicts with.
   struct ObjectClocks {
     Clock read, write, other;
   };
   std::vector<ObjectClocks> object_clocks_;
-  Clock all_clock_;       // every step
-  Clock wildcard_clock_;  // the wildcard steps
   ObjectClocks& object_clocks(unsigned obj);
   Clock thread_clock_[max_threads];
   const std::vector<Footprint>* pending_ = nullptr;

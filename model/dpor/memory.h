@@ -93,11 +93,16 @@ class Memory {
   };
   Writer writer_of_last_read() const;
   // The store the last event read (an index into this execution's events), and whether
-  // a store later in mo than `store` exists.
+  // a store of a thread other than `reader` is later in mo than `store` (the reader's own
+  // later stores are po-after its read).
   int source_of_last_read() const { return events_.back().rf; }
-  bool superseded(int store) const {
+  bool superseded(int store, unsigned reader) const {
     const Event& w = events_[store];
-    return w.mo_pos + 1 < locations_[w.loc].mo.size();
+    const std::vector<int>& mo = locations_[w.loc].mo;
+    for (std::size_t i = w.mo_pos + 1; i < mo.size(); ++i) {
+      if (events_[mo[i]].thread != reader) return true;
+    }
+    return false;
   }
 
  private:

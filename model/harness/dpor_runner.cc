@@ -63,7 +63,7 @@ class SamplingChooser final : public dpor::Chooser {
     }
     // The thread that ran last is pending its first step after a yield: it yielded.
     const int running = stepped_ ? static_cast<int>(last) : -1;
-    const bool yielded = stepped_ && last < pending.size() && pending[last].wildcard;
+    const bool yielded = stepped_ && last < pending.size() && pending[last].after_yield;
     stepped_ = true;
     return static_cast<unsigned>(sampler_.pick(runnable, count, running, yielded));
   }
