@@ -991,7 +991,7 @@ TEST_CASE("spin loops: blocking a spinner with no news loses no outcome") {
   // spin rule in both), and exhaustive against the plain search of the program whose failed
   // tries are cut (the ground truth for the rule itself: failed tries have no effect).
   const char* wanted = std::getenv("WEFT_DPOR_RANDOM_PROGRAMS");
-  const std::uint64_t programs = wanted != nullptr ? std::strtoull(wanted, nullptr, 10) * 2 : 24;
+  const std::uint64_t programs = wanted != nullptr ? std::strtoull(wanted, nullptr, 10) : 12;
   std::uint64_t compared = 0, reduced_total = 0, full_total = 0;
   for (std::uint64_t seed = 1; seed <= programs; ++seed) {
     const SpinProgram program = random_spin_program(seed);
