@@ -98,6 +98,7 @@ struct Engine::Thread {
   // (read_objects, read_cells, kept); that thread's step enables it (spin_woken_by).
   bool spin_blocked = false;
   int spin_woken_by = -1;
+  std::size_t window_start = 0;  // the window's first step
 };
 
 struct Engine::Cell {
@@ -361,6 +362,7 @@ void Engine::execute(unsigned t, unsigned choice) {
     if (fp.mode[k] != Mode::read) written(t, fp.object[k], false);
     if (fp.mode[k] == Mode::read || fp.mode[k] == Mode::rmw) note_read(th, false, fp.object[k]);
   }
+  if (th.after_yield) th.window_start = explorer_.depth() - 1;
   th.after_yield = false;
   ++th.view.hb.at[t];
   Record record{t, p.op, p.object, p.request.order, 0, false, choice, 1, {0, 0, false}, p.where};
@@ -512,6 +514,7 @@ void Engine::end_window(unsigned t) {
       abandoned_ = true;
     } else {
       th.spin_blocked = true;
+      explorer_.mark_repeat(th.window_start);
     }
   }
   if (!stutter) th.stutters = 0;

@@ -172,7 +172,7 @@ void Explorer::analyse_races(unsigned thread, const Footprint& footprint, const 
   std::vector<std::size_t> races;
   auto consider = [&](std::size_t i) {
     const Step& e = trace_[i];
-    if (e.thread == thread || !dependent(e.footprint, footprint)) return;
+    if (e.repeat || e.thread == thread || !dependent(e.footprint, footprint)) return;
     if (before.covers(e.thread, e.clock.at[e.thread])) return;  // already ordered
     if (!reversible(e.footprint, footprint)) return;
     races.push_back(i);

@@ -153,6 +153,12 @@ class Explorer {
     if (chooser != nullptr) reduce_ = false;
   }
   void set_splitter(Splitter* splitter) { splitter_ = splitter; }
+  // The steps from `first` on repeated the window before them exactly (a spinner that
+  // blocked after them): a store's race with them is not reversed, since the store before
+  // them is the same execution as the store after the block, which this one explores.
+  void mark_repeat(std::size_t first) {
+    for (std::size_t i = first; i < trace_.size(); ++i) trace_[i].repeat = true;
+  }
   // Adds one of `initials` (preferring `thread`) at node i, or every enabled thread when
   // none of them can run there, within the bound; a node above this process's root gets it
   // through the splitter. Also a point another process forwarded.
@@ -179,7 +185,8 @@ class Explorer {
   struct Step {
     unsigned thread;
     Footprint footprint;
-    Clock clock;  // dependence order
+    Clock clock;          // dependence order
+    bool repeat = false;  // in a spin window that repeated the one before (mark_repeat)
   };
 
   Clock dependence_clock(unsigned thread, const Footprint& footprint);
