@@ -140,6 +140,30 @@ using freed_node = node_handoff<true>;
 WEFT_MODEL_SCENARIO_FAILS(lost_node, weft::model::exhaustive(), Failure::leak);
 WEFT_MODEL_SCENARIO(freed_node, weft::model::exhaustive());
 
+// Use after free: the publisher frees the node as soon as it is published, while the
+// reader may still be about to touch it. (Through an atomic: Relacy does not check a cell
+// read after free and may crash on it; DPOR does, see model/dpor/engine_test.)
+struct freed_while_read {
+  struct node {
+    platform::atomic<int> flag{7};
+  };
+  static constexpr int threads = 2;
+  platform::atomic<node*> slot{nullptr};
+  void thread(int index) {
+    if (index == 0) {
+      node* n = new node;
+      // Release: pairs with the Acquire load below.
+      slot.store(n, std::memory_order_release);
+      delete n;  // the bug: no hand-back from the reader before the free
+    } else {
+      // Acquire: pairs with the Release store above.
+      node* n = slot.load(std::memory_order_acquire);
+      if (n != nullptr) WEFT_INVARIANT(n->flag.load(std::memory_order_relaxed) == 7);
+    }
+  }
+};
+WEFT_MODEL_SCENARIO_FAILS(freed_while_read, weft::model::exhaustive(), Failure::use_after_free);
+
 // Assertion: an increment made of a load and a store loses an update.
 template <bool Atomic>
 struct two_increments {

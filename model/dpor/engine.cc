@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <utility>
+
+#include <pthread.h>
 
 namespace weft::dpor {
 namespace {
@@ -18,6 +21,9 @@ Engine* g_current = nullptr;
 // then is an allocation the program's. `g_hooked` stops the tracking's own allocations.
 bool g_program_running = false;
 bool g_hooked = false;
+
+// What frees a block the program freed, once its execution ends (null: blocks not kept).
+void (*g_release_block)(void*) = nullptr;
 
 // Marks an engine call made by the program: its allocations are the engine's.
 class EngineCall {
@@ -54,6 +60,8 @@ const char* describe(Failure failure) {
     case Failure::livelock: return "LIVELOCK";
     case Failure::leak: return "MEMORY LEAK";
     case Failure::double_free: return "DOUBLE FREE";
+    case Failure::use_after_free: return "ACCESS TO FREED MEMORY";
+    case Failure::crash: return "CRASH";
     case Failure::nondeterminism: return "NONDETERMINISM";
     case Failure::usage: return "USAGE ERROR";
   }
@@ -107,6 +115,7 @@ struct Engine::Cell {
   Where write_where;
   std::array<std::uint32_t, max_threads> read_time{};
   std::array<Where, max_threads> read_where{};
+  bool dead = false;  // destroyed: any later access is a use after free
 };
 
 Engine::Engine(const Options& options) : options_(options), memory_(options.sc_only) {
@@ -116,7 +125,89 @@ Engine::Engine(const Options& options) : options_(options), memory_(options.sc_o
   explorer_.set_chooser(options.chooser);
   explorer_.set_splitter(options.splitter);
 }
-Engine::~Engine() = default;
+Engine::~Engine() { release_quarantine(); }
+
+void Engine::keep_freed_blocks(void (*release)(void*)) { g_release_block = release; }
+
+void Engine::release_quarantine() {
+  for (void* block : quarantine_) g_release_block(block);
+  quarantine_.clear();
+}
+
+namespace {
+
+// The program's crashes (a dangling pointer followed, a division by zero) end the execution
+// as a failure with its trace and replay, like an assertion; the checker's own crash keeps
+// the default action. The handler runs on its own stack: a fiber's may be what overflowed.
+constexpr int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+
+const char* crash_name(int signal) {
+  switch (signal) {
+    case SIGSEGV: return "SIGSEGV (an invalid memory access: a dangling or wild pointer?)";
+    case SIGBUS: return "SIGBUS (an invalid memory access)";
+    case SIGFPE: return "SIGFPE (an arithmetic fault such as a division by zero)";
+    case SIGILL: return "SIGILL (an illegal instruction)";
+  }
+  return "a signal";
+}
+
+// Installed by the outermost explore() and removed when it returns.
+class CrashHandlers {
+ public:
+  explicit CrashHandlers(void (*handler)(int)) {
+    stack_t alternate{};
+    alternate.ss_sp = stack_.data();
+    alternate.ss_size = stack_.size();
+    installed_ = sigaltstack(&alternate, &previous_stack_) == 0;
+    if (!installed_) return;
+    struct sigaction action {};
+    action.sa_handler = handler;
+    action.sa_flags = SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    for (std::size_t i = 0; i < std::size(crash_signals); ++i) {
+      sigaction(crash_signals[i], &action, &previous_[i]);
+    }
+  }
+  ~CrashHandlers() {
+    if (!installed_) return;
+    for (std::size_t i = 0; i < std::size(crash_signals); ++i) {
+      sigaction(crash_signals[i], &previous_[i], nullptr);
+    }
+    sigaltstack(&previous_stack_, nullptr);
+  }
+  CrashHandlers(const CrashHandlers&) = delete;
+  CrashHandlers& operator=(const CrashHandlers&) = delete;
+
+ private:
+  std::array<char, 64 * 1024> stack_{};
+  stack_t previous_stack_{};
+  struct sigaction previous_[std::size(crash_signals)]{};
+  bool installed_ = false;
+};
+
+}  // namespace
+
+void Engine::on_crash(int signal) {
+  Engine* const e = g_current;
+  if (e == nullptr || !g_program_running) {
+    std::signal(signal, SIG_DFL);  // the checker's own: returning re-faults, now fatally
+    return;
+  }
+  // Never returns to the faulting code: unblock the signal the kernel blocked for the
+  // handler, record the failure, and leave the fiber for good (as fail() does). Allocating
+  // here is a risk taken: the program's blocks are quarantined, so malloc's own state is
+  // seldom what a dangling pointer breaks.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signal);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  g_program_running = false;
+  e->finish_failure(Failure::crash, std::string("the program crashed: ") + crash_name(signal) +
+                                        " in thread " + std::to_string(e->running_) +
+                                        " after its last step in the trace");
+  e->threads_[e->running_]->fiber.suspend();
+  std::abort();
+}
 
 Engine& Engine::current() {
   if (g_current == nullptr) {
@@ -132,6 +223,8 @@ Result Engine::explore(std::function<void()> main, const Options& options) {
   Result result;
   Engine engine(options);
   Engine* const outer = g_current;
+  std::unique_ptr<CrashHandlers> crash_handlers;
+  if (outer == nullptr) crash_handlers = std::make_unique<CrashHandlers>(&Engine::on_crash);
   g_current = &engine;
   if (!options.replay.empty() && !engine.explorer_.load_replay(options.replay)) {
     result.failure = Failure::usage;
@@ -179,6 +272,7 @@ void Engine::run_execution(const std::function<void()>& main) {
   failure_ = Failure::none;
   failure_message_.clear();
   abandoned_ = false;
+  release_quarantine();
   heap_.clear();
   explorer_.begin(0);
   new_thread(main);
@@ -571,13 +665,52 @@ void Engine::allocated(void* pointer) {
   g_hooked = false;
 }
 
-void Engine::freed(void* pointer) {
-  if (!g_program_running || g_hooked || g_current == nullptr || pointer == nullptr) return;
+bool Engine::freed(void* pointer) {
+  if (!g_program_running || g_hooked || g_current == nullptr || pointer == nullptr) return false;
   g_hooked = true;
   Engine& e = *g_current;
-  const bool twice = e.heap_.freed(pointer) == HeapWatch::Free::twice;
+  const HeapWatch::Free verdict = e.heap_.freed(pointer);
+  const bool keep = verdict == HeapWatch::Free::ok && g_release_block != nullptr;
+  if (keep) e.quarantine_.push_back(pointer);
   g_hooked = false;
-  if (twice) e.fail(Failure::double_free, "memory freed twice", {});
+  if (verdict == HeapWatch::Free::twice) e.fail(Failure::double_free, "memory freed twice", {});
+  return keep;
+}
+
+void Engine::destroyed(unsigned object) {
+  if (!g_program_running || g_current == nullptr) return;
+  std::vector<Object>& objects = g_current->objects_;
+  if (object < objects.size()) objects[object].dead = true;
+}
+
+void Engine::cell_destroyed(unsigned cell) {
+  if (!g_program_running || g_current == nullptr) return;
+  std::vector<Cell>& cells = g_current->cells_;
+  if (cell < cells.size()) cells[cell].dead = true;
+}
+
+const char* Engine::kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::atomic: return "atomic";
+    case Kind::mutex: return "mutex";
+    case Kind::condvar: return "condvar";
+    case Kind::thread: return "thread";
+  }
+  return "object";
+}
+
+unsigned Engine::live(unsigned object, Where where) {
+  // An id read from freed memory, or from memory that never held an object of this
+  // execution, is out of range; a destroyed object's is marked dead.
+  if (object >= objects_.size() || objects_[object].dead) {
+    fail(Failure::use_after_free,
+         object >= objects_.size()
+             ? "an operation on an object this execution never made (freed or wild memory)"
+             : std::string("an operation on a destroyed ") + kind_name(objects_[object].kind) +
+                   " (freed memory)",
+         where);
+  }
+  return objects_[object].index;
 }
 
 Value Engine::visible(Pending pending) {
@@ -681,7 +814,7 @@ Value Engine::load(unsigned atomic, std::memory_order order, Where where) {
   Pending p;
   p.op = Op::load;
   p.object = atomic;
-  p.request = Request{Access::read, objects_[atomic].index, order};
+  p.request = Request{Access::read, live(atomic, where), order};
   p.where = where;
   return visible(p);
 }
@@ -691,7 +824,7 @@ void Engine::store(unsigned atomic, Value value, std::memory_order order, Where 
   Pending p;
   p.op = Op::store;
   p.object = atomic;
-  p.request = Request{Access::write, objects_[atomic].index, order};
+  p.request = Request{Access::write, live(atomic, where), order};
   p.request.value = value;
   p.where = where;
   visible(p);
@@ -703,7 +836,7 @@ Value Engine::rmw(unsigned atomic, RmwOp op, Value operand, std::memory_order or
   Pending p;
   p.op = Op::rmw;
   p.object = atomic;
-  p.request = Request{Access::rmw, objects_[atomic].index, order};
+  p.request = Request{Access::rmw, live(atomic, where), order};
   p.request.op = op;
   p.request.value = operand;
   p.request.mask = mask;
@@ -718,7 +851,7 @@ bool Engine::compare_exchange(unsigned atomic, Value& expected, Value desired,
   Pending p;
   p.op = Op::cas;
   p.object = atomic;
-  p.request = Request{Access::cas, objects_[atomic].index, success, failure, desired, expected};
+  p.request = Request{Access::cas, live(atomic, where), success, failure, desired, expected};
   p.request.weak = weak;
   p.where = where;
   const Value seen = visible(p);
@@ -774,18 +907,22 @@ unsigned Engine::new_mutex() {
 
 void Engine::lock(unsigned mutex, Where where) {
   EngineCall engine_call;
-  if (mutexes_[objects_[mutex].index].holder == static_cast<int>(running_)) {
+  if (mutexes_[live(mutex, where)].holder == static_cast<int>(running_)) {
     fail(Failure::deadlock, "a thread locks a mutex it holds", where);
   }
   visible(Op::lock, mutex, where);
 }
 
 bool Engine::try_lock(unsigned mutex, Where where) {
+  live(mutex, where);
   visible(Op::try_lock, mutex, where);
   return threads_[running_]->success;
 }
 
-void Engine::unlock(unsigned mutex, Where where) { visible(Op::unlock, mutex, where); }
+void Engine::unlock(unsigned mutex, Where where) {
+  live(mutex, where);
+  visible(Op::unlock, mutex, where);
+}
 
 unsigned Engine::new_condvar() {
   EngineCall engine_call;
@@ -795,6 +932,8 @@ unsigned Engine::new_condvar() {
 
 bool Engine::wait(unsigned condvar, unsigned mutex, Where where, bool timed) {
   EngineCall engine_call;
+  live(condvar, where);
+  live(mutex, where);
   Pending p;
   p.op = Op::wait;
   p.object = condvar;
@@ -806,6 +945,7 @@ bool Engine::wait(unsigned condvar, unsigned mutex, Where where, bool timed) {
 }
 
 void Engine::notify(unsigned condvar, bool all, Where where) {
+  live(condvar, where);
   visible(all ? Op::notify_all : Op::notify_one, condvar, where);
 }
 
@@ -825,6 +965,13 @@ void Engine::cell_access(unsigned index, bool write, Where where) {
   const unsigned t = running_;
   const Clock& now = threads_[t]->view.hb;
   const std::uint32_t epoch = now.at[t] + 1;  // ordered before this thread's next event
+  if (index >= cells_.size() || cells_[index].dead) {
+    fail(Failure::use_after_free,
+         std::string(write ? "a write to " : "a read of ") +
+             (index >= cells_.size() ? "a cell this execution never made (freed or wild memory)"
+                                     : "a destroyed cell (freed memory)"),
+         where);
+  }
   Cell& cell = cells_[index];
   auto race = [&](const char* what, unsigned other, Where at) {
     fail(Failure::data_race,

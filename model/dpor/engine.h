@@ -45,6 +45,8 @@ enum class Failure {
   livelock,        // an execution longer than the depth limit
   leak,            // memory allocated during an execution and never freed
   double_free,     // memory allocated during an execution and freed twice
+  use_after_free,  // an operation on an atomic, cell, mutex or condvar after its destruction
+  crash,           // the program crashed (SIGSEGV, SIGBUS, SIGFPE, SIGILL) in an execution
   nondeterminism,  // a replayed prefix took another path: the program is not deterministic
   usage,           // the program misused the checker (too many threads, bad replay)
 };
@@ -129,8 +131,17 @@ class Engine {
 
   // Heap tracking, called by a replaced global operator new / delete (the DPOR harness
   // runner installs one): only the program's own allocations count, not the engine's.
+  // Once keep_freed_blocks(release) is called, freed() returns true when the engine keeps
+  // the program's block until the execution ends and then calls release on it (the caller
+  // must not free it): its objects keep their ids, so a later access through a dangling
+  // pointer is found (destroyed()), and no new object can take its place.
   static void allocated(void* pointer);
-  static void freed(void* pointer);
+  static bool freed(void* pointer);
+  static void keep_freed_blocks(void (*release)(void*));
+  // The end of an atomic, mutex or condvar (`object`), or of a cell (`cell`): a later
+  // operation on it is USE AFTER FREE. Ignored outside the program's code.
+  static void destroyed(unsigned object);
+  static void cell_destroyed(unsigned cell);
 
   Engine(const Options& options);
   ~Engine();
@@ -167,7 +178,8 @@ class Engine {
   enum class Kind : std::uint8_t { atomic, mutex, condvar, thread };
   struct Object {
     Kind kind;
-    unsigned index;  // memory location, mutex, condvar or thread
+    unsigned index;     // memory location, mutex, condvar or thread
+    bool dead = false;  // destroyed: any later operation on it is a use after free
   };
   struct Mutex {
     int holder = -1;
@@ -203,6 +215,11 @@ class Engine {
   static void thread_entry(void* arg);
   std::string format_trace() const;
   void finish_failure(Failure failure, std::string message);
+  // The object's index (location, mutex, condvar) if it is alive, else USE AFTER FREE.
+  unsigned live(unsigned object, Where where);
+  static const char* kind_name(Kind kind);
+  void release_quarantine();
+  static void on_crash(int signal);
   void note_window(unsigned thread, bool read_only, int store);
   void end_window(unsigned thread);
   void written(unsigned writer, unsigned object, bool cell);
@@ -224,7 +241,8 @@ class Engine {
   Failure failure_ = Failure::none;
   std::string failure_message_;
   bool abandoned_ = false;
-  HeapWatch heap_;  // the program's allocations in this execution
+  HeapWatch heap_;                 // the program's allocations in this execution
+  std::vector<void*> quarantine_;  // the program's blocks freed in this execution
 };
 
 }  // namespace weft::dpor

@@ -1026,4 +1026,57 @@ TEST_CASE("spin loops: blocking a spinner with no news loses no outcome") {
                    << full_total << " without");
   CHECK(compared * 2 >= programs * 4);
   CHECK(reduced_total * 2 < full_total);
+
+TEST_CASE("use after free: an operation on a destroyed atomic, mutex, condvar or cell") {
+  auto uses_destroyed = [](auto&& use) {
+    return run([&] {
+      const unsigned atomic = e().new_atomic(0);
+      const unsigned mutex = e().new_mutex();
+      const unsigned condvar = e().new_condvar();
+      const unsigned cell = e().new_cell({});
+      Engine::destroyed(atomic);
+      Engine::destroyed(mutex);
+      Engine::destroyed(condvar);
+      Engine::cell_destroyed(cell);
+      use(atomic, mutex, condvar, cell);
+    });
+  };
+  CHECK(uses_destroyed([](unsigned a, unsigned, unsigned, unsigned) {
+          e().load(a, relaxed, {});
+        }).failure == Failure::use_after_free);
+  CHECK(uses_destroyed([](unsigned a, unsigned, unsigned, unsigned) {
+          e().rmw(a, RmwOp::add, 1, relaxed, {});
+        }).failure == Failure::use_after_free);
+  CHECK(uses_destroyed([](unsigned, unsigned m, unsigned, unsigned) { e().lock(m, {}); }).failure ==
+        Failure::use_after_free);
+  CHECK(uses_destroyed([](unsigned, unsigned, unsigned c, unsigned) {
+          e().notify(c, false, {});
+        }).failure == Failure::use_after_free);
+  CHECK(uses_destroyed([](unsigned, unsigned, unsigned, unsigned c) {
+          e().cell_access(c, false, {});
+        }).failure == Failure::use_after_free);
+  // An id no object of this execution has (read from freed or wild memory).
+  CHECK(run([] { e().store(12345, 1, relaxed, {}); }).failure == Failure::use_after_free);
+  // Destroyed and not touched again: no failure.
+  CHECK(run([] { Engine::destroyed(e().new_atomic(0)); }).failure == Failure::none);
+}
+
+TEST_CASE("a crash in the program ends its execution as a failure with a trace and a replay") {
+  const auto program = [] {
+    const unsigned x = e().new_atomic(0);
+    const unsigned child = e().spawn([x] { e().store(x, 1, relaxed, {}); }, {});
+    if (e().load(x, relaxed, {}) == 1) {
+      volatile int* wild = nullptr;
+      *wild = 1;  // SIGSEGV, in one order of the two threads only
+    }
+    e().join(child, {});
+  };
+  Options options;
+  const Result crashed = Engine::explore(program, options);
+  CHECK(crashed.failure == Failure::crash);
+  CHECK(crashed.trace.find("store") != std::string::npos);
+  options.replay = crashed.replay;  // the replay crashes the same way
+  CHECK(Engine::explore(program, options).failure == Failure::crash);
+  // The checker still works after a crash was caught.
+  CHECK(run([] {}).failure == Failure::none);
 }

@@ -225,8 +225,11 @@ bool Jobs::take_token(bool wait) {
     if (n == 1) return true;
     if (n < 0 && errno == EINTR) continue;
     if (!wait) return false;
+    // A worker that died took its token (and its workers' tokens) with it: once the search
+    // stops (a death stops it), go on without one rather than wait for ever.
+    if (stopping()) return true;
     pollfd p{tokens_[0], POLLIN, 0};
-    ::poll(&p, 1, -1);
+    ::poll(&p, 1, 100);
   }
 }
 
@@ -322,14 +325,19 @@ void Jobs::handle(std::size_t index, Explorer* explorer) {
     result = read_result(in, rank);
     const std::string share = in.text();
     if (hooks_.add_share) hooks_.add_share(share);
-  } else {  // it died without its result: its share of the tree is lost
+  }
+  close(child.fd);
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  if (!read || type != result_message) {  // it died without its result: its share is lost
     result.failure = Failure::usage;
-    result.message = "a --jobs worker process died";
+    result.message = "a --jobs worker process died (" +
+                     (WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
+                                          : "exit status " + std::to_string(WEXITSTATUS(status))) +
+                     "); rerun with --jobs=1";
     stop(0);
   }
   merge(gathered_, gathered_rank_, result, rank);
-  close(child.fd);
-  waitpid(child.pid, nullptr, 0);
   children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 

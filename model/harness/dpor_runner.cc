@@ -10,7 +10,8 @@
 #include <optional>
 #include <vector>
 
-// The program's heap, watched for leaks and double frees within an execution.
+// The program's heap, watched for leaks and double frees within an execution; a block the
+// program frees is kept by the engine until the execution ends (use after free is found).
 void* operator new(std::size_t size) {
   void* p = std::malloc(size == 0 ? 1 : size);
   if (p == nullptr) throw std::bad_alloc();
@@ -19,9 +20,11 @@ void* operator new(std::size_t size) {
 }
 void* operator new[](std::size_t size) { return operator new(size); }
 void operator delete(void* p) noexcept {
-  weft::dpor::Engine::freed(p);
-  std::free(p);
+  if (!weft::dpor::Engine::freed(p)) std::free(p);
 }
+namespace {
+const bool g_blocks_kept = (weft::dpor::Engine::keep_freed_blocks(&std::free), true);
+}  // namespace
 void operator delete[](void* p) noexcept { operator delete(p); }
 void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
 void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
@@ -139,7 +142,8 @@ Outcome dpor_outcome(const dpor::Result& own) {
     case dpor::Failure::deadlock: outcome.failure = Failure::deadlock; break;
     case dpor::Failure::livelock: outcome.failure = Failure::livelock; break;
     case dpor::Failure::leak: outcome.failure = Failure::leak; break;
-    case dpor::Failure::double_free: outcome.failure = Failure::use_after_free; break;
+    case dpor::Failure::double_free:
+    case dpor::Failure::use_after_free: outcome.failure = Failure::use_after_free; break;
     default: outcome.failure = Failure::other; break;
   }
   outcome.failure_text = dpor::describe(result.failure);

@@ -31,6 +31,7 @@ class atomic {
  public:
   explicit atomic(T initial) : id_(detail::engine().new_atomic(detail::to_value(initial))) {}
   atomic() : atomic(T{}) {}
+  ~atomic() { dpor::Engine::destroyed(id_); }  // a later operation on it: use after free
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 

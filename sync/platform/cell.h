@@ -33,6 +33,7 @@ class cell {
   template <class... Args>
   explicit cell(Args&&... args)
       : value_(std::forward<Args>(args)...), id_(detail::engine().new_cell({})) {}
+  ~cell() { dpor::Engine::cell_destroyed(id_); }  // a later access: use after free
   cell(const cell&) = delete;
   cell& operator=(const cell&) = delete;
 

@@ -36,6 +36,7 @@ class mutex {
 
  public:
   mutex() : id_(detail::engine().new_mutex()) {}
+  ~mutex() { dpor::Engine::destroyed(id_); }  // a later operation on it: use after free
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
@@ -128,6 +129,7 @@ class condvar {
 
  public:
   condvar() : id_(detail::engine().new_condvar()) {}
+  ~condvar() { dpor::Engine::destroyed(id_); }  // a later operation on it: use after free
   // Releases the guard's mutex while waiting; may return without a notify.
   void wait(mutex_guard& guard, here loc = here::current()) {
     detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc));
