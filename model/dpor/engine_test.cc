@@ -1026,6 +1026,7 @@ TEST_CASE("spin loops: blocking a spinner with no news loses no outcome") {
                    << full_total << " without");
   CHECK(compared * 2 >= programs * 4);
   CHECK(reduced_total * 2 < full_total);
+}
 
 TEST_CASE("use after free: an operation on a destroyed atomic, mutex, condvar or cell") {
   auto uses_destroyed = [](auto&& use) {
