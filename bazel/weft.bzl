@@ -215,7 +215,9 @@ def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tag
 
     deps are weft_cc_library targets (their _model variants are used); model_deps are
     used as they are (a plain cc_library of headers that never touch the platform layer).
-    dpor_in_ci: the :name_dpor twin runs with `bazel test` too (else it is manual).
+    The :name_dpor twin runs the same scenarios on weft's DPOR checker, each at its DPOR
+    strategy (`s.on_dpor(d)`, model/harness/README.md; else the one strategy given).
+    dpor_in_ci: the twin runs with `bazel test` too (else it is manual).
     """
     cc_test(
         name = name,
