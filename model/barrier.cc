@@ -64,7 +64,7 @@ struct barrier_reuse {
   }
   void check() { WEFT_INVARIANT(leaders.load(std::memory_order_relaxed) == 2); }
 };
-WEFT_MODEL_SCENARIO(barrier_reuse, weft::model::pct(30000, 3));
+WEFT_MODEL_SCENARIO(barrier_reuse, weft::model::pct(30000, 3).on_dpor(weft::model::exhaustive()));
 
 // Four tasks, n = 2: a task of the second generation may arrive after the first leader
 // released the lock but before its notify_waiters(), which then completes that task's
@@ -107,7 +107,8 @@ struct barrier_cancelled_arrival {
   }
   void check() { WEFT_INVARIANT(leaders.load(std::memory_order_relaxed) == 1); }
 };
-WEFT_MODEL_SCENARIO(barrier_cancelled_arrival, weft::model::pct(30000, 3));
+WEFT_MODEL_SCENARIO(barrier_cancelled_arrival,
+                    weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)));
 
 // n == 0 behaves as 1: every wait completes at once as the leader.
 WEFT_MODEL_TEST(barrier_zero, weft::model::exhaustive(), 0) {
