@@ -73,12 +73,14 @@ void smoke_body() {
 
 // Every interleaving with one preemption (two take minutes: three threads, ~40 atomic
 // steps), then PCT samples (any number of preemptions).
-WEFT_MODEL_TEST(smoke, weft::model::bounded(1), 2) { smoke_body(); }
+WEFT_MODEL_TEST(smoke, weft::model::bounded(1).on_dpor(weft::model::bounded(2)), 2) {
+  smoke_body();
+}
 WEFT_MODEL_TEST(smoke_random, weft::model::pct(100000, 3), 2) { smoke_body(); }
 
 // One sender pushes three blocks' worth while the receiver pops: blocks are released,
 // recycled to the tail and written again; every message arrives once, in order.
-WEFT_MODEL_TEST(recycle_blocks, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(recycle_blocks, weft::model::bounded(1).on_dpor(weft::model::bounded(2)), 1) {
   constexpr int messages = 3 * static_cast<int>(mpsc::BLOCK_CAP);
   auto list = std::make_shared<List>();
   platform::thread sender([list] {
