@@ -36,7 +36,7 @@ WEFT_MODEL_TEST(async_lock_fast_path, weft::model::bounded(2), 1) {
 }
 
 // Three lockers (a queue of two behind the holder): FIFO hand-off keeps exclusion.
-WEFT_MODEL_TEST(three_lockers, weft::model::pct(20000, 3), 2) {
+WEFT_MODEL_TEST(three_lockers, weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto m = std::make_shared<Mutex<int>>(0);
   platform::thread a([m] { *m->blocking_lock() += 1; });
   platform::thread b([m] { *m->blocking_lock() += 1; });
