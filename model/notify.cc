@@ -5,7 +5,9 @@
 // Strategies: bounded(2), Loom's usual bound, where the search stays within a few seconds;
 // scenarios with three or more threads, or a pile of batch + 1 waiters, take PCT
 // samples (pct(N, 3)) instead (their bounded(2) runs take minutes under Relacy, which has no
-// partial order reduction). Any of them can be run exhaustively-bounded by hand:
+// partial order reduction); on weft's DPOR checker (notify_dpor) they are searched, at
+// bounded(2) or more, by `.on_dpor(...)`, but enable_mpmc (model/harness/README.md says
+// why). Any of them can be run exhaustively-bounded by hand:
 //   bazel-bin/model/notify --scenario=notify_drop --strategy=bounded:2
 #include "model/harness/scenario.h"
 #include "sync/notify.h"
@@ -106,7 +108,8 @@ WEFT_MODEL_TEST(notify_waiters, weft::model::bounded(2), 1) {
   th.join();
 }
 
-WEFT_MODEL_TEST(notify_waiters_and_one, weft::model::pct(30000, 3), 3) {
+WEFT_MODEL_TEST(notify_waiters_and_one,
+                weft::model::pct(30000, 3).on_dpor(weft::model::exhaustive()), 3) {
   auto notify = std::make_shared<Notify>();
   platform::thread th1([notify] { notify->notify_waiters(); });
   platform::thread th2([notify] { notify->notify_one(); });
@@ -116,7 +119,7 @@ WEFT_MODEL_TEST(notify_waiters_and_one, weft::model::pct(30000, 3), 3) {
   th3.join();
 }
 
-WEFT_MODEL_TEST(notify_multi, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(notify_multi, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto notify = std::make_shared<Notify>();
   platform::thread ths[2];
   for (auto& th : ths) {
@@ -130,7 +133,7 @@ WEFT_MODEL_TEST(notify_multi, weft::model::pct(30000, 3), 2) {
   weft::block_on(notify->notified());
 }
 
-WEFT_MODEL_TEST(notify_drop, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(notify_drop, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto notify = std::make_shared<Notify>();
   platform::thread th1([notify] {
     auto recv = std::make_unique<Notified>(notify->notified());
@@ -215,23 +218,28 @@ WEFT_MODEL_TEST(notify_waiters_poll_consistency_both_polled, weft::model::bounde
   notify_waiters_poll_consistency_variant<true, true>();
 }
 
-WEFT_MODEL_TEST(notify_waiters_poll_consistency_many_0_1, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_many_0_1,
+                weft::model::pct(20000, 3).on_dpor(weft::model::exhaustive()), 1) {
   notify_waiters_poll_consistency_many_variant<0, 1>();
 }
-WEFT_MODEL_TEST(notify_waiters_poll_consistency_many_1_0, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(notify_waiters_poll_consistency_many_1_0,
+                weft::model::pct(20000, 3).on_dpor(weft::model::exhaustive()), 1) {
   notify_waiters_poll_consistency_many_variant<1, 0>();
 }
 
-WEFT_MODEL_TEST(notify_waiters_is_atomic_first, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(notify_waiters_is_atomic_first,
+                weft::model::pct(20000, 3).on_dpor(weft::model::exhaustive()), 1) {
   notify_waiters_is_atomic_variant<0>();
 }
-WEFT_MODEL_TEST(notify_waiters_is_atomic_last, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(notify_waiters_is_atomic_last,
+                weft::model::pct(20000, 3).on_dpor(weft::model::exhaustive()), 1) {
   notify_waiters_is_atomic_variant<wake_list_size>();
 }
 
 // One notify_waiters call must not complete two futures created and awaited one after
 // the other.
-WEFT_MODEL_TEST(notify_waiters_sequential_notified_await, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(notify_waiters_sequential_notified_await,
+                weft::model::pct(20000, 3).on_dpor(weft::model::bounded(3)), 1) {
   auto notify = std::make_shared<Notify>();
   auto fst = std::make_shared<Signal>();
   auto snd = std::make_shared<Signal>();
@@ -260,7 +268,8 @@ WEFT_MODEL_TEST(notify_waiters_sequential_notified_await, weft::model::pct(20000
 
 // notify_last and a cancelled winner: the notification moves on to the other waiter,
 // which must complete (block_on reports a lost one as a deadlock).
-WEFT_MODEL_TEST(notify_last_drop_forwards, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(notify_last_drop_forwards,
+                weft::model::pct(30000, 3).on_dpor(weft::model::bounded(3)), 2) {
   auto notify = std::make_shared<Notify>();
   platform::thread canceller([notify] {
     MockTask task;
