@@ -16,7 +16,7 @@ namespace platform = weft::platform;
 using weft::RwLock;
 using weft::RwLockWriteGuard;
 
-WEFT_MODEL_TEST(concurrent_write, weft::model::bounded(1), 2) {
+WEFT_MODEL_TEST(concurrent_write, weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 2) {
   auto rwlock = std::make_shared<RwLock<unsigned>>(0u);
   platform::thread t1([rwlock] { *weft::block_on(rwlock->write()) += 5; });
   platform::thread t2([rwlock] { *weft::block_on(rwlock->write()) += 5; });
