@@ -167,7 +167,8 @@ WEFT_MODEL_TEST(timeout_races_send, weft::model::bounded(2), 1) {
 // send_timeout on a full channel, past its deadline, is polled while a recv frees
 // capacity: the value is either sent (in the channel after) or handed back in Timeout,
 // never both, never lost; capacity assigned to the cancelled reservation comes back.
-WEFT_MODEL_TEST(send_timeout_races_recv, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(send_timeout_races_recv, weft::model::bounded(1).on_dpor(weft::model::bounded(3)),
+                1) {
   auto clock = std::make_shared<Clock>();
   auto [tx, receiver] = weft::mpsc::channel<int>(1);
   auto rx = std::make_shared<weft::mpsc::Receiver<int>>(std::move(receiver));
