@@ -30,7 +30,7 @@ void changed_now_or_never(watch::Receiver<int>& rx) {
 
 }  // namespace
 
-WEFT_MODEL_TEST(smoke, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(smoke, weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx1] = watch::channel<int>(1);
   auto rx2 = rx1;
   auto rx3 = rx1;
@@ -89,7 +89,8 @@ WEFT_MODEL_TEST(multiple_sender_drop_concurrently, weft::model::bounded(2), 2) {
 
 // tokio-rs/tokio#3168: a changed() future dropped after a poll must not leave a waiter
 // behind that later sends trip over.
-WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3), 3) {
+WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(3)),
+                3) {
   auto [send, recv] = watch::channel<int>(0);
   WEFT_INVARIANT(send.send(1).is_ok());
   auto shared_send = std::make_shared<std::optional<watch::Sender<int>>>(std::move(send));
@@ -115,7 +116,7 @@ WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3), 3) {
   }
 }
 
-WEFT_MODEL_TEST(watch_borrow, weft::model::pct(50000, 3), 3) {
+WEFT_MODEL_TEST(watch_borrow, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(3)), 3) {
   auto [send, recv] = watch::channel<int>(0);
   WEFT_INVARIANT(*send.borrow() == 0 && *recv.borrow() == 0);
   WEFT_INVARIANT(send.send(1).is_ok());
@@ -170,7 +171,8 @@ WEFT_MODEL_TEST(borrow_races_send, weft::model::bounded(2), 1) {
 
 // Kills watch.send_no_notify: a receiver waiting in changed() is woken by the send itself,
 // while a Sender is still alive (so no close can wake it instead).
-WEFT_MODEL_TEST(send_wakes_with_sender_alive, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(send_wakes_with_sender_alive,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = watch::channel<int>(0);
   platform::thread sender([tx] { WEFT_INVARIANT(tx.send(1).is_ok()); });  // a copy of tx
   WEFT_INVARIANT(weft::block_on(rx.changed()).is_ok());
@@ -203,7 +205,8 @@ WEFT_MODEL_TEST(changed_orders_sender_writes, weft::model::bounded(2), 1) {
 // fewer cores) hands out only shards its notify_waiters() reaches. Two waiters, on their
 // own threads, take the two next shards; each requests a notification before it checks the
 // flag (as ChangedWait) and must be woken by the one notify_waiters() after the flag is set.
-WEFT_MODEL_TEST(big_notify_narrow_width, weft::model::bounded(1), 2) {
+WEFT_MODEL_TEST(big_notify_narrow_width, weft::model::bounded(1).on_dpor(weft::model::bounded(2)),
+                2) {
   watch::detail::BigNotify notify(1);
   platform::atomic<bool> sent{false};
   auto wait_sent = [&](std::size_t shard) {
