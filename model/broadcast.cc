@@ -7,6 +7,8 @@
 // Relacy's bounded search has no partial-order reduction; broadcast_send/two/wrap do not
 // finish in minutes even at bound 1, and drop_rx / drop_multiple_rx_with_overflow take 15-35 s
 // each at bound 1 under Bazel (run them with --strategy=bounded:1 when touching this file).
+// On weft's DPOR checker (broadcast_dpor) those whose bounded(2) tree finishes are searched
+// at bounded(2) (`.on_dpor(...)`); model/harness/README.md gives the figures of the others.
 // The smaller scenarios below are searched systematically. The last group races the
 // readers of one slot against each other, the sender's overwrite and a receiver's clone.
 #include "model/harness/scenario.h"
@@ -66,7 +68,7 @@ WEFT_MODEL_TEST(broadcast_send, weft::model::pct(30000, 3), 2) {
 }
 
 // A heap value (shared_ptr) so the leak checker sees any value not released.
-WEFT_MODEL_TEST(broadcast_two, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(broadcast_two, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(16);
   auto rx2 = tx.subscribe();
   auto receive = [](broadcast::Receiver<std::shared_ptr<int>> rx) {
@@ -97,7 +99,7 @@ WEFT_MODEL_TEST(broadcast_wrap, weft::model::pct(30000, 3), 2) {
   th2.join();
 }
 
-WEFT_MODEL_TEST(drop_rx, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(drop_rx, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto [tx, rx1] = broadcast::channel<int>(16);
   auto rx2 = tx.subscribe();
   platform::thread th1([&] {
@@ -217,7 +219,7 @@ WEFT_MODEL_TEST(drop_lagging_rx_during_send, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(tx.is_empty());
 }
 
-WEFT_MODEL_TEST(drop_cloned_rx, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(drop_cloned_rx, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto [tx, rx1] = broadcast::channel<int>(16);
   auto rx2 = rx1;
   platform::thread th1([&] {
@@ -294,7 +296,8 @@ WEFT_MODEL_TEST(last_reader_releases_value, weft::model::bounded(2), 1) {
 }
 
 // Three receivers at one value: whoever reads it last releases it, once.
-WEFT_MODEL_TEST(three_receivers_one_value, weft::model::pct(40000, 3), 2) {
+WEFT_MODEL_TEST(three_receivers_one_value,
+                weft::model::pct(40000, 3).on_dpor(weft::model::exhaustive()), 2) {
   auto [tx, rx1] = broadcast::channel<std::shared_ptr<int>>(2);
   auto rx2 = tx.subscribe();
   auto rx3 = tx.subscribe();
