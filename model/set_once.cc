@@ -56,7 +56,8 @@ WEFT_MODEL_TEST(set_once_wait_test, weft::model::bounded(2), 1) {
 // Two waiters, one of which gives up after its first poll, racing the setter: the other
 // still completes, and the cancelled one leaves no waiter behind (Notify's destructor
 // checks its list is empty).
-WEFT_MODEL_TEST(set_once_wait_cancel, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(set_once_wait_cancel, weft::model::pct(30000, 3).on_dpor(weft::model::exhaustive()),
+                2) {
   auto once = std::make_shared<SetOnce<int>>();
   platform::thread setter([once] { WEFT_INVARIANT(once->set(7).is_ok()); });
   platform::thread quitter([once] {
