@@ -42,7 +42,7 @@ using Counted = weft::testing::MoveOnlyCounted;
 
 // ---- tokio/src/sync/tests/loom_mpsc.rs (bounded) ----
 
-WEFT_MODEL_TEST(closing_tx, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(closing_tx, weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 1) {
   auto [tx, rx] = mpsc::channel<int>(16);
   platform::thread t([tx = std::move(tx)]() mutable {
     WEFT_INVARIANT(tx.try_send(1).is_ok());
@@ -62,7 +62,8 @@ WEFT_MODEL_TEST(closing_bounded_rx, weft::model::bounded(2), 1) {
   t.join();
 }
 
-WEFT_MODEL_TEST(closing_and_sending, weft::model::pct(30000, 3), 3) {
+WEFT_MODEL_TEST(closing_and_sending, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)),
+                3) {
   auto [tx, rx] = mpsc::channel<int>(16);
   auto tx1 = std::make_shared<mpsc::Sender<int>>(std::move(tx));
   auto tx2 = tx1;
@@ -77,7 +78,7 @@ WEFT_MODEL_TEST(closing_and_sending, weft::model::pct(30000, 3), 3) {
   th3.join();
 }
 
-WEFT_MODEL_TEST(dropping_tx, weft::model::bounded(1), 2) {
+WEFT_MODEL_TEST(dropping_tx, weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 2) {
   auto [tx, rx] = mpsc::channel<int>(16);
   platform::thread threads[2];
   for (auto& t : threads) t = platform::thread([tx2 = tx]() mutable { auto d = std::move(tx2); });
@@ -123,7 +124,8 @@ WEFT_MODEL_TEST(try_recv, weft::model::pct(10000, 3), 2) {
   for (auto& t : threads) t.join();
 }
 
-WEFT_MODEL_TEST(len_nonzero_after_send, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(len_nonzero_after_send, weft::model::bounded(1).on_dpor(weft::model::bounded(3)),
+                1) {
   auto [send, recv] = mpsc::channel<int>(10);
   platform::thread t([send2 = send] { WEFT_INVARIANT(send2.blocking_send(2).is_ok()); });
   WEFT_INVARIANT(send.blocking_send(1).is_ok());
@@ -131,7 +133,7 @@ WEFT_MODEL_TEST(len_nonzero_after_send, weft::model::bounded(1), 1) {
   t.join();
 }
 
-WEFT_MODEL_TEST(nonempty_after_send, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(nonempty_after_send, weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 1) {
   auto [send, recv] = mpsc::channel<int>(10);
   platform::thread t([send2 = send] { WEFT_INVARIANT(send2.blocking_send(2).is_ok()); });
   WEFT_INVARIANT(send.blocking_send(1).is_ok());
@@ -141,7 +143,7 @@ WEFT_MODEL_TEST(nonempty_after_send, weft::model::bounded(1), 1) {
 
 // ---- tokio/src/sync/tests/loom_mpsc.rs (unbounded) ----
 
-WEFT_MODEL_TEST(closing_unbounded_tx, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(closing_unbounded_tx, weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   platform::thread t([tx = std::move(tx)]() mutable {
     WEFT_INVARIANT(tx.send(1).is_ok());
@@ -161,7 +163,8 @@ WEFT_MODEL_TEST(closing_unbounded_rx, weft::model::bounded(2), 1) {
   t.join();
 }
 
-WEFT_MODEL_TEST(dropping_unbounded_tx, weft::model::bounded(1), 2) {
+WEFT_MODEL_TEST(dropping_unbounded_tx, weft::model::bounded(1).on_dpor(weft::model::bounded(3)),
+                2) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   platform::thread threads[2];
   for (auto& t : threads) t = platform::thread([tx2 = tx]() mutable { auto d = std::move(tx2); });
@@ -174,7 +177,8 @@ WEFT_MODEL_TEST(dropping_unbounded_tx, weft::model::bounded(1), 2) {
 // sender (not the last: no close wake to rescue it) grows the list and pushes there. The
 // receiver's look after RX_WAITING must see the new link, or the sender must see the
 // flag (Chan::send, list.h's SeqCst loads of next_).
-WEFT_MODEL_TEST(recv_waits_across_block_boundary, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(recv_waits_across_block_boundary,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   for (int i = 0; i < static_cast<int>(mpsc::detail::BLOCK_CAP); ++i) {
     WEFT_INVARIANT(tx.send(i).is_ok());
@@ -285,7 +289,8 @@ WEFT_MODEL_TEST(weak_upgrade_races_last_drop, weft::model::bounded(2), 1) {
 
 // Two senders race the receiver's drop with counted values: each value is received,
 // returned in SendError, or destroyed by the channel; exactly once, never leaked.
-WEFT_MODEL_TEST(values_conserved_when_receiver_drops, weft::model::pct(20000, 3), 2) {
+WEFT_MODEL_TEST(values_conserved_when_receiver_drops,
+                weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto live = std::make_shared<Counted::Count>(0);
   auto returned = std::make_shared<platform::atomic<int>>(0);
   int received = 0;
@@ -327,7 +332,8 @@ WEFT_MODEL_TEST(rx_drop_releases_waker_while_sender_sends, weft::model::bounded(
 
 // A permit taken before close() still sends; the receiver gets its value and only then
 // the end, whichever way the close, the send and the receive interleave.
-WEFT_MODEL_TEST(permit_send_races_close, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(permit_send_races_close, weft::model::bounded(1).on_dpor(weft::model::exhaustive()),
+                1) {
   auto [tx, rx] = mpsc::channel<int>(1);
   auto permit = tx.try_reserve();
   WEFT_INVARIANT(permit.is_ok());
@@ -344,7 +350,8 @@ WEFT_MODEL_TEST(permit_send_races_close, weft::model::bounded(1), 1) {
 
 // reserve_many waits with part of its permits when close() comes: it fails, gives back
 // what it held, and the receiver sees an idle, closed channel (then the end).
-WEFT_MODEL_TEST(reserve_many_races_close, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(reserve_many_races_close, weft::model::bounded(1).on_dpor(weft::model::bounded(2)),
+                1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   WEFT_INVARIANT(tx.try_send(1).is_ok());
   platform::thread t([tx = std::move(tx)]() mutable {
@@ -362,7 +369,8 @@ WEFT_MODEL_TEST(reserve_many_races_close, weft::model::bounded(1), 1) {
 }
 
 // A dropped PermitIterator after close() wakes the receiver waiting for the end.
-WEFT_MODEL_TEST(permit_iterator_drop_wakes_closed_receiver, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(permit_iterator_drop_wakes_closed_receiver,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   auto permits = tx.try_reserve_many(2);
   WEFT_INVARIANT(permits.is_ok());
@@ -436,7 +444,8 @@ WEFT_MODEL_TEST(recv_many_bounded_frees_capacity, weft::model::pct(20000, 3), 1)
 // OwnedPermit::release() on another thread gives back the last permit of a closed channel
 // (tokio#8075): the receiver waiting for the end must be woken. Main keeps a Sender, so no
 // last-sender wake can stand in; the released Sender lives on in the thread.
-WEFT_MODEL_TEST(owned_permit_release_wakes_closed_receiver, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(owned_permit_release_wakes_closed_receiver,
+                weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 1) {
   auto [tx, rx] = mpsc::channel<int>(1);
   auto owned = mpsc::Sender<int>(tx).try_reserve_owned();
   WEFT_INVARIANT(owned.is_ok());
@@ -488,7 +497,8 @@ platform::thread send_through_permit_on_thread(mpsc::Sender<int>& tx, int value)
 // another thread while the receiver closes and waits for the end: the permit it gives
 // back is the last one out, so its drop must wake the receiver. Main keeps a Sender, so
 // no last-sender wake can stand in.
-WEFT_MODEL_TEST(cancelled_send_wakes_closed_receiver, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(cancelled_send_wakes_closed_receiver,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = mpsc::channel<int>(1);
   WEFT_INVARIANT(tx.try_send(1).is_ok());
   auto pending = std::make_shared<PendingSend>(tx);
@@ -503,7 +513,8 @@ WEFT_MODEL_TEST(cancelled_send_wakes_closed_receiver, weft::model::bounded(1), 1
 // reserve_many(2) holds one of two permits and waits for the other when close() comes:
 // polled again it fails, and the permit it gives back on drop is the last one out (the
 // receiver took the queued value). That drop must wake the receiver waiting for the end.
-WEFT_MODEL_TEST(failed_reserve_many_wakes_closed_receiver, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(failed_reserve_many_wakes_closed_receiver,
+                weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   WEFT_INVARIANT(tx.try_send(1).is_ok());
   auto pending = std::make_shared<PendingReserveMany>(tx, 2);
@@ -522,7 +533,8 @@ WEFT_MODEL_TEST(failed_reserve_many_wakes_closed_receiver, weft::model::bounded(
 // A reserve_many's first poll races close() with all capacity free: it either wins (the
 // PermitIterator, dropped unused, wakes the receiver) or fails having taken nothing. The
 // receiver, closed with a Sender still alive, must see the end either way.
-WEFT_MODEL_TEST(reserve_many_first_poll_races_close, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(reserve_many_first_poll_races_close,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   auto pending = std::make_shared<PendingReserveMany>(tx, 2);
   platform::thread t([pending = std::move(pending)]() mutable {
@@ -539,7 +551,8 @@ WEFT_MODEL_TEST(reserve_many_first_poll_races_close, weft::model::bounded(1), 1)
 // recv_many under close(): a Permit taken before close() sends on another thread while the
 // receiver closes and drains with recv_many. The value arrives once, then 0 (the end)
 // only after the permit is used; a Sender stays alive, so only the permit ends it.
-WEFT_MODEL_TEST(recv_many_drains_permit_send_after_close, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(recv_many_drains_permit_send_after_close,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   platform::thread t = send_through_permit_on_thread(tx, 7);
   rx.close();
@@ -583,7 +596,8 @@ WEFT_MODEL_TEST(try_recv_after_close_with_permit_out, weft::model::bounded(2), 1
 
 // Kills mpsc.unbounded_closed_bit_dropped: once close() returned, a send must fail and
 // give the value back, and the senders see the channel closed.
-WEFT_MODEL_TEST(unbounded_send_after_close_fails, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(unbounded_send_after_close_fails,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   rx.close();
   platform::thread sender([tx] {  // a copy: the channel stays open on the sending side
@@ -636,7 +650,8 @@ WEFT_MODEL_TEST(permit_drop_wakes_closed_receiver_senders_alive, weft::model::bo
 // answers the end leaves no waker in the channel (main's Sender keeps it alive): the
 // first look answers before registering, a second look that answers takes it back, a
 // pending poll's waker is taken by the permit's wake. recv_many() at the end likewise.
-WEFT_MODEL_TEST(ready_end_leaves_no_waker, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(ready_end_leaves_no_waker,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   weft::MockTask task;
   auto [tx, rx] = mpsc::channel<int>(1);
   auto held = std::make_shared<Reservation>(tx);
@@ -693,7 +708,8 @@ WEFT_MODEL_REACHES(timed_recv_races_send, "recv timed out");
 // is sent (and then received) or comes back in SendTimeoutError::Timeout, never both and
 // never lost; the capacity is whole again at the end (a reservation kept by the
 // cancelled send would leave the last try_send Full).
-WEFT_MODEL_TEST(timed_send_races_recv, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(timed_send_races_recv, weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)),
+                1) {
   auto [tx, rx] = mpsc::channel<int>(1);
   WEFT_INVARIANT(tx.try_send(1).is_ok());
   auto rx_box = std::make_shared<mpsc::Receiver<int>>(std::move(rx));
