@@ -150,7 +150,8 @@ WEFT_MODEL_TEST(release_during_acquire, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(semaphore->available_permits() == 10);
 }
 
-WEFT_MODEL_TEST(concurrent_permit_updates, weft::model::bounded(1), 3) {
+WEFT_MODEL_TEST(concurrent_permit_updates, weft::model::bounded(1).on_dpor(weft::model::bounded(2)),
+                3) {
   auto semaphore = std::make_shared<BatchSemaphore>(5);
   platform::thread t1([semaphore] { semaphore->release(3); });
   platform::thread t2([semaphore] { WEFT_INVARIANT(semaphore->try_acquire(1).is_ok()); });
@@ -195,7 +196,8 @@ WEFT_MODEL_TEST(cancel_partially_served, weft::model::bounded(2), 1) {
 
 // close() against forget_permits and a waiter: the closed bit survives, the waiter is
 // woken with an error or served.
-WEFT_MODEL_TEST(close_vs_forget_and_waiter, weft::model::bounded(1), 2) {
+WEFT_MODEL_TEST(close_vs_forget_and_waiter,
+                weft::model::bounded(1).on_dpor(weft::model::bounded(2)), 2) {
   auto semaphore = std::make_shared<BatchSemaphore>(1);
   platform::thread waiter([semaphore] {
     auto r = weft::block_on(semaphore->acquire(2));
