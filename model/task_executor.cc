@@ -58,7 +58,8 @@ weft::Task<int> await_gate(std::shared_ptr<Gate> gate) {
 
 // A task woken by another thread while the executor polls it (the RUNNING | NOTIFIED
 // path): it must be polled again. run_until parks if it is not.
-WEFT_MODEL_TEST(task_woken_while_polled, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(task_woken_while_polled, weft::model::bounded(1).on_dpor(weft::model::bounded(3)),
+                1) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread t([gate] { gate->raise(); });
@@ -67,7 +68,8 @@ WEFT_MODEL_TEST(task_woken_while_polled, weft::model::bounded(1), 1) {
 }
 
 // The same through a coroutine: the co_await bridge re-polls the awaited future.
-WEFT_MODEL_TEST(coroutine_woken_from_thread, weft::model::pct(30000, 3), 1) {
+WEFT_MODEL_TEST(coroutine_woken_from_thread,
+                weft::model::pct(30000, 3).on_dpor(weft::model::bounded(3)), 1) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread t([gate] { gate->raise(); });
@@ -124,7 +126,8 @@ WEFT_MODEL_TEST(pool_two_workers, weft::model::pct(20000, 3), 2) {
 
 // The JoinHandle is dropped while the worker completes the task: the output (a heap
 // string) is destroyed exactly once, by whichever side is second.
-WEFT_MODEL_TEST(join_handle_dropped_while_completing, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(join_handle_dropped_while_completing,
+                weft::model::bounded(1).on_dpor(weft::model::bounded(3)), 1) {
   weft::ThreadPool pool(1);
   {
     auto handle = pool.spawn(weft::poll_fn(
@@ -234,7 +237,8 @@ WEFT_MODEL_SCENARIO(run_queue_overflow_spsc, weft::model::bounded(2));
 // by reference a waker the main thread owns, so no later release of the thread's (a
 // waker drop) hides a missing Release on the wake: one preemption (bounded(1)) reaches
 // the bad interleaving (bounded(2) was needed with a wake by value, 23 s).
-WEFT_MODEL_TEST(wake_publishes_to_next_poll, weft::model::bounded(1), 1) {
+WEFT_MODEL_TEST(wake_publishes_to_next_poll,
+                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto data = std::make_shared<platform::cell<int>>(0);
   weft::Waker waker;  // outlives the thread: dropped after the join
   weft::LocalExecutor executor;
@@ -298,7 +302,8 @@ WEFT_MODEL_TEST(abort_races_wake, weft::model::pct(40000, 3), 2) {
 
 // LocalExecutor: another thread aborts an idle task while the driver waits for it; the
 // frame is destroyed on the driver (the abort queues it and wakes the driver).
-WEFT_MODEL_TEST(abort_local_from_thread, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(abort_local_from_thread,
+                weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 1) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   weft::JoinHandle<int> handle = executor.spawn(await_gate(gate));
