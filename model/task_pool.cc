@@ -100,7 +100,7 @@ WEFT_MODEL_TEST(pool_multi_spawn, weft::model::pct(25000, 3), 2) {
 }
 
 // A spawned task's output reaches the task that awaits its JoinHandle.
-WEFT_MODEL_TEST(join_output, weft::model::pct(25000, 3), 1) {
+WEFT_MODEL_TEST(join_output, weft::model::pct(25000, 3).on_dpor(weft::model::bounded(2)), 1) {
   weft::ThreadPool pool(1);
   auto body = [&pool]() -> Task<int> {
     auto handle = pool.spawn(weft::poll_fn(
@@ -112,7 +112,8 @@ WEFT_MODEL_TEST(join_output, weft::model::pct(25000, 3), 1) {
 }
 
 // A JoinHandle polled once (registering the joiner's waker) and then dropped.
-WEFT_MODEL_TEST(poll_drop_handle_then_drop, weft::model::pct(25000, 3), 1) {
+WEFT_MODEL_TEST(poll_drop_handle_then_drop,
+                weft::model::pct(25000, 3).on_dpor(weft::model::bounded(2)), 1) {
   weft::ThreadPool pool(1);
   auto handle = pool.spawn(weft::poll_fn(
       [](Context&) -> Poll<std::unique_ptr<int>> { return std::make_unique<int>(6); }));
@@ -252,7 +253,8 @@ WEFT_MODEL_TEST(lifo_slot_at_shutdown, weft::model::pct(15000, 3), 2) {
 // queue (shutdown's drain, or the drain its own push does once shutdown is under way).
 // Either it ran (7) or it was cancelled; its frame is freed exactly once (leak-checked),
 // and the one that is pending (it awaits a signal nobody sends) is always cancelled.
-WEFT_MODEL_TEST(spawn_races_shutdown, weft::model::pct(25000, 3), 2) {
+WEFT_MODEL_TEST(spawn_races_shutdown, weft::model::pct(25000, 3).on_dpor(weft::model::bounded(2)),
+                2) {
   auto pool = std::make_unique<weft::ThreadPool>(1);
   weft::JoinHandle<int> ready_handle;
   weft::JoinHandle<void> pending_handle;
