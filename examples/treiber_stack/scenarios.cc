@@ -82,7 +82,9 @@ using aba_without_tag = pop_while_recycled<AbaGuard::none>;
 WEFT_MODEL_SCENARIO(aba_with_tag, weft::model::bounded(3));
 // The broken variant: found with a single preemption (thread 0 between its load of
 // `next` and its CAS), so bounded(1) suffices and keeps the test fast.
-WEFT_MODEL_SCENARIO_FAILS(aba_without_tag, weft::model::bounded(1), Failure::assertion);
+WEFT_MODEL_SCENARIO_FAILS(aba_without_tag,
+                          weft::model::bounded(1).on_dpor(weft::model::exhaustive()),
+                          Failure::assertion);
 
 namespace {
 
