@@ -37,6 +37,16 @@ class EngineCall {
   bool saved_;
 };
 
+// Disposes of the body of a thread that never started (its execution ended first) without
+// destroying it. Its captures are that execution's objects, and an ended execution's
+// objects are never destroyed (as on its fibers' stacks): their destructors make model
+// operations, which in a later execution act on its objects of the same numbers (a Sender
+// dropped twice), and after the exploration abort.
+void forget(std::function<void()>& body) {
+  if (body) static_cast<void>(new std::function<void()>(std::move(body)));
+  body = nullptr;
+}
+
 const char* order_name(std::memory_order order) {
   switch (order) {
     case std::memory_order_relaxed: return "relaxed";
@@ -125,7 +135,10 @@ Engine::Engine(const Options& options) : options_(options), memory_(options.sc_o
   explorer_.set_chooser(options.chooser);
   explorer_.set_splitter(options.splitter);
 }
-Engine::~Engine() { release_quarantine(); }
+Engine::~Engine() {
+  for (auto& th : threads_) forget(th->body);
+  release_quarantine();
+}
 
 void Engine::keep_freed_blocks(void (*release)(void*)) { g_release_block = release; }
 
@@ -234,6 +247,10 @@ Result Engine::explore(std::function<void()> main, const Options& options) {
   }
   for (;;) {
     engine.run_execution(main);
+    if (options.verify_graph && engine.failure_ == Failure::none) {
+      const std::string why = engine.memory_.inconsistency();
+      if (!why.empty()) engine.finish_failure(Failure::usage, "graph not RC11-consistent: " + why);
+    }
     if (engine.failure_ != Failure::none) {
       result.failure = engine.failure_;
       result.message = engine.failure_message_;
@@ -748,6 +765,7 @@ unsigned Engine::new_thread(std::function<void()> body) {
   Thread& th = *threads_[id];
   th.engine = this;
   th.id = id;
+  forget(th.body);
   th.body = std::move(body);
   th.pending = Pending{};
   th.finished = false;

@@ -66,6 +66,9 @@ struct Options {
   std::uint64_t max_executions = 0;  // 0: until the tree is exhausted
   bool verify_psc = false;           // tests: the incremental psc check against the full one
   std::string replay;                // run only this schedule (from Result::replay)
+  // Tests: every execution's graph checked from scratch for RC11 consistency (atomicity,
+  // coherence, psc); a graph that is not is a USAGE ERROR naming the axiom (an engine bug).
+  bool verify_graph = false;
   // Samples executions instead of exploring the tree (then max_executions counts the
   // executions ended early too).
   Chooser* chooser = nullptr;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace weft::dpor {
 namespace {
@@ -286,6 +287,47 @@ Memory::Writer Memory::writer_of_last_read() const {
   if (e.rf < 0) return Writer{0, 0, false};
   const Event& w = events_[e.rf];
   return Writer{w.thread, w.local, w.initial};
+}
+
+// The axioms checked per event by choices(), checked again on the finished graph without
+// the incremental shortcuts: each RMW right after the store it read in mo (so no store is
+// read by two), coherence as the four hb floors (CoWW, CoWR, CoRW, CoRR), psc acyclic.
+std::string Memory::inconsistency() const {
+  auto name = [this](int i) {
+    const Event& e = events_[i];
+    return "event " + std::to_string(i) + " (thread " + std::to_string(e.thread) + ", location " +
+           std::to_string(e.loc) + ")";
+  };
+  for (std::size_t l = 0; l < location_count_; ++l) {
+    const Location& loc = locations_[l];
+    for (std::size_t k = 0; k < loc.mo.size(); ++k) {
+      if (events_[loc.mo[k]].mo_pos != k) return name(loc.mo[k]) + ": mo position out of date";
+    }
+    for (int i : loc.events) {
+      const Event& e = events_[i];
+      if (e.kind == Access::rmw && e.mo_pos != events_[e.rf].mo_pos + 1) {
+        return name(i) + ": an RMW not right after the store it read, " + name(e.rf) +
+               " (atomicity: another RMW read it, or a store came between)";
+      }
+    }
+    // The mo position an access observes: a store its own, a load the one it read.
+    auto written = [this](const Event& e) { return is_write(e) ? e.mo_pos : ~0u; };
+    auto read = [this](const Event& e) { return e.rf >= 0 ? events_[e.rf].mo_pos : ~0u; };
+    for (int i : loc.events) {
+      for (int j : loc.events) {
+        if (!hb(i, j)) continue;
+        const Event& a = events_[i];
+        const Event& b = events_[j];
+        const bool ok = (written(a) == ~0u || written(b) == ~0u || written(a) < written(b)) &&
+                        (written(a) == ~0u || read(b) == ~0u || written(a) <= read(b)) &&
+                        (read(a) == ~0u || written(b) == ~0u || read(a) < written(b)) &&
+                        (read(a) == ~0u || read(b) == ~0u || read(a) <= read(b));
+        if (!ok) return name(i) + " happens before " + name(j) + " against mo (coherence)";
+      }
+    }
+  }
+  if (!sc_only_ && !psc_acyclic()) return "psc has a cycle";
+  return {};
 }
 
 // The scb edges into a new seq_cst access e, with no seq_cst fence in the graph (so every

@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace weft::dpor {
@@ -92,6 +93,9 @@ class Memory {
     bool initial;
   };
   Writer writer_of_last_read() const;
+  // Tests: the whole graph checked from scratch (atomicity, coherence, psc unless sc_only);
+  // empty if RC11-consistent, else which axiom fails and where.
+  std::string inconsistency() const;
   // The store the last event read (an index into this execution's events), and whether
   // a store of a thread other than `reader` is later in mo than `store` (the reader's own
   // later stores are po-after its read).
