@@ -53,7 +53,8 @@ MODEL_COPTS = [
 # permit in a moved-from std::variant (once_cell.h's acquire result) as maybe-uninitialized,
 # the false positive of GCC bug 80635 (the sanitizer variants turn it off too); the same
 # weft code is checked with every warning in its production variant.
-DPOR_COPTS = MODEL_OPTIMIZE + ["-Wno-maybe-uninitialized"]
+# model/dpor/annotations.h makes std::shared_ptr's synchronization visible to the checker.
+DPOR_COPTS = MODEL_OPTIMIZE + ["-Wno-maybe-uninitialized", "-include", "model/dpor/annotations.h"]
 
 def model_label(label):
     """The model variant of a weft library label; other labels are returned as they are."""

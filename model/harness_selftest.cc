@@ -164,6 +164,71 @@ struct freed_while_read {
 };
 WEFT_MODEL_SCENARIO_FAILS(freed_while_read, weft::model::exhaustive(), Failure::use_after_free);
 
+// Use after free by a free that an access does not happen before: the reader checks under
+// the lock that the node is not claimed, then reads it after unlocking; the claimer claims
+// it under the lock and frees it. A free is no step of DPOR and the read is independent of
+// the lock, so its search runs the read before the free (the reader's unlock happens
+// before the claim, its read does not): the free itself must find that. Relacy finds the
+// order check, claim, free, read.
+struct freed_after_check {
+  struct node {
+    platform::atomic<int> value{7};
+  };
+  static constexpr int threads = 2;
+  node* n = nullptr;
+  platform::mutex mutex;
+  platform::atomic<int> claimed{0};  // under the mutex
+  void setup() { n = new node; }
+  void thread(int index) {
+    if (index == 0) {
+      bool mine = false;
+      {
+        platform::mutex_guard guard(mutex);
+        mine = claimed.load(std::memory_order_relaxed) == 0;  // Relaxed: under the mutex
+      }
+      if (mine) WEFT_INVARIANT(n->value.load(std::memory_order_relaxed) == 7);  // the bug
+    } else {
+      {
+        platform::mutex_guard guard(mutex);
+        claimed.store(1, std::memory_order_relaxed);  // Relaxed: under the mutex
+      }
+      delete n;
+    }
+  }
+};
+WEFT_MODEL_SCENARIO_FAILS(freed_after_check, weft::model::exhaustive(), Failure::use_after_free);
+
+// A reference count (as sync/task/thread_waker.h's): each owner reads the value, then drops
+// its reference, and the last one frees the node. With a relaxed decrement the other
+// owner's read need not happen before the free (a weak machine may perform it after). No
+// interleaving frees first (the free follows the other's decrement, which follows its
+// read), so a checker that only runs accesses after frees misses it.
+template <std::memory_order Decrement>
+struct shared_node {
+  struct node {
+    platform::atomic<int> refs{2};
+    platform::atomic<int> value{7};
+  };
+  static constexpr int threads = 2;
+  node* n = nullptr;
+  void setup() { n = new node; }
+  void thread(int) {
+    WEFT_INVARIANT(n->value.load(std::memory_order_relaxed) == 7);
+    if (n->refs.fetch_sub(1, Decrement) == 1) delete n;
+  }
+};
+using relaxed_last_reference = shared_node<std::memory_order_relaxed>;
+// AcqRel: the release half orders this owner's read before the last owner's acquire half.
+using release_acquire_last_reference = shared_node<std::memory_order_acq_rel>;
+#if defined(WEFT_MODEL_DPOR)
+WEFT_MODEL_SCENARIO_FAILS(relaxed_last_reference, weft::model::exhaustive(),
+                          Failure::use_after_free);
+#elif defined(WEFT_MODEL)
+// Relacy misses it: it checks nothing at a destruction (kept to show why DPOR does).
+WEFT_MODEL_SCENARIO(relaxed_last_reference, weft::model::exhaustive());
+#endif
+WEFT_MODEL_SCENARIO(release_acquire_last_reference, weft::model::exhaustive());
+
 // Assertion: an increment made of a load and a store loses an update.
 template <bool Atomic>
 struct two_increments {
@@ -280,7 +345,38 @@ struct discard_every_execution {
 };
 WEFT_MODEL_SCENARIO(discard_every_execution, weft::model::random(200000));
 
+#if defined(WEFT_MODEL)  // on real threads a thread_local outlives a discarded iteration
+// A thread's platform::thread_local_pointer belongs to one execution: each execution here
+// sets it and is discarded before it can put it back (as a failed or abandoned execution
+// leaves a worker's or timer context's pointer: sync/runtime/scheduler.h, time_dpor with
+// covered reads), and the next must read null, not the dead object of the last.
+struct slot_of_a_discarded_execution {
+  static constexpr int threads = 2;
+  void thread(int) {
+    auto& slot = platform::thread_local_pointer<slot_of_a_discarded_execution>();
+    WEFT_INVARIANT(slot == nullptr);
+    slot = this;
+    WEFT_ASSUME(false);
+  }
+};
+WEFT_MODEL_SCENARIO(slot_of_a_discarded_execution, weft::model::random(100));
+#endif
+
 }  // namespace
+
+// std::shared_ptr's own count orders each owner's use of the object before the last
+// owner's destruction of it, whichever owner is last (its atomics are not the platform's:
+// libstdc++'s race-detector annotations tell the DPOR checker, model/dpor/annotations.h).
+WEFT_MODEL_TEST(shared_ptr_last_owner_frees, weft::model::exhaustive(), 1) {
+  auto value = std::make_shared<platform::atomic<int>>(7);
+  platform::thread t([value]() mutable {
+    WEFT_INVARIANT(value->load(std::memory_order_relaxed) == 7);
+    value.reset();
+  });
+  WEFT_INVARIANT(value->load(std::memory_order_relaxed) == 7);
+  value.reset();
+  t.join();
+}
 
 // Loom style: one body spawning threads; the increments are shared through a shared_ptr,
 // whose control block the leak checker also watches.

@@ -79,7 +79,8 @@ WEFT_MODEL_TEST(coroutine_woken_from_thread,
 
 // A task's waker cloned to two threads: one wakes it (by value), one drops its clone,
 // while the executor polls and completes the task. The task is freed exactly once.
-WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake, weft::model::pct(50000, 3), 2) {
+WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake,
+                weft::model::pct(50000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto gate = std::make_shared<Gate>();
   weft::LocalExecutor executor;
   platform::thread waker_thread;

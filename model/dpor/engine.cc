@@ -7,7 +7,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <sstream>
+#include <string>
 #include <utility>
 
 #include <pthread.h>
@@ -16,6 +18,9 @@ namespace weft::dpor {
 namespace {
 
 Engine* g_current = nullptr;
+
+// The executions run in this process so far, across explorations (Engine::execution()).
+std::uint64_t g_executions = 0;
 
 // Whether the code running now is the program's (a fiber outside the engine's calls): only
 // then is an allocation the program's. `g_hooked` stops the tracking's own allocations.
@@ -45,6 +50,12 @@ class EngineCall {
 void forget(std::function<void()>& body) {
   if (body) static_cast<void>(new std::function<void()>(std::move(body)));
   body = nullptr;
+}
+
+// " at file:line", or nothing for an unknown place.
+std::string at(Where where) {
+  return where.line == 0 ? std::string()
+                         : std::string(" at ") + where.file + ":" + std::to_string(where.line);
 }
 
 const char* order_name(std::memory_order order) {
@@ -95,6 +106,10 @@ struct Engine::Thread {
   // The location whose weak cas last failed spuriously: no other spurious failure there
   // until another thread moves or this one writes there (a retry would repeat the same state).
   int spurious_cas_loc = -1;
+  // The same as the thread's own steps left it (not cleared by other threads' moves), and
+  // the node of its last step: whether a covering node offered a spurious failure.
+  int own_spurious_cas_loc = -1;
+  std::size_t last_node = 0;
   ThreadView view;
   Value result = 0;
   bool success = false;
@@ -117,6 +132,7 @@ struct Engine::Thread {
   bool spin_blocked = false;
   int spin_woken_by = -1;
   std::size_t window_start = 0;  // the window's first step
+  bool block_analysed = false;   // blocked on a mutex: its races analysed (Explorer::blocked)
 };
 
 struct Engine::Cell {
@@ -285,12 +301,16 @@ void Engine::run_execution(const std::function<void()>& main) {
   condvars_.clear();
   cells_.clear();
   records_.clear();
+  annotated_.clear();
   thread_count_ = 0;
   failure_ = Failure::none;
   failure_message_.clear();
   abandoned_ = false;
+  execution_ = ++g_executions;
   release_quarantine();
   heap_.clear();
+  clock_ = 0;
+  clock_object_ = new_object(Kind::clock, 0);
   explorer_.begin(0);
   new_thread(main);
   unsigned last = 0;
@@ -305,8 +325,17 @@ void Engine::run_execution(const std::function<void()>& main) {
     bool all_finished = true;
     pending_footprints_.resize(thread_count_);
     for (unsigned t = 0; t < thread_count_; ++t) {
-      if (!threads_[t]->finished) all_finished = false;
-      if (!enabled(t)) continue;
+      Thread& th = *threads_[t];
+      if (!th.finished) all_finished = false;
+      if (!enabled(t)) {
+        const bool on_mutex =
+            th.pending.op == Op::lock || (th.pending.op == Op::relock && th.notified);
+        if (!th.finished && !th.spin_blocked && on_mutex && !th.block_analysed) {
+          th.block_analysed = true;
+          explorer_.blocked(t, footprint(t));
+        }
+        continue;
+      }
       mask |= 1u << t;
       pending_footprints_[t] = footprint(t);
     }
@@ -334,6 +363,7 @@ void Engine::run_execution(const std::function<void()>& main) {
       finish_failure(Failure::deadlock, "no thread can run (all blocked)");
       return;
     }
+    explorer_.set_events(memory_.event_count());
     const int picked = explorer_.pick(mask, pending_footprints_, last);
     if (picked == -1) {
       abandoned_ = true;  // every enabled thread sleeps: an equivalent run was explored
@@ -360,8 +390,8 @@ void Engine::run_execution(const std::function<void()>& main) {
     }
     const int choice = explorer_.step(thread, pending_footprints_[thread], count);
     if (choice >= 0 && memory_op && taken == nullptr && count != 0) {
-      explorer_.take(
-          Explorer::Taken{choice_buffer_[static_cast<unsigned>(choice)], pending.object});
+      explorer_.take(Explorer::Taken{choice_buffer_[static_cast<unsigned>(choice)], pending.object,
+                                     choice_index_[static_cast<unsigned>(choice)]});
     }
     if (choice < 0) {
       finish_failure(Failure::nondeterminism,
@@ -417,6 +447,9 @@ Footprint Engine::footprint(unsigned t) const {
       fp.add(p.object2, Mode::acquire);
       fp.enabled_by = th.woken_by;
       break;
+    case Op::clock_read: fp.add(clock_object_, Mode::read); break;
+    // Moves commute (the clock keeps the latest deadline): writes, as two stores in RC11.
+    case Op::clock_advance: fp.add(clock_object_, Mode::write); break;
   }
   if (th.spin_woken_by >= 0) fp.enabled_by = th.spin_woken_by;
   fp.after_yield = th.after_yield;
@@ -436,7 +469,15 @@ unsigned Engine::choices(unsigned t) {
       ++view.hb.at[t];
       Request request = p.request;
       if (static_cast<int>(request.loc) == th.spurious_cas_loc) request.weak = false;
-      memory_.choices(request, t, view, choice_buffer_);
+      // Under SC a covered choice's step may not move earlier: it would change what later
+      // loads read (the last store), so nothing is covered there.
+      const std::uint32_t covered = options_.sc_only ? 0 : explorer_.covered(t);
+      // The covering node offered a spurious failure unless the thread's step just before
+      // it failed so on this location.
+      const bool spurious_covered = !(th.own_spurious_cas_loc == static_cast<int>(request.loc) &&
+                                      explorer_.covered_at(t) == th.last_node + 1);
+      memory_.choices(request, t, view, choice_buffer_, static_cast<int>(covered), spurious_covered,
+                      &choice_index_);
       return static_cast<unsigned>(choice_buffer_.size());
     }
     case Op::wait: return wait_choices(th);
@@ -475,8 +516,20 @@ void Engine::execute(unsigned t, unsigned choice) {
   }
   if (th.after_yield) th.window_start = explorer_.depth() - 1;
   th.after_yield = false;
+  th.block_analysed = false;
+  th.last_node = explorer_.depth() - 1;
   ++th.view.hb.at[t];
   Record record{t, p.op, p.object, p.request.order, 0, false, choice, 1, {0, 0, false}, p.where};
+  for (unsigned k = 0; k < fp.count; ++k) {
+    Object& o = objects_[fp.object[k]];
+    if (o.dead) {  // issued before its destruction, scheduled after it
+      records_.push_back(record);
+      finish_failure(Failure::use_after_free, dead_message(fp.object[k]) + at(p.where));
+      return;
+    }
+    o.use_time[t] = th.view.hb.at[t];
+    o.use_record[t] = static_cast<std::uint32_t>(records_.size());
+  }
   auto lock_mutex = [&](unsigned object) {
     Mutex& m = mutexes_[objects_[object].index];
     m.holder = static_cast<int>(t);
@@ -512,12 +565,15 @@ void Engine::execute(unsigned t, unsigned choice) {
       const Choice c = choice_buffer_[choice];
       th.result = memory_.commit(p.request, c, t, th.view);
       th.success = c.success;
+      const auto loc = static_cast<int>(p.request.loc);
       if (p.op == Op::cas && !c.success && p.request.weak && th.result == p.request.expected) {
-        th.spurious_cas_loc = static_cast<int>(p.request.loc);
+        th.spurious_cas_loc = loc;
+        th.own_spurious_cas_loc = loc;
         th.window_spurious = true;
-      } else if (p.op != Op::load && p.op != Op::fence && (p.op != Op::cas || c.success) &&
-                 static_cast<int>(p.request.loc) == th.spurious_cas_loc) {
-        th.spurious_cas_loc = -1;  // a write elsewhere is no news for the cas (a retry's setup)
+      } else if (p.op != Op::load && p.op != Op::fence && (p.op != Op::cas || c.success)) {
+        // A write elsewhere is no news for the cas (a retry's setup).
+        if (loc == th.spurious_cas_loc) th.spurious_cas_loc = -1;
+        if (loc == th.own_spurious_cas_loc) th.own_spurious_cas_loc = -1;
       }
       record.value = p.op == Op::store ? p.request.value : th.result;
       record.success = c.success;
@@ -543,7 +599,9 @@ void Engine::execute(unsigned t, unsigned choice) {
       // the same as this one with its relock scheduled later.
       if (choice == 0) condvars_[objects_[p.object].index].waiters.push_back(t);
       record.choices = wait_choices(th);
-      th.pending.op = Op::relock;
+      // A timeout moves the clock (its own step, so a read of another thread may come
+      // between the wait and the move) before the relock.
+      th.pending.op = p.timed && choice == 1 ? Op::clock_advance : Op::relock;
       th.notified = choice == 1;
       th.spurious_spent = choice == 1;
       th.woken_by = -1;
@@ -555,6 +613,13 @@ void Engine::execute(unsigned t, unsigned choice) {
     case Op::relock:
       lock_mutex(p.object2);
       th.notified = false;
+      break;
+    case Op::clock_read: record.value = th.result = static_cast<Value>(clock_); break;
+    case Op::clock_advance:
+      clock_ = std::max(clock_, p.deadline);
+      record.value = static_cast<Value>(clock_);
+      th.pending.op = Op::relock;
+      resume_thread = false;
       break;
     case Op::notify_one:
     case Op::notify_all: {
@@ -578,9 +643,10 @@ void Engine::execute(unsigned t, unsigned choice) {
     }
   }
   if (p.op != Op::yield && p.op != Op::start && !is_atomic_access(p.op)) {
-    note_window(t, false, -1);
-    th.signature.insert(th.signature.end(),
-                        {static_cast<Value>(p.op), p.object, record.choice, record.success});
+    // A read of the clock is a read: a window that read the same time may be a stutter.
+    note_window(t, p.op == Op::clock_read, -1);
+    th.signature.insert(th.signature.end(), {static_cast<Value>(p.op), p.object, record.choice,
+                                             record.success, record.value});
   }
   records_.push_back(record);
   if (failure_ != Failure::none || abandoned_) return;
@@ -694,16 +760,95 @@ bool Engine::freed(void* pointer) {
   return keep;
 }
 
+// A destruction is no step: it runs where the thread is, between its steps. An access of
+// another thread that does not happen before it races with it (C++: a data race of the
+// destructor, or of the free, with that access), whichever order the search ran them in:
+// found here when the access ran first, at the access (a dead object) when it ran after.
+// So the destruction need not be a step the search reorders, and an access that no
+// execution runs after it (it is po ∪ rf-before the free, as in a relaxed reference count)
+// is found too.
 void Engine::destroyed(unsigned object) {
   if (!g_program_running || g_current == nullptr) return;
-  std::vector<Object>& objects = g_current->objects_;
-  if (object < objects.size()) objects[object].dead = true;
+  EngineCall engine_call;
+  Engine& e = *g_current;
+  if (object >= e.objects_.size()) return;
+  Object& o = e.objects_[object];
+  const std::string what = std::string("the ") + kind_name(o.kind) + " #" + std::to_string(object);
+  for (unsigned u = 0; u < e.thread_count_; ++u) {
+    if (o.use_time[u] == 0 || e.ordered_before_now(u, o.use_time[u])) continue;
+    const std::uint32_t r = o.use_record[u];
+    const Record* use = r == no_record ? nullptr : &e.records_[r];
+    e.destroyed_in_use(what, std::string(use != nullptr ? op_name(use->op) : "construction") +
+                                 " by thread " + std::to_string(u) +
+                                 (use != nullptr ? at(use->where) : "") +
+                                 " does not happen before it");
+  }
+  if (o.kind == Kind::mutex && e.mutexes_[o.index].holder >= 0) {
+    e.destroyed_in_use(what, "thread " + std::to_string(e.mutexes_[o.index].holder) + " holds it");
+  }
+  if (o.kind == Kind::condvar && !e.condvars_[o.index].waiters.empty()) {
+    e.destroyed_in_use(
+        what, "thread " + std::to_string(e.condvars_[o.index].waiters[0]) + " waits on it");
+  }
+  o.dead = true;
 }
 
-void Engine::cell_destroyed(unsigned cell) {
+void Engine::cell_destroyed(unsigned index) {
   if (!g_program_running || g_current == nullptr) return;
-  std::vector<Cell>& cells = g_current->cells_;
-  if (cell < cells.size()) cells[cell].dead = true;
+  EngineCall engine_call;
+  Engine& e = *g_current;
+  if (index >= e.cells_.size()) return;
+  Cell& cell = e.cells_[index];
+  const std::string what = "the cell #" + std::to_string(index);
+  const unsigned t = e.running_;
+  if (cell.writer != t && !e.ordered_before_now(cell.writer, cell.write_time)) {
+    e.destroyed_in_use(what, "write by thread " + std::to_string(cell.writer) +
+                                 at(cell.write_where) + " does not happen before it");
+  }
+  for (unsigned u = 0; u < max_threads; ++u) {
+    if (u == t || cell.read_time[u] == 0 || e.ordered_before_now(u, cell.read_time[u])) continue;
+    e.destroyed_in_use(what, "read by thread " + std::to_string(u) + at(cell.read_where[u]) +
+                                 " does not happen before it");
+  }
+  cell.dead = true;
+}
+
+void Engine::annotated_release(const volatile void* address) {
+  if (!g_program_running || g_current == nullptr) return;
+  EngineCall engine_call;
+  Engine& e = *g_current;
+  Clock& hb = e.threads_[e.running_]->view.hb;
+  ++hb.at[e.running_];  // an event: the thread's cell accesses and creations come before it
+  for (auto& [at_address, released] : e.annotated_) {
+    if (at_address == address) return released.join(hb);
+  }
+  e.annotated_.emplace_back(address, hb);
+}
+
+void Engine::annotated_acquire(const volatile void* address) {
+  if (!g_program_running || g_current == nullptr) return;
+  EngineCall engine_call;
+  Engine& e = *g_current;
+  for (const auto& [at_address, released] : e.annotated_) {
+    if (at_address == address) return e.threads_[e.running_]->view.hb.join(released);
+  }
+}
+
+bool Engine::ordered_before_now(unsigned thread, std::uint32_t time) const {
+  return thread == running_ || threads_[running_]->view.hb.covers(thread, time);
+}
+
+void Engine::destroyed_in_use(const std::string& what, const std::string& why) {
+  const unsigned t = running_;
+  std::string after;
+  for (std::size_t i = records_.size(); i-- > 0;) {
+    if (records_[i].thread != t) continue;
+    after = " after its step " + std::to_string(i) + at(records_[i].where);
+    break;
+  }
+  fail(Failure::use_after_free,
+       what + " destroyed by thread " + std::to_string(t) + after + " while in use: the " + why,
+       {});
 }
 
 const char* Engine::kind_name(Kind kind) {
@@ -712,6 +857,7 @@ const char* Engine::kind_name(Kind kind) {
     case Kind::mutex: return "mutex";
     case Kind::condvar: return "condvar";
     case Kind::thread: return "thread";
+    case Kind::clock: return "clock";
   }
   return "object";
 }
@@ -723,11 +869,15 @@ unsigned Engine::live(unsigned object, Where where) {
     fail(Failure::use_after_free,
          object >= objects_.size()
              ? "an operation on an object this execution never made (freed or wild memory)"
-             : std::string("an operation on a destroyed ") + kind_name(objects_[object].kind) +
-                   " (freed memory)",
+             : dead_message(object),
          where);
   }
   return objects_[object].index;
+}
+
+std::string Engine::dead_message(unsigned object) const {
+  return std::string("an operation on a destroyed ") + kind_name(objects_[object].kind) +
+         " (freed memory)";
 }
 
 Value Engine::visible(Pending pending) {
@@ -741,7 +891,23 @@ void Engine::thread_entry(void* arg) {
   auto* th = static_cast<Thread*>(arg);
   {
     auto body = std::move(th->body);  // its captures die inside the execution
-    body();
+    // An exception that leaves the thread is the program's failure, reported with its
+    // trace (it would call std::terminate: the process died with no report). The failure
+    // is raised after the handler: a fiber left inside one would keep the exception.
+    std::string uncaught;
+    try {
+      body();
+    } catch (const std::exception& error) {
+      uncaught = std::string("what(): ") + error.what();
+    } catch (...) {
+      uncaught = "not a std::exception";
+    }
+    if (!uncaught.empty()) {
+      th->engine->fail(Failure::crash,
+                       "thread " + std::to_string(th->id) + " ended by an uncaught exception (" +
+                           uncaught + ") after its last step in the trace",
+                       {});
+    }
   }
   th->pending = Pending{};
   th->pending.op = Op::exit;
@@ -751,7 +917,13 @@ void Engine::thread_entry(void* arg) {
 }
 
 unsigned Engine::new_object(Kind kind, unsigned index) {
-  objects_.push_back(Object{kind, index});
+  Object object{kind, index};
+  // Made between the creator's steps, before its next one (the clock: before any thread).
+  if (kind != Kind::thread && kind != Kind::clock) {
+    object.use_time[running_] = threads_[running_]->view.hb.at[running_] + 1;
+    object.use_record[running_] = no_record;
+  }
+  objects_.push_back(object);
   return static_cast<unsigned>(objects_.size() - 1);
 }
 
@@ -774,6 +946,8 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.woken_by = -1;
   th.spurious_spent = false;
   th.spurious_cas_loc = -1;
+  th.own_spurious_cas_loc = -1;
+  th.last_node = 0;
   th.view = ThreadView{};
   th.result = 0;
   th.success = false;
@@ -791,6 +965,7 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.stutters = 0;
   th.spin_blocked = false;
   th.spin_woken_by = -1;
+  th.block_analysed = false;
   th.object = new_object(Kind::thread, id);
   th.fiber.reset(&Engine::thread_entry, &th);
   return id;
@@ -805,7 +980,7 @@ void Engine::finish_failure(Failure failure, std::string message) {
 void Engine::fail(Failure failure, const std::string& message, Where where) {
   EngineCall engine_call;
   std::string text = message;
-  if (where.line != 0) text += std::string(" at ") + where.file + ":" + std::to_string(where.line);
+  text += at(where);
   finish_failure(failure, text);
   threads_[running_]->fiber.suspend();  // never resumed: the execution ends here
   std::fprintf(stderr, "weft dpor: a failed thread was resumed\n");
@@ -948,7 +1123,8 @@ unsigned Engine::new_condvar() {
   return new_object(Kind::condvar, static_cast<unsigned>(condvars_.size() - 1));
 }
 
-bool Engine::wait(unsigned condvar, unsigned mutex, Where where, bool timed) {
+bool Engine::wait(unsigned condvar, unsigned mutex, Where where, bool timed,
+                  std::int64_t deadline) {
   EngineCall engine_call;
   live(condvar, where);
   live(mutex, where);
@@ -957,9 +1133,14 @@ bool Engine::wait(unsigned condvar, unsigned mutex, Where where, bool timed) {
   p.object = condvar;
   p.object2 = mutex;
   p.timed = timed;
+  p.deadline = deadline;
   p.where = where;
   visible(p);
   return threads_[running_]->success;
+}
+
+std::int64_t Engine::clock_now(Where where) {
+  return static_cast<std::int64_t>(visible(Op::clock_read, clock_object_, where));
 }
 
 void Engine::notify(unsigned condvar, bool all, Where where) {
@@ -1020,14 +1201,19 @@ void Engine::cell_access(unsigned index, bool write, Where where) {
   }
 }
 
-std::string Engine::format_trace() const {
+const char* Engine::op_name(Op op) {
   static const char* const names[] = {
-      "start", "exit", "join",     "yield",  "load", "store",  "rmw",        "cas",
-      "fence", "lock", "try_lock", "unlock", "wait", "relock", "notify_one", "notify_all"};
+      "start", "exit",   "join",       "yield",      "load",     "store",
+      "rmw",   "cas",    "fence",      "lock",       "try_lock", "unlock",
+      "wait",  "relock", "notify_one", "notify_all", "now",      "clock_advance"};
+  return names[static_cast<int>(op)];
+}
+
+std::string Engine::format_trace() const {
   std::ostringstream out;
   for (std::size_t i = 0; i < records_.size(); ++i) {
     const Record& r = records_[i];
-    out << "  " << i << ": thread " << r.thread << "  " << names[static_cast<int>(r.op)];
+    out << "  " << i << ": thread " << r.thread << "  " << op_name(r.op);
     const bool memory = r.op == Op::load || r.op == Op::store || r.op == Op::rmw ||
                         r.op == Op::cas || r.op == Op::fence;
     if (memory) {
@@ -1046,6 +1232,7 @@ std::string Engine::format_trace() const {
       out << " #" << r.object;
       if (r.op == Op::try_lock) out << (r.success ? " acquired" : " busy");
       if (r.op == Op::wait && r.success) out << (r.value ? " (timed out)" : " (spurious wakeup)");
+      if (r.op == Op::clock_read || r.op == Op::clock_advance) out << " = " << r.value << " ns";
     }
     if (r.choices > 1) out << "  [choice " << r.choice << " of " << r.choices << "]";
     if (r.where.line != 0) out << "  at " << r.where.file << ":" << r.where.line;
@@ -1057,3 +1244,11 @@ std::string Engine::format_trace() const {
 }
 
 }  // namespace weft::dpor
+
+// The hooks of annotations.h.
+extern "C" void weft_dpor_happens_before(const volatile void* address) noexcept {
+  weft::dpor::Engine::annotated_release(address);
+}
+extern "C" void weft_dpor_happens_after(const volatile void* address) noexcept {
+  weft::dpor::Engine::annotated_acquire(address);
+}

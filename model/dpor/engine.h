@@ -22,11 +22,13 @@
 #include "model/dpor/heap_watch.h"
 #include "model/dpor/memory.h"
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace weft::dpor {
@@ -46,7 +48,7 @@ enum class Failure {
   leak,            // memory allocated during an execution and never freed
   double_free,     // memory allocated during an execution and freed twice
   use_after_free,  // an operation on an atomic, cell, mutex or condvar after its destruction
-  crash,           // the program crashed (SIGSEGV, SIGBUS, SIGFPE, SIGILL) in an execution
+  crash,           // the program crashed (SIGSEGV, SIGBUS, SIGFPE, SIGILL, an uncaught exception)
   nondeterminism,  // a replayed prefix took another path: the program is not deterministic
   usage,           // the program misused the checker (too many threads, bad replay)
 };
@@ -101,6 +103,11 @@ class Engine {
   static bool running();
 
   unsigned thread_index() const { return running_; }
+  // The running execution's number, unique in the process (explorations one after another
+  // or nested included): state the program keeps outside the engine per thread
+  // (platform::thread_local_pointer) tells a previous execution's from its own by it, as
+  // an execution may end before the program puts that state back.
+  std::uint64_t execution() const { return execution_; }
 
   unsigned new_atomic(Value initial);
   Value load(unsigned atomic, std::memory_order order, Where where);
@@ -121,9 +128,17 @@ class Engine {
   void unlock(unsigned mutex, Where where);
   unsigned new_condvar();
   // Releases the mutex, blocks until a notify, relocks. Returns false when it ended without
-  // one: a spurious wakeup, or for a timed wait its timeout (always possible, a choice).
-  bool wait(unsigned condvar, unsigned mutex, Where where, bool timed = false);
+  // one: a spurious wakeup, or for a timed wait its timeout (always possible, a choice),
+  // which moves the virtual clock to `deadline` before the relock.
+  bool wait(unsigned condvar, unsigned mutex, Where where, bool timed = false,
+            std::int64_t deadline = 0);
   void notify(unsigned condvar, bool all, Where where);
+
+  // The virtual clock (platform::clock in the model build): 0 at an execution's start,
+  // moved only by timeouts, to their deadlines. A read is a visible operation, dependent
+  // with each timeout's move (not with another read), so both orders of a read and a
+  // timeout of another thread are explored.
+  std::int64_t clock_now(Where where);
 
   unsigned new_cell(Where where);
   void cell_access(unsigned cell, bool write, Where where);
@@ -142,9 +157,17 @@ class Engine {
   static bool freed(void* pointer);
   static void keep_freed_blocks(void (*release)(void*));
   // The end of an atomic, mutex or condvar (`object`), or of a cell (`cell`): a later
-  // operation on it is USE AFTER FREE. Ignored outside the program's code.
+  // operation on it is USE AFTER FREE, and so is the end itself unless every other
+  // thread's operation on it happens before it (and no thread holds the mutex or waits on
+  // the condvar). Ignored outside the program's code.
   static void destroyed(unsigned object);
   static void cell_destroyed(unsigned cell);
+  // Synchronization the program makes through atomics that are not the platform's, as
+  // libstdc++ annotates std::shared_ptr's reference count (annotations.h): what the thread
+  // did before a release at `address` happens before what a thread does after a later
+  // acquire there. Ignored outside the program's code.
+  static void annotated_release(const volatile void* address);
+  static void annotated_acquire(const volatile void* address);
 
   Engine(const Options& options);
   ~Engine();
@@ -167,22 +190,31 @@ class Engine {
     relock,
     notify_one,
     notify_all,
+    clock_read,     // now()
+    clock_advance,  // a timed wait timed out: the clock moves to its deadline
   };
   struct Pending {
     Op op = Op::start;
-    unsigned object = 0;   // atomic, mutex, condvar or thread
-    unsigned object2 = 0;  // wait: the mutex
-    bool timed = false;    // wait: may time out
-    Request request;       // atomic operations
+    unsigned object = 0;        // atomic, mutex, condvar or thread
+    unsigned object2 = 0;       // wait: the mutex
+    bool timed = false;         // wait: may time out
+    std::int64_t deadline = 0;  // timed wait: where its timeout moves the clock
+    Request request;            // atomic operations
     Where where;
   };
   struct Thread;
   struct Cell;
-  enum class Kind : std::uint8_t { atomic, mutex, condvar, thread };
+  enum class Kind : std::uint8_t { atomic, mutex, condvar, thread, clock };
+  static constexpr std::uint32_t no_record = ~std::uint32_t{0};
   struct Object {
     Kind kind;
     unsigned index;     // memory location, mutex, condvar or thread
     bool dead = false;  // destroyed: any later operation on it is a use after free
+    // Per thread, its last operation on the object (its event number, 0 if none; the
+    // creation counts, ordered before the creator's next event) and that step's record
+    // (no_record: the creation): each must happen before the destruction.
+    std::array<std::uint32_t, max_threads> use_time{};
+    std::array<std::uint32_t, max_threads> use_record{};
   };
   struct Mutex {
     int holder = -1;
@@ -220,7 +252,14 @@ class Engine {
   void finish_failure(Failure failure, std::string message);
   // The object's index (location, mutex, condvar) if it is alive, else USE AFTER FREE.
   unsigned live(unsigned object, Where where);
+  std::string dead_message(unsigned object) const;
   static const char* kind_name(Kind kind);
+  static const char* op_name(Op op);
+  // A destruction by the running thread is a write of the object's memory: every other
+  // thread's access must happen before it (its clock covers `time`, the access's event).
+  bool ordered_before_now(unsigned thread, std::uint32_t time) const;
+  // USE AFTER FREE at such a destruction of `what`, in use as `why` says.
+  [[noreturn]] void destroyed_in_use(const std::string& what, const std::string& why);
   void release_quarantine();
   static void on_crash(int signal);
   void note_window(unsigned thread, bool read_only, int store);
@@ -239,11 +278,18 @@ class Engine {
   std::vector<Condvar> condvars_;
   std::vector<Cell> cells_;
   std::vector<Choice> choice_buffer_;
+  std::vector<std::uint32_t> choice_index_;  // each one's index among all, covered included
   std::vector<Footprint> pending_footprints_;
   std::vector<Record> records_;
   Failure failure_ = Failure::none;
   std::string failure_message_;
   bool abandoned_ = false;
+  std::uint64_t execution_ = 0;
+  // hb released at each annotated address (few an execution: searched in order, and the
+  // vector keeps its memory across executions).
+  std::vector<std::pair<const volatile void*, Clock>> annotated_;
+  std::int64_t clock_ = 0;         // the virtual clock, in nanoseconds
+  unsigned clock_object_ = 0;      // its object, for the dependence of reads and moves
   HeapWatch heap_;                 // the program's allocations in this execution
   std::vector<void*> quarantine_;  // the program's blocks freed in this execution
 };

@@ -1,4 +1,5 @@
-// Source-DPOR with sleep sets (Abdulla et al., POPL 2014, Algorithm 1), stateless.
+// Source-DPOR with sleep sets (Abdulla et al., POPL 2014, Algorithm 1), stateless; covered
+// reads as reads-from equivalence (Abdulla, Atig, Jonsson, Ngo, OOPSLA 2018).
 #include "model/dpor/explorer.h"
 
 #include <algorithm>
@@ -47,6 +48,7 @@ void Explorer::begin(unsigned main_thread) {
   for (auto& steps : by_object_) steps.clear();
   object_clocks_.clear();
   for (auto& clock : thread_clock_) clock = Clock{};
+  std::fill(std::begin(covered_), std::end(covered_), 0u);
   (void)main_thread;
   child_sleep_ = 0;
   if (chooser_ != nullptr && !replay_only_) chooser_->begin();
@@ -74,6 +76,7 @@ int Explorer::pick(std::uint32_t enabled, const std::vector<Footprint>& pending,
   }
   Node node;
   node.enabled = enabled;
+  node.events = events_;
   if (depth_ > 0) {
     const Node& parent = path_[depth_ - 1];
     node.preemptions = static_cast<std::uint16_t>(
@@ -154,6 +157,16 @@ void Explorer::record_step(unsigned thread, const Footprint& footprint, const Cl
   }
   thread_clock_[thread] = clock;
 
+  // Reads covered at this node: a thread explored here already ran its next operation
+  // here, reading every store the node's state had.
+  covered_[thread] = 0;
+  std::uint32_t explored = node.done & ~(1u << thread);
+  if (bound_ >= 0) explored &= node.running == no_thread ? 0u : 1u << node.running;
+  for (std::uint32_t rest = explored; rest != 0; rest &= rest - 1) {
+    covered_[lowest(rest)] = node.events;
+    covered_at_[lowest(rest)] = trace_.size() - 1;
+  }
+
   // Sleep sets: a sleeping (or already explored) thread stays asleep below this step
   // while its next operation is independent of the step.
   child_sleep_ = 0;
@@ -190,6 +203,11 @@ void Explorer::analyse_races(unsigned thread, const Footprint& footprint, const 
     });
     if (!through_other) add_backtrack(i, thread, clock);
   }
+}
+
+void Explorer::blocked(unsigned thread, const Footprint& footprint) {
+  if (!reduce_ || replay_only_ || bound_ < 0 || depth_ < path_.size()) return;  // not new
+  analyse_races(thread, footprint, dependence_clock(thread, footprint));
 }
 
 // Adds to node i a thread that can start v = notdep(e, E).p (its initials, I(v)), unless
@@ -331,8 +349,10 @@ std::string Explorer::replay_string() const {
   std::string out;
   for (std::size_t i = 0; i < depth_ && i < path_.size(); ++i) {
     if (!out.empty()) out += ',';
-    out += std::to_string(path_[i].thread);
-    if (path_[i].choice != 0) out += "." + std::to_string(path_[i].choice);
+    const Node& node = path_[i];
+    out += std::to_string(node.thread);
+    const std::uint32_t choice = node.has_taken ? node.taken.index : node.choice;
+    if (choice != 0) out += "." + std::to_string(choice);
   }
   return out;
 }

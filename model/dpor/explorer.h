@@ -19,6 +19,18 @@
 // the bound allows, at the start of the block of steps that holds the racing step: there
 // the other thread starts without a new preemption.
 //
+// Covered reads (the reads-from view of Abdulla, Atig, Jonsson, Ngo, "Optimal stateless
+// model checking under the release-acquire semantics", OOPSLA 2018): a thread q explored at
+// node a read there, with its next operation L, every store a's state had. In a sibling
+// subtree of a, L (q has not run since) need not read those stores again: an execution that
+// does is the same graph as one with L moved back to a, explored under q (L only reads, or
+// is an RMW right after the store it reads, and moving it changes nothing another thread
+// may do or read, RC11 loads reading any coherent store). Under a preemption bound the move
+// must not cost a preemption: only where q was running at a and another thread preempted it.
+// Not under SC (a moved RMW would change what later loads read) nor for a spurious cas
+// failure that a was not offered. It is where a load racing a store went first: the order
+// store-first then explores only the reads of the new store.
+//
 // Two operations of different threads are dependent when they touch a common object and
 // not both only read it, and, for the memory model's choices, not both only store to it:
 // stores take every permitted place in mo, so their relative order is explored by the
@@ -116,6 +128,14 @@ class Explorer {
   // longer matches the program (it is not deterministic).
   int step(unsigned thread, const Footprint& footprint, unsigned choices);
 
+  // Under a bound, before a new state: `thread` cannot run its next operation (a lock, a
+  // relock) while another thread holds the mutex. Its races are analysed now, as Flanagan
+  // and Godefroid's DPOR analyses every thread's next transition, enabled or not: the
+  // holder's lock races with it. Else, when the lock runs only after a later lock of the
+  // holder (a preemption more than the bound allows, once the holder unlocked), that
+  // later lock hides the race, and an order within the bound is never explored.
+  void blocked(unsigned thread, const Footprint& footprint);
+
   // Moves to the next unexplored path; false when the tree is exhausted.
   bool next_execution();
   // Replays exactly `schedule` (from replay_string()), exploring nothing else.
@@ -124,11 +144,20 @@ class Explorer {
 
   std::size_t depth() const { return depth_; }
 
+  // Before pick(): how many memory events the execution has (the stores a step at the
+  // next node could read).
+  void set_events(std::uint32_t events) { events_ = events; }
+  // The memory events a step of `thread` now need not read (it read each of them, with the
+  // same next operation, at an earlier node explored already): their indices are below this.
+  std::uint32_t covered(unsigned thread) const { return covered_[thread]; }
+  std::size_t covered_at(unsigned thread) const { return covered_at_[thread]; }  // that node
+
   // The memory-model choice a node's step took, kept while the path replays that node
   // unchanged: the engine need not compute the step's choices again.
   struct Taken {
     Choice choice;
-    unsigned object;  // the atomic: a replay that reaches another one diverged
+    unsigned object;      // the atomic: a replay that reaches another one diverged
+    std::uint32_t index;  // among all the step's choices, covered ones included (replays)
   };
   // Before step(): the next step's kept choice, or nullptr (a new node, a new choice).
   const Taken* taken() const {
@@ -179,6 +208,7 @@ class Explorer {
     std::uint16_t preemptions = 0;     // on the path before this node
     bool fresh = true;                 // its thread's races are not analysed yet
     bool has_taken = false;            // taken holds the current choice
+    std::uint32_t events = 0;          // memory events before its step
     Taken taken{};
   };
   static constexpr std::uint8_t no_thread = 0xff;
@@ -212,6 +242,9 @@ class Explorer {
   std::vector<ObjectClocks> object_clocks_;
   ObjectClocks& object_clocks(unsigned obj);
   Clock thread_clock_[max_threads];
+  std::uint32_t events_ = 0;
+  std::uint32_t covered_[max_threads] = {};
+  std::size_t covered_at_[max_threads] = {};
   const std::vector<Footprint>* pending_ = nullptr;
   std::uint32_t child_sleep_ = 0;
   bool replay_only_ = false;

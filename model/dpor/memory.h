@@ -80,8 +80,11 @@ class Memory {
   unsigned new_location(Value initial, unsigned thread, ThreadView& view);
 
   // Every consistent way `request` by `thread` may execute, the latest store first.
+  // With `kept`: no choice reading a store whose index is below `covered` (see
+  // explorer.h), and kept[i] is out[i]'s index among all the choices.
   void choices(const Request& request, unsigned thread, const ThreadView& view,
-               std::vector<Choice>& out);
+               std::vector<Choice>& out, int covered = 0, bool spurious_covered = false,
+               std::vector<std::uint32_t>* kept = nullptr);
   // Adds the event; returns the value read (0 for a store or fence). `success` is the
   // cas outcome.
   Value commit(const Request& request, const Choice& choice, unsigned thread, ThreadView& view);
@@ -93,6 +96,7 @@ class Memory {
     bool initial;
   };
   Writer writer_of_last_read() const;
+  std::uint32_t event_count() const { return static_cast<std::uint32_t>(events_.size()); }
   // Tests: the whole graph checked from scratch (atomicity, coherence, psc unless sc_only);
   // empty if RC11-consistent, else which axiom fails and where.
   std::string inconsistency() const;
@@ -121,7 +125,7 @@ class Memory {
     unsigned mo_pos = 0;
     bool read_by_rmw = false;
     bool initial = false;
-    int sc_node = -1;  // its node in the psc graph (a seq_cst access while it is kept)
+    int psc_node = -1;  // its node in the psc graph (a seq_cst access or fence)
     // The local number of the first po-later event at another location (a fence is at
     // none), for scb's po|≠loc;hb;po|≠loc.
     std::uint32_t next_other_loc = ~std::uint32_t{0};
@@ -133,6 +137,8 @@ class Memory {
     std::vector<int> events;  // every access, in execution order
   };
 
+  void all_choices(const Request& request, unsigned thread, const ThreadView& view,
+                   std::vector<Choice>& out);
   bool is_write(const Event& e) const { return e.kind == Access::write || e.kind == Access::rmw; }
   bool is_sc(const Event& e) const { return e.order == std::memory_order_seq_cst; }
   static bool same_loc(const Event& a, const Event& b) {
@@ -153,15 +159,25 @@ class Memory {
   // Per-thread bookkeeping of the committed event `index` (next_other_loc).
   void record(int index);
   bool psc_needed(const Event& event) const;
+  // The full psc check, from scratch (verify_psc, inconsistency()): the psc edges between
+  // the seq_cst events, listed in `sc`, and whether they are acyclic.
+  std::vector<std::vector<bool>> psc_full_edges(std::vector<int>& sc) const;
   bool psc_acyclic() const;
-  // The incremental psc check, exact while the graph has no seq_cst fence (psc_graph_):
-  // the edges a new seq_cst access e adds are all incident to e (into_: the nodes with an
-  // edge to e; out_: those e has an edge to), so the graph stays acyclic unless out_
-  // reaches into_.
+  // The incremental psc check (psc.cc). The graph's nodes are the seq_cst accesses and
+  // fences, and a hub for each access hb-after a seq_cst fence with stores eco-after it:
+  // the edges from those fences, through the access, to those stores and to the fences
+  // after them (|sources| x |targets| edges) go through the hub. A new event's edges are
+  // all incident to its node (into_ -> e -> out_) or its hub (hub_in_ -> hub -> hub_out_),
+  // and end at nodes already there, so the graph, acyclic before, has a cycle only
+  // through those two (psc_cycle).
   void psc_edges(const Event& e) const;
+  void psc_fence_sources(const Event& e) const;
   bool psc_cycle() const;
-  void psc_add_node(int index);
+  void psc_add_nodes(int index);
+  void psc_add_node(int event, const std::vector<std::uint64_t>& in,
+                    const std::vector<std::uint64_t>& out);
   void verify_psc(const Event& e, bool cycle);
+  void verify_psc_graph() const;
   std::uint64_t* psc_row(std::size_t node) { return &psc_adjacency_[node * psc_stride_]; }
   const std::uint64_t* psc_row(std::size_t node) const {
     return &psc_adjacency_[node * psc_stride_];
@@ -179,15 +195,15 @@ class Memory {
   int last_[max_threads];
   int before_run_[max_threads];
   std::vector<int> run_[max_threads];
-  // psc over the seq_cst accesses, an adjacency matrix of psc_stride_ words a row, kept
-  // while the execution has no seq_cst fence (then psc_acyclic decides).
-  bool psc_graph_ = true;
-  std::vector<int> sc_nodes_;  // node -> event
+  // The psc graph, an adjacency matrix of psc_stride_ words a row.
+  std::vector<int> psc_nodes_;  // node -> event (-1: a hub)
   std::vector<std::uint64_t> psc_adjacency_;
   std::size_t psc_stride_ = 0;
-  // Scratch of psc_edges and psc_cycle (no allocation per step once grown).
-  mutable std::vector<std::uint64_t> into_, out_, seen_;
+  // Scratch of psc_edges and psc_cycle (no allocation per step once grown): the new
+  // event's node and hub, each with its edges, and whether each is there.
+  mutable std::vector<std::uint64_t> into_, out_, hub_in_, hub_out_, seen_;
   mutable std::vector<int> frontier_;
+  mutable bool node_ = false, hub_ = false;
 };
 
 }  // namespace weft::dpor

@@ -9,7 +9,9 @@
 // times out is the checker's choice at every step (Relacy: its timed condvar wait; DPOR:
 // a choice at the wait, a later timeout being the same with the relock later), so "the
 // timeout races the wakeup" is explored both ways and no scenario depends on how fast the
-// machine is. After a timed wait timed out, now() >= its deadline, in both builds.
+// machine is. After a timed wait timed out, now() >= its deadline, in both builds. On
+// DPOR the clock is the engine's and now() is a scheduling point, so a read and another
+// thread's timeout are explored in both orders (Relacy: a plain read, in the order run).
 #pragma once
 
 #include "sync/platform/config.h"
@@ -17,19 +19,42 @@
 #include <chrono>
 #include <cstdint>
 #include <ratio>
+#include <source_location>
 
 namespace weft::platform {
 
 #if defined(WEFT_MODEL)
 
-class clock {
- public:
+// The model build's clock types: nanoseconds of virtual time since the execution began.
+template <class Clock>
+struct virtual_clock_types {
   using rep = std::int64_t;
   using period = std::nano;
   using duration = std::chrono::nanoseconds;
-  using time_point = std::chrono::time_point<clock, duration>;
+  using time_point = std::chrono::time_point<Clock, duration>;
   static constexpr bool is_steady = true;
+};
 
+#endif
+
+#if defined(WEFT_MODEL_DPOR)
+
+class clock : public virtual_clock_types<clock> {
+  using here = std::source_location;
+
+ public:
+  static time_point now(here loc = here::current()) noexcept {
+    return time_point(duration(detail::engine().clock_now(detail::where(loc))));
+  }
+  // The engine's clock starts at zero in every execution and moves at a timeout
+  // (condvar::wait_until hands the engine its deadline).
+  static void reset() noexcept {}
+};
+
+#elif defined(WEFT_MODEL)
+
+class clock : public virtual_clock_types<clock> {
+ public:
   static time_point now() noexcept { return time_point(duration(now_)); }
 
   // Called by a timed wait that timed out: time reaches its deadline (never goes back).

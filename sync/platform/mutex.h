@@ -135,13 +135,14 @@ class condvar {
     detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc));
   }
   // The engine's timed wait: woken by a notify, or timed out (a choice of the search at
-  // the wait, so the timeout races every notify). A spurious wakeup counts as a timeout.
+  // the wait, so the timeout races every notify), the engine moving its clock to the
+  // deadline. A spurious wakeup counts as a timeout.
   std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline,
                             here loc = here::current()) {
-    if (detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc), /*timed=*/true))
-      return std::cv_status::no_timeout;
-    clock::advance_to(deadline);
-    return std::cv_status::timeout;
+    return detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc), /*timed=*/true,
+                                 deadline.time_since_epoch().count())
+               ? std::cv_status::no_timeout
+               : std::cv_status::timeout;
   }
   void notify_one(here loc = here::current()) {
     detail::engine().notify(id_, false, detail::where(loc));
