@@ -90,6 +90,13 @@ MUTATIONS = [
     mut(data)->unpark();""",
          replace="""  static void wake(const void* data) {""",
          tests=["//model:atomic_waker"]),
+    dict(id="thread_waker.release_relaxed", file="sync/task/thread_waker.h",
+         what="the reference count's decrement is relaxed: the last owner frees the parker "
+              "while another owner's use of it need not happen before (killed on DPOR, by its "
+              "check at the destruction; Relacy checks nothing there and misses it)",
+         find="if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;",
+         replace="if (refs_.fetch_sub(1, std::memory_order_relaxed) == 1) delete this;",
+         tests=["//model:task_block_on"]),
     # ===== The primitives (appended by the issue-6 session; see fuzz/ for the drivers) =====
     # --- sync/oneshot.h
     dict(id="oneshot.complete_cas_relaxed", file="sync/oneshot.h",
@@ -431,8 +438,9 @@ MUTATIONS = [
     dict(id="mpsc.capacity_wait_cancel_no_wake", file="sync/mpsc/bounded.h",
          what="a capacity wait that was pending ends (cancelled or failed on close) and gives "
               "its assigned permits back without waking a receiver waiting for the end",
-         find="    if (std::exchange(waited_, false)) wake_rx_if_drained(*chan_);\n",
-         replace="    waited_ = false;\n",
+         find="""      chan_->semaphore().wait_ended();
+      wake_rx_if_drained(*chan_);""",
+         replace="""      chan_->semaphore().wait_ended();""",
          tests=["//model:mpsc"]),
     dict(id="mpsc.rx_drop_keeps_waker", file="sync/mpsc/chan.h",
          what="the receiver's drop leaves its registered waker in the channel the senders "
@@ -488,6 +496,78 @@ MUTATIONS = [
               "after the last sender's drop)",
          find="return values_claimed(tx.tail_word()) - index_;",
          replace="return (tx.tail_word() >> 1) - index_;",
+         tests=["//model:mpsc"]),
+    # --- sync/mpsc/bounded_capacity.h and its callers: the lazy give-back (issue 16)
+    dict(id="mpsc.received_store_release", file="sync/mpsc/bounded_capacity.h",
+         what="the receiver publishes its count of received values Release, not SeqCst "
+              "(store-buffering with a queued sender's count-in and harvest)",
+         find="received_.store(received, std::memory_order_seq_cst);",
+         replace="received_.store(received, std::memory_order_release);",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.waiters_load_acquire", file="sync/mpsc/bounded_capacity.h",
+         what="the receiver looks for queued senders with an Acquire load, not SeqCst",
+         find="if (waiters_.load(std::memory_order_seq_cst) != 0 && semaphore.has_waiters()) {",
+         replace="if (waiters_.load(std::memory_order_acquire) != 0 && semaphore.has_waiters()) {",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.harvest_received_load_acquire", file="sync/mpsc/bounded_capacity.h",
+         what="a harvest loads the receiver's count Acquire, not SeqCst (a queued sender's "
+              "harvest misses the receive)",
+         find="const std::uint64_t received = received_.load(std::memory_order_seq_cst);",
+         replace="const std::uint64_t received = received_.load(std::memory_order_acquire);",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.wait_started_release", file="sync/mpsc/bounded_capacity.h",
+         what="a queued sender counts itself in with a Release RMW, not SeqCst",
+         find="waiters_.fetch_add(1, std::memory_order_seq_cst);",
+         replace="waiters_.fetch_add(1, std::memory_order_release);",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.receiver_skips_waiters", file="sync/mpsc/bounded_capacity.h",
+         what="the receiver never harvests for queued senders",
+         find="""    if (waiters_.load(std::memory_order_seq_cst) != 0 && semaphore.has_waiters()) {
+      (void)harvest();
+    }""",
+         replace="",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.queued_wait_no_harvest", file="sync/mpsc/bounded.h",
+         what="a capacity wait counts itself in once queued but does not harvest after",
+         find="""        capacity.wait_started();
+        (void)capacity.harvest();""",
+         replace="""        capacity.wait_started();""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.try_path_no_harvest", file="sync/mpsc/bounded_capacity.h",
+         what="try_send / try_reserve say Full without harvesting the receiver's count",
+         find="const Harvest found = harvest();",
+         replace="const Harvest found{};",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.try_path_full_when_nothing_new", file="sync/mpsc/bounded_capacity.h",
+         what="the try path says Full once a harvest after a failed try finds nothing new, "
+              "missing another sender's harvest released after that try's load",
+         find="if ((found.word >> BatchSemaphore::PERMIT_SHIFT) + found.fresh < n) {",
+         replace="if (found.fresh == 0) {",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.try_path_retries_once_outside_lock", file="sync/mpsc/bounded_capacity.h",
+         what="the try path harvests and retries once without the lock (step 1): the retry "
+              "may read a take that followed a receive the harvest's load missed",
+         find="""      if ((found.word >> BatchSemaphore::PERMIT_SHIFT) + found.fresh < n) {
+        return Err(TryAcquireError::NoPermits);
+      }""",
+         replace="""      return semaphore.try_acquire(n + 0 * found.fresh);""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.harvest_word_load_relaxed", file="sync/detail/batch_semaphore.h",
+         what="the harvest's load of the permit word is relaxed: the try path's later load "
+              "of the receiver's count may miss a receive whose take that load read",
+         find="const std::size_t added = count(permits_.load(std::memory_order_acquire));",
+         replace="const std::size_t added = count(permits_.load(std::memory_order_relaxed));",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.receiver_flush_skipped", file="sync/mpsc/bounded_capacity.h",
+         what="the receiver looks for the end of a closed channel without harvesting first",
+         find="""    (void)harvest();
+    flushed_.set(received);""",
+         replace="""    flushed_.set(received);""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.capacity_ignores_received", file="sync/mpsc/bounded_capacity.h",
+         what="capacity() and is_idle() leave out values received and not yet harvested",
+         find="return permits + (received > harvested ? static_cast<std::size_t>(received - harvested) : 0);",
+         replace="return permits + 0 * (received - harvested);",
          tests=["//model:mpsc"]),
     # --- sync/broadcast.h
     dict(id="broadcast.send_no_notify", file="sync/broadcast.h",

@@ -727,3 +727,156 @@ WEFT_MODEL_TEST(timed_send_races_recv, weft::model::pct(20000, 3).on_dpor(weft::
   WEFT_INVARIANT(tx.try_send(3).is_ok());
 }
 WEFT_MODEL_REACHES(timed_send_races_recv, "send timed out");
+
+// tokio/tests/sync_mpsc.rs's recv_timeout (a test of send_timeout, despite its name:
+// `assert_eq!(tx.send_timeout(60, Duration::from_secs(1)).await, Err(Timeout(60)));`),
+// with the capacity freed by another thread while the future waits: send_timeout on a
+// full channel, run by block_on (whose park times out at the sleep's deadline, as the
+// checker chooses), races a try_recv. Ok means the value was delivered (the next recv
+// gets it), Timeout hands it back and leaves nothing queued; once the receiver is gone
+// the value comes back as Closed.
+WEFT_MODEL_TEST(recv_timeout, weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  WEFT_INVARIANT(tx.try_send(50).is_ok());
+  std::optional<mpsc::Receiver<int>> receiver(std::move(rx));
+  platform::thread taker([&receiver] {
+    auto first = receiver->try_recv();
+    WEFT_INVARIANT(first.is_ok() && *first == 50);
+  });
+  auto sent = block_on(tx.send_timeout(60, std::chrono::milliseconds(1)));
+  taker.join();
+  auto next = receiver->try_recv();
+  if (sent.is_ok()) {
+    WEFT_REACHED("sent");
+    WEFT_INVARIANT(next.is_ok() && *next == 60);
+  } else {
+    WEFT_REACHED("timed out");
+    WEFT_INVARIANT(sent.error().is_timeout() && sent.error().value == 60);
+    WEFT_INVARIANT(next.is_err());
+  }
+  receiver.reset();
+  auto closed = block_on(tx.send_timeout(70, std::chrono::milliseconds(1)));
+  WEFT_INVARIANT(closed.is_err() && closed.error().is_closed() && closed.error().value == 70);
+}
+WEFT_MODEL_REACHES(recv_timeout, "sent");
+WEFT_MODEL_REACHES(recv_timeout, "timed out");
+
+// ---- the bounded channel's lazy give-back (sync/mpsc/bounded_capacity.h, issue 16) ----
+// The receiver publishes its count of received values with a store; senders harvest it
+// into the semaphore when it runs out, and the receiver harvests for queued waiters.
+
+// A try_send racing the receive that frees the only slot is Full or sent; one after both
+// succeeds (the try path harvests the receiver's count before it says Full), and
+// capacity() counts received values not yet harvested.
+WEFT_MODEL_TEST(try_send_after_recv_harvests, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  platform::thread t([tx] {
+    auto r = tx.try_send(2);
+    WEFT_INVARIANT(r.is_ok() || r.error().is_full());
+  });
+  WEFT_INVARIANT(rx.try_recv().value() == 1);
+  t.join();
+  if (rx.is_empty()) {
+    WEFT_INVARIANT(tx.capacity() == 1 && rx.capacity() == 1);
+    WEFT_INVARIANT(tx.try_send(3).is_ok());
+  }
+  WEFT_INVARIANT(tx.capacity() == 0);
+  WEFT_INVARIANT(rx.try_recv().is_ok());
+  WEFT_INVARIANT(rx.capacity() == 1);
+}
+
+// A sender queued on a full channel against the receive that frees its slot: the
+// receiver stores its count, then looks for waiters; the waiter counts itself in, then
+// harvests. However they interleave, one of them hands the slot over (a lost wakeup
+// leaves both blocked: main keeps its Sender, so no close ends it).
+WEFT_MODEL_TEST(blocked_send_woken_by_recv, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  platform::thread t([tx] { WEFT_INVARIANT(tx.blocking_send(2).is_ok()); });
+  WEFT_INVARIANT(rx.try_recv().value() == 1);
+  WEFT_INVARIANT(block_on(rx.recv()) == 2);
+  t.join();
+  WEFT_INVARIANT(tx.capacity() == 1);
+}
+
+// reserve_many(2) on a full channel is served by two receives, one slot each: a partial
+// hand-over stays with the queued waiter until the second. The permits then send, FIFO.
+WEFT_MODEL_TEST(reserve_many_served_by_two_receives, weft::model::pct(20000, 3), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  WEFT_INVARIANT(tx.try_send(2).is_ok());
+  platform::thread t([tx] {
+    auto permits = block_on(tx.reserve_many(2));
+    WEFT_INVARIANT(permits.is_ok());
+    int v = 3;
+    while (auto p = permits->next()) std::move(*p).send(v++);
+  });
+  for (int i = 1; i <= 4; ++i) WEFT_INVARIANT(block_on(rx.recv()) == i);
+  t.join();
+  WEFT_INVARIANT(rx.capacity() == 2);
+}
+
+// A queued send cancelled while the receive frees its slot: the slot the receiver may
+// have handed to it comes back with the cancel, so none is lost (a try_send after both
+// succeeds) and the receiver's count is not harvested twice (capacity never over 1).
+WEFT_MODEL_TEST(cancelled_wait_races_recv, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  auto pending = std::make_shared<PendingSend>(tx);
+  WEFT_INVARIANT(pending->task.poll(*pending->send).is_pending());  // queued
+  platform::thread t([pending = std::move(pending)]() mutable { pending->send.reset(); });
+  WEFT_INVARIANT(rx.try_recv().value() == 1);
+  t.join();
+  WEFT_INVARIANT(tx.capacity() == 1);
+  WEFT_INVARIANT(tx.try_send(3).is_ok());
+  WEFT_INVARIANT(tx.capacity() == 0);
+}
+
+// After close(), a sender's harvest (its try_send found no permits) races the receiver
+// looking for the end: a harvest half done leaves the receiver's sum short, so the
+// receiver harvests itself first, under the same lock (receiver_flush), and then sees
+// every earlier harvest whole. Main keeps a Sender: no last-sender wake stands in.
+WEFT_MODEL_TEST(harvest_races_close_wakes_receiver, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  platform::thread t([tx] { (void)tx.try_send(2); });
+  WEFT_INVARIANT(rx.try_recv().value() == 1);
+  rx.close();
+  while (auto v = block_on(rx.recv())) WEFT_INVARIANT(*v == 2);
+  t.join();
+  WEFT_INVARIANT(rx.capacity() == 1);
+}
+
+// As above with two receives: the harvester may have read the receiver's count after
+// the first, the receiver then takes the second and closes; whichever harvest comes
+// last, the receiver's look for the end counts every value once.
+WEFT_MODEL_TEST(receiver_flushes_before_end, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  WEFT_INVARIANT(tx.try_send(2).is_ok());
+  platform::thread t([tx] { (void)tx.try_send(3); });
+  WEFT_INVARIANT(rx.try_recv().value() == 1);
+  WEFT_INVARIANT(rx.try_recv().value() == 2);
+  rx.close();
+  while (auto v = block_on(rx.recv())) WEFT_INVARIANT(*v == 3);
+  t.join();
+  WEFT_INVARIANT(rx.capacity() == 2);
+}
+
+// A try_reserve_many(2) that cannot be served harvests the receiver's count for nothing
+// while the receiver, freeing one slot, tries to send into it: its try may load the
+// permit word before the other sender's harvest releases the slot, and its own harvest
+// then finds nothing new. Full is decided from the word loaded under the harvest's lock,
+// which holds that release, so the try_send succeeds ("Full once a harvest finds nothing
+// new" fails here).
+WEFT_MODEL_TEST(try_send_sees_other_senders_harvest, weft::model::bounded(2), 1) {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  WEFT_INVARIANT(tx.try_send(1).is_ok());
+  WEFT_INVARIANT(tx.try_send(2).is_ok());
+  platform::thread t([tx] { WEFT_INVARIANT(tx.try_reserve_many(2).error().is_full()); });
+  WEFT_INVARIANT(rx.try_recv().value() == 1);
+  WEFT_INVARIANT(tx.try_send(3).is_ok());
+  t.join();
+  WEFT_INVARIANT(tx.capacity() == 0);
+}

@@ -135,6 +135,12 @@ class BatchSemaphore {
     return permits_.load(std::memory_order_acquire) >> PERMIT_SHIFT;
   }
 
+  // Whether acquirers are queued (WAITERS).
+  bool has_waiters() const {
+    // Acquire: pairs with the AcqRel CAS in poll_acquire() that sets WAITERS.
+    return (permits_.load(std::memory_order_acquire) & WAITERS) != 0;
+  }
+
   bool is_closed() const {
     // Acquire: pairs with the AcqRel fetch_or in close().
     return (permits_.load(std::memory_order_acquire) & CLOSED) != 0;
@@ -158,6 +164,24 @@ class BatchSemaphore {
     if (added == 0) return;
     if (release_unqueued(added, Overflow::saturate)) return;
     WaitersLock lock(waiters_lock_);
+    release_locked(added, lock, Overflow::saturate);
+  }
+
+  // Releases (saturating, as above) the permits `count(word)` returns, calling it under
+  // the waiter lock with the permit word loaded under it: for a caller that keeps its
+  // own tally of permits owed to the semaphore (the bounded mpsc channel's received
+  // values) and updates it in `count`. The lock makes the two steps one: a later call,
+  // and anything after it, sees the permits of every earlier one (a release outside the
+  // lock could still be in flight), and `word` is the count with all of them in it.
+  // `count` must not throw, wake, or touch the semaphore.
+  template <class Count>
+  void release_counted(Count count) noexcept {
+    WaitersLock lock(waiters_lock_);
+    lock.lock();
+    // Acquire: pairs with the Release CASes in release_unqueued() and release_locked()
+    // (the lock already orders those of earlier calls before it).
+    const std::size_t added = count(permits_.load(std::memory_order_acquire));
+    if (added == 0) return;
     release_locked(added, lock, Overflow::saturate);
   }
 

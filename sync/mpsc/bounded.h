@@ -3,7 +3,8 @@
 //
 // Follows tokio/src/sync/mpsc/bounded.rs. Capacity is weft's fair batch semaphore
 // (sync/detail/batch_semaphore.h): a send takes one permit, the receive of that value
-// gives it back; reserve() takes it ahead of time as a Permit.
+// gives it back (lazily: bounded_capacity.h); reserve() takes it ahead of time as a
+// Permit.
 //
 //   auto [tx, rx] = weft::mpsc::channel<int>(16);
 //   auto permit = weft::block_on(tx.reserve());   // capacity first ...
@@ -46,14 +47,16 @@
 //    rules, written down; moving the handle is fine).
 //    OwnedPermit owns a Sender. Pending futures must not move (they hold queue nodes).
 //  - Fast paths: an uncontended send is one CAS on the semaphore, one fetch_add and one
-//    fetch_or on the list, one RMW on the receiver's waker: no lock, no allocation
-//    (blocks are recycled). A receive gives its permit back with one CAS when nobody waits.
+//    fetch_or on the list: no lock, no allocation (blocks are recycled). A receive gives
+//    its permit back with a store to the receiver's own count (no RMW on the senders'
+//    word); senders take those back in one harvest when the semaphore runs out.
 //  - Memory ordering: as unbounded.h; also, a receive that frees capacity happens-before
 //    the reserve that obtains it.
 #pragma once
 
 #include "sync/deadline.h"
 #include "sync/detail/batch_semaphore.h"
+#include "sync/mpsc/bounded_capacity.h"
 #include "sync/mpsc/chan.h"
 #include "sync/mpsc/error.h"
 #include "sync/mpsc/receiver.h"
@@ -72,28 +75,6 @@
 #include <vector>
 
 namespace weft::mpsc {
-
-namespace detail {
-
-// The bounded channel's semaphore: the batch semaphore and the bound (Tokio's
-// bounded::Semaphore).
-class BoundedSemaphore {
- public:
-  explicit BoundedSemaphore(std::size_t bound) : semaphore(bound), bound(bound) {}
-  // Senders wait for the capacity the receiver gives back: it goes back at once.
-  static constexpr bool release_in_batches = false;
-
-  void add_permit() { semaphore.release(1); }
-  void add_permits(std::size_t n) { semaphore.release(n); }
-  bool is_idle() const { return semaphore.available_permits() == bound; }
-  void close() { semaphore.close(); }
-  bool is_closed() const { return semaphore.is_closed(); }
-
-  weft::detail::BatchSemaphore semaphore;
-  const std::size_t bound;
-};
-
-}  // namespace detail
 
 template <class T>
 class Sender;
@@ -153,9 +134,12 @@ void release_permits(BChan<T>& chan, std::size_t n) {
 // wait that was pending at least once can hold permits: a first poll that fails took
 // none (poll_acquire takes permits and queues under the waiter lock, and close() sets
 // CLOSED under it, so a first poll sees the close before its CAS or not at all). A wait
-// that succeeded holds none of its own (the caller's Permit does). Neither checks, so
-// the fast path costs nothing more; a waited one may wake the receiver spuriously (if it
-// was assigned nothing), which recv() tolerates.
+// that succeeded holds none of its own (the caller's Permit does). Neither checks; a
+// waited one may wake the receiver spuriously (if it was assigned nothing), which recv()
+// tolerates. It also feeds the semaphore from the receiver's count (bounded_capacity.h):
+// a first poll short of permits harvests before the Acquire (one load more on the fast
+// path, of the senders' own word); a wait that queued counts itself in waiters_ until it
+// ends and harvests once after counting in.
 // Movable until first polled, like the Acquire.
 template <class T>
 class CapacityWait {
@@ -176,13 +160,26 @@ class CapacityWait {
   // future).
   Poll<bool> poll(Context& cx, const char* what) {
     if (!acquire_) misuse(what);
+    BoundedSemaphore& capacity = chan_->semaphore();
+    // A first poll short of permits harvests first: the capacity may be in values
+    // received and not given back yet, and then it need not queue.
+    if (!waited_ && capacity.semaphore.available_permits() < acquire_->num_permits()) {
+      (void)capacity.harvest();
+    }
     auto acquired = acquire_->poll(cx);
     if (acquired.is_pending()) {
-      waited_ = true;
+      if (!waited_) {
+        waited_ = true;
+        // Queued: counted in, the receiver harvests for the queue from now on; this
+        // harvest covers the receives before that (store-buffering: bounded_capacity.h).
+        capacity.wait_started();
+        (void)capacity.harvest();
+      }
       return pending;
     }
     if (acquired.value().is_ok()) {
       acquire_.reset();  // holds nothing now: the permits are the caller's
+      if (std::exchange(waited_, false)) capacity.wait_ended();
       return true;
     }
     cancel();  // gives back what it was assigned while it waited, if it waited
@@ -194,13 +191,17 @@ class CapacityWait {
   void cancel() noexcept {
     if (!acquire_) return;
     acquire_.reset();  // unlinks the waiter, gives back its assigned permits
-    if (std::exchange(waited_, false)) wake_rx_if_drained(*chan_);
+    if (std::exchange(waited_, false)) {
+      chan_->semaphore().wait_ended();
+      wake_rx_if_drained(*chan_);
+    }
   }
 
  private:
   BChan<T>* chan_;
   std::optional<weft::detail::BatchSemaphore::Acquire> acquire_;
-  bool waited_ = false;  // was pending: it may hold assigned permits
+  // Was pending (counted in waiters_ until it ends): it may hold assigned permits.
+  bool waited_ = false;
 };
 }  // namespace detail
 
@@ -448,7 +449,7 @@ class Sender {
   SendFuture send(T value) const { return SendFuture(tx_.chan(), std::move(value)); }
   // Sends now: Err(TrySendError) with the value if the channel is full or closed.
   Result<void, TrySendError<T>> try_send(T value) const {
-    auto acquired = tx_.semaphore().semaphore.try_acquire(1);
+    auto acquired = tx_.semaphore().try_acquire(1);
     if (acquired.is_err()) {
       return Err(acquired.error() == TryAcquireError::Closed
                      ? TrySendError<T>::Closed(std::move(value))
@@ -499,19 +500,19 @@ class Sender {
   ReserveOwnedFuture reserve_owned() && { return ReserveOwnedFuture(std::move(tx_)); }
 
   Result<Permit<T>, TrySendError<void>> try_reserve() const {
-    auto acquired = tx_.semaphore().semaphore.try_acquire(1);
+    auto acquired = tx_.semaphore().try_acquire(1);
     if (acquired.is_err()) return Err(try_error(acquired.error()));
     return Permit<T>(tx_.chan());
   }
   Result<PermitIterator<T>, TrySendError<void>> try_reserve_many(std::size_t n) const {
     if (n > max_capacity()) return Err(TrySendError<void>::Full());
-    auto acquired = tx_.semaphore().semaphore.try_acquire(n);
+    auto acquired = tx_.semaphore().try_acquire(n);
     if (acquired.is_err()) return Err(try_error(acquired.error()));
     return PermitIterator<T>(tx_.chan(), n);
   }
   // On failure the error carries this Sender back.
   Result<OwnedPermit<T>, TrySendError<Sender>> try_reserve_owned() && {
-    auto acquired = tx_.semaphore().semaphore.try_acquire(1);
+    auto acquired = tx_.semaphore().try_acquire(1);
     if (acquired.is_err()) {
       return Err(acquired.error() == TryAcquireError::Closed
                      ? TrySendError<Sender>::Closed(std::move(*this))
@@ -523,7 +524,7 @@ class Sender {
   ClosedFuture closed() const { return ClosedFuture(tx_.chan()); }
   bool is_closed() const { return tx_.is_closed(); }
   // Capacity free now (values that could be sent without waiting).
-  std::size_t capacity() const { return tx_.semaphore().semaphore.available_permits(); }
+  std::size_t capacity() const { return tx_.semaphore().available(); }
   std::size_t max_capacity() const { return tx_.semaphore().bound; }
   WeakSender<T> downgrade() const { return WeakSender<T>(tx_.downgrade()); }
   bool same_channel(const Sender& other) const { return tx_.same_channel(other.tx_); }
@@ -579,7 +580,7 @@ class Receiver : public detail::ReceiverBase<T, detail::BoundedSemaphore> {
   Receiver& operator=(Receiver&&) noexcept = default;
 
   // Capacity free now, and the channel's bound.
-  std::size_t capacity() const { return this->rx_.semaphore().semaphore.available_permits(); }
+  std::size_t capacity() const { return this->rx_.semaphore().available(); }
   std::size_t max_capacity() const { return this->rx_.semaphore().bound; }
 
  private:

@@ -395,6 +395,72 @@ TEST_CASE("reserve_many_waits_for_all") {
   CHECK(tx.capacity() == 0);
 }
 
+// The receiver's give-back is a count the senders harvest (bounded_capacity.h): every
+// path that asks for capacity sees the values received since the last harvest.
+TEST_CASE("received_capacity_is_harvested_by_every_path") {
+  auto [tx, rx] = channel<int>(4);
+  for (int i = 0; i < 4; ++i) CHECK(tx.try_send(i).is_ok());
+  for (int i = 0; i < 4; ++i) CHECK(rx.try_recv().value() == i);
+  CHECK(tx.capacity() == 4);  // received, not harvested yet
+  CHECK(rx.capacity() == 4);
+  {
+    auto permits = tx.try_reserve_many(4);  // harvests all four at once
+    REQUIRE(permits.is_ok());
+    CHECK(tx.capacity() == 0);
+    CHECK(tx.try_send(9).error().is_full());
+  }
+  CHECK(tx.capacity() == 4);
+  for (int i = 0; i < 4; ++i) CHECK(tx.try_send(i).is_ok());
+  CHECK(rx.try_recv().value() == 0);
+  MockTask t;
+  auto reserve = tx.reserve();  // the first poll harvests: no wait
+  auto permit = ready_value(t, reserve);
+  REQUIRE(permit.is_ok());
+  CHECK(rx.try_recv().value() == 1);
+  auto owned = weft::mpsc::Sender<int>(tx).try_reserve_owned();
+  CHECK(owned.is_ok());
+  CHECK(tx.capacity() == 0);
+}
+
+// A try that fails after harvesting keeps what it harvested in the semaphore: the next
+// try finds it there (its own harvest then finds nothing new) and a Full is only
+// reported when the count and the unharvested values together fall short.
+TEST_CASE("failed_try_leaves_its_harvest_for_the_next") {
+  auto [tx, rx] = channel<int>(2);
+  CHECK(tx.try_send(1).is_ok());
+  CHECK(tx.try_send(2).is_ok());
+  CHECK(rx.try_recv().value() == 1);
+  CHECK(tx.try_reserve_many(2).error().is_full());  // harvested 1, needs 2
+  CHECK(tx.capacity() == 1);
+  CHECK(tx.try_send(3).is_ok());
+  CHECK(tx.try_send(4).error().is_full());
+  CHECK(tx.capacity() == 0);
+}
+
+// Waiters are served in the order they queued, one slot per receive, whether the
+// receiver or a sender harvests it.
+TEST_CASE("harvested_capacity_goes_to_waiters_in_order") {
+  auto [tx, rx] = channel<int>(1);
+  CHECK(tx.try_send(0).is_ok());
+  MockTask first_task;
+  MockTask second_task;
+  auto first = tx.send(1);
+  auto second = tx.send(2);
+  CHECK(first_task.poll(first).is_pending());
+  CHECK(second_task.poll(second).is_pending());
+  CHECK(rx.try_recv().value() == 0);  // the receiver harvests for the queue
+  CHECK(first_task.is_woken());
+  CHECK_FALSE(second_task.is_woken());
+  CHECK(tx.try_send(9).error().is_full());  // no overtaking: the slot is the first's
+  CHECK(ready_value(first_task, first).is_ok());
+  CHECK(second_task.poll(second).is_pending());
+  CHECK(rx.try_recv().value() == 1);
+  CHECK(second_task.is_woken());
+  CHECK(ready_value(second_task, second).is_ok());
+  CHECK(rx.try_recv().value() == 2);
+  CHECK(tx.capacity() == 1);
+}
+
 TEST_CASE("reserve_many_cancelled_gives_back_partial") {
   auto [tx, rx] = channel<int>(3);
   CHECK(tx.try_send(1).is_ok());

@@ -8,11 +8,13 @@
 // chan::Semaphore):
 //   is_idle()        no value is in flight or reserved (unbounded: counted values; bounded:
 //                    every permit is back)
-//   add_permit(), add_permits(n)   a value was received (or a reservation dropped)
+//   add_permits(n)       values received (release_in_batches) or a reservation dropped
 //   close(), is_closed()           the receiver closed the channel (sticky)
 //   release_in_batches   true if only the receiver ever reads the count (unbounded):
 //                        the receiver then gives back received values in batches (before
 //                        it reads is_idle() itself), not one RMW per value
+//   receiver_released(n), receiver_flush()   without release_in_batches (bounded): the
+//                        receiver received n values / is about to read is_idle()
 // UnboundedSemaphore is below; the bounded one (over weft's batch semaphore) is in
 // bounded.h.
 //
@@ -89,7 +91,6 @@ class UnboundedSemaphore {
       }
     }
   }
-  void add_permit() { add_permits(1); }
   void add_permits(std::size_t n) {
     // Release: pairs with the Acquire load in is_idle().
     const std::size_t previous = state_.fetch_sub(n * STEP, std::memory_order_release);
@@ -579,12 +580,16 @@ class Rx {
       f.unreleased += n;
       if (f.unreleased >= release_batch) give_back_received(f);
     } else {
-      chan_->semaphore_.add_permits(n);
+      chan_->semaphore_.receiver_released(n);
     }
   }
   void give_back_received(RxFields& f) {
-    if (f.unreleased == 0) return;
-    chan_->semaphore_.add_permits(std::exchange(f.unreleased, 0));
+    if constexpr (S::release_in_batches) {
+      if (f.unreleased == 0) return;
+      chan_->semaphore_.add_permits(std::exchange(f.unreleased, 0));
+    } else {
+      chan_->semaphore_.receiver_flush();
+    }
   }
 
   // The receiver closed the channel and every value sent or reserved is received.
