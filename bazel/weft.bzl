@@ -2,10 +2,11 @@
 
 weft_cc_library(name = "x", ...) declares
   :x        the production variant (std::atomic underneath), and
-  :x_model  the model variant (Relacy underneath), whose weft deps are the _model
-            variants of the production deps, and
-  :x_dpor   the model variant on weft's own DPOR checker (model/dpor), tagged manual
-            until every scenario passes on it.
+  :x_model  the model variant on Relacy, whose weft deps are the _model variants of the
+            production deps, and
+  :x_dpor   the model variant on weft's own DPOR checker (model/dpor), likewise.
+weft_model_test(name = "t", ...) declares :t (the scenarios on DPOR, the default checker)
+and :t_relacy (the same scenarios on Relacy, a second opinion).
 The platform layer sets WEFT_STD or WEFT_MODEL; the define travels to every dependent,
 and sync/platform/config.h refuses a binary that sees both.
 """
@@ -104,7 +105,7 @@ def weft_cc_library(name, hdrs = [], srcs = [], deps = [], std_deps = [], model_
         deps = [dpor_label(d) for d in deps] + model_deps,
         copts = WARNINGS + DPOR_COPTS,
         visibility = visibility,
-        tags = ["model", "manual"],
+        tags = ["model"],
         **kwargs
     )
 
@@ -211,33 +212,33 @@ def weft_unit_test(name, srcs, deps = [], size = "small", tags = [], copts = [],
         **kwargs
     )
 
-def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tags = [], dpor_in_ci = False, **kwargs):
-    """Scenarios model-checked by Relacy: the scenario sources with the model harness.
+def weft_model_test(name, srcs, deps = [], model_deps = [], size = "medium", tags = [], **kwargs):
+    """Scenarios model-checked: :name on weft's DPOR checker, :name_relacy on Relacy.
 
-    deps are weft_cc_library targets (their _model variants are used); model_deps are
-    used as they are (a plain cc_library of headers that never touch the platform layer).
-    The :name_dpor twin runs the same scenarios on weft's DPOR checker, each at its DPOR
-    strategy (`s.on_dpor(d)`, model/harness/README.md; else the one strategy given).
-    dpor_in_ci: the twin runs with `bazel test` too (else it is manual).
+    deps are weft_cc_library targets (their _dpor and _model variants are used); model_deps
+    are used as they are (a plain cc_library of headers that never touch the platform layer).
+    :name runs each scenario at its DPOR strategy (`s.on_dpor(d)`, model/harness/README.md;
+    else the one strategy given) under RC11, the C++20 memory model (model/dpor/README.md).
+    :name_relacy runs the same scenarios on Relacy at their own strategy: a second opinion
+    from another search (its random and PCT samples reach deeper than a DPOR bound) under a
+    narrower memory model. Both run with `bazel test`.
     """
     cc_test(
         name = name,
         srcs = srcs,
-        deps = [model_label(d) for d in deps] + model_deps + [_RELACY_RUNNER],
-        copts = WARNINGS + MODEL_COPTS,
-        size = size,
-        tags = tags + ["model"],
-        **kwargs
-    )
-
-    # The same scenarios on weft's own DPOR checker (model/dpor); manual unless dpor_in_ci.
-    cc_test(
-        name = name + "_dpor",
-        srcs = srcs,
         deps = [dpor_label(d) for d in deps] + model_deps + [_DPOR_RUNNER],
         copts = WARNINGS + DPOR_COPTS,
         size = size,
-        tags = tags + ["model", "dpor"] + ([] if dpor_in_ci else ["manual"]),
+        tags = tags + ["model", "dpor"],
+        **kwargs
+    )
+    cc_test(
+        name = name + "_relacy",
+        srcs = srcs,
+        deps = [model_label(d) for d in deps] + model_deps + [_RELACY_RUNNER],
+        copts = WARNINGS + MODEL_COPTS,
+        size = size,
+        tags = tags + ["model", "relacy"],
         **kwargs
     )
 

@@ -2,8 +2,8 @@
 # Builds and tests examples/external_workspace as a workspace of its own that loads weft
 # through local_repository (docs/guide.md, section 7), end to end: the macros of
 # @weft//bazel:weft.bzl must resolve weft's targets from a workspace that is not weft,
-# the DPOR twin (manual, so named) included: its copts' -include of
-# model/dpor/annotations.h must resolve there too.
+# both model tests included: the DPOR one's copts' -include of model/dpor/annotations.h
+# must resolve there too.
 # It runs a nested Bazel in batch mode with its own output base under TEST_TMPDIR, fully
 # offline; cold, that takes about 35 s on 2 cores.
 set -eu
@@ -24,4 +24,4 @@ cd "$ws"
 # No nested sandbox (this test runs unsandboxed, tag "local"). The system bazelrc stays:
 # Debian's holds the startup options its Bazel needs (install base, host JDK).
 bazel --batch --nohome_rc --output_base="$TEST_TMPDIR/output_base" \
-  test --spawn_strategy=local --symlink_prefix=/ --test_output=errors //... //:spinlock_model_test_dpor
+  test --spawn_strategy=local --symlink_prefix=/ --test_output=errors //...

@@ -3,7 +3,8 @@
 # test binaries under each strategy, each run stopped at a time limit.
 #
 #   bazel build //examples/...
-#   examples/strategy_table.sh 60 bazel-bin/examples/*_model_test
+#   examples/strategy_table.sh 60 bazel-bin/examples/*_model_test          # on DPOR
+#   examples/strategy_table.sh 60 bazel-bin/examples/*_model_test_relacy   # on Relacy
 #
 # A cell is "executions, seconds", then what was found: "bug" (the expected failure of
 # a _FAILS scenario), "ok" (a search that finished without failure), "not found" (a
@@ -18,9 +19,10 @@ for bin in "$@"; do
   test=$(basename "$bin")
   "$bin" --list | while read -r name _ rest; do
     expects=$(sed -n 's/.*expects //p' <<<"$rest")
+    test=${test%_relacy}
     row="| ${test%_model_test}: \`$name\` | ${expects:-pass} |"
     for s in "${strategies[@]}"; do
-      line=$("$bin" --scenario="$name" --strategy="$s" --time-limit="$limit" | grep "^\[model\] [a-zA-Z]* *$name ")
+      line=$("$bin" --scenario="$name" --strategy="$s" --time-limit="$limit" | grep -E "^\[[a-z]+\] [a-zA-Z]+ +$name ")
       execs=$(sed -E 's/.* ([0-9]+) executions.*/\1/' <<<"$line")
       secs=$(sed -E 's/.* ([0-9.]+) s .*/\1/' <<<"$line")
       verdict=$(awk '{print $2}' <<<"$line")

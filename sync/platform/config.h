@@ -14,9 +14,9 @@
 #define WEFT_STD 1  // built outside Bazel: the production backend
 #endif
 
-// The model build has two backends: Relacy (the default) and weft's own DPOR checker
-// (model/dpor), chosen by WEFT_MODEL_DPOR. Both keep WEFT_MODEL (the model's capacities);
-// the platform headers switch on WEFT_MODEL_RELACY / WEFT_MODEL_DPOR.
+// The model build has two backends: weft's own DPOR checker (model/dpor), chosen by
+// WEFT_MODEL_DPOR (the default model test's), and Relacy otherwise. Both keep WEFT_MODEL (the
+// model's capacities); the platform headers switch on WEFT_MODEL_RELACY / WEFT_MODEL_DPOR.
 #if defined(WEFT_MODEL_DPOR)
 #if !defined(WEFT_MODEL)
 #define WEFT_MODEL 1

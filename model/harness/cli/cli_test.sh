@@ -2,8 +2,8 @@
 # The runner's command line and output, as a user meets them: each check runs the
 # scenarios binary (cli/scenarios.cc) and reads what it prints.
 set -u
-bin="$1"
-dpor="$2"  # the same scenarios on the DPOR backend
+bin="$1"   # the scenarios on the Relacy backend (:cli_test_scenarios_relacy)
+dpor="$2"  # the same scenarios on the DPOR backend (:cli_test_scenarios)
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
