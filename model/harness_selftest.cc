@@ -114,6 +114,58 @@ WEFT_MODEL_SCENARIO(timed_wait_either_way, weft::model::exhaustive());
 WEFT_MODEL_REACHES(timed_wait_either_way, "timed wait woken by the notify");
 WEFT_MODEL_REACHES(timed_wait_either_way, "timed wait timed out");
 
+// Lost wakeup through a timed wait: a producer hands one item over with notify_one to
+// two consumers, one waiting with a deadline; whoever takes it releases the other (`done`).
+// C++ lets a timed wait that a notify woke still return timeout (its deadline passed
+// before it returned): the broken timed consumer takes timeout as "nothing for me" and
+// leaves, and the notify it consumed never reaches the other consumer, which waits
+// forever with the item there (DEADLOCK). Its own timeout at the wait is harmless: the
+// notify then goes to the other. The fix looks at the item after a timeout too.
+template <bool Recheck>
+struct timed_handoff {
+  static constexpr int threads = 3;
+  platform::mutex mutex;
+  platform::condvar changed;  // item or done
+  bool item = false;          // both under the mutex
+  bool done = false;
+  void thread(int index) {
+    platform::mutex_guard guard(mutex);
+    if (index == 0) {  // the producer
+      item = true;
+      changed.notify_one();
+      return;
+    }
+    if (index == 1) {
+      while (!item && !done) changed.wait(guard);
+    } else {
+      const auto deadline = platform::deadline_after(std::chrono::milliseconds(1));
+      while (!item && !done) {
+        if (changed.wait_until(guard, deadline) == std::cv_status::no_timeout) continue;
+        WEFT_REACHED("timed consumer timed out");
+        if (!Recheck) return;
+        break;
+      }
+    }
+    if (item) {
+      item = false;
+      done = true;
+      changed.notify_all();
+    }
+  }
+  void check() { WEFT_INVARIANT(!item); }
+};
+using timed_handoff_ignores_timeout = timed_handoff<false>;
+using timed_handoff_rechecks = timed_handoff<true>;
+#if defined(WEFT_MODEL_DPOR)
+WEFT_MODEL_SCENARIO_FAILS(timed_handoff_ignores_timeout, weft::model::exhaustive(),
+                          Failure::deadlock);
+#elif defined(WEFT_MODEL)
+// Relacy misses it: its timed wait returns no_timeout whenever a notify woke it.
+WEFT_MODEL_SCENARIO(timed_handoff_ignores_timeout, weft::model::exhaustive());
+#endif
+WEFT_MODEL_SCENARIO(timed_handoff_rechecks, weft::model::exhaustive());
+WEFT_MODEL_REACHES(timed_handoff_rechecks, "timed consumer timed out");
+
 // Leak: a node handed from one thread to another through an atomic pointer; the broken
 // receiver takes it and forgets to free it.
 template <bool Free>

@@ -449,7 +449,10 @@ Footprint Engine::footprint(unsigned t) const {
       break;
     case Op::clock_read: fp.add(clock_object_, Mode::read); break;
     // Moves commute (the clock keeps the latest deadline): writes, as two stores in RC11.
-    case Op::clock_advance: fp.add(clock_object_, Mode::write); break;
+    case Op::clock_advance:
+      fp.add(clock_object_, Mode::write);
+      fp.enabled_by = th.woken_by;  // after a notify that woke it (-1: its wait's timeout)
+      break;
   }
   if (th.spin_woken_by >= 0) fp.enabled_by = th.spin_woken_by;
   fp.after_yield = th.after_yield;
@@ -481,12 +484,24 @@ unsigned Engine::choices(unsigned t) {
       return static_cast<unsigned>(choice_buffer_.size());
     }
     case Op::wait: return wait_choices(th);
-    case Op::notify_one: {
-      const auto waiters = condvars_[objects_[p.object].index].waiters.size();
-      return waiters == 0 ? 1 : static_cast<unsigned>(waiters);
-    }
+    case Op::notify_one:
+    case Op::notify_all: return notify_choices(p);
     default: return 1;
   }
+}
+
+// A notify's choices. C++ lets a timed wait woken by a notify still return timeout (its
+// deadline passed before it returned): the notify is consumed, the wait reports timeout.
+// notify_one: 0..n-1 wake waiter i (n waiters, at least 1 choice), then n..n+k-1 wake the
+// i-th timed waiter, which times out; notify_all: bit i of the choice, the i-th timed
+// waiter times out. Made here, as the timeout at the wait: its clock move is still a step
+// of the waiter's own, so other threads' reads and moves interleave with it either way.
+unsigned Engine::notify_choices(const Pending& p) const {
+  const auto& waiters = condvars_[objects_[p.object].index].waiters;
+  unsigned timed = 0;
+  for (unsigned w : waiters) timed += threads_[w]->pending.timed ? 1 : 0;
+  if (p.op == Op::notify_all) return 1u << timed;
+  return waiters.empty() ? 1 : static_cast<unsigned>(waiters.size()) + timed;
 }
 
 // A wait's choices: 0 waits for a notify; 1 wakes without one, which a timed wait may
@@ -627,17 +642,38 @@ void Engine::execute(unsigned t, unsigned choice) {
       // A notify that woke a waiter changed another thread: not a window that may repeat.
       if (!waiters.empty()) th.window_repeatable = false;
       const int step = static_cast<int>(explorer_.depth()) - 1;
-      auto wake = [&](unsigned w) {
-        threads_[w]->notified = true;
-        threads_[w]->woken_by = step;
+      record.choices = notify_choices(p);
+      // A woken timed waiter that times out anyway moves the clock to its deadline in a
+      // step of its own (ordered after this notify), then relocks; its wait returns false.
+      auto wake = [&](unsigned w, bool times_out) {
+        Thread& waiter = *threads_[w];
+        waiter.notified = true;
+        waiter.woken_by = step;
+        if (times_out) {
+          waiter.pending.op = Op::clock_advance;
+          waiter.success = false;
+          record.success = true;  // for the trace
+        }
       };
       if (p.op == Op::notify_all) {
-        for (unsigned w : waiters) wake(w);
+        unsigned timed = 0;
+        for (unsigned w : waiters) {
+          const bool may = threads_[w]->pending.timed;
+          wake(w, may && (choice >> timed & 1u) != 0);
+          timed += may ? 1 : 0;
+        }
         waiters.clear();
       } else if (!waiters.empty()) {
-        wake(waiters[choice]);
-        waiters.erase(waiters.begin() + choice);
-        record.choices = static_cast<unsigned>(waiters.size() + 1);
+        unsigned index = choice;
+        bool times_out = false;
+        if (index >= waiters.size()) {  // the (index - n)-th timed waiter, timing out
+          unsigned k = index - static_cast<unsigned>(waiters.size());
+          for (index = 0; !threads_[waiters[index]]->pending.timed || k-- != 0; ++index) {
+          }
+          times_out = true;
+        }
+        wake(waiters[index], times_out);
+        waiters.erase(waiters.begin() + index);
       }
       break;
     }
@@ -1232,6 +1268,8 @@ std::string Engine::format_trace() const {
       out << " #" << r.object;
       if (r.op == Op::try_lock) out << (r.success ? " acquired" : " busy");
       if (r.op == Op::wait && r.success) out << (r.value ? " (timed out)" : " (spurious wakeup)");
+      if ((r.op == Op::notify_one || r.op == Op::notify_all) && r.success)
+        out << " (a woken timed wait times out)";
       if (r.op == Op::clock_read || r.op == Op::clock_advance) out << " = " << r.value << " ns";
     }
     if (r.choices > 1) out << "  [choice " << r.choice << " of " << r.choices << "]";

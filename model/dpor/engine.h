@@ -129,7 +129,8 @@ class Engine {
   unsigned new_condvar();
   // Releases the mutex, blocks until a notify, relocks. Returns false when it ended without
   // one: a spurious wakeup, or for a timed wait its timeout (always possible, a choice),
-  // which moves the virtual clock to `deadline` before the relock.
+  // which moves the virtual clock to `deadline` before the relock. A timed wait a notify
+  // woke may also time out so (a choice of the notify): the notify is consumed.
   bool wait(unsigned condvar, unsigned mutex, Where where, bool timed = false,
             std::int64_t deadline = 0);
   void notify(unsigned condvar, bool all, Where where);
@@ -240,6 +241,7 @@ class Engine {
   Footprint footprint(unsigned thread) const;
   unsigned choices(unsigned thread);
   unsigned wait_choices(const Thread& thread) const;
+  unsigned notify_choices(const Pending& pending) const;
   void execute(unsigned thread, unsigned choice);
   void resume(unsigned thread);
   static bool is_atomic_access(Op op);

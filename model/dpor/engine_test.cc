@@ -501,6 +501,94 @@ TEST_CASE("timed condvar wait: times out with no notify; races a notify both way
   }
 }
 
+TEST_CASE("a notified timed wait may still time out: the notify is consumed") {
+  // C++ lets a wait_until woken by a notify return timeout (its deadline passed before it
+  // returned). T (timed, deadline 10) and U (untimed) wait; N notifies once when both do;
+  // T passes a notify on when woken, not when it timed out. Only a notified T that reports
+  // timeout leaves U waiting forever (its own timeout at the wait leaves the notify to U).
+  std::set<bool> results;
+  // Without spurious wakeups: with them, U's and N's waits may wake each other forever.
+  Options no_spurious;
+  no_spurious.spurious_wakeups = false;
+  const Result r = Engine::explore(
+      [&results] {
+        struct State {
+          int waiting = 0;  // under m
+          bool item = false;
+        };
+        auto s = std::make_shared<State>();
+        const unsigned m = e().new_mutex();
+        const unsigned cv = e().new_condvar();
+        const unsigned registered = e().new_condvar();
+        const unsigned t = e().spawn(
+            [=, &results] {
+              e().lock(m, {});
+              ++s->waiting;
+              e().notify(registered, true, {});
+              const bool woken = e().wait(cv, m, {}, /*timed=*/true, 10);
+              results.insert(woken);
+              if (woken) {
+                e().notify(cv, false, {});
+              } else {
+                check(e().clock_now({}) >= 10, "a timeout moved the clock to the deadline");
+              }
+              e().unlock(m, {});
+            },
+            {});
+        const unsigned u = e().spawn(
+            [=] {
+              e().lock(m, {});
+              ++s->waiting;
+              e().notify(registered, true, {});
+              while (!s->item) e().wait(cv, m, {});
+              e().unlock(m, {});
+            },
+            {});
+        e().lock(m, {});
+        while (s->waiting < 2) e().wait(registered, m, {});
+        s->item = true;
+        e().notify(cv, false, {});
+        e().unlock(m, {});
+        e().join(t, {});
+        e().join(u, {});
+      },
+      no_spurious);
+  CHECK(r.failure == Failure::deadlock);
+  CHECK(r.trace.find("(a woken timed wait times out)") != std::string::npos);
+  CHECK(results == std::set<bool>{false, true});
+
+  // One timed waiter and one notify: the notify_one's 2 choices when it finds the waiter
+  // (wake; wake and time out) and the wait's timeout, each raced with the reads of the
+  // clock. The outcomes are the unreduced search's.
+  auto program = [](std::set<std::vector<Value>>& seen) {
+    return [&seen] {
+      const unsigned m = e().new_mutex();
+      const unsigned cv = e().new_condvar();
+      Value read = 0;
+      const unsigned n = e().spawn(
+          [&read, m, cv] {
+            e().lock(m, {});
+            e().notify(cv, false, {});
+            e().unlock(m, {});
+            read = static_cast<Value>(e().clock_now({}));
+          },
+          {});
+      e().lock(m, {});
+      const bool woken = e().wait(cv, m, {}, /*timed=*/true, 10);
+      const auto after = static_cast<Value>(e().clock_now({}));
+      e().unlock(m, {});
+      e().join(n, {});
+      check(woken || after >= 10, "a timeout moved the clock to the deadline");
+      seen.insert({woken, read, after});
+    };
+  };
+  const std::set<std::vector<Value>> all = {{0, 0, 10}, {0, 10, 10}, {1, 0, 0}};
+  for (int bound : {-1, 1, 2}) CHECK(reduced_outcomes(program, bound) == all);
+  std::set<std::vector<Value>> seen;
+  const Result counted = Engine::explore(program(seen), Options{});
+  CHECK(counted.executions == 8);  // 6 before a notified timed wait could time out
+}
+
 TEST_CASE("the virtual clock: a read and another thread's timeout are explored both ways") {
   // Two timed waits no one notifies (deadlines 10 and 20) and a reader: the read sees 0,
   // 10 or 20, whichever timeouts came first; a waiter sees at least its own deadline after
