@@ -135,7 +135,8 @@ class condvar {
     detail::engine().wait(id_, guard.mutex_->id_, detail::where(loc));
   }
   // The engine's timed wait: woken by a notify, or timed out (a choice of the search at
-  // the wait, so the timeout races every notify), the engine moving its clock to the
+  // the wait, so the timeout races every notify; or of the notify that woke it, as C++
+  // allows a notified wait to report timeout), the engine moving its clock to the
   // deadline. A spurious wakeup counts as a timeout.
   std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline,
                             here loc = here::current()) {
