@@ -8,9 +8,11 @@
 //     if (cv.wait_until(guard, deadline) == std::cv_status::timeout) ...  // timed out
 //   }
 //
-// Production: std::mutex and std::condition_variable. Model: Relacy's mutex (lock
-// order and happens-before are tracked; a lock never released is reported) and its
-// condition variable, which wakes spuriously at will, so every wait loop is checked.
+// Production: futex_lock and futex_condvar (futex_lock.h, futex_condvar.h), a 4-byte
+// futex word each, locked inline (checked in model/futex_lock over a modelled futex).
+// Model: the checker's own mutex (lock order and happens-before are tracked; a lock never
+// released is reported) and condition variable, which wakes spuriously at will, so every
+// wait loop is checked.
 //
 // wait_until(guard, deadline) waits as wait() does, or until platform::clock reaches the
 // deadline. A timeout is no synchronization: it orders nothing with any other thread.
@@ -22,8 +24,12 @@
 #include "sync/platform/config.h"
 
 #include <condition_variable>
-#include <mutex>
 #include <source_location>
+
+#if !defined(WEFT_MODEL)
+#include "sync/platform/futex_condvar.h"
+#include "sync/platform/futex_lock.h"
+#endif
 
 namespace weft::platform {
 
@@ -78,13 +84,13 @@ class mutex {
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
-  void lock() { impl_.lock(); }
+  void lock() noexcept { impl_.lock(); }
   bool try_lock() noexcept { return impl_.try_lock(); }
   void unlock() noexcept { impl_.unlock(); }
 
  private:
   friend class condvar;
-  std::mutex impl_;
+  futex_lock impl_;
 };
 
 #endif
@@ -181,22 +187,15 @@ class condvar {
 #else
  public:
   condvar() = default;
-  void wait(mutex_guard& guard) {
-    std::unique_lock<std::mutex> lock(guard.mutex_->impl_, std::adopt_lock);
-    impl_.wait(lock);
-    lock.release();  // the guard still owns the lock
-  }
-  std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(guard.mutex_->impl_, std::adopt_lock);
-    const std::cv_status status = impl_.wait_until(lock, deadline);
-    lock.release();
-    return status;
+  void wait(mutex_guard& guard) noexcept { impl_.wait(guard.mutex_->impl_); }
+  std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline) noexcept {
+    return impl_.wait_until(guard.mutex_->impl_, deadline);
   }
   void notify_one() noexcept { impl_.notify_one(); }
   void notify_all() noexcept { impl_.notify_all(); }
 
  private:
-  std::condition_variable impl_;
+  futex_condvar impl_;
 #endif
 
  public:
