@@ -30,8 +30,9 @@
 // hash-bucket lock, which a wait holds from its check of the word until it is queued and a
 // wake holds while it dequeues; here the bucket lock is a platform::mutex and the queue a
 // platform::condvar, so a wake either finds the waiter asleep or comes before its check,
-// which then reads the word's value stored before the wake (or a later one). The checker's
-// condvar returns spuriously at will and a timed wait may time out at any step. What it
+// which then reads the word's value stored before the wake (or a later one). A wait may
+// return spuriously once per word and execution (see spurious_return()), and a timed wait
+// may time out at any step. What it
 // does not model: the bucket lock also makes a wake happen-before the wait it ends (the
 // kernel orders them through its spinlock too, but futex(2) promises nothing to C++ code),
 // so code that relied on that edge would pass here; the kernel's full barriers in the
@@ -77,26 +78,54 @@ class futex {
     mutex_guard bucket(bucket_);
     // Relaxed: the bucket lock orders this check with every wake (see the file comment).
     if (word.load(std::memory_order_relaxed) != expected) return;
-    sleepers_.wait(bucket);  // may return spuriously, as futex(2) may
+    const std::uint32_t wakes = wakes_;
+    for (;;) {
+      sleepers_.wait(bucket);
+      if (wakes_ != wakes || spurious_return()) return;
+      // The checker's condvar woke us spuriously and the budget is spent: sleep on.
+    }
   }
   bool wait_until(atomic<std::uint32_t>& word, std::uint32_t expected, clock::time_point deadline) {
     mutex_guard bucket(bucket_);
     // Relaxed: as in wait().
     if (word.load(std::memory_order_relaxed) != expected) return true;
-    return sleepers_.wait_until(bucket, deadline) == std::cv_status::no_timeout;
+    const std::uint32_t wakes = wakes_;
+    for (;;) {
+      // The checker's timed wait reports a spurious wakeup as a timeout, which the model
+      // allows at any step: a timeout ends the wait.
+      if (sleepers_.wait_until(bucket, deadline) == std::cv_status::timeout) return false;
+      if (wakes_ != wakes || spurious_return()) return true;
+    }
   }
   void wake_one(atomic<std::uint32_t>&) {
     mutex_guard bucket(bucket_);
+    ++wakes_;
     sleepers_.notify_one();
   }
   void wake_all(atomic<std::uint32_t>&) {
     mutex_guard bucket(bucket_);
+    ++wakes_;
     sleepers_.notify_all();
   }
 
  private:
+  // Spurious returns: the checker's condvar may wake a sleeper at any step, and a wait
+  // returns for it while this word's budget lasts (one per execution), so every caller's
+  // loop after a spurious return is checked. An unbounded number would let a waiter that
+  // wakes spuriously in every round starve another thread for ever, a LIVELOCK that a
+  // futex, which returns spuriously only for a signal, does not have.
+  bool spurious_return() {
+    if (spurious_left_ == 0) return false;
+    --spurious_left_;
+    return true;
+  }
+
   mutex bucket_;      // the kernel's hash-bucket lock, for this word alone
   condvar sleepers_;  // the threads asleep on the word; waited on and notified under bucket_
+  // The modelled kernel's own state, not the program's (plain, as the virtual clock's in
+  // clock.h), read and written under bucket_ only:
+  std::uint32_t wakes_ = 0;          // wake_one / wake_all calls so far
+  std::uint32_t spurious_left_ = 1;  // spurious returns still allowed
 };
 
 #else  // production: the Linux system call
