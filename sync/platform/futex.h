@@ -68,11 +68,14 @@ namespace weft::platform {
 
 #if defined(WEFT_MODEL)
 
-class futex {
+// SpuriousReturns: how many spurious returns a wait may make on this word in one
+// execution (see spurious_return()).
+template <unsigned SpuriousReturns = 1>
+class basic_futex {
  public:
-  futex() = default;
-  futex(const futex&) = delete;
-  futex& operator=(const futex&) = delete;
+  basic_futex() = default;
+  basic_futex(const basic_futex&) = delete;
+  basic_futex& operator=(const basic_futex&) = delete;
 
   void wait(atomic<std::uint32_t>& word, std::uint32_t expected) {
     mutex_guard bucket(bucket_);
@@ -110,10 +113,12 @@ class futex {
 
  private:
   // Spurious returns: the checker's condvar may wake a sleeper at any step, and a wait
-  // returns for it while this word's budget lasts (one per execution), so every caller's
-  // loop after a spurious return is checked. An unbounded number would let a waiter that
-  // wakes spuriously in every round starve another thread for ever, a LIVELOCK that a
-  // futex, which returns spuriously only for a signal, does not have.
+  // returns for it while this word's budget lasts (SpuriousReturns per execution, default
+  // one), so every caller's loop after a spurious return is checked. An unbounded number
+  // would let a waiter that wakes spuriously in every round starve another thread for
+  // ever, a LIVELOCK that a futex, which returns spuriously only for a signal, does not
+  // have. A spurious return can also rescue a thread whose wake was lost; a scenario that
+  // must see every lost wake as a DEADLOCK uses basic_futex<0>.
   bool spurious_return() {
     if (spurious_left_ == 0) return false;
     --spurious_left_;
@@ -124,9 +129,11 @@ class futex {
   condvar sleepers_;  // the threads asleep on the word; waited on and notified under bucket_
   // The modelled kernel's own state, not the program's (plain, as the virtual clock's in
   // clock.h), read and written under bucket_ only:
-  std::uint32_t wakes_ = 0;          // wake_one / wake_all calls so far
-  std::uint32_t spurious_left_ = 1;  // spurious returns still allowed
+  std::uint32_t wakes_ = 0;                        // wake_one / wake_all calls so far
+  std::uint32_t spurious_left_ = SpuriousReturns;  // spurious returns still allowed
 };
+
+using futex = basic_futex<>;
 
 #else  // production: the Linux system call
 
@@ -190,8 +197,10 @@ inline void futex_wake_all(atomic<std::uint32_t>& word) noexcept {
 }
 
 // The futex policy of futex_lock.h: no state (the kernel keeps the sleepers), so a
-// [[no_unique_address]] member of it takes no room.
-class futex {
+// [[no_unique_address]] member of it takes no room. SpuriousReturns is the model's knob
+// (see the model branch); the kernel's spurious returns are its own.
+template <unsigned SpuriousReturns = 1>
+class basic_futex {
  public:
   void wait(atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
     futex_wait(word, expected);
@@ -203,6 +212,8 @@ class futex {
   void wake_one(atomic<std::uint32_t>& word) noexcept { futex_wake_one(word); }
   void wake_all(atomic<std::uint32_t>& word) noexcept { futex_wake_all(word); }
 };
+
+using futex = basic_futex<>;
 
 #endif
 
