@@ -50,7 +50,7 @@ void count_until_closed(broadcast::Receiver<T>& rx, std::uint64_t expected) {
 
 }  // namespace
 
-WEFT_MODEL_TEST(broadcast_send, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(broadcast_send, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto [tx1, rx] = broadcast::channel<int>(2);
   std::optional<broadcast::Sender<int>> a(tx1);
   std::optional<broadcast::Sender<int>> b(std::move(tx1));
@@ -88,7 +88,7 @@ WEFT_MODEL_TEST(broadcast_two, weft::model::pct(30000, 3).on_dpor(weft::model::b
   th2.join();
 }
 
-WEFT_MODEL_TEST(broadcast_wrap, weft::model::pct(30000, 3), 2) {
+WEFT_MODEL_TEST(broadcast_wrap, weft::model::pct(30000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto [tx, rx1] = broadcast::channel<int>(2);
   auto rx2 = tx.subscribe();
   platform::thread th1([&] { count_until_closed(rx1, 3); });
@@ -410,7 +410,8 @@ WEFT_MODEL_TEST(seq_send_publishes_prior_writes, weft::model::bounded(2), 1) {
 
 // Two senders lap a receiver of a one-slot channel: every copy it gets is whole, in order
 // per sender, and values plus lagged counts add up.
-WEFT_MODEL_TEST(seq_two_senders_lap_reader, weft::model::pct(20000, 3), 2) {
+WEFT_MODEL_TEST(seq_two_senders_lap_reader,
+                weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto [tx1, rx] = broadcast::channel<Wide>(1);
   broadcast::Sender<Wide> tx2 = tx1;
   platform::thread a([tx = std::move(tx1)] {

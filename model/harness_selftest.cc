@@ -166,6 +166,53 @@ WEFT_MODEL_SCENARIO(timed_handoff_ignores_timeout, weft::model::exhaustive());
 WEFT_MODEL_SCENARIO(timed_handoff_rechecks, weft::model::exhaustive());
 WEFT_MODEL_REACHES(timed_handoff_rechecks, "timed consumer timed out");
 
+// Two correct wait loops on two condvars under one mutex, released by a third thread. A
+// checker that lets each loop wake spuriously again whenever the other one moved sees them
+// wake each other for ever (a false LIVELOCK). Each loop must still be seen waking without
+// its flag, and a loop that does not re-check must still fail (spurious_wake_unchecked).
+template <bool Recheck>
+struct two_wait_loops {
+  static constexpr int threads = 3;
+  platform::mutex mutex;
+  platform::condvar a_changed;
+  platform::condvar b_changed;
+  bool a = false;  // both under the mutex
+  bool b = false;
+  bool a_seen = false;
+  void thread(int index) {
+    platform::mutex_guard guard(mutex);
+    if (index == 0) {
+      a = true;
+      b = true;
+      a_changed.notify_one();
+      b_changed.notify_one();
+    } else if (index == 1) {
+      if (!Recheck) {
+        if (!a) a_changed.wait(guard);
+        a_seen = a;
+        return;
+      }
+      while (!a) {
+        a_changed.wait(guard);
+        if (!a) WEFT_REACHED("a wait loop woke without its flag");
+      }
+      a_seen = true;
+    } else {
+      while (!b) b_changed.wait(guard);
+    }
+  }
+  void check() { WEFT_INVARIANT(a_seen); }
+};
+using two_wait_loops_recheck = two_wait_loops<true>;
+using spurious_wake_unchecked = two_wait_loops<false>;
+// Relacy wakes spuriously only under its random schedulers, so it samples both.
+WEFT_MODEL_SCENARIO(two_wait_loops_recheck,
+                    weft::model::random(20000).on_dpor(weft::model::exhaustive()));
+WEFT_MODEL_REACHES(two_wait_loops_recheck, "a wait loop woke without its flag");
+WEFT_MODEL_SCENARIO_FAILS(spurious_wake_unchecked,
+                          weft::model::random(20000).on_dpor(weft::model::exhaustive()),
+                          Failure::assertion);
+
 // Leak: a node handed from one thread to another through an atomic pointer; the broken
 // receiver takes it and forgets to free it.
 template <bool Free>

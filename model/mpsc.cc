@@ -257,7 +257,8 @@ WEFT_MODEL_TEST(try_recv_waits_for_write_in_progress, weft::model::bounded(3), 1
 }
 
 // recv_many with a concurrent sender: every value once, in order, then 0 at the end.
-WEFT_MODEL_TEST(recv_many_unbounded, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(recv_many_unbounded, weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)),
+                1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
   platform::thread t([tx = std::move(tx)]() mutable {
     for (int i = 0; i < 3; ++i) WEFT_INVARIANT(tx.send(i).is_ok());
@@ -802,7 +803,8 @@ WEFT_MODEL_TEST(blocked_send_woken_by_recv, weft::model::bounded(2), 1) {
 
 // reserve_many(2) on a full channel is served by two receives, one slot each: a partial
 // hand-over stays with the queued waiter until the second. The permits then send, FIFO.
-WEFT_MODEL_TEST(reserve_many_served_by_two_receives, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(reserve_many_served_by_two_receives,
+                weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 1) {
   auto [tx, rx] = mpsc::channel<int>(2);
   WEFT_INVARIANT(tx.try_send(1).is_ok());
   WEFT_INVARIANT(tx.try_send(2).is_ok());

@@ -101,7 +101,8 @@ WEFT_MODEL_TEST(owned_guard_released_on_other_thread, weft::model::bounded(2), 1
 // queues behind it: a lock handed to the timed waiter as its deadline passes is taken or
 // passed on to the next waiter, never lost (a lost lock leaves the untimed waiter parked:
 // DEADLOCK). A timed-out waiter never touches the value.
-WEFT_MODEL_TEST(timed_lock_races_unlock, weft::model::pct(20000, 3), 2) {
+WEFT_MODEL_TEST(timed_lock_races_unlock,
+                weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 2) {
   auto m = std::make_shared<Mutex<int>>(0);
   auto held = std::make_shared<std::optional<weft::MutexGuard<int>>>(m->blocking_lock());
   platform::thread timed([m] {

@@ -102,7 +102,7 @@ WEFT_MODEL_TEST(task_waker_dropped_concurrently_with_wake,
 
 // ThreadPool(1): spawn from the main thread, completion woken on the worker, joined by
 // blocking_join on the main thread (Tokio's pool spawn/join race).
-WEFT_MODEL_TEST(pool_spawn_join, weft::model::pct(50000, 3), 1) {
+WEFT_MODEL_TEST(pool_spawn_join, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(2)), 1) {
   weft::ThreadPool pool(1);
   auto gate = std::make_shared<Gate>();
   weft::JoinHandle<int> handle = pool.spawn(await_gate(gate));
@@ -140,7 +140,8 @@ WEFT_MODEL_TEST(join_handle_dropped_while_completing,
 // Shutdown while another thread wakes a pending task: the task is cancelled (its future
 // and coroutine frame destroyed once), its JoinHandle says cancelled, and a wake that
 // queued it late is drained, not leaked.
-WEFT_MODEL_TEST(shutdown_races_wake, weft::model::pct(80000, 3), 2) {
+WEFT_MODEL_TEST(shutdown_races_wake, weft::model::pct(80000, 3).on_dpor(weft::model::bounded(2)),
+                2) {
   auto gate = std::make_shared<Gate>();
   auto pool = std::make_unique<weft::ThreadPool>(1);
   weft::JoinHandle<int> handle = pool->spawn(await_gate(gate));

@@ -125,7 +125,8 @@ WEFT_MODEL_TEST(poll_drop_handle_then_drop,
 }
 
 // block_on completes while the pool re-schedules a yielding task.
-WEFT_MODEL_TEST(complete_block_on_under_load, weft::model::pct(25000, 3), 2) {
+WEFT_MODEL_TEST(complete_block_on_under_load,
+                weft::model::pct(25000, 3).on_dpor(weft::model::bounded(2)), 2) {
   weft::ThreadPool pool(1);
   platform::thread opener;
   (void)pool.spawn(yield_twice());

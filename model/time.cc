@@ -250,7 +250,8 @@ WEFT_MODEL_TEST(timeout_races_watch_send, weft::model::bounded(2), 1) {
 // or after the park: a lost wakeup is DEADLOCK), and the park must end at the deadline
 // and fire the timer (the checker chooses when it times out; a timer never fired is
 // DEADLOCK too). The clock did reach the deadline.
-WEFT_MODEL_TEST(local_executor_parks_to_timer, weft::model::pct(20000, 3), 1) {
+WEFT_MODEL_TEST(local_executor_parks_to_timer,
+                weft::model::pct(20000, 3).on_dpor(weft::model::bounded(2)), 1) {
   weft::LocalExecutor ex;
   auto [tx, rx] = weft::oneshot::channel<int>();
   auto received = ex.spawn(receive(std::move(rx)));

@@ -100,9 +100,9 @@ struct Engine::Thread {
   bool after_yield = false;  // its next step is the first of a window
   bool notified = false;
   int woken_by = -1;
-  // Woke spuriously and no other thread has moved since: another spurious wakeup now
-  // would only repeat the same state (a wait loop could spin on them forever).
-  bool spurious_spent = false;
+  // The condvars it woke spuriously from in this execution: at most once each (as Loom's
+  // did_spur), so two wait loops cannot wake each other for ever.
+  std::vector<unsigned> spurious_woken_from;
   // The location whose weak cas last failed spuriously: no other spurious failure there
   // until another thread moves or this one writes there (a retry would repeat the same state).
   int spurious_cas_loc = -1;
@@ -507,7 +507,10 @@ unsigned Engine::notify_choices(const Pending& p) const {
 // A wait's choices: 0 waits for a notify; 1 wakes without one, which a timed wait may
 // always do (its timeout), an untimed one only spuriously.
 unsigned Engine::wait_choices(const Thread& th) const {
-  return th.pending.timed || (options_.spurious_wakeups && !th.spurious_spent) ? 2 : 1;
+  if (th.pending.timed) return 2;
+  const auto& woken = th.spurious_woken_from;
+  const bool spent = std::find(woken.begin(), woken.end(), th.pending.object) != woken.end();
+  return options_.spurious_wakeups && !spent ? 2 : 1;
 }
 
 void Engine::execute(unsigned t, unsigned choice) {
@@ -515,10 +518,7 @@ void Engine::execute(unsigned t, unsigned choice) {
   const Pending p = th.pending;
   const Footprint& fp = pending_footprints_[t];
   for (unsigned u = 0; u < thread_count_; ++u) {
-    if (u != t) {
-      threads_[u]->spurious_spent = false;
-      threads_[u]->spurious_cas_loc = -1;
-    }
+    if (u != t) threads_[u]->spurious_cas_loc = -1;
   }
   if (th.spin_woken_by >= 0) {  // the window that blocked it is over
     th.read_objects.clear();
@@ -618,7 +618,7 @@ void Engine::execute(unsigned t, unsigned choice) {
       // between the wait and the move) before the relock.
       th.pending.op = p.timed && choice == 1 ? Op::clock_advance : Op::relock;
       th.notified = choice == 1;
-      th.spurious_spent = choice == 1;
+      if (choice == 1 && !p.timed) th.spurious_woken_from.push_back(p.object);
       th.woken_by = -1;
       th.success = choice == 0;
       record.success = choice == 1;
@@ -980,7 +980,7 @@ unsigned Engine::new_thread(std::function<void()> body) {
   th.after_yield = false;
   th.notified = false;
   th.woken_by = -1;
-  th.spurious_spent = false;
+  th.spurious_woken_from.clear();
   th.spurious_cas_loc = -1;
   th.own_spurious_cas_loc = -1;
   th.last_node = 0;
