@@ -30,6 +30,74 @@ MUTATIONS = [
          find="        return state_.exchange(EMPTY, std::memory_order_acquire) == NOTIFIED;\n",
          replace="        return state_.exchange(EMPTY, std::memory_order_relaxed) == NOTIFIED;\n",
          tests=["//model:parker"]),
+    # --- sync/platform/futex_lock.h, futex_condvar.h (production platform::mutex, condvar)
+    dict(id="futex_lock.unlock_skips_wake", file="sync/platform/futex_lock.h",
+         what="unlock of a CONTENDED lock never wakes a sleeper",
+         find="      futex_.wake_one(word_);\n", replace="",
+         tests=["//model:futex_lock"]),
+    dict(id="futex_lock.lock_cas_relaxed", file="sync/platform/futex_lock.h",
+         what="lock()'s fast-path CAS is relaxed: the last holder's writes are not acquired",
+         find="""    if (word_.compare_exchange_strong(unlocked, LOCKED, std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+      return;
+    }
+    lock_contended();""",
+         replace="""    if (word_.compare_exchange_strong(unlocked, LOCKED, std::memory_order_relaxed,
+                                      std::memory_order_relaxed)) {
+      return;
+    }
+    lock_contended();""",
+         tests=["//model:futex_lock"]),
+    dict(id="futex_lock.unlock_relaxed", file="sync/platform/futex_lock.h",
+         what="unlock()'s exchange is relaxed: the critical section is not released",
+         find="if (word_.exchange(UNLOCKED, std::memory_order_release) == CONTENDED) {",
+         replace="if (word_.exchange(UNLOCKED, std::memory_order_relaxed) == CONTENDED) {",
+         tests=["//model:futex_lock"]),
+    dict(id="futex_lock.contended_exchange_relaxed", file="sync/platform/futex_lock.h",
+         what="the exchange that marks the lock CONTENDED (and takes it when free) is relaxed",
+         find="word_.exchange(CONTENDED, std::memory_order_acquire) == UNLOCKED",
+         replace="word_.exchange(CONTENDED, std::memory_order_relaxed) == UNLOCKED",
+         tests=["//model:futex_lock"]),
+    dict(id="futex_lock.woken_takes_locked", file="sync/platform/futex_lock.h",
+         what="a thread woken from the futex that finds the lock free takes it as LOCKED, "
+              "forgetting the other sleepers (their wake is lost at its unlock)",
+         find="""      futex_.wait(word_, CONTENDED);
+      state = spin();""",
+         replace="""      futex_.wait(word_, CONTENDED);
+      state = spin();
+      if (state == UNLOCKED && word_.compare_exchange_strong(state, LOCKED, std::memory_order_acquire,
+                                                             std::memory_order_relaxed)) {
+        return;
+      }""",
+         tests=["//model:futex_lock"]),
+    dict(id="futex_condvar.counter_read_after_unlock", file="sync/platform/futex_condvar.h",
+         what="wait() reads the notification counter after unlocking: a notify in between "
+              "is lost",
+         find="""    const std::uint32_t seen = notifications();
+    lock.unlock();
+    futex_.wait(notifications_, seen);""",
+         replace="""    lock.unlock();
+    const std::uint32_t seen = notifications();
+    futex_.wait(notifications_, seen);""",
+         tests=["//model:futex_lock"]),
+    dict(id="futex_condvar.notify_all_wakes_one", file="sync/platform/futex_condvar.h",
+         what="notify_all() wakes only one waiter",
+         find="futex_.wake_all(notifications_);", replace="futex_.wake_one(notifications_);",
+         tests=["//model:futex_lock"]),
+    dict(id="futex_condvar.timed_wait_counter_after_unlock", file="sync/platform/futex_condvar.h",
+         what="wait_until() reads the notification counter after unlocking",
+         find="""    const std::uint32_t seen = notifications();
+    lock.unlock();
+    const bool in_time = futex_.wait_until(notifications_, seen, deadline);""",
+         replace="""    lock.unlock();
+    const std::uint32_t seen = notifications();
+    const bool in_time = futex_.wait_until(notifications_, seen, deadline);""",
+         tests=["//model:futex_lock"],
+         equivalent="in the model a timed wait may time out at any step, so a timed waiter "
+                    "that sleeps through a lost notify only waits for its deadline, which the "
+                    "checkers cannot tell from a timeout (a real bug: latency up to the "
+                    "deadline); the same line in wait() is futex_condvar.counter_read_after_unlock, "
+                    "killed"),
     # --- sync/task/frame_cache.h
     dict(id="frame_cache.push_relaxed", file="sync/task/frame_cache.h",
          what="the CAS publishing a pushed chain is relaxed",

@@ -8,9 +8,12 @@
 //     if (cv.wait_until(guard, deadline) == std::cv_status::timeout) ...  // timed out
 //   }
 //
-// Production: std::mutex and std::condition_variable. Model: Relacy's mutex (lock
-// order and happens-before are tracked; a lock never released is reported) and its
-// condition variable, which wakes spuriously at will, so every wait loop is checked.
+// Production on Linux: futex_lock and futex_condvar (futex_lock.h, futex_condvar.h), a
+// 4-byte futex word each, locked inline (checked in model/futex_lock over a modelled
+// futex). Elsewhere (WEFT_PLATFORM_FUTEX is 0): std::mutex and std::condition_variable.
+// Model: the checker's own mutex (lock order and happens-before are tracked; a lock never
+// released is reported) and condition variable, which wakes spuriously at will, so every
+// wait loop is checked.
 //
 // wait_until(guard, deadline) waits as wait() does, or until platform::clock reaches the
 // deadline. A timeout is no synchronization: it orders nothing with any other thread.
@@ -22,8 +25,24 @@
 #include "sync/platform/config.h"
 
 #include <condition_variable>
-#include <mutex>
 #include <source_location>
+
+// Whether the production lock and condvar are the futex ones (the futex system call is
+// Linux's); a build may set it to 0 to get the std ones.
+#if !defined(WEFT_PLATFORM_FUTEX)
+#if defined(__linux__)
+#define WEFT_PLATFORM_FUTEX 1
+#else
+#define WEFT_PLATFORM_FUTEX 0
+#endif
+#endif
+
+#if !defined(WEFT_MODEL) && WEFT_PLATFORM_FUTEX
+#include "sync/platform/futex_condvar.h"
+#include "sync/platform/futex_lock.h"
+#elif !defined(WEFT_MODEL)
+#include <mutex>
+#endif
 
 namespace weft::platform {
 
@@ -78,13 +97,21 @@ class mutex {
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
-  void lock() { impl_.lock(); }
+#if WEFT_PLATFORM_FUTEX
+  void lock() noexcept { impl_.lock(); }
+#else
+  void lock() { impl_.lock(); }  // std::mutex::lock may throw std::system_error
+#endif
   bool try_lock() noexcept { return impl_.try_lock(); }
   void unlock() noexcept { impl_.unlock(); }
 
  private:
   friend class condvar;
+#if WEFT_PLATFORM_FUTEX
+  futex_lock impl_;
+#else
   std::mutex impl_;
+#endif
 };
 
 #endif
@@ -178,6 +205,18 @@ class condvar {
 
  private:
   rl::condition_variable impl_;
+#elif WEFT_PLATFORM_FUTEX
+ public:
+  condvar() = default;
+  void wait(mutex_guard& guard) noexcept { impl_.wait(guard.mutex_->impl_); }
+  std::cv_status wait_until(mutex_guard& guard, clock::time_point deadline) noexcept {
+    return impl_.wait_until(guard.mutex_->impl_, deadline);
+  }
+  void notify_one() noexcept { impl_.notify_one(); }
+  void notify_all() noexcept { impl_.notify_all(); }
+
+ private:
+  futex_condvar impl_;
 #else
  public:
   condvar() = default;

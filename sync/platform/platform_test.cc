@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <mutex>
 #include <vector>
 
 namespace platform = weft::platform;
@@ -125,6 +126,19 @@ TEST_CASE("condvar::wait_until times out, and returns no_timeout when notified")
     while (!ready) CHECK(cv.wait_until(guard, deadline) == std::cv_status::no_timeout);
   }
   t.join();
+}
+
+TEST_CASE("the production lock: a futex word on Linux, std::mutex where WEFT_PLATFORM_FUTEX is 0") {
+#if WEFT_PLATFORM_FUTEX
+  static_assert(sizeof(platform::mutex) == 4 && sizeof(platform::condvar) == 4);
+#else
+  static_assert(sizeof(platform::mutex) == sizeof(std::mutex));
+  static_assert(sizeof(platform::condvar) == sizeof(std::condition_variable));
+#endif
+  platform::mutex m;
+  CHECK(m.try_lock());
+  CHECK_FALSE(m.try_lock());
+  m.unlock();
 }
 
 TEST_CASE("mutex and condvar hand over a value") {

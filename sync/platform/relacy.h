@@ -84,6 +84,8 @@
 #undef TLS_T
 // Win32's Sleep(ms), a function-like macro, would rewrite weft::Sleep's constructor.
 #undef Sleep
+// Relacy's futex(uaddr, op, ...) emulation would rewrite platform::futex (futex.h).
+#undef futex
 #undef $  // weft code never writes `$`: adapters pass std::source_location instead
 #undef assert
 #include <cassert>  // restores the standard assert (assert.h may be included again)
