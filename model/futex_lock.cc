@@ -23,6 +23,34 @@ namespace {
 // A futex whose waits never return spuriously in the model (production: the futex).
 using strict_futex = platform::basic_futex<0>;
 
+// A flag raised under the lock and waited for under it, the notify made after unlocking:
+// the condvar handoff the scenarios below are built from.
+template <class Futex = platform::futex>
+struct raised_flag {
+  platform::basic_futex_lock<Futex> lock;
+  platform::basic_futex_condvar<Futex> cv;
+  platform::cell<bool> ready{false};  // guarded by `lock`
+  void raise(bool notify_all) {
+    lock.lock();
+    ready.set(true);
+    lock.unlock();
+    if (notify_all) {
+      cv.notify_all();
+    } else {
+      cv.notify_one();
+    }
+  }
+  // With the lock held.
+  void wait_locked() {
+    while (!ready.get()) cv.wait(lock);
+  }
+  void wait() {
+    lock.lock();
+    wait_locked();
+    lock.unlock();
+  }
+};
+
 template <int Threads, class Futex = platform::futex>
 struct mutual_exclusion_of {
   static constexpr int threads = Threads;
@@ -109,21 +137,14 @@ WEFT_MODEL_REACHES(try_lock_excludes, "try_lock failed");
 template <class Futex>
 struct condvar_handoff_of {
   static constexpr int threads = 2;
-  platform::basic_futex_lock<Futex> lock;
-  platform::basic_futex_condvar<Futex> cv;
-  platform::cell<int> data{0};        // written before `ready`, read after
-  platform::cell<bool> ready{false};  // guarded by `lock`
+  raised_flag<Futex> flag;
+  platform::cell<int> data{0};  // written before the flag, read after
   void thread(int index) {
     if (index == 0) {
       data.with_mut([](int& d) { d = 42; });
-      lock.lock();
-      ready.with_mut([](bool& r) { r = true; });
-      lock.unlock();
-      cv.notify_one();
+      flag.raise(false);
     } else {
-      lock.lock();
-      while (!ready.get()) cv.wait(lock);
-      lock.unlock();
+      flag.wait();
       data.with([](const int& d) { WEFT_INVARIANT(d == 42); });
     }
   }
@@ -159,19 +180,12 @@ WEFT_MODEL_SCENARIO(condvar_ping_pong, weft::model::pct(20000, 3).on_dpor(weft::
 // when both sleep on the counter: DEADLOCK).
 struct notify_all_two_waiters {
   static constexpr int threads = 3;
-  platform::futex_lock lock;
-  platform::futex_condvar cv;
-  platform::cell<bool> ready{false};  // guarded by `lock`
+  raised_flag<> flag;
   void thread(int index) {
     if (index == 0) {
-      lock.lock();
-      ready.set(true);
-      lock.unlock();
-      cv.notify_all();
+      flag.raise(true);
     } else {
-      lock.lock();
-      while (!ready.get()) cv.wait(lock);
-      lock.unlock();
+      flag.wait();
     }
   }
 };
@@ -183,24 +197,19 @@ WEFT_MODEL_SCENARIO(notify_all_two_waiters,
 // and, after an untimed wait if needed, sees the flag. A timeout must not eat the notify.
 struct timed_wait_races_notify {
   static constexpr int threads = 2;
-  platform::futex_lock lock;
-  platform::futex_condvar cv;
-  platform::cell<bool> ready{false};  // guarded by `lock`
+  raised_flag<> flag;
   void thread(int index) {
     if (index == 0) {
-      lock.lock();
-      ready.set(true);
-      lock.unlock();
-      cv.notify_one();
+      flag.raise(false);
     } else {
       const auto deadline = platform::deadline_after(std::chrono::milliseconds(1));
-      lock.lock();
-      if (!ready.get() && cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+      flag.lock.lock();
+      if (!flag.ready.get() && flag.cv.wait_until(flag.lock, deadline) == std::cv_status::timeout) {
         WEFT_REACHED("timed out");
         WEFT_INVARIANT(platform::clock::now() >= deadline);
       }
-      while (!ready.get()) cv.wait(lock);
-      lock.unlock();
+      flag.wait_locked();
+      flag.lock.unlock();
     }
   }
 };
