@@ -1,7 +1,7 @@
 // Model scenarios of futex_lock and futex_condvar (sync/platform/futex_lock.h,
 // futex_condvar.h), production platform::mutex and condvar. In the model build they run
 // over the modelled futex (sync/platform/futex.h: a bucket mutex and condvar per word,
-// spurious returns and timeouts at the checker's choice); on threads (futex_lock_on_threads)
+// spurious returns and timeouts at the checker's choice); on threads (futex_lock_on_threads_*)
 // over the Linux futex itself. Rust std has no Loom test of its futex locks; these are
 // weft's own. Guarded data is a platform::cell, so a broken exclusion is a DATA RACE; a
 // lost wake leaves a thread asleep for good, a DEADLOCK.
