@@ -97,6 +97,9 @@ TEST_CASE("futex_condvar::wait_until times out, and returns no_timeout when noti
   lock.unlock();
 
   bool ready = false;  // guarded by `lock`
+  // Held before the notifier starts, so it can set `ready` only once the wait below has
+  // released the lock (else, under load, it could finish first and nothing would wait).
+  lock.lock();
   platform::thread notifier([&] {
     std::this_thread::sleep_for(1ms);
     lock.lock();
@@ -104,7 +107,6 @@ TEST_CASE("futex_condvar::wait_until times out, and returns no_timeout when noti
     lock.unlock();
     cv.notify_one();
   });
-  lock.lock();
   bool notified = false;
   while (!ready)
     notified = cv.wait_until(lock, platform::clock::now() + 10s) == std::cv_status::no_timeout;
