@@ -42,6 +42,7 @@
 #include "sync/semaphore.h"
 #include "sync/task/future.h"
 #include "sync/task/poll.h"
+#include "sync/task/poll_slot.h"
 
 #include <functional>
 #include <optional>
@@ -212,10 +213,11 @@ class OnceCell {
         }
       }
       if constexpr (Future<Produced>) {
-        std::optional<Poll<future_output_t<Produced>>> produced;
-        give_up_on_throw([&] { produced.emplace(init_->poll(cx)); });
-        if (produced->is_pending()) return pending;
-        return finish(std::move(*produced).value());
+        weft::detail::PollSlot<Produced> produced;
+        bool ready = false;
+        give_up_on_throw([&] { ready = produced.poll(*init_, cx); });
+        if (!ready) return pending;
+        return finish(produced.take());
       } else {
         WEFT_INVARIANT(false);  // a completed future is not polled again
         return pending;

@@ -13,6 +13,7 @@
 #include "sync/runtime/task_state.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/future.h"
+#include "sync/task/poll_slot.h"
 #include "sync/task/waker.h"
 
 #include <exception>
@@ -192,14 +193,13 @@ class TaskCell final : public TaskWithOutput<future_output_t<F>> {
  private:
   bool poll_future(Context& cx) noexcept override {
     try {
-      std::optional<Poll<Out>> poll;
-      future_.with_mut([&](std::optional<F>& f) { poll.emplace(f->poll(cx)); });
-      if (poll->is_pending()) return false;
+      PollSlot<F> poll;
+      if (!future_.with_mut([&](std::optional<F>& f) { return poll.poll(*f, cx); })) return false;
       if constexpr (std::is_void_v<Out>) {
         this->output_.with_mut([](typename Base::Output& o) { o.template emplace<1>(); });
       } else {
         this->output_.with_mut(
-            [&](typename Base::Output& o) { o.template emplace<1>(std::move(*poll).value()); });
+            [&](typename Base::Output& o) { o.template emplace<1>(poll.take()); });
       }
     } catch (...) {
       this->output_.with_mut(

@@ -45,6 +45,7 @@
 #include "sync/task/frame_cache.h"
 #include "sync/task/future.h"
 #include "sync/task/poll.h"
+#include "sync/task/poll_slot.h"
 #include "sync/task/waker.h"
 
 #include <coroutine>
@@ -144,10 +145,7 @@ class FutureAwaiter {
       : future_(&future), promise_(&promise) {}
 
   // A throw from poll() propagates at the co_await, as any throw in the body.
-  bool await_ready() {
-    result_.emplace(future_->poll(*promise_->context()));
-    return result_->is_ready();
-  }
+  bool await_ready() { return result_.poll(*future_, *promise_->context()); }
 
   // Pending: the future registered the task's waker; Task::poll re-polls it (repoll)
   // before it resumes the body.
@@ -159,7 +157,7 @@ class FutureAwaiter {
     if (promise_->await_error_) [[unlikely]] {
       std::rethrow_exception(std::exchange(promise_->await_error_, nullptr));
     }
-    if constexpr (!std::is_void_v<Output>) return std::move(*result_).value();
+    if constexpr (!std::is_void_v<Output>) return result_.take();
   }
 
  private:
@@ -168,8 +166,7 @@ class FutureAwaiter {
   static bool repoll(void* self, Context& cx) noexcept {
     auto* awaiter = static_cast<FutureAwaiter*>(self);
     try {
-      awaiter->result_.emplace(awaiter->future_->poll(cx));
-      return awaiter->result_->is_ready();
+      return awaiter->result_.poll(*awaiter->future_, cx);
     } catch (...) {
       awaiter->promise_->await_error_ = std::current_exception();
       return true;
@@ -178,7 +175,7 @@ class FutureAwaiter {
 
   F* future_;
   TaskPromiseBase* promise_;
-  std::optional<Poll<Output>> result_;
+  PollSlot<F> result_;
 };
 
 template <class F>

@@ -193,6 +193,42 @@ TEST_CASE("task_future_exception_thrown_at_co_await") {
   CHECK(weft::block_on(later()) == 2);
 }
 
+// Counts the moves of its value, to check that an awaited poll's result is not copied.
+struct MoveCount {
+  int* moves;
+  explicit MoveCount(int* m) : moves(m) {}
+  MoveCount(MoveCount&& other) noexcept : moves(other.moves) { ++*moves; }
+};
+
+// Pending `pendings` times (waking at once), then ready with a MoveCount.
+struct ReadyMoveCount {
+  int* moves;
+  int pendings = 0;
+  Poll<MoveCount> poll(Context& cx) {
+    if (pendings > 0) {
+      --pendings;
+      cx.waker().wake_by_ref();
+      return weft::pending;
+    }
+    return MoveCount(moves);
+  }
+};
+
+TEST_CASE("task_awaited_output_moved_twice_not_copied") {
+  // One move into the Poll (its constructor), one out at the co_await (PollSlot::take);
+  // the Poll itself is built in place (sync/task/poll_slot.h), not moved into the awaiter.
+  for (int pendings : {0, 1}) {
+    CAPTURE(pendings);
+    int moves = 0;
+    auto body = [](int* moves, int pendings) -> Task<int> {
+      MoveCount got = co_await ReadyMoveCount{moves, pendings};
+      co_return *got.moves;
+    };
+    CHECK(weft::block_on(body(&moves, pendings)) == 2);
+    CHECK(moves == 2);
+  }
+}
+
 TEST_CASE("task_move_only") {
   static_assert(!std::is_copy_constructible_v<Task<int>>);
   static_assert(std::is_nothrow_move_constructible_v<Task<int>>);
