@@ -2,6 +2,7 @@
 #include "bench/harness.h"
 #include "bench/weft_support.h"
 #include "sync/broadcast.h"
+#include "sync/task/yield_now.h"
 
 #include <cstdint>
 #include <utility>
@@ -12,36 +13,46 @@ namespace {
 using Sender = weft::broadcast::Sender<uint64_t>;
 using Receiver = weft::broadcast::Receiver<uint64_t>;
 
-weft::Task<void> send_all(Sender tx, uint64_t n) {
-  for (uint64_t i = 0; i < n; ++i) BENCH_CHECK(tx.send(i).is_ok());
+// Sends 0..n-1, never more than bench::kBroadcastAhead values ahead of the slowest
+// receiver (looked at every bench::kBroadcastPace sends; yields while too far ahead).
+weft::Task<void> send_all(Sender tx, uint64_t n, const bench::BroadcastProgress* progress) {
+  for (uint64_t i = 0; i < n; ++i) {
+    BENCH_CHECK(tx.send(i).is_ok());
+    if (i % bench::kBroadcastPace == 0) {
+      while (progress->too_far_ahead(i + 1)) co_await weft::yield_now();
+    }
+  }
   co_return;  // tx goes with the frame: the last Sender, so receivers see closed
 }
 
-// Receives until closed; a lagged receiver counts the values it skipped, so every
-// receiver accounts for all n.
-weft::Task<void> receive_all(Receiver rx, uint64_t* seen) {
+// Receives until closed, every value in order (a lag fails the run), and reports its count.
+weft::Task<void> receive_all(Receiver rx, bench::BroadcastProgress* progress, int me) {
+  uint64_t next = 0;
   for (;;) {
     auto got = co_await rx.recv();
-    if (got.is_ok()) {
-      ++*seen;
-    } else if (got.error().is_lagged()) {
-      *seen += got.error().skipped();
-    } else {
+    if (got.is_err()) {
+      BENCH_CHECK(!got.error().is_lagged());
       break;
     }
+    BENCH_CHECK(*got == next);
+    progress->received(me, ++next);
   }
+  progress->received(me, next, /*last=*/true);
 }
 
-// Capacity 1024, 1 sender task -> 4 receiver tasks; ops = values sent.
+// Capacity 1024, 1 sender task -> 4 receiver tasks, each receiving every value (the
+// sender paces itself, bench/harness.h); ops = values sent.
 uint64_t weft_broadcast_1to4(uint64_t n) {
   auto [tx, rx] = weft::broadcast::channel<uint64_t>(bench::kCapacity);
-  std::vector<uint64_t> seen(4, 0);
+  bench::BroadcastProgress progress;
   std::vector<weft::Task<void>> tasks;
-  tasks.push_back(receive_all(std::move(rx), &seen[0]));
-  for (int r = 1; r < 4; ++r) tasks.push_back(receive_all(tx.subscribe(), &seen[r]));
-  tasks.push_back(send_all(std::move(tx), n));
+  tasks.push_back(receive_all(std::move(rx), &progress, 0));
+  for (int r = 1; r < bench::kBroadcastReceivers; ++r) {
+    tasks.push_back(receive_all(tx.subscribe(), &progress, r));
+  }
+  tasks.push_back(send_all(std::move(tx), n, &progress));
   bench::run_tasks(std::move(tasks));
-  for (uint64_t s : seen) BENCH_CHECK(s == n);
+  for (int r = 0; r < bench::kBroadcastReceivers; ++r) BENCH_CHECK(progress.count(r) == n);
   return n;
 }
 BENCH_WORKLOAD("broadcast_1to4", "weft", weft_broadcast_1to4);

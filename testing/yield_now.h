@@ -1,7 +1,6 @@
-// weft/testing/yield_now.h: YieldNow, a suspension point for a task, as Tokio's
-// task::yield_now: pending once (waking its own task at once), then ready. A task that
-// awaits it is requeued, and on a pool may resume on another worker. For unit tests,
-// stress tests and model scenarios alike.
+// weft/testing/yield_now.h: YieldNow for unit tests, stress tests and model scenarios:
+// the public weft::YieldNow (sync/task/yield_now.h, tokio::task::yield_now), under the
+// name the tests have used since before it was public.
 //
 //   Task<void> twice() {
 //     co_await weft::testing::YieldNow{};
@@ -9,19 +8,10 @@
 //   }
 #pragma once
 
-#include "sync/task/poll.h"
-#include "sync/task/waker.h"
+#include "sync/task/yield_now.h"
 
 namespace weft::testing {
 
-struct YieldNow {
-  bool yielded = false;
-  Poll<void> poll(Context& cx) {
-    if (yielded) return ready;
-    yielded = true;
-    cx.waker().wake_by_ref();
-    return pending;
-  }
-};
+using weft::YieldNow;
 
 }  // namespace weft::testing

@@ -5,6 +5,7 @@
 
 #include "sync/platform/atomic.h"
 #include "sync/task/task.h"
+#include "sync/task/yield_now.h"
 #include "testing/counted.h"
 #include "testing/gate.h"
 #include "testing/yield_now.h"
@@ -92,6 +93,30 @@ TEST_CASE("run_until_returns_the_value_and_leaves_others") {
   CHECK(ex.run_until(body()) == 42);
   CHECK(yields == 3);
   CHECK_FALSE(stuck.is_finished());
+}
+
+TEST_CASE("yield_now_runs_every_task_queued_before_it_first") {
+  // weft::yield_now() (sync/task/yield_now.h): the yielding task goes to the back of the
+  // queue, behind the tasks already runnable, as tokio::task::yield_now.
+  LocalExecutor ex;
+  std::vector<int> order;
+  auto step = [&](int first, int second) -> Task<void> {
+    order.push_back(first);
+    co_await weft::yield_now();
+    order.push_back(second);
+  };
+  auto a = ex.spawn(step(1, 4));
+  auto b = ex.spawn(step(2, 5));
+  auto once = [&](int only) -> Task<void> {
+    order.push_back(only);
+    co_return;
+  };
+  auto c = ex.spawn(once(3));
+  CHECK(ex.run_until_idle() == 5);  // a, b, c, then a and b again
+  CHECK(order == std::vector<int>{1, 2, 3, 4, 5});
+  CHECK(a.is_finished());
+  CHECK(b.is_finished());
+  CHECK(c.is_finished());
 }
 
 TEST_CASE("run_until_parks_until_woken_from_another_thread") {

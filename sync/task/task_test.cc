@@ -269,7 +269,7 @@ TEST_CASE("task_lvalue_future_awaited") {
   auto body = []() -> Task<int> {
     YieldNow y;
     co_await y;
-    CHECK(y.yielded);
+    CHECK(y.yielded());
     co_return 4;
   };
   CHECK(weft::block_on(body()) == 4);

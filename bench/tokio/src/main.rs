@@ -376,38 +376,85 @@ fn tokio_oneshot(rt: &Runtime, n: u64) -> u64 {
     n
 }
 
-/// One sender task sends n values into a capacity-1024 channel; 4 receiver tasks read
-/// until Closed. A receiver that lags counts the values it skipped, so each receiver
-/// accounts for all n.
+/// broadcast_1to4: every receiver gets every value. The sender looks every BROADCAST_PACE
+/// sends at how far it is ahead of the slowest receiver and yields while that is more than
+/// BROADCAST_AHEAD values (half the capacity: nothing is overwritten unread); receivers
+/// report their count every BROADCAST_PACE values. The same rule as bench/harness.h's
+/// BroadcastProgress.
+const BROADCAST_RECEIVERS: usize = 4;
+const BROADCAST_PACE: u64 = 64;
+const BROADCAST_AHEAD: u64 = (CAPACITY / 2) as u64;
+
+#[repr(align(64))]
+#[derive(Default)]
+struct PaddedCount(AtomicU64);
+
+#[derive(Default)]
+struct BroadcastProgress {
+    counts: [PaddedCount; BROADCAST_RECEIVERS],
+}
+
+impl BroadcastProgress {
+    fn received(&self, r: usize, count: u64, last: bool) {
+        // Relaxed: a pacing hint; the values travel through the channel.
+        if last || count % BROADCAST_PACE == 0 {
+            self.counts[r].0.store(count, Ordering::Relaxed);
+        }
+    }
+    fn too_far_ahead(&self, sent: u64) -> bool {
+        self.counts.iter().any(|c| sent - c.0.load(Ordering::Relaxed) > BROADCAST_AHEAD)
+    }
+    fn count(&self, r: usize) -> u64 {
+        self.counts[r].0.load(Ordering::Relaxed)
+    }
+}
+
+/// One sender task sends 0..n into a capacity-1024 channel, pacing itself (above); 4
+/// receiver tasks receive every value in order until Closed (a lag fails the run).
 fn tokio_broadcast(rt: &Runtime, n: u64) -> u64 {
-    rt.block_on(async move {
+    let progress = Arc::new(BroadcastProgress::default());
+    rt.block_on(async {
         let (tx, _) = broadcast::channel::<u64>(CAPACITY);
-        let receivers: Vec<_> = (0..4)
-            .map(|_| {
+        let receivers: Vec<_> = (0..BROADCAST_RECEIVERS)
+            .map(|r| {
                 let mut rx = tx.subscribe();
+                let progress = progress.clone();
                 tokio::spawn(async move {
-                    let mut seen = 0u64;
+                    let mut next = 0u64;
                     loop {
                         match rx.recv().await {
-                            Ok(_) => seen += 1,
-                            Err(broadcast::error::RecvError::Lagged(k)) => seen += k,
+                            Ok(v) => {
+                                assert_eq!(v, next);
+                                next += 1;
+                                progress.received(r, next, false);
+                            }
+                            Err(broadcast::error::RecvError::Lagged(_)) => panic!("lagged"),
                             Err(broadcast::error::RecvError::Closed) => break,
                         }
                     }
-                    seen
+                    progress.received(r, next, true);
                 })
             })
             .collect();
+        let sender_progress = progress.clone();
         let sender = tokio::spawn(async move {
             for i in 0..n {
                 tx.send(i).unwrap();
+                if i % BROADCAST_PACE == 0 {
+                    while sender_progress.too_far_ahead(i + 1) {
+                        tokio::task::yield_now().await;
+                    }
+                }
             }
         });
         sender.await.unwrap();
         for r in receivers {
-            assert_eq!(r.await.unwrap(), n);
+            r.await.unwrap();
         }
     });
+    for r in 0..BROADCAST_RECEIVERS {
+        assert_eq!(progress.count(r), n);
+    }
     n
 }
 
