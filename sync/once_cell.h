@@ -65,13 +65,6 @@ struct SetError {
   bool is_initializing_err() const noexcept { return kind == Kind::Initializing; }
 };
 
-namespace detail {
-template <class R>
-struct is_result : std::false_type {};
-template <class T, class E>
-struct is_result<Result<T, E>> : std::true_type {};
-}  // namespace detail
-
 template <class T>
 class OnceCell {
  public:

@@ -83,6 +83,14 @@ class [[nodiscard]] Result<void, E> {
   std::optional<E> error_;
 };
 
+namespace detail {
+// Whether R is a Result (OnceCell's init futures, PollSlot::take).
+template <class R>
+struct is_result : std::false_type {};
+template <class T, class E>
+struct is_result<Result<T, E>> : std::true_type {};
+}  // namespace detail
+
 // Ok() for Result<void, E>.
 struct Ok {
   template <class E>

@@ -3,6 +3,7 @@
 #include "sync/task/task.h"
 
 #include "sync/notify.h"
+#include "sync/result.h"
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "testing/counted.h"
@@ -12,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -227,6 +229,38 @@ TEST_CASE("task_awaited_output_moved_twice_not_copied") {
     CHECK(weft::block_on(body(&moves, pendings)) == 2);
     CHECK(moves == 2);
   }
+}
+
+// Ready at once with a fixed output.
+template <class T>
+struct ReadyWith {
+  T out;
+  Poll<T> poll(Context&) { return out; }
+};
+
+TEST_CASE("task_awaited_result_and_optional_keep_their_state") {
+  // PollSlot::take rebuilds a trivially copyable Result or optional from its parts.
+  using R = weft::Result<int, int>;
+  using V = weft::Result<void, int>;
+  auto body = []() -> Task<int> {
+    R ok = co_await ReadyWith<R>{R(7)};
+    R err = co_await ReadyWith<R>{R(weft::Err(9))};
+    V vok = co_await ReadyWith<V>{V()};
+    V verr = co_await ReadyWith<V>{V(weft::Err(11))};
+    std::optional<int> some = co_await ReadyWith<std::optional<int>>{13};
+    std::optional<int> none = co_await ReadyWith<std::optional<int>>{std::nullopt};
+    CHECK(ok.is_ok());
+    CHECK(*ok == 7);
+    CHECK(err.is_err());
+    CHECK(err.error() == 9);
+    CHECK(vok.is_ok());
+    CHECK(verr.is_err());
+    CHECK(verr.error() == 11);
+    CHECK(some == 13);
+    CHECK_FALSE(none.has_value());
+    co_return 1;
+  };
+  CHECK(weft::block_on(body()) == 1);
 }
 
 TEST_CASE("task_move_only") {
