@@ -10,7 +10,6 @@
 // bench/README.md for the list.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -44,36 +43,11 @@ inline constexpr std::size_t kCapacity = 1024;
 // broadcast_1to4: every receiver gets every value. The sender looks every kBroadcastPace
 // sends at how far it is ahead of the slowest receiver and yields while that is more than
 // kBroadcastAhead values (half the capacity, so nothing is ever overwritten unread);
-// receivers report their count every kBroadcastPace values. The same rule in
-// bench/tokio (BroadcastProgress there).
+// receivers report their count every kBroadcastPace values (BroadcastProgress in
+// bench/weft_broadcast.cc, its twin in bench/tokio).
 inline constexpr int kBroadcastReceivers = 4;
 inline constexpr uint64_t kBroadcastPace = 64;
 inline constexpr uint64_t kBroadcastAhead = kCapacity / 2;
-
-class BroadcastProgress {
- public:
-  // Receiver `r` has received `count` values; published every kBroadcastPace, and last.
-  void received(int r, uint64_t count, bool last = false) {
-    // Relaxed: a pacing hint; the values themselves travel through the channel.
-    if (last || count % kBroadcastPace == 0)
-      counts_[r].value.store(count, std::memory_order_relaxed);
-  }
-  // Whether `sent` values are more than kBroadcastAhead ahead of the slowest receiver.
-  bool too_far_ahead(uint64_t sent) const {
-    for (const Count& c : counts_) {
-      // Relaxed: as in received().
-      if (sent - c.value.load(std::memory_order_relaxed) > kBroadcastAhead) return true;
-    }
-    return false;
-  }
-  uint64_t count(int r) const { return counts_[r].value.load(std::memory_order_relaxed); }
-
- private:
-  struct alignas(64) Count {
-    std::atomic<uint64_t> value{0};
-  };
-  Count counts_[kBroadcastReceivers];
-};
 
 // The contended RwLock workloads (rwlock_blocking_4, rwlock_contended_4): operation i of
 // each thread or task is a write when i % kWriteEvery == kWriteEvery - 1, else a read; so

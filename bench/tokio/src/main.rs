@@ -380,7 +380,7 @@ fn tokio_oneshot(rt: &Runtime, n: u64) -> u64 {
 /// sends at how far it is ahead of the slowest receiver and yields while that is more than
 /// BROADCAST_AHEAD values (half the capacity: nothing is overwritten unread); receivers
 /// report their count every BROADCAST_PACE values. The same rule as bench/harness.h's
-/// BroadcastProgress.
+/// constants and bench/weft_broadcast.cc's BroadcastProgress.
 const BROADCAST_RECEIVERS: usize = 4;
 const BROADCAST_PACE: u64 = 64;
 const BROADCAST_AHEAD: u64 = (CAPACITY / 2) as u64;
