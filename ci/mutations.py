@@ -216,6 +216,22 @@ MUTATIONS = [
          replace="state | VALUE_SENT | TX_RELEASED;",
          tests=["//model:oneshot"]),
     # --- sync/notify.h
+    dict(id="notify.enqueue_cas_acquire", file="sync/notify.h",
+         what="the enqueue CAS (EMPTY -> WAITING) is Acquire, not SeqCst: has_enqueued()'s "
+              "Dekker pair with watch's send breaks",
+         find="""            enqueue = notify.state_.compare_exchange_strong(
+                word, Notify::set_state(word, Notify::WAITING), std::memory_order_seq_cst,
+                std::memory_order_acquire);""",
+         replace="""            enqueue = notify.state_.compare_exchange_strong(
+                word, Notify::set_state(word, Notify::WAITING), std::memory_order_acquire,
+                std::memory_order_acquire);""",
+         tests=["//model:watch"]),
+    dict(id="notify.has_enqueued_acquire", file="sync/notify.h",
+         what="has_enqueued() loads the state with Acquire, not SeqCst: a send can miss a "
+              "receiver that enqueued just before it looked",
+         find="return get_state(state_.load(std::memory_order_seq_cst)) == WAITING;",
+         replace="return get_state(state_.load(std::memory_order_acquire)) == WAITING;",
+         tests=["//model:watch"]),
     dict(id="notify.fast_path_store_relaxed", file="sync/notify.h",
          what="notify_one's lock-free CAS storing the permit is relaxed",
          find="""    if (state_.compare_exchange_strong(word, set_state(word, NOTIFIED), std::memory_order_release,
@@ -722,21 +738,34 @@ MUTATIONS = [
          what="send_if_modified stores a new version but never wakes the receivers",
          find="""      s.bump_version();
     }
-    s.notify_rx.notify_waiters();""",
+    s.notify_rx.notify_enqueued();""",
          replace="""      s.bump_version();
     }""",
          tests=["//model:watch"]),
-    dict(id="watch.changed_checks_first", file="sync/watch.h",
-         what="changed() checks the version before requesting the notification (lost wakeup)",
-         find="""        notified_.emplace(shared.notify_rx.notified(shard));
-        if (auto done = shared.maybe_changed(version)) {
+    dict(id="watch.changed_no_recheck_after_enqueue", file="sync/watch.h",
+         what="changed() does not check the version again after the poll that enqueues it: a "
+              "send that looked at the shard just before the enqueue wakes nobody",
+         find="""      if (notified_->poll(cx).is_pending()) {
+        if (auto done = shared.maybe_changed(version, std::memory_order_seq_cst)) {
           notified_.reset();
           return std::move(*done);
-        }""",
-         replace="""        if (auto done = shared.maybe_changed(version)) {
-          return std::move(*done);
         }
-        notified_.emplace(shared.notify_rx.notified(shard));""",
+        return pending;
+      }""",
+         replace="""      if (notified_->poll(cx).is_pending()) {
+        return pending;
+      }""",
+         tests=["//model:watch"]),
+    dict(id="watch.recheck_acquire", file="sync/watch.h",
+         what="the check after enqueueing is an Acquire load, not SeqCst: the Dekker pair with "
+              "the send's SeqCst bump and shard load breaks",
+         find="shared.maybe_changed(version, std::memory_order_seq_cst)",
+         replace="shared.maybe_changed(version, std::memory_order_acquire)",
+         tests=["//model:watch"]),
+    dict(id="watch.send_wakes_every_shard_never", file="sync/watch.h",
+         what="a send skips a shard whose receiver is enqueued (the check is inverted)",
+         find="if (inner_[i].has_enqueued()) inner_[i].notify_waiters();",
+         replace="if (!inner_[i].has_enqueued()) inner_[i].notify_waiters();",
          tests=["//model:watch"]),
     dict(id="watch.close_no_notify", file="sync/watch.h",
          what="the last Sender sets CLOSED but never wakes the receivers",
@@ -746,8 +775,24 @@ MUTATIONS = [
          tests=["//model:watch"]),
     dict(id="watch.version_relaxed", file="sync/watch.h",
          what="the version bump is relaxed",
-         find="state.fetch_add(STEP, std::memory_order_release);",
+         find="state.fetch_add(STEP, std::memory_order_seq_cst);",
          replace="state.fetch_add(STEP, std::memory_order_relaxed);",
+         tests=["//model:watch"]),
+    dict(id="watch.version_release", file="sync/watch.h",
+         what="the version bump is Release, not SeqCst: it still publishes the value, but the "
+              "Dekker pair with a receiver's check after enqueueing breaks (a lost wake)",
+         find="state.fetch_add(STEP, std::memory_order_seq_cst);",
+         replace="state.fetch_add(STEP, std::memory_order_release);",
+         tests=["//model:watch"]),
+    dict(id="watch.value_lock_spin_cas_relaxed", file="sync/platform/rwlock.h",
+         what="the value lock's slow path takes a lock it found free with a relaxed CAS: a "
+              "reader that met the writer does not acquire what it wrote",
+         find="""    while ((s & busy) == 0) {
+      if (state_.compare_exchange_strong(s, s + take, std::memory_order_acquire,
+                                         std::memory_order_relaxed)) {""",
+         replace="""    while ((s & busy) == 0) {
+      if (state_.compare_exchange_strong(s, s + take, std::memory_order_relaxed,
+                                         std::memory_order_relaxed)) {""",
          tests=["//model:watch"]),
     dict(id="watch.last_receiver_no_notify", file="sync/watch.h",
          what="the last Receiver's drop does not complete Sender::closed()",

@@ -180,6 +180,21 @@ WEFT_MODEL_TEST(send_wakes_with_sender_alive,
   sender.join();
 }
 
+// A send wakes only the receivers enqueued when it looks at their shard; one that enqueues
+// just after must see the version itself (ChangedWait's check after the enqueue). Here the
+// receiver waits through two sends, so it enqueues again after the first wake while the
+// second send looks. Kills watch.changed_no_recheck_after_enqueue, watch.recheck_acquire,
+// watch.version_release, notify.enqueue_cas_acquire and notify.has_enqueued_acquire.
+WEFT_MODEL_TEST(changed_waits_through_two_sends, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<int>(0);
+  platform::thread sender([tx] {
+    WEFT_INVARIANT(tx.send(1).is_ok());
+    WEFT_INVARIANT(tx.send(2).is_ok());
+  });
+  while (*rx.borrow_and_update() != 2) WEFT_INVARIANT(weft::block_on(rx.changed()).is_ok());
+  sender.join();
+}
+
 namespace {
 struct Note {
   platform::cell<int> value{0};

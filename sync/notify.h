@@ -70,6 +70,10 @@ namespace weft {
 
 class Notify;
 
+namespace watch::detail {
+class BigNotify;
+}  // namespace watch::detail
+
 namespace detail {
 
 // How many wakers notify_waiters() collects before it releases the lock to wake them
@@ -144,6 +148,16 @@ class Notify {
 
  private:
   friend class detail::NotifiedCore;
+  friend class watch::detail::BigNotify;
+
+  // Whether a Notified is enqueued now. SeqCst: the second half of a Dekker pair with the
+  // SeqCst enqueue CAS (EMPTY -> WAITING) in NotifiedCore::poll: a caller that stores its
+  // condition by a SeqCst RMW before this load, and skips notify_waiters() when it returns
+  // false, is sure that a waiter enqueueing later sees the condition, provided the waiter
+  // re-checks it by a SeqCst load after the poll that enqueued it (watch's send and
+  // ChangedWait). Either this load sees the WAITING that the enqueue stored, or the
+  // waiter's check follows it in the single total order and sees the condition.
+  bool has_enqueued() const { return get_state(state_.load(std::memory_order_seq_cst)) == WAITING; }
 
   // State word (state_): bits 0-1 hold the permit state, the other bits count the calls
   // of notify_waiters() (wrapping; only equality is ever tested).
@@ -432,10 +446,11 @@ inline Poll<void> NotifiedCore::poll(const Waker* waker) {
         switch (Notify::get_state(word)) {
           case Notify::EMPTY:
             // A failure means a notify_one() stored the permit or a notify_waiters()
-            // counted itself meanwhile. Acquire on failure: as the load above (on success
-            // it re-reads the word already acquired; WAITING itself carries no data).
+            // counted itself meanwhile. Acquire on failure: as the load above. SeqCst on
+            // success: pairs with the SeqCst load in has_enqueued() (a Dekker pair; the
+            // word already acquired carries no new data, WAITING none).
             enqueue = notify.state_.compare_exchange_strong(
-                word, Notify::set_state(word, Notify::WAITING), std::memory_order_acquire,
+                word, Notify::set_state(word, Notify::WAITING), std::memory_order_seq_cst,
                 std::memory_order_acquire);
             break;
           case Notify::WAITING:

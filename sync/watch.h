@@ -27,7 +27,10 @@
 //
 // Memory ordering: everything a sender did before storing a value happens-before the
 // return of any borrow / changed / wait_for that observes that version. Wake-ups go through
-// weft::Notify (notify_waiters), woken outside every lock.
+// weft::Notify, woken outside every lock; a send wakes only the shards where a receiver
+// waits, and a receiver checks the version again after it enqueues (a SeqCst Dekker pair:
+// ChangedWait), so a send that meets no waiter writes nothing but the value, the version
+// and the value lock.
 //
 //   auto [tx, rx] = weft::watch::channel<std::string>("hello");
 //   std::thread t([rx = std::move(rx)]() mutable {
@@ -109,9 +112,20 @@ class BigNotify {
     return next_.fetch_add(1, std::memory_order_relaxed) % width_;
   }
   Notified notified(std::size_t shard) { return inner_[shard].notified(); }
-  // Every shard a Receiver can wait on, so none misses a send.
+  // Every shard a Receiver can wait on, so none misses a send (or the close).
   void notify_waiters() {
     for (std::size_t i = 0; i < width_; ++i) inner_[i].notify_waiters();
+  }
+  // A send's wake: only the shards where a receiver is enqueued, so that a send meeting
+  // no waiter writes no shard's line (a locked RMW per shard that the receivers use,
+  // about half of a send's time in watch_4rx: bench/README.md). Notified futures created
+  // but not yet enqueued are not completed: the caller bumped the version by a SeqCst RMW
+  // before this, and ChangedWait re-checks it by a SeqCst load after it enqueues
+  // (Notify::has_enqueued's Dekker pair).
+  void notify_enqueued() {
+    for (std::size_t i = 0; i < width_; ++i) {
+      if (inner_[i].has_enqueued()) inner_[i].notify_waiters();
+    }
   }
 
  private:
@@ -150,14 +164,19 @@ class Shared {
 
   // Under the write lock, after the value changed.
   void bump_version() {
-    // Release: pairs with load_state()'s Acquire.
-    state.fetch_add(STEP, std::memory_order_release);
+    // SeqCst (Release would publish the value): pairs with load_state()'s Acquire, and is
+    // the first half of the Dekker pair with ChangedWait's recheck after it enqueues
+    // (BigNotify::notify_enqueued).
+    state.fetch_add(STEP, std::memory_order_seq_cst);
   }
 
   // Receiver side of changed(): Ok when a version this receiver has not seen exists (and
   // marks it seen), Err when closed and nothing is new, nullopt otherwise.
-  std::optional<Result<void, RecvError>> maybe_changed(std::uintptr_t& version) const {
-    const std::uintptr_t s = load_state();
+  // `order`: Acquire, or SeqCst for the recheck after enqueueing (see ChangedWait).
+  std::optional<Result<void, RecvError>> maybe_changed(
+      std::uintptr_t& version, std::memory_order order = std::memory_order_acquire) const {
+    // Acquire (at least): as load_state().
+    const std::uintptr_t s = state.load(order);
     const std::uintptr_t current = version_of(s);
     if (version != current) {
       version = current;
@@ -177,8 +196,11 @@ class Shared {
   Notify notify_tx;     // Sender::closed() waiting for the last receiver
 };
 
-// Waits for a version the receiver has not seen (Tokio's changed_impl): request the
-// notification first, then check, so a send between the two is never missed.
+// Waits for a version the receiver has not seen (after Tokio's changed_impl). A send wakes
+// only the receivers enqueued when it looks (BigNotify::notify_enqueued), so the check that
+// counts comes after the poll that enqueues: a send that looked before the enqueue bumped
+// the version before it looked, and this SeqCst load sees that bump (a Dekker pair with
+// the SeqCst bump and the SeqCst enqueue CAS). A close wakes every shard as Tokio does.
 class ChangedWait {
  public:
   template <class T>
@@ -186,13 +208,17 @@ class ChangedWait {
                                      Context& cx) {
     for (;;) {
       if (!notified_) {
+        if (auto done = shared.maybe_changed(version)) return std::move(*done);
         notified_.emplace(shared.notify_rx.notified(shard));
-        if (auto done = shared.maybe_changed(version)) {
-          notified_.reset();
+      }
+      if (notified_->poll(cx).is_pending()) {
+        // SeqCst: the second half of the Dekker pair (above).
+        if (auto done = shared.maybe_changed(version, std::memory_order_seq_cst)) {
+          notified_.reset();  // leaves the queue
           return std::move(*done);
         }
+        return pending;
       }
-      if (notified_->poll(cx).is_pending()) return pending;
       notified_.reset();  // woken (maybe spuriously): check again
     }
   }
@@ -441,7 +467,7 @@ class Sender {
       if (!modified) return false;
       s.bump_version();  // under the write lock, so a borrow sees value and version agree
     }
-    s.notify_rx.notify_waiters();
+    s.notify_rx.notify_enqueued();
     return true;
   }
 
