@@ -96,8 +96,7 @@ class BigNotify {
  public:
   // Uses the first `width` Notify objects: by default one per core, at most notify_width.
   // Shards beyond the cores spread no contention (no more threads wait or send at once),
-  // and each costs every send an RMW, lock or none: 8 CASes a send on a 2-core machine
-  // where 2 do (bench/README.md, "why weft loses").
+  // and each costs every send a load of its state (and an RMW while a receiver waits).
   explicit BigNotify(std::size_t width = default_width()) : width_(width) {
     WEFT_INVARIANT(width >= 1 && width <= notify_width);
   }
