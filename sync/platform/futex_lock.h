@@ -81,17 +81,6 @@ class basic_futex_lock {
   static constexpr std::uint32_t LOCKED = 1;
   static constexpr std::uint32_t CONTENDED = 2;
 
-  // Loads of the word while it is LOCKED before sleeping (Rust std: 100). None in the model
-  // build (one load, then the sleep): DPOR takes a spin iteration that reads nothing new
-  // for no step and blocks the spinner until the word changes, so the path where a
-  // bounded spin gives up on a word still LOCKED and sleeps would go unexplored with two
-  // lockers (a dropped wake then survived //model:futex_lock's two-thread scenarios).
-#if defined(WEFT_MODEL)
-  static constexpr unsigned spin_limit = 0;
-#else
-  static constexpr unsigned spin_limit = 100;
-#endif
-
   [[gnu::noinline, gnu::cold]] void lock_contended() noexcept {
     std::uint32_t state = spin();
     if (state == UNLOCKED) {
@@ -116,14 +105,9 @@ class basic_futex_lock {
   }
 
   // Loads the word until it is not LOCKED (UNLOCKED, or CONTENDED: others sleep, so do
-  // we), at most spin_limit times; returns the last value.
+  // we), within spin.h's bound; returns the last value.
   std::uint32_t spin() noexcept {
-    for (unsigned left = spin_limit;; --left) {
-      // Relaxed: only a hint; the lock is taken by an Acquire CAS or exchange.
-      const std::uint32_t state = word_.load(std::memory_order_relaxed);
-      if (state != LOCKED || left == 0) return state;
-      spin_hint();
-    }
+    return spin_until(word_, [](std::uint32_t state) { return state != LOCKED; });
   }
 
   atomic<std::uint32_t> word_{UNLOCKED};

@@ -73,26 +73,12 @@ class rwlock {
   static constexpr std::uintptr_t PARKED = 2;
   static constexpr std::uintptr_t READER = 4;
 
-  // Loads of the word while it is busy before sleeping (futex_lock.h's bound, and Rust
-  // std's): without them a reader that meets a writer sleeps in the kernel, and the
-  // writer's unlock pays a futex wake, about once every 8 sends of watch_4rx (527k futex
-  // calls in a run, bench/README.md). None in the model build, for futex_lock.h's reason:
-  // a spin that reads nothing new is no step there, so the path that gives up and sleeps
-  // must come first.
-#if defined(WEFT_MODEL)
-  static constexpr unsigned spin_limit = 0;
-#else
-  static constexpr unsigned spin_limit = 100;
-#endif
-
   // Slow path: waits until none of `busy` is set, then adds `take`.
   [[gnu::noinline]] void wait_until_free(std::uintptr_t busy, std::uintptr_t take) {
-    // Relaxed: the CASes re-read the word.
-    std::uintptr_t s = state_.load(std::memory_order_relaxed);
-    for (unsigned left = spin_limit; (s & busy) != 0 && left > 0; --left) {
-      spin_hint();
-      s = state_.load(std::memory_order_relaxed);  // Relaxed: as above
-    }
+    // A bounded spin first (spin.h): without it a reader that meets a writer sleeps in the
+    // kernel and the writer's unlock pays a futex wake, about once every 8 sends of
+    // watch_4rx (527k futex calls in a run, bench/README.md).
+    std::uintptr_t s = spin_until(state_, [busy](std::uintptr_t v) { return (v & busy) == 0; });
     while ((s & busy) == 0) {
       // Acquire: as on the fast paths.
       if (state_.compare_exchange_strong(s, s + take, std::memory_order_acquire,

@@ -8,6 +8,7 @@
 
 #include "sync/platform/config.h"
 
+#include <atomic>
 #include <source_location>
 #include <thread>
 
@@ -46,6 +47,31 @@ inline void spin_hint() noexcept {
 }
 
 #endif
+
+// Loads of a held lock word before a contended locker sleeps (Rust std's futex locks: 100):
+// a short critical section ends within them, and neither side pays a futex call. None in
+// the model build (one load, then the sleep): DPOR takes a spin iteration that reads
+// nothing new for no step and blocks the spinner until the word changes, so the path where
+// a bounded spin gives up on a word still held and sleeps would go unexplored (a dropped
+// wake then survived //model:futex_lock's two-thread scenarios).
+#if defined(WEFT_MODEL)
+inline constexpr unsigned contended_spin_limit = 0;
+#else
+inline constexpr unsigned contended_spin_limit = 100;
+#endif
+
+// Loads `word` until `done(value)` holds or contended_spin_limit more loads have been
+// spent; returns the last value read. For the lock words of futex_lock.h and rwlock.h.
+template <class Word, class Done>
+auto spin_until(const Word& word, Done done) noexcept {
+  // Relaxed: only a hint; the caller takes the lock by an Acquire RMW that re-reads it.
+  auto value = word.load(std::memory_order_relaxed);
+  for (unsigned left = contended_spin_limit; !done(value) && left > 0; --left) {
+    spin_hint();
+    value = word.load(std::memory_order_relaxed);  // Relaxed: as above
+  }
+  return value;
+}
 
 // Exponential backoff for a loop that retries after a lost race or waits on another
 // thread (after crossbeam_utils::Backoff). spin() is for retrying a failed CAS: it only
