@@ -5,20 +5,44 @@
 
 MUTATIONS = [
     # --- sync/platform/parker.h
-    dict(id="parker.unpark_skips_notify", file="sync/platform/parker.h",
-         what="unpark sets the token but never notifies a parked thread",
-         find="    wakeup_.notify_one();\n", replace="",
+    dict(id="parker.unpark_skips_wake", file="sync/platform/parker.h",
+         what="unpark sets the token but never wakes a parked thread",
+         find="      futex_.wake_one(state_);\n", replace="",
          tests=["//model:parker", "//model:harness_selftest"]),
-    dict(id="parker.no_lock_before_notify", file="sync/platform/parker.h",
-         what="unpark notifies without taking the lock (lost wakeup window)",
-         find="    { mutex_guard guard(mutex_); }\n", replace="",
-         tests=["//model:parker", "//model:harness_selftest"]),
+    dict(id="parker.wake_before_token", file="sync/platform/parker.h",
+         what="unpark wakes the futex before it sets the token: an owner that marks itself "
+              "PARKED in between sleeps through the only wake (lost wakeup)",
+         find="""    if (state_.exchange(NOTIFIED, std::memory_order_release) == PARKED) {
+      futex_.wake_one(state_);
+    }""",
+         replace="""    futex_.wake_one(state_);
+    state_.exchange(NOTIFIED, std::memory_order_release);""",
+         tests=["//model:parker"]),
+    dict(id="parker.unpark_relaxed", file="sync/platform/parker.h",
+         what="unpark sets the token relaxed: the unparker's writes are not published",
+         find="if (state_.exchange(NOTIFIED, std::memory_order_release) == PARKED) {",
+         replace="if (state_.exchange(NOTIFIED, std::memory_order_relaxed) == PARKED) {",
+         tests=["//model:parker"]),
     dict(id="parker.fast_path_relaxed", file="sync/platform/parker.h",
-         what="park's fast-path token CAS is relaxed",
-         find="""    if (state_.compare_exchange_strong(notified, EMPTY, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {""",
-         replace="""    if (state_.compare_exchange_strong(notified, EMPTY, std::memory_order_relaxed,
-                                       std::memory_order_relaxed)) {""",
+         what="park's first RMW (which takes a waiting token) is relaxed",
+         find="const std::uint32_t previous = state_.fetch_sub(1, std::memory_order_acquire);",
+         replace="const std::uint32_t previous = state_.fetch_sub(1, std::memory_order_relaxed);",
+         tests=["//model:parker"]),
+    dict(id="parker.woken_cas_relaxed", file="sync/platform/parker.h",
+         what="the CAS that takes the token after a futex return is relaxed",
+         find="""    return state_.compare_exchange_strong(token, EMPTY, std::memory_order_acquire,
+                                          std::memory_order_relaxed);""",
+         replace="""    return state_.compare_exchange_strong(token, EMPTY, std::memory_order_relaxed,
+                                          std::memory_order_relaxed);""",
+         tests=["//model:parker"]),
+    dict(id="parker.spurious_return_taken_as_token", file="sync/platform/parker.h",
+         what="park takes any futex return for a token: a spurious return ends the park "
+              "with no unpark",
+         find="""      futex_.wait(state_, PARKED);
+      if (take_woken_token()) return;""",
+         replace="""      futex_.wait(state_, PARKED);
+      state_.store(EMPTY, std::memory_order_relaxed);
+      return;""",
          tests=["//model:parker"]),
     dict(id="parker.timeout_drops_token", file="sync/platform/parker.h",
          what="a timed park that times out resets the state, losing a token given as it fires",

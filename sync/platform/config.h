@@ -26,3 +26,14 @@
 #define WEFT_MODEL_RELACY 1
 #include "sync/platform/relacy.h"
 #endif
+
+// Whether production sleeps on the futex system call (Linux's): platform::futex is the
+// system call and platform::mutex / condvar the futex ones. A build may set it to 0 to get
+// std::mutex and std::condition_variable, and a futex emulated over them (futex.h).
+#if !defined(WEFT_PLATFORM_FUTEX)
+#if defined(__linux__)
+#define WEFT_PLATFORM_FUTEX 1
+#else
+#define WEFT_PLATFORM_FUTEX 0
+#endif
+#endif

@@ -25,6 +25,10 @@
 // of a word already destroyed is harmless there (the kernel wakes nobody, or a thread that
 // then sees a spurious return), as unlock() may wake after another thread freed the lock.
 //
+// Production without the system call (WEFT_PLATFORM_FUTEX 0, config.h): the model's futex
+// below over std::mutex and std::condition_variable (their spurious wakeups are slept
+// through; at most one per futex object returns, as the model allows).
+//
 // Model build (DPOR and Relacy): `futex` is a modelled futex, one per word, written once
 // against the checker's platform::mutex, condvar and atomic. What it models: the kernel's
 // hash-bucket lock, which a wait holds from its check of the word until it is queued and a
@@ -49,12 +53,9 @@
 #include <chrono>
 #include <cstdint>
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL) || !WEFT_PLATFORM_FUTEX
 #include "sync/platform/mutex.h"
 #else
-#if !defined(__linux__)
-#error "weft: the production platform::futex is the Linux futex system call"
-#endif
 #include <cerrno>
 #include <climits>
 #include <ctime>
@@ -66,7 +67,7 @@
 
 namespace weft::platform {
 
-#if defined(WEFT_MODEL)
+#if defined(WEFT_MODEL) || !WEFT_PLATFORM_FUTEX
 
 // SpuriousReturns: how many spurious returns a wait may make on this word in one
 // execution (see spurious_return()).
@@ -135,7 +136,7 @@ class basic_futex {
 
 using futex = basic_futex<>;
 
-#else  // production: the Linux system call
+#else  // production on Linux: the system call
 
 static_assert(std::is_same_v<clock, std::chrono::steady_clock>,
               "platform::clock must be steady_clock, whose clock is CLOCK_MONOTONIC");

@@ -87,7 +87,7 @@ class basic_futex_condvar {
 
 using futex_condvar = basic_futex_condvar<futex>;
 
-#if !defined(WEFT_MODEL)
+#if !defined(WEFT_MODEL) && WEFT_PLATFORM_FUTEX
 static_assert(sizeof(futex_condvar) == 4, "the production condvar is its futex word");
 #endif
 

@@ -116,7 +116,7 @@ class basic_futex_lock {
 
 using futex_lock = basic_futex_lock<futex>;
 
-#if !defined(WEFT_MODEL)
+#if !defined(WEFT_MODEL) && WEFT_PLATFORM_FUTEX
 static_assert(sizeof(futex_lock) == 4, "the production lock is its futex word");
 #endif
 

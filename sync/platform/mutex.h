@@ -27,16 +27,6 @@
 #include <condition_variable>
 #include <source_location>
 
-// Whether the production lock and condvar are the futex ones (the futex system call is
-// Linux's); a build may set it to 0 to get the std ones.
-#if !defined(WEFT_PLATFORM_FUTEX)
-#if defined(__linux__)
-#define WEFT_PLATFORM_FUTEX 1
-#else
-#define WEFT_PLATFORM_FUTEX 0
-#endif
-#endif
-
 #if !defined(WEFT_MODEL) && WEFT_PLATFORM_FUTEX
 #include "sync/platform/futex_condvar.h"
 #include "sync/platform/futex_lock.h"

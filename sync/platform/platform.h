@@ -10,10 +10,10 @@
 #include "sync/platform/clock.h"
 #include "sync/platform/config.h"
 #include "sync/platform/fence.h"
-// The futex is Linux's system call (modelled in the model build); elsewhere
-// platform::mutex and condvar are the std ones (mutex.h) and these are left out.
-#if defined(WEFT_MODEL) || defined(__linux__)
 #include "sync/platform/futex.h"
+// The futex lock and condvar are platform::mutex and condvar on Linux (and checked in the
+// model build); elsewhere those are the std ones (mutex.h) and these are left out.
+#if defined(WEFT_MODEL) || defined(__linux__)
 #include "sync/platform/futex_condvar.h"
 #include "sync/platform/futex_lock.h"
 #endif

@@ -71,6 +71,26 @@ TEST_CASE("parker: an unpark before park is kept, several unparks leave one toke
   t.join();
 }
 
+TEST_CASE("parker: 100k rounds of ping-pong between two threads lose no wake") {
+  // Each side parks until the turn is its own, so every round takes a real handoff; a
+  // lost wake hangs the test (its timeout), a token taken twice breaks the count.
+  constexpr int rounds = 100'000;
+  platform::parker parkers[2];
+  platform::atomic<int> turn{0};
+  auto play = [&](int me) {
+    for (int round = 0; round < rounds; ++round) {
+      // Acquire: pairs with the other side's Release fetch_add.
+      while (turn.load(std::memory_order_acquire) % 2 != me) parkers[me].park();
+      turn.fetch_add(1, std::memory_order_release);  // Release: pairs with the load above
+      parkers[1 - me].unpark();
+    }
+  };
+  platform::thread other([&] { play(1); });
+  play(0);
+  other.join();
+  CHECK(turn.load(std::memory_order_relaxed) == 2 * rounds);
+}
+
 TEST_CASE("parker::park_until: times out without a token, takes one given in time") {
   using namespace std::chrono_literals;
   platform::parker p;
