@@ -5,10 +5,13 @@
 //   bench --workload=NAME --ops=N         every impl of NAME, once each
 //   bench --workload=NAME --impl=I ...    only impl I
 //   bench --smoke                         every entry with tiny counts (the CI smoke test)
+//   bench --line-handoff                  `LINE_HANDOFF_NS <ns>`: the cores' line latency
+//                                         now (line_handoff.h), printed by bench/run
 //
 // Prints `RESULT <workload> <impl> <ops> <seconds>` per measurement. Timing never fails
 // anything; only a wrong result does (BENCH_CHECK aborts).
 #include "bench/harness.h"
+#include "bench/line_handoff.h"
 
 #include <chrono>
 #include <cstdio>
@@ -22,8 +25,10 @@
 namespace {
 
 void usage() {
-  std::fprintf(stderr,
-               "usage: bench [--list] [--smoke] [--workload=NAME|all] [--impl=NAME] [--ops=N]\n");
+  std::fprintf(
+      stderr,
+      "usage: bench [--list] [--smoke] [--line-handoff] [--workload=NAME|all] [--impl=NAME] "
+      "[--ops=N]\n");
 }
 
 double run_one(const bench::Entry& e, uint64_t n, uint64_t* ops) {
@@ -41,12 +46,15 @@ int main(int argc, char** argv) {
   uint64_t ops = 4'000'000;
   bool list = false;
   bool smoke = false;
+  bool line_handoff = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--list") {
       list = true;
     } else if (arg == "--smoke") {
       smoke = true;
+    } else if (arg == "--line-handoff") {
+      line_handoff = true;
     } else if (arg.rfind("--workload=", 0) == 0) {
       workload = arg.substr(std::strlen("--workload="));
     } else if (arg.rfind("--impl=", 0) == 0) {
@@ -64,6 +72,11 @@ int main(int argc, char** argv) {
   // after). Every entry must see the same, realistic, multi-threaded process whatever
   // ran before it, so start (and join) one thread first: glibc never goes back.
   std::thread([] {}).join();
+
+  if (line_handoff) {
+    std::printf("LINE_HANDOFF_NS %.1f\n", bench::line_handoff_ns());
+    return 0;
+  }
 
   const auto& entries = bench::registry();
   if (list) {

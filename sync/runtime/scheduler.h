@@ -16,8 +16,9 @@
 // any, goes to the global queue); any other wake pushes it on the global queue. Waking
 // costs one CAS on the task's state word and, if the task was idle, one exchange on the
 // LIFO slot, or one push on the run queue (a CAS and a store) and a SeqCst fence; it
-// takes a lock only to unpark a sleeping worker (the parker's slow path). Idle workers
-// spin briefly (platform::Backoff) before they park. No user code (a poll, a future's
+// takes a lock only to unpark a sleeping worker (the parker's slow path). An idle worker
+// does not spin: it looks once more (the global queue, the other workers' LIFO slots)
+// and parks, as Tokio's do (see wait_for_work). No user code (a poll, a future's
 // destructor, a waker) runs under a scheduler lock.
 //
 // Memory ordering: what a thread did before waking a task happens-before the poll that
@@ -37,7 +38,6 @@
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
 #include "sync/platform/parker.h"
-#include "sync/platform/spin.h"
 #include "sync/platform/thread_local_pointer.h"
 #include "sync/runtime/run_queue.h"
 #include "sync/runtime/task_header.h"
@@ -162,8 +162,8 @@ class Scheduler {
 
   // The body of worker thread `index` (ThreadPool): runs tasks until stop(). Order of
   // looking for work: its LIFO slot (at most max_lifo_polls times in a row, so that two
-  // tasks waking each other cannot starve the global queue), the global queue, a short
-  // spin on the global queue, then wait_for_work().
+  // tasks waking each other cannot starve the global queue), the global queue, then
+  // wait_for_work().
   void run_worker(unsigned index) {
     WEFT_INVARIANT(lifo_ != nullptr && index < workers_);
     CurrentWorker me{this, index};
@@ -184,7 +184,6 @@ class Scheduler {
         lifo_streak = 0;
         task = queue_.pop();
         if (task == nullptr) task = take_lifo(index);
-        if (task == nullptr) task = spin_for_work(index);
         if (task == nullptr) {
           task = wait_for_work(index, timer_->next_deadline().value_or(Instant::max()));
           (void)timer_->fire_due();  // the deadline this worker slept to, or later ones
@@ -195,19 +194,19 @@ class Scheduler {
         polls_since_timers = 0;
         if (timer_->size() != 0) (void)timer_->fire_due();
       }
-      if (task != nullptr) {
-        // Relaxed: only a hint for spinning workers (spin_for_work), who decide with
-        // the exchange in take_lifo().
-        LifoSlot& mine = *lifo_[index];
-        mine.polls.store(mine.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        task->run();
-      }
+      if (task != nullptr) task->run();
     }
   }
 
   // Worker `worker` found the queue empty: parks it until work arrives, stop() or
   // `deadline` (the next timer's). Returns a task found on the re-check, or nullptr (the
   // caller looks again).
+  // No spin before parking: a worker kept awake takes every task the busy worker
+  // displaces to the global queue at once, and when those tasks are short and share data
+  // (a contended lock), moving them and their lines between cores costs more than running
+  // them in parallel gains: rwlock_contended_4 ran 1.4x faster without the spin, 2.8x on
+  // a placement of the two vCPUs with a 160 ns line transfer (bench/README, "The idle
+  // worker parks at once").
   TaskHeader* wait_for_work(unsigned worker, Instant deadline = Instant::max()) {
     const std::uintptr_t bit = std::uintptr_t{1} << worker;
     idle_.fetch_or(bit, std::memory_order_relaxed);
@@ -274,18 +273,11 @@ class Scheduler {
 
  private:
   // Tasks a worker runs from its LIFO slot in a row before it looks at the global queue
-  // (Tokio's MAX_LIFO_POLLS_PER_TICK). Rounds of Backoff::snooze() an idle worker spends
-  // re-checking the global queue before it parks: about a microsecond of pauses and a
-  // few yields; one round in the model (every round is a scheduling point there).
+  // (Tokio's MAX_LIFO_POLLS_PER_TICK).
   static constexpr unsigned max_lifo_polls = 3;
   // Rounds of a worker's loop between two looks at the timers while it stays busy
   // (Tokio's event_interval).
   static constexpr unsigned timer_interval = 61;
-#if defined(WEFT_MODEL)
-  static constexpr unsigned idle_spins = 1;
-#else
-  static constexpr unsigned idle_spins = 12;
-#endif
 
   // One per worker, each on its own cache line (platform::cache_padded).
   struct LifoSlot {
@@ -293,9 +285,6 @@ class Scheduler {
     // worker i only (schedule()), emptied by worker i, a stealing worker about to park,
     // or the drain.
     platform::atomic<TaskHeader*> task{nullptr};
-    // Polls worker i started; written by worker i only, read by spinning workers as a
-    // hint that worker i is stuck in one poll.
-    platform::atomic<std::uint64_t> polls{0};
   };
 
   Scheduler(unsigned workers, bool worker_threads)
@@ -318,47 +307,6 @@ class Scheduler {
     for (unsigned i = 0; i < workers_; ++i) {
       if (i == self) continue;
       if (TaskHeader* task = take_lifo(i)) return task;
-    }
-    return nullptr;
-  }
-
-  // Spins on the global queue; also takes over a task that sits in another worker's LIFO
-  // slot while that worker stays in one poll (its poll count unchanged across a round:
-  // a long poll, like a producer that never yields, would otherwise delay the task it
-  // woke until the poll returns). A slot that turns over, as in a ping-pong, is left to
-  // its owner.
-  TaskHeader* spin_for_work(unsigned self) {
-    struct Seen {
-      TaskHeader* task;
-      std::uint64_t polls;
-    };
-    constexpr unsigned max_seen = 4;  // looks at the first few other workers only
-    Seen seen[max_seen];
-    unsigned others = 0;
-    auto look = [&](bool steal) -> TaskHeader* {
-      unsigned k = 0;
-      for (unsigned i = 0; i < workers_ && k < max_seen; ++i) {
-        if (i == self) continue;
-        // Relaxed: hints; take_lifo's exchange decides.
-        TaskHeader* task = lifo_[i]->task.load(std::memory_order_relaxed);
-        const std::uint64_t polls = lifo_[i]->polls.load(std::memory_order_relaxed);
-        if (steal && task != nullptr && seen[k].task == task && seen[k].polls == polls) {
-          if (TaskHeader* taken = take_lifo(i)) return taken;
-        }
-        seen[k++] = Seen{task, polls};
-      }
-      others = k;
-      return nullptr;
-    };
-    (void)look(false);
-    platform::Backoff backoff;
-    for (unsigned round = 0; round < idle_spins; ++round) {
-      backoff.snooze();
-      if (stopping()) return nullptr;
-      if (TaskHeader* task = queue_.pop()) return task;
-      if (others != 0) {
-        if (TaskHeader* task = look(true)) return task;
-      }
     }
     return nullptr;
   }

@@ -8,9 +8,9 @@
 // poll, with warm caches (as in Tokio); a worker about to sleep takes it over. Other
 // wakes go to the shared queue, polled by whichever worker pops it. Waking an idle task
 // is one CAS on the task plus one exchange on the LIFO slot, or a queue push (a CAS and
-// a store) and a fence; a lock is taken only to unpark a sleeping worker. Idle workers
-// spin briefly before they park. A poll that blocks its thread delays the task in that
-// worker's LIFO slot until another worker goes idle.
+// a store) and a fence; a lock is taken only to unpark a sleeping worker. An idle worker
+// parks at once (no spin), as Tokio's. A poll that blocks its thread delays the task in
+// that worker's LIFO slot until another worker goes idle.
 //
 // Timers: one TimerDriver per pool (sync/time/timer_driver.h). A worker about to park
 // parks until the next timer deadline and fires what is due when it wakes; a busy worker
