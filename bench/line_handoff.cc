@@ -22,7 +22,9 @@ void pin_to(int cpu) {
 
 // The line the two threads hand back and forth, alone on its pair of lines (the
 // adjacent-line prefetcher moves 128 bytes): nothing else either thread touches is near
-// it, and neither reaches it through a pointer it must load.
+// it, and neither reaches it through a pointer it must load. std::atomic, not
+// platform::atomic: this measures the machine, not weft, as the C++ peers in
+// bench/peers/ do.
 struct alignas(128) Line {
   std::atomic<int> turn{0};
 };
