@@ -1092,6 +1092,30 @@ MUTATIONS = [
          find="if (detail::TaskHeader* task = scheduler_->wait_for_work(0, deadline)) task->run();",
          replace="(void)deadline; if (detail::TaskHeader* task = scheduler_->wait_for_work(0, Instant::max())) task->run();",
          tests=["//model:time"]),
+    dict(id="scheduler.idle_worker_no_fence", file="sync/runtime/scheduler.h",
+         what="a worker about to park sets its idle bit and re-checks the queue without the SeqCst fence: a push that does not see the bit is missed by the re-check too",
+         find="""    idle_.fetch_or(bit, std::memory_order_relaxed);
+    platform::fence(std::memory_order_seq_cst);
+    TaskHeader* task = queue_.pop();""",
+         replace="""    idle_.fetch_or(bit, std::memory_order_relaxed);
+    TaskHeader* task = queue_.pop();""",
+         tests=["//model:task_pool"]),
+    dict(id="scheduler.remote_push_no_fence", file="sync/runtime/scheduler.h",
+         what="a push on the global queue reads the idle workers without the SeqCst fence",
+         find="""    queue_.push(task);
+    platform::fence(std::memory_order_seq_cst);
+    std::uintptr_t idle = idle_.load(std::memory_order_relaxed);""",
+         replace="""    queue_.push(task);
+    std::uintptr_t idle = idle_.load(std::memory_order_relaxed);""",
+         tests=["//model:task_pool"]),
+    dict(id="scheduler.park_without_recheck", file="sync/runtime/scheduler.h",
+         what="a worker parks right after setting its idle bit, without looking at the queue again",
+         find="""    platform::fence(std::memory_order_seq_cst);
+    TaskHeader* task = queue_.pop();
+    if (task == nullptr) task = steal_lifo(worker);""",
+         replace="""    platform::fence(std::memory_order_seq_cst);
+    TaskHeader* task = steal_lifo(worker);""",
+         tests=["//model:task_pool"]),
     dict(id="scheduler.worker_park_ignores_timer", file="sync/runtime/scheduler.h",
          what="an idle ThreadPool worker parks without the next timer deadline",
          find="task = wait_for_work(index, timer_->next_deadline().value_or(Instant::max()));",
