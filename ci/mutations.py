@@ -1111,10 +1111,31 @@ MUTATIONS = [
     dict(id="scheduler.park_without_recheck", file="sync/runtime/scheduler.h",
          what="a worker parks right after setting its idle bit, without looking at the queue again",
          find="""    platform::fence(std::memory_order_seq_cst);
-    TaskHeader* task = queue_.pop();
-    if (task == nullptr) task = steal_lifo(worker);""",
+    TaskHeader* task = queue_.pop();""",
          replace="""    platform::fence(std::memory_order_seq_cst);
-    TaskHeader* task = steal_lifo(worker);""",
+    TaskHeader* task = nullptr;""",
+         tests=["//model:task_pool"]),
+    dict(id="scheduler.lifo_displaced_task_lost", file="sync/runtime/scheduler.h",
+         what="a wake into a full LIFO slot drops the task it displaces instead of queueing it",
+         find="""      if (task == nullptr) return;
+    }
+    schedule_remote(task);""",
+         replace="""      return;
+    }
+    schedule_remote(task);""",
+         tests=["//model:task_pool"]),
+    dict(id="scheduler.worker_parks_with_lifo_task", file="sync/runtime/scheduler.h",
+         what="a worker that finds the global queue empty parks without looking at its own "
+              "LIFO slot (no other worker takes it)",
+         find="""        task = queue_.pop();
+        if (task == nullptr) task = take_lifo(index);""",
+         replace="""        task = queue_.pop();""",
+         tests=["//model:task_pool"]),
+    dict(id="scheduler.drain_skips_lifo", file="sync/runtime/scheduler.h",
+         what="shutdown's drain leaves the tasks in the LIFO slots (never cancelled, their "
+              "queue reference leaked)",
+         find="""      if (TaskHeader* task = take_lifo(i)) task->release_queued();""",
+         replace="""      (void)i;""",
          tests=["//model:task_pool"]),
     dict(id="scheduler.worker_park_ignores_timer", file="sync/runtime/scheduler.h",
          what="an idle ThreadPool worker parks without the next timer deadline",

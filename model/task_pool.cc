@@ -11,8 +11,10 @@
 #include "sync/runtime/thread_pool.h"
 #include "testing/yield_now.h"
 
+#include <array>
 #include <memory>
 #include <utility>
+#include <vector>
 
 namespace platform = weft::platform;
 using weft::Context;
@@ -187,8 +189,8 @@ WEFT_MODEL_TEST(shutdown_with_notification, weft::model::pct(25000, 3), 3) {
 
 // The per-worker LIFO slot (tokio/src/runtime/scheduler/multi_thread/worker.rs): a task
 // woken from a worker goes to that worker's slot while the worker is still busy with the
-// waking poll. It must run (on that worker after the poll, or on the other worker that
-// takes it over before parking), never be lost (DEADLOCK) or run twice.
+// waking poll. It must run (on that worker, after the poll), never be lost (DEADLOCK) or
+// run twice.
 WEFT_MODEL_TEST(lifo_wake_while_worker_busy, weft::model::pct(15000, 3), 2) {
   weft::ThreadPool pool(2);
   auto rx = std::make_shared<Signal>();
@@ -226,6 +228,35 @@ WEFT_MODEL_TEST(lifo_displaced_to_global_queue, weft::model::pct(15000, 3), 2) {
   }));
   WEFT_INVARIANT(*ha.blocking_join() + *hb.blocking_join() == 2);
   WEFT_INVARIANT(waker.blocking_join().is_ok());
+}
+
+// A chain of wakes from one worker: each woken task goes to that worker's LIFO slot and
+// wakes the next. After max_lifo_polls runs from the slot in a row the worker looks at
+// the global queue first (empty here), then at its own slot again: no other worker takes
+// the task there (the slot is its worker's alone), so a worker that parked instead would
+// leave the chain stuck (DEADLOCK).
+WEFT_MODEL_TEST(lifo_chain_longer_than_streak, weft::model::pct(15000, 3), 2) {
+  weft::ThreadPool pool(2);
+  constexpr int links = 5;
+  auto signals = std::make_shared<std::array<Signal, links + 1>>();
+  std::vector<weft::JoinHandle<int>> chain;
+  for (int i = 1; i <= links; ++i) {
+    chain.push_back(
+        pool.spawn([](std::shared_ptr<std::array<Signal, links + 1>> s, int i) -> Task<int> {
+          co_await (*s)[i].wait();
+          if (i < links) (*s)[i + 1].send();
+          co_return 1;
+        }(signals, i)));
+  }
+  // Spawned last: on the global queue behind the links, so they are usually waiting by now.
+  auto first = pool.spawn(weft::poll_fn([signals](Context&) -> Poll<void> {
+    (*signals)[1].send();
+    return weft::ready;
+  }));
+  int done = 0;
+  for (auto& h : chain) done += *h.blocking_join();
+  WEFT_INVARIANT(done == links);
+  WEFT_INVARIANT(first.blocking_join().is_ok());
 }
 
 // Shutdown while a woken task sits in a LIFO slot: stop() lets the workers return with

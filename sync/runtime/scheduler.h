@@ -14,12 +14,14 @@
 // that spawned it: a task woken by a worker of its own pool goes to that worker's LIFO
 // slot and runs there as soon as the current poll returns (the task it displaces, if
 // any, goes to the global queue); any other wake pushes it on the global queue. Waking
-// costs one CAS on the task's state word and, if the task was idle, one exchange on the
-// LIFO slot, or one push on the run queue (a CAS and a store) and a SeqCst fence; it
-// takes a lock only to unpark a sleeping worker (the parker's slow path). An idle worker
-// does not spin: it looks once more (the global queue, the other workers' LIFO slots)
-// and parks, as Tokio's do (see wait_for_work). No user code (a poll, a future's
-// destructor, a waker) runs under a scheduler lock.
+// costs one CAS on the task's state word and, if the task was idle, a store in the LIFO
+// slot, or one push on the run queue (a CAS and a store) and a SeqCst fence; it
+// takes a lock only to unpark a sleeping worker (the parker's slow path). A LIFO slot is
+// its worker's alone, as Tokio's (no other worker takes its task: a plain store and load,
+// no RMW), so a poll that runs long delays the task its wakes put there. An idle worker
+// does not spin: it looks once more at the global queue and parks, as Tokio's do (see
+// wait_for_work). No user code (a poll, a future's destructor, a waker) runs under a
+// scheduler lock.
 //
 // Memory ordering: what a thread did before waking a task happens-before the poll that
 // the wake causes (TaskState's Release CAS in a wake, Acquire CAS in transition_to_running);
@@ -53,6 +55,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace weft {
 namespace detail {
@@ -115,15 +118,13 @@ class Scheduler {
 
   // Queues a task whose NOTIFIED bit this thread set (the queue's reference included).
   // On one of our workers: into its LIFO slot, to run right after the current poll, on
-  // this core (no fence, no unpark); the task it displaces goes to the global queue.
-  // Elsewhere: the global queue (schedule_remote).
+  // this core (no fence, no unpark, no RMW: only this worker touches its slot); the task
+  // it displaces goes to the global queue. Elsewhere: the global queue (schedule_remote).
   void schedule(TaskHeader* task) {
     CurrentWorker* me = current_worker();
     if (me != nullptr && me->scheduler == this) {
-      // AcqRel: Release publishes the task to a thief's or the drain's Acquire exchange
-      // in take_lifo(); Acquire pairs with the AcqRel exchange in schedule() by which
-      // this worker stored the displaced task.
-      task = lifo_[me->index]->task.exchange(task, std::memory_order_acq_rel);
+      task = lifo_[me->index]->task.with_mut(
+          [&](TaskHeader*& slot) { return std::exchange(slot, task); });
       if (task == nullptr) return;
     }
     schedule_remote(task);
@@ -206,16 +207,14 @@ class Scheduler {
   // (a contended lock), moving them and their lines between cores costs more than running
   // them in parallel gains: rwlock_contended_4 ran 1.4x faster without the spin, 2.8x on
   // a placement of the two vCPUs with a 160 ns line transfer (bench/README, "The idle
-  // worker parks at once").
+  // worker parks at once"). The other workers' LIFO slots are not looked at: each is its
+  // worker's alone (see LifoSlot).
   TaskHeader* wait_for_work(unsigned worker, Instant deadline = Instant::max()) {
     const std::uintptr_t bit = std::uintptr_t{1} << worker;
     idle_.fetch_or(bit, std::memory_order_relaxed);
     // SeqCst fence: pairs with the fence in schedule_remote() (see there).
     platform::fence(std::memory_order_seq_cst);
     TaskHeader* task = queue_.pop();
-    // Before sleeping, take what another worker's LIFO slot holds: its owner runs it
-    // anyway once its current poll returns, but that poll may be a long one.
-    if (task == nullptr) task = steal_lifo(worker);
     if (task == nullptr && !stopping_.load(std::memory_order_relaxed)) {
       if (deadline == Instant::max()) {
         parkers_[worker].park();
@@ -281,10 +280,13 @@ class Scheduler {
 
   // One per worker, each on its own cache line (platform::cache_padded).
   struct LifoSlot {
-    // A queued task (holding the queue's reference) that worker i runs next; written by
-    // worker i only (schedule()), emptied by worker i, a stealing worker about to park,
-    // or the drain.
-    platform::atomic<TaskHeader*> task{nullptr};
+    // A queued task (holding the queue's reference) that worker i runs next. Worker i's
+    // alone while it runs (schedule(), take_lifo()); then the drain's, after the workers
+    // are joined (shutdown). No other worker takes it over, as in Tokio: a stealer would
+    // race the owner's take and make every wake and take an RMW (with it, those two RMWs
+    // cost notify_pingpong 13% and mutex_contended_4 10%: bench/README, "The LIFO slot is
+    // its worker's alone"); the price is that a poll running long delays this task.
+    platform::cell<TaskHeader*> task{nullptr};
   };
 
   Scheduler(unsigned workers, bool worker_threads)
@@ -294,21 +296,13 @@ class Scheduler {
                              : nullptr) {}
   ~Scheduler() { timer_->release(); }
 
+  // Empties worker `worker`'s LIFO slot: that worker, or the drain once it is joined.
+  // Writes only a full slot: the drains that a late wake runs (schedule_remote) may run
+  // beside shutdown's last one, and find every slot emptied by its first.
   TaskHeader* take_lifo(unsigned worker) {
-    platform::atomic<TaskHeader*>& slot = lifo_[worker]->task;
-    // Relaxed: a hint that saves the RMW when empty; the exchange decides.
-    if (slot.load(std::memory_order_relaxed) == nullptr) return nullptr;
-    // Acquire: pairs with the AcqRel exchange in schedule() that stored the task.
-    return slot.exchange(nullptr, std::memory_order_acquire);
-  }
-
-  TaskHeader* steal_lifo(unsigned self) {
-    if (lifo_ == nullptr) return nullptr;
-    for (unsigned i = 0; i < workers_; ++i) {
-      if (i == self) continue;
-      if (TaskHeader* task = take_lifo(i)) return task;
-    }
-    return nullptr;
+    platform::cell<TaskHeader*>& slot = lifo_[worker]->task;
+    if (slot.with([](TaskHeader* const& task) { return task; }) == nullptr) return nullptr;
+    return slot.with_mut([](TaskHeader*& task) { return std::exchange(task, nullptr); });
   }
 
   // Releases queued tasks after shutdown began, cancelling those not complete: the LIFO

@@ -5,12 +5,14 @@
 // A woken task is queued on its own pool and polled by one worker at a time. A task woken
 // from a worker of its pool (by the task that worker polls, say a channel's sender waking
 // the receiver) goes to that worker's LIFO slot and runs there right after the current
-// poll, with warm caches (as in Tokio); a worker about to sleep takes it over. Other
-// wakes go to the shared queue, polled by whichever worker pops it. Waking an idle task
-// is one CAS on the task plus one exchange on the LIFO slot, or a queue push (a CAS and
-// a store) and a fence; a lock is taken only to unpark a sleeping worker. An idle worker
-// parks at once (no spin), as Tokio's. A poll that blocks its thread delays the task in
-// that worker's LIFO slot until another worker goes idle.
+// poll, with warm caches (as in Tokio). Other wakes go to the shared queue, polled by
+// whichever worker pops it. Waking an idle task is one CAS on the task plus a store in the
+// LIFO slot, or a queue push (a CAS and a store) and a fence; a lock is taken only to
+// unpark a sleeping worker. An idle worker parks at once (no spin), as Tokio's. A LIFO
+// slot is its worker's alone, as Tokio's: a poll that runs long (or blocks its thread)
+// delays the task in that worker's LIFO slot until it returns, even while another worker
+// is idle; a task that wakes another and then computes for long can yield first
+// (weft::yield_now), which moves it behind the woken one.
 //
 // Timers: one TimerDriver per pool (sync/time/timer_driver.h). A worker about to park
 // parks until the next timer deadline and fires what is due when it wakes; a busy worker
