@@ -283,9 +283,9 @@ class Scheduler {
     // A queued task (holding the queue's reference) that worker i runs next. Worker i's
     // alone while it runs (schedule(), take_lifo()); then the drain's, after the workers
     // are joined (shutdown). No other worker takes it over, as in Tokio: a stealer would
-    // race the owner's take and make every wake and take an RMW (with it, those two RMWs
-    // cost notify_pingpong 13% and mutex_contended_4 10%: bench/README, "The LIFO slot is
-    // its worker's alone"); the price is that a poll running long delays this task.
+    // race the owner's take and make every wake and take an RMW (those two RMWs cost
+    // notify_pingpong 14% and mutex_contended_4 7%: bench/README, "The LIFO slot is its
+    // worker's alone"); the price is that a poll running long delays this task.
     platform::cell<TaskHeader*> task{nullptr};
   };
 

@@ -12,7 +12,8 @@
 // slot is its worker's alone, as Tokio's: a poll that runs long (or blocks its thread)
 // delays the task in that worker's LIFO slot until it returns, even while another worker
 // is idle; a task that wakes another and then computes for long can yield first
-// (weft::yield_now), which moves it behind the woken one.
+// (weft::yield_now): the woken task then runs next on this worker, and the yielder goes to
+// the shared queue, where an idle worker takes it.
 //
 // Timers: one TimerDriver per pool (sync/time/timer_driver.h). A worker about to park
 // parks until the next timer deadline and fires what is due when it wakes; a busy worker
