@@ -56,10 +56,10 @@
 
 #include "sync/deadline.h"
 #include "sync/detail/linked_list.h"
+#include "sync/detail/seq_value.h"
 #include "sync/detail/wake_list.h"
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
-#include "sync/platform/fence.h"
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
 #include "sync/result.h"
@@ -69,10 +69,8 @@
 #include "sync/task/waker.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <chrono>
-#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -204,49 +202,11 @@ inline constexpr bool seq_readable = std::is_trivially_copyable_v<T>;
 
 // Not padded to a cache line: receivers behind the sender read four u64 slots per line
 // fetched (padded, broadcast_1to4 ran at half the speed under SCHED_FIFO: bench/README.md).
+// Its stamp is seq_stamp(the send position whose value it holds); written under the tail
+// lock only.
 template <class T>
-struct SeqSlot {
-  static constexpr std::size_t words = (sizeof(T) + 7) / 8;
-  using Bytes = std::array<std::byte, words * 8>;
-
-  // 2 * the send position whose value the words hold, odd (2 * position + 1) while the
-  // sender writes them. Written only under the tail lock.
-  platform::atomic<std::uint64_t> stamp{0};
-  platform::atomic<std::uint64_t> word[words];  // T's bytes, under the stamp
-
-  static std::uint64_t complete(std::uint64_t pos) noexcept { return pos * 2; }
-
-  // Under the tail lock (the only writer).
-  void write(std::uint64_t pos, const T& value) {
-    stamp.store(complete(pos) + 1, std::memory_order_relaxed);
-    // Release: pairs with the Acquire fence in Shared::recv_seq: a reader whose copy read
-    // any word stored below sees this odd stamp (or a later one) when it checks again.
-    platform::fence(std::memory_order_release);
-    Bytes bytes{};
-    std::memcpy(bytes.data(), &value, sizeof(T));
-    for (std::size_t i = 0; i < words; ++i) {
-      std::uint64_t w;
-      std::memcpy(&w, bytes.data() + i * 8, 8);
-      // Relaxed: published by the Release store of the stamp below.
-      word[i].store(w, std::memory_order_relaxed);
-    }
-    // Release: pairs with the Acquire load of the stamp in Shared::recv_seq.
-    stamp.store(complete(pos), std::memory_order_release);
-  }
-
-  // A copy of the words: a value only if the stamp read around it says it was complete.
-  T read() const {
-    Bytes bytes;
-    for (std::size_t i = 0; i < words; ++i) {
-      // Relaxed: ordered by the stamp loads around the copy (see Shared::recv_seq).
-      const std::uint64_t w = word[i].load(std::memory_order_relaxed);
-      std::memcpy(bytes.data() + i * 8, &w, 8);
-    }
-    std::array<std::byte, sizeof(T)> exact;
-    std::memcpy(exact.data(), bytes.data(), sizeof(T));
-    return std::bit_cast<T>(exact);
-  }
-};
+using SeqSlot = weft::detail::SeqValue<T>;
+inline constexpr std::uint64_t seq_stamp(std::uint64_t pos) noexcept { return pos * 2; }
 
 // A receiver's position, where len() reads it (seq_readable T only).
 struct Cursor {
@@ -279,7 +239,7 @@ class Shared {
           static_cast<std::uint64_t>(i) - static_cast<std::uint64_t>(capacity_);
       if constexpr (seq) {
         // Relaxed: the channel is not shared yet.
-        buffer_[i].stamp.store(SeqSlot<T>::complete(pos), std::memory_order_relaxed);
+        buffer_[i].init_stamp(seq_stamp(pos));
       } else {
         set(buffer_[i].pos, pos);
       }
@@ -321,7 +281,7 @@ class Shared {
     set(tail_pos_, pos + 1);
     SlotT& slot = buffer_[pos & mask_];
     if constexpr (seq) {
-      slot.write(pos, value);
+      slot.store(seq_stamp(pos), value);
     } else {
       platform::mutex_guard slot_guard(slot.lock);
       set(slot.pos, pos);
@@ -522,29 +482,19 @@ class Shared {
   Look recv_seq(std::uint64_t& next, std::uint64_t& skipped, Waiter* waiter, const Waker* waker,
                 std::optional<T>& out) {
     SlotT& slot = buffer_[next & mask_];
-    const std::uint64_t want = SlotT::complete(next);
-    // Acquire: pairs with the Release store of the stamp in SeqSlot::write: the words
-    // stored before it are the ones copied below (or later ones, caught by the check).
-    if (slot.stamp.load(std::memory_order_acquire) == want) {
-      const T copy = slot.read();
-      // Acquire: pairs with the Release fence in SeqSlot::write: if the copy read a word of
-      // a later value, the load below sees that value's odd stamp (or a later one).
-      platform::fence(std::memory_order_acquire);
-      // Relaxed: ordered by the fence above.
-      if (slot.stamp.load(std::memory_order_relaxed) == want) {
-        out.emplace(copy);
-        next += 1;
-        return Look::Value;
-      }
+    const std::uint64_t want = seq_stamp(next);
+    if (std::optional<T> copy = slot.load_if(want)) {
+      out.emplace(*copy);
+      next += 1;
+      return Look::Value;
     }
     // Not there yet, being written, or overwritten: look under the tail lock, which every
     // write of a slot holds.
     std::optional<Waker> old;  // a replaced waker, dropped after the lock
     platform::mutex_guard tail(tail_lock_);
-    // Relaxed: the tail lock orders it with the writes.
-    const std::uint64_t stamp = slot.stamp.load(std::memory_order_relaxed);
+    const std::uint64_t stamp = slot.writer_stamp();
     if (stamp == want) {
-      out.emplace(slot.read());
+      out.emplace(slot.writer_load());
       next += 1;
       return Look::Value;
     }

@@ -16,9 +16,16 @@
 // moved-from handle throws std::invalid_argument.
 //
 // Concurrency: every handle may be copied (Sender and Receiver both count their copies) and
-// used from any thread; one handle and its futures are used by one thread at a time. The
-// value sits behind a reader-writer lock: a Ref (from borrow) holds the read lock, so keep
-// it short and never hold it across a wait, or a send (which takes the write lock) blocks.
+// used from any thread; one handle and its futures are used by one thread at a time. Two
+// layouts of the value, chosen by T:
+// - a trivially copyable T of at most 64 bytes (an integer, a small struct of numbers) is
+//   copied out by borrow(): the Ref holds a copy, borrowing takes no lock and writes
+//   nothing the sender writes (a seqlock, detail/seq_value.h), and holding a Ref blocks no
+//   one. Senders take a lock of their own.
+// - any other T sits behind a reader-writer lock, as in Tokio: a Ref holds the read lock,
+//   so keep it short and never hold it across a wait, or a send (which takes the write
+//   lock) blocks.
+// Either way a Ref's value and has_changed() agree: they come from the same store.
 //
 // Cancel safety: changed() is cancel-safe: if its future is destroyed before it completes
 // (a branch of a select that another branch beat), this call marked no value seen.
@@ -26,11 +33,12 @@
 // not satisfy the predicate. Sender::closed() is cancel-safe.
 //
 // Memory ordering: everything a sender did before storing a value happens-before the
-// return of any borrow / changed / wait_for that observes that version. Wake-ups go through
+// return of any borrow / changed / wait_for that observes that version, and a borrow after
+// a changed() that saw a version returns that value or a later one. Wake-ups go through
 // weft::Notify, woken outside every lock; a send wakes only the shards where a receiver
 // waits, and a receiver checks the version again after it enqueues (a SeqCst Dekker pair:
 // ChangedWait), so a send that meets no waiter writes nothing but the value, the version
-// and the value lock.
+// and its lock.
 //
 //   auto [tx, rx] = weft::watch::channel<std::string>("hello");
 //   std::thread t([rx = std::move(rx)]() mutable {
@@ -39,10 +47,13 @@
 //   tx.send("world");           // Result<void, SendError<std::string>>
 #pragma once
 
+#include "sync/detail/seq_value.h"
 #include "sync/notify.h"
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
+#include "sync/platform/cache_padded.h"
+#include "sync/platform/mutex.h"
 #include "sync/platform/rwlock.h"
 #include "sync/platform/thread.h"
 #include "sync/result.h"
@@ -53,6 +64,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -83,6 +95,20 @@ class Ref;
 namespace detail {
 
 [[noreturn]] inline void misuse(const char* what) { throw std::invalid_argument(what); }
+
+// Whether borrow() copies the value out (a seqlock: CopiedValue) instead of reading it under
+// a read lock (LockedValue). A copy of up to 64 bytes costs less than the read lock's two
+// RMWs on a line every send writes: in watch_4rx the receivers' locking stalled the sender
+// (bench/README.md, "watch_4rx: borrow copies a small value").
+template <class T>
+inline constexpr bool borrowed_by_copy = std::is_trivially_copyable_v<T> && sizeof(T) <= 64;
+
+// Versions grow by STEP per stored value and are compared as serial numbers (RFC 1982), so
+// a receiver's version may be ahead of the state word: a copied value carries its version
+// and may be seen before the state word's bump.
+inline bool newer(std::uintptr_t current, std::uintptr_t seen) noexcept {
+  return static_cast<std::intptr_t>(current - seen) > 0;
+}
 
 // How many Notify objects can share the receivers' waits (Tokio's BigNotify: 8, to spread lock
 // contention). The model build keeps 2, so a send still wakes through more than one.
@@ -133,17 +159,52 @@ class BigNotify {
   Notify inner_[notify_width];
 };
 
+// The value of a borrowed_by_copy T, copied out with the version it was stored with.
+template <class T>
+struct Snapshot {
+  T value;
+  std::uintptr_t version;
+};
+
+// A borrowed_by_copy T. Readers copy it out (SeqValue), never waiting on a lock. Writers:
+// a lone Sender writes without a lock, so a send makes one RMW (the version's bump); while
+// several Senders exist, they take send_lock. A lone Sender is safe because a Sender is
+// used by one thread at a time and a new one is only ever copied from an existing one: with
+// one left, no other can appear or write until this send returns (Shared::store).
+template <class T>
+struct CopiedValue {
+  template <class... Args>
+  explicit CopiedValue(Args&&... args)
+      : current(0, Snapshot<T>{T(std::forward<Args>(args)...), 0}) {}
+
+  // Serializes the Senders while there are several. On a line of its own: the receivers
+  // read `current`'s line.
+  platform::cache_padded<platform::mutex> send_lock;
+  weft::detail::SeqValue<Snapshot<T>> current;  // its stamps count the writes
+};
+
+template <class T>
+struct LockedValue {
+  template <class... Args>
+  explicit LockedValue(Args&&... args) : value(std::forward<Args>(args)...) {}
+
+  platform::rwlock lock;
+  platform::cell<T> value;  // read under lock_shared(), written under lock()
+};
+
 template <class T>
 class Shared {
  public:
+  static constexpr bool by_copy = borrowed_by_copy<T>;
+
   // State word (state): bit 0 is CLOSED (every Sender is gone; never cleared), the other
-  // bits the version, bumped by STEP for each stored value while the write lock is held.
-  // A receiver compares versions only for equality.
+  // bits the version, bumped by STEP for each stored value under the senders' lock (the
+  // write lock, or CopiedValue::send_lock). Compared as serial numbers (newer()).
   static constexpr std::uintptr_t CLOSED = 1;
   static constexpr std::uintptr_t STEP = 2;
 
   template <class... Args>
-  explicit Shared(Args&&... args) : value(std::forward<Args>(args)...) {}
+  explicit Shared(Args&&... args) : slot(std::forward<Args>(args)...) {}
 
   void acquire() noexcept {
     // Relaxed: made from a reference the caller holds (as Arc::clone).
@@ -155,18 +216,69 @@ class Shared {
   }
 
   std::uintptr_t load_state() const {
-    // Acquire: pairs with the Release fetch_add in bump_version() (the value written under
-    // the write lock) and the Release fetch_or in Sender::drop() (the last Sender).
+    // Acquire: pairs with the Release fetch_add in bump_version() (the value stored before
+    // it) and the Release fetch_or in Sender::drop() (the last Sender).
     return state.load(std::memory_order_acquire);
   }
   static std::uintptr_t version_of(std::uintptr_t s) noexcept { return s & ~CLOSED; }
 
-  // Under the write lock, after the value changed.
+  // Under the senders' lock, after the value is stored.
   void bump_version() {
     // SeqCst (Release would publish the value): pairs with load_state()'s Acquire, and is
     // the first half of the Dekker pair with ChangedWait's recheck after it enqueues
     // (BigNotify::notify_enqueued).
     state.fetch_add(STEP, std::memory_order_seq_cst);
+  }
+
+  // Stores the value modify(value) leaves, a new version if modify returns true (the
+  // caller then wakes the receivers); returns modify's answer. A modify that returns false
+  // or throws after changing the value stores it silently, as Tokio documents.
+  template <class F>
+  bool store(F&& modify) {
+    if constexpr (by_copy) {
+      // Acquire: pairs with the AcqRel decrement in Sender::drop(), so the writes of every
+      // Sender dropped since happen-before this one's (see CopiedValue).
+      if (ref_count_tx.load(std::memory_order_acquire) == 1) return store_copy(modify);
+      platform::mutex_guard guard(*slot.send_lock);
+      return store_copy(modify);
+    } else {
+      slot.lock.lock();
+      struct Unlock {
+        platform::rwlock& lock;
+        ~Unlock() { lock.unlock(); }
+      } held{slot.lock};
+      const bool modified = slot.value.with_mut(
+          [&](T& v) { return static_cast<bool>(std::forward<F>(modify)(v)); });
+      if (modified) bump_version();  // under the write lock: a borrow sees value and version agree
+      return modified;
+    }
+  }
+
+  // store() for a borrowed_by_copy T, by the only writer: modify runs on a copy, which
+  // then replaces the value.
+  template <class F>
+  bool store_copy(F& modify) {
+    Snapshot<T> snap = slot.current.writer_load();
+    const std::uint64_t stamp = slot.current.writer_stamp() + 2;
+    const T before = snap.value;
+    const auto silently = [&] {
+      if (std::memcmp(&before, &snap.value, sizeof(T)) != 0) slot.current.store(stamp, snap);
+    };
+    bool modified;
+    try {
+      modified = static_cast<bool>(modify(snap.value));
+    } catch (...) {
+      silently();
+      throw;
+    }
+    if (!modified) {
+      silently();
+      return false;
+    }
+    snap.version += STEP;  // the state word's version too: only the writer changes both
+    slot.current.store(stamp, snap);
+    bump_version();  // after the copy's store: a receiver that sees it finds the value
+    return true;
   }
 
   // Receiver side of changed(): Ok when a version this receiver has not seen exists (and
@@ -177,7 +289,7 @@ class Shared {
     // Acquire (at least): as load_state().
     const std::uintptr_t s = state.load(order);
     const std::uintptr_t current = version_of(s);
-    if (version != current) {
+    if (newer(current, version)) {
       version = current;
       return Result<void, RecvError>(Ok());
     }
@@ -185,8 +297,7 @@ class Shared {
     return std::nullopt;
   }
 
-  platform::rwlock lock;
-  platform::cell<T> value;  // read under lock_shared(), written under lock()
+  std::conditional_t<by_copy, CopiedValue<T>, LockedValue<T>> slot;
   platform::atomic<std::uintptr_t> state{0};
   platform::atomic<std::size_t> ref_count_rx{1};
   platform::atomic<std::size_t> ref_count_tx{1};
@@ -228,35 +339,67 @@ class ChangedWait {
 
 }  // namespace detail
 
-// A borrow of the current value: holds the read lock until destroyed. Move-only.
+// A borrow of the current value: a copy of it (detail::borrowed_by_copy T), or the value
+// itself under the read lock, held until destroyed. Move-only.
 template <class T>
 class Ref {
+  static constexpr bool by_copy = detail::borrowed_by_copy<T>;
+
  public:
   Ref(Ref&& other) noexcept
       : shared_(std::exchange(other.shared_, nullptr)),
         value_(other.value_),
+        copy_(other.copy_),
+        version_(other.version_),
         has_changed_(other.has_changed_) {}
   Ref& operator=(Ref&&) = delete;
   Ref(const Ref&) = delete;
   ~Ref() {
-    if (shared_ != nullptr) shared_->lock.unlock_shared();
+    if constexpr (!by_copy) {
+      if (shared_ != nullptr) shared_->slot.lock.unlock_shared();
+    }
   }
-  const T& operator*() const noexcept { return *value_; }
-  const T* operator->() const noexcept { return value_; }
-  const T& get() const noexcept { return *value_; }
+  const T& operator*() const noexcept { return get(); }
+  const T* operator->() const noexcept { return &get(); }
+  const T& get() const noexcept {
+    if constexpr (by_copy) {
+      return copy_;
+    } else {
+      return *value_;
+    }
+  }
   // Whether this value was new to the receiver that borrowed it (false from a Sender).
   bool has_changed() const noexcept { return has_changed_; }
 
  private:
   friend class Sender<T>;
   friend class Receiver<T>;
-  // Takes over a read lock the caller holds.
-  Ref(detail::Shared<T>* shared, bool has_changed) : shared_(shared), has_changed_(has_changed) {
-    shared_->value.with([&](const T& v) { value_ = &v; });
+  struct NoCopy {};
+  using Copy = std::conditional_t<by_copy, T, NoCopy>;
+
+  // The current value with the version it was stored with.
+  explicit Ref(detail::Shared<T>& shared) : Ref(shared, read(shared)) {}
+  Ref(detail::Shared<T>& shared, detail::Snapshot<Copy> look)
+      : shared_(by_copy ? nullptr : &shared), copy_(look.value), version_(look.version) {
+    if constexpr (!by_copy) {
+      shared.slot.value.with([&](const T& v) { value_ = &v; });
+    }
   }
-  detail::Shared<T>* shared_;
-  const T* value_ = nullptr;
-  bool has_changed_;
+  static detail::Snapshot<Copy> read(detail::Shared<T>& shared) {
+    if constexpr (by_copy) {
+      return shared.slot.current.load();
+    } else {
+      shared.slot.lock.lock_shared();
+      // Under the read lock no store can happen: the version matches the value borrowed.
+      return {NoCopy{}, detail::Shared<T>::version_of(shared.load_state())};
+    }
+  }
+
+  detail::Shared<T>* shared_;  // holds the read lock (!by_copy)
+  const T* value_ = nullptr;   // !by_copy
+  [[no_unique_address]] Copy copy_;
+  std::uintptr_t version_;
+  bool has_changed_ = false;
 };
 
 template <class T>
@@ -288,21 +431,17 @@ class Receiver {
 
   // The current value, without marking it seen.
   Ref<T> borrow() const {
-    detail::Shared<T>& s = shared();
-    s.lock.lock_shared();
-    // Under the read lock no store can happen: the version matches the value borrowed.
-    const bool changed = version_ != detail::Shared<T>::version_of(s.load_state());
-    return Ref<T>(&s, changed);
+    Ref<T> ref(shared());
+    ref.has_changed_ = detail::newer(ref.version_, version_);
+    return ref;
   }
 
   // The current value, marked seen.
   Ref<T> borrow_and_update() {
-    detail::Shared<T>& s = shared();
-    s.lock.lock_shared();
-    const std::uintptr_t current = detail::Shared<T>::version_of(s.load_state());
-    const bool changed = version_ != current;
-    version_ = current;
-    return Ref<T>(&s, changed);
+    Ref<T> ref(shared());
+    ref.has_changed_ = detail::newer(ref.version_, version_);
+    version_ = ref.version_;
+    return ref;
   }
 
   // Whether a value this receiver has not marked seen exists; RecvError once every
@@ -310,13 +449,16 @@ class Receiver {
   Result<bool, RecvError> has_changed() const {
     const std::uintptr_t s = shared().load_state();
     if ((s & detail::Shared<T>::CLOSED) != 0) return Err(RecvError{});
-    return version_ != detail::Shared<T>::version_of(s);
+    return detail::newer(detail::Shared<T>::version_of(s), version_);
   }
 
   // Makes the current value count as unseen (changed() returns at once).
   void mark_changed() { version_ -= detail::Shared<T>::STEP; }
   // Makes the current value count as seen.
-  void mark_unchanged() { version_ = detail::Shared<T>::version_of(shared().load_state()); }
+  void mark_unchanged() {
+    const std::uintptr_t current = detail::Shared<T>::version_of(shared().load_state());
+    if (detail::newer(current, version_)) version_ = current;  // a copy may be ahead of it
+  }
 
   bool same_channel(const Receiver& other) const noexcept { return shared_ == other.shared_; }
 
@@ -341,8 +483,9 @@ class Receiver {
 
   // wait_for(f): completes with a Ref to the first value (the current one included, even
   // if seen) for which f returns true, marking it seen; RecvError when every Sender is gone
-  // and f was false for the last value. f runs under the read lock; if it throws, the
-  // exception propagates from poll() and the lock is released.
+  // and f was false for the last value. f runs on the Ref's value (under the read lock
+  // unless T is borrowed by copy); if it throws, the exception propagates from poll() and
+  // the lock is released.
   template <class F>
   class WaitFor {
    public:
@@ -354,22 +497,12 @@ class Receiver {
       detail::Shared<T>& s = rx_->shared();
       for (;;) {
         if (check_) {
-          s.lock.lock_shared();
-          struct Unlock {
-            detail::Shared<T>* s;
-            ~Unlock() {
-              if (s != nullptr) s->lock.unlock_shared();
-            }
-          } held{&s};
-          const std::uintptr_t current = detail::Shared<T>::version_of(s.load_state());
-          const bool changed = rx_->version_ != current;
-          rx_->version_ = current;
-          if (!closed_ || changed) {
-            const bool hit = s.value.with([&](const T& v) { return static_cast<bool>(f_(v)); });
-            if (hit) {
-              held.s = nullptr;  // the Ref takes the read lock over
-              return Result<Ref<T>, RecvError>(Ref<T>(&s, changed));
-            }
+          Ref<T> ref(s);  // the read lock, if any, is released when it goes
+          const bool changed = detail::newer(ref.version_, rx_->version_);
+          rx_->version_ = ref.version_;
+          if ((!closed_ || changed) && static_cast<bool>(f_(*ref))) {
+            ref.has_changed_ = changed;
+            return Result<Ref<T>, RecvError>(std::move(ref));
           }
           if (closed_) return Result<Ref<T>, RecvError>(Err(RecvError{}));
           check_ = false;
@@ -449,28 +582,19 @@ class Sender {
     return Ok();
   }
 
-  // Calls modify(value) under the write lock; if it returns true, the value counts as new
-  // and receivers are woken. Returns modify's answer. If modify throws, nothing is
-  // notified, the exception propagates, and its changes so far stay visible.
+  // Calls modify(value) under the senders' lock (for a by-copy T, on a copy it then stores);
+  // if it returns true, the value counts as new and receivers are woken. Returns modify's
+  // answer. If modify throws, nothing is notified, the exception propagates, and its
+  // changes so far stay visible. modify must not call this channel's handles.
   template <class F>
   bool send_if_modified(F&& modify) const {
     detail::Shared<T>& s = shared();
-    {
-      s.lock.lock();
-      struct Unlock {
-        platform::rwlock& lock;
-        ~Unlock() { lock.unlock(); }
-      } held{s.lock};
-      const bool modified =
-          s.value.with_mut([&](T& v) { return static_cast<bool>(std::forward<F>(modify)(v)); });
-      if (!modified) return false;
-      s.bump_version();  // under the write lock, so a borrow sees value and version agree
-    }
+    if (!s.store(std::forward<F>(modify))) return false;
     s.notify_rx.notify_enqueued();
     return true;
   }
 
-  // Calls modify(value) under the write lock and wakes the receivers; works with no
+  // Calls modify(value) under the senders' lock and wakes the receivers; works with no
   // receiver too.
   template <class F>
   void send_modify(F&& modify) const {
@@ -490,11 +614,7 @@ class Sender {
   }
 
   // The current value (has_changed() is always false here).
-  Ref<T> borrow() const {
-    detail::Shared<T>& s = shared();
-    s.lock.lock_shared();
-    return Ref<T>(&s, false);
-  }
+  Ref<T> borrow() const { return Ref<T>(shared()); }
 
   // True when no receiver exists (subscribe() re-opens it).
   bool is_closed() const { return receiver_count() == 0; }
