@@ -716,41 +716,47 @@ MUTATIONS = [
          replace="""      const std::size_t rem = get(slot.rem);""",
          tests=["//model:broadcast"]),
     # sync/broadcast.h, the seqlock slot (a trivially copyable T)
-    dict(id="broadcast.seq_stamp_store_relaxed", file="sync/broadcast.h",
-         what="the sender's stamp of a complete value is relaxed (a receiver may copy the "
+    # --- sync/detail/seq_value.h (broadcast's slots and watch's by-copy value)
+    dict(id="seq_value.stamp_store_relaxed", file="sync/detail/seq_value.h",
+         what="the writer's stamp of a complete value is relaxed (a reader may copy the "
               "words before it)",
-         find="stamp.store(complete(pos), std::memory_order_release);",
-         replace="stamp.store(complete(pos), std::memory_order_relaxed);",
-         tests=["//model:broadcast"]),
-    dict(id="broadcast.seq_writer_fence_dropped", file="sync/broadcast.h",
+         find="stamp_.store(stamp, std::memory_order_release);",
+         replace="stamp_.store(stamp, std::memory_order_relaxed);",
+         tests=["//model:broadcast", "//model:watch"]),
+    dict(id="seq_value.writer_fence_dropped", file="sync/detail/seq_value.h",
          what="no Release fence between the odd stamp and the words (a copy of new words "
               "may still see the old stamp)",
-         find="""    stamp.store(complete(pos) + 1, std::memory_order_relaxed);
+         find="""    stamp_.store(stamp + 1, std::memory_order_relaxed);
     platform::fence(std::memory_order_release);""",
-         replace="""    stamp.store(complete(pos) + 1, std::memory_order_relaxed);""",
-         tests=["//model:broadcast"]),
-    dict(id="broadcast.seq_odd_stamp_skipped", file="sync/broadcast.h",
-         what="the sender does not mark the slot odd before writing the words",
-         find="""    stamp.store(complete(pos) + 1, std::memory_order_relaxed);
+         replace="""    stamp_.store(stamp + 1, std::memory_order_relaxed);""",
+         tests=["//model:broadcast", "//model:watch"]),
+    dict(id="seq_value.odd_stamp_skipped", file="sync/detail/seq_value.h",
+         what="the writer does not mark the value odd before writing the words",
+         find="""    stamp_.store(stamp + 1, std::memory_order_relaxed);
     platform::fence(std::memory_order_release);""",
          replace="""    platform::fence(std::memory_order_release);""",
-         tests=["//model:broadcast"]),
-    dict(id="broadcast.seq_stamp_load_relaxed", file="sync/broadcast.h",
-         what="a receiver's first load of the stamp is relaxed",
-         find="if (slot.stamp.load(std::memory_order_acquire) == want) {",
-         replace="if (slot.stamp.load(std::memory_order_relaxed) == want) {",
-         tests=["//model:broadcast"]),
-    dict(id="broadcast.seq_reader_fence_dropped", file="sync/broadcast.h",
-         what="no Acquire fence between a receiver's copy and its second stamp load",
-         find="""      const T copy = slot.read();
-      platform::fence(std::memory_order_acquire);""",
-         replace="""      const T copy = slot.read();""",
-         tests=["//model:broadcast"]),
-    dict(id="broadcast.seq_recheck_skipped", file="sync/broadcast.h",
-         what="a receiver keeps its copy without checking the stamp again",
-         find="if (slot.stamp.load(std::memory_order_relaxed) == want) {",
-         replace="if (true) {",
-         tests=["//model:broadcast"]),
+         tests=["//model:broadcast", "//model:watch"]),
+    dict(id="seq_value.stamp_load_relaxed", file="sync/detail/seq_value.h",
+         what="a reader's first load of the stamp is relaxed",
+         find="const std::uint64_t before = stamp_.load(std::memory_order_acquire);",
+         replace="const std::uint64_t before = stamp_.load(std::memory_order_relaxed);",
+         tests=["//model:broadcast", "//model:watch"]),
+    dict(id="seq_value.reader_fence_dropped", file="sync/detail/seq_value.h",
+         what="no Acquire fence between a reader's copy and its second stamp load",
+         find="""    const T copy = get_words();
+    platform::fence(std::memory_order_acquire);""",
+         replace="""    const T copy = get_words();""",
+         tests=["//model:broadcast", "//model:watch"]),
+    dict(id="seq_value.recheck_skipped", file="sync/detail/seq_value.h",
+         what="a reader keeps its copy without checking the stamp again",
+         find="if (stamp_.load(std::memory_order_relaxed) != before) return std::nullopt;",
+         replace="",
+         tests=["//model:broadcast", "//model:watch"]),
+    dict(id="seq_value.odd_stamp_accepted", file="sync/detail/seq_value.h",
+         what="load() takes a copy made while a write was under way (an odd stamp)",
+         find="if (any ? !complete(before) : before != want) return std::nullopt;",
+         replace="if (!any && before != want) return std::nullopt;",
+         tests=["//model:watch"]),
     dict(id="broadcast.seq_cursor_not_published", file="sync/broadcast.h",
          what="a receive does not move the receiver's cursor (len() keeps counting what "
               "it read)",
@@ -760,10 +766,46 @@ MUTATIONS = [
     # --- sync/watch.h
     dict(id="watch.send_no_notify", file="sync/watch.h",
          what="send_if_modified stores a new version but never wakes the receivers",
-         find="""      s.bump_version();
-    }
+         find="""    if (!s.store(std::forward<F>(modify))) return false;
     s.notify_rx.notify_enqueued();""",
-         replace="""      s.bump_version();
+         replace="""    if (!s.store(std::forward<F>(modify))) return false;""",
+         tests=["//model:watch"]),
+    dict(id="watch.senders_without_lock", file="sync/watch.h",
+         what="several Senders of a by-copy value write without send_lock (lost updates, "
+              "torn stamps)",
+         find="""      platform::mutex_guard guard(slot.send_lock);
+      return store_copy(modify);""",
+         replace="""      return store_copy(modify);""",
+         tests=["//model:watch"]),
+    dict(id="watch.lone_sender_count_relaxed", file="sync/watch.h",
+         what="a Sender that finds itself alone loads the count relaxed: the last store of a "
+              "Sender dropped since need not be visible to it",
+         find="if (ref_count_tx.load(std::memory_order_acquire) == 1) return store_copy(modify);",
+         replace="if (ref_count_tx.load(std::memory_order_relaxed) == 1) return store_copy(modify);",
+         tests=["//model:watch"]),
+    dict(id="watch.bump_before_copy_store", file="sync/watch.h",
+         what="the version is bumped before the copied value is stored: a receiver that saw "
+              "the version borrows the old value",
+         find="""    slot.current.store(stamp, snap);
+    bump_version();""",
+         replace="""    bump_version();
+    slot.current.store(stamp, snap);""",
+         tests=["//model:watch"]),
+    dict(id="watch.version_equality", file="sync/watch.h",
+         what="versions are compared for equality: a receiver whose copy is ahead of the "
+              "state word's bump sees a change that is not there",
+         find="return static_cast<std::intptr_t>(current - seen) > 0;",
+         replace="return current != seen;",
+         tests=["//model:watch"]),
+    dict(id="watch.silent_store_dropped", file="sync/watch.h",
+         what="a modify that returns false after changing a by-copy value loses the change "
+              "(Tokio keeps it, unannounced)",
+         find="""    if (!modified) {
+      silently();
+      return false;
+    }""",
+         replace="""    if (!modified) {
+      return false;
     }""",
          tests=["//model:watch"]),
     dict(id="watch.changed_no_recheck_after_enqueue", file="sync/watch.h",

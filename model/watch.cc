@@ -1,7 +1,9 @@
 // Model scenarios of watch. Ported from tokio/src/sync/tests/loom_watch.rs and the loom
 // tests in tokio/src/sync/watch.rs (watch_spurious_wakeup, watch_borrow), under the same
 // names, plus scenarios where the Loom suite is thin (closed() racing the last receiver,
-// a borrow racing a send). Every send wakes through notify_width Notify objects, each
+// a borrow racing a send). Each scenario that holds a value runs on both layouts of
+// sync/watch.h: `name` with an int (borrowed by copy, a seqlock) and `name_locked` with a
+// value that is not trivially copyable (behind the read-write lock, as Tokio). Every send wakes through notify_width Notify objects, each
 // with its own lock, so these scenarios are costly for Relacy: smoke (3 receivers, Loom has
 // 5) runs at bound 1; wait_for_test (3 threads; 61 s at bound 1 since the value lock's
 // fast paths became atomics) and the two multi-phase ones on PCT samples (at
@@ -21,8 +23,27 @@ namespace watch = weft::watch;
 
 namespace {
 
+// The value types of the two layouts: X itself (by copy), and X behind a user-provided copy
+// constructor, which makes it not trivially copyable (the read-write lock).
+template <class X>
+using ByCopy = X;
+template <class X>
+struct Locked {
+  Locked(X x) : v(x) {}  // NOLINT: converts as X does, so a scenario is written once
+  Locked(const Locked& other) : v(other.v) {}
+  Locked& operator=(const Locked& other) {
+    v = other.v;
+    return *this;
+  }
+  operator X() const { return v; }  // NOLINT
+  X v;
+};
+static_assert(watch::detail::borrowed_by_copy<ByCopy<int>>);
+static_assert(!watch::detail::borrowed_by_copy<Locked<int>>);
+
 // Polls a changed() future once and drops it (Rust's now_or_never()).
-void changed_now_or_never(watch::Receiver<int>& rx) {
+template <class V>
+void changed_now_or_never(watch::Receiver<V>& rx) {
   weft::MockTask task;
   auto fut = rx.changed();
   (void)task.poll(fut);
@@ -30,36 +51,46 @@ void changed_now_or_never(watch::Receiver<int>& rx) {
 
 }  // namespace
 
-WEFT_MODEL_TEST(smoke, weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
-  auto [tx, rx1] = watch::channel<int>(1);
+// Scenario `name` on the by-copy layout and `name_locked` on the lock layout, from one body
+// written against W<X> (W = ByCopy or Locked).
+#define WATCH_MODEL_TEST(name, strategy, max_spawned)                               \
+  template <template <class> class W>                                               \
+  static void name##_body();                                                        \
+  WEFT_MODEL_TEST(name, strategy, max_spawned) { name##_body<ByCopy>(); }           \
+  WEFT_MODEL_TEST(name##_locked, strategy, max_spawned) { name##_body<Locked>(); } \
+  template <template <class> class W>                                               \
+  static void name##_body()
+
+WATCH_MODEL_TEST(smoke, weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
+  auto [tx, rx1] = watch::channel<W<int>>(1);
   auto rx2 = rx1;
   auto rx3 = rx1;
   platform::thread th([tx = std::move(tx)] { WEFT_INVARIANT(tx.send(2).is_ok()); });
-  for (watch::Receiver<int>* rx : {&rx1, &rx2, &rx3}) {
+  for (watch::Receiver<W<int>>* rx : {&rx1, &rx2, &rx3}) {
     WEFT_INVARIANT(weft::block_on(rx->changed()).is_ok());
     WEFT_INVARIANT(*rx->borrow() == 2);
   }
   th.join();
 }
 
-WEFT_MODEL_TEST(wait_for_test, weft::model::pct(200000, 3), 2) {
-  auto [tx, rx] = watch::channel<bool>(false);
+WATCH_MODEL_TEST(wait_for_test, weft::model::pct(200000, 3), 2) {
+  auto [tx, rx] = watch::channel<W<bool>>(false);
   auto tx1 = tx;
   auto tx2 = std::move(tx);
   platform::thread th1([tx1 = std::move(tx1)] {
-    for (int i = 0; i < 2; ++i) tx1.send_modify([](bool&) {});
+    for (int i = 0; i < 2; ++i) tx1.send_modify([](auto&) {});
   });
   platform::thread th2([tx2 = std::move(tx2)] { WEFT_INVARIANT(tx2.send(true).is_ok()); });
   {
     auto r = weft::block_on(rx.wait_for([](bool x) { return x; }));
-    WEFT_INVARIANT(r.is_ok() && **r);
+    WEFT_INVARIANT(r.is_ok() && static_cast<bool>(**r));
   }
   th1.join();
   th2.join();
 }
 
-WEFT_MODEL_TEST(wait_for_returns_correct_value, weft::model::bounded(2), 1) {
-  auto [tx, rx] = watch::channel<int>(0);
+WATCH_MODEL_TEST(wait_for_returns_correct_value, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
   platform::thread jh([tx = std::move(tx)] {
     for (int v : {1, 2, 3}) WEFT_INVARIANT(tx.send(v).is_ok());
   });
@@ -76,8 +107,8 @@ WEFT_MODEL_TEST(wait_for_returns_correct_value, weft::model::bounded(2), 1) {
   jh.join();
 }
 
-WEFT_MODEL_TEST(multiple_sender_drop_concurrently, weft::model::bounded(2), 2) {
-  auto [tx1, rx] = watch::channel<int>(0);
+WATCH_MODEL_TEST(multiple_sender_drop_concurrently, weft::model::bounded(2), 2) {
+  auto [tx1, rx] = watch::channel<W<int>>(0);
   auto tx2 = tx1;
   platform::thread th1([tx1 = std::move(tx1)]() mutable { auto gone = std::move(tx1); });
   platform::thread th2([tx2 = std::move(tx2)]() mutable { auto gone = std::move(tx2); });
@@ -89,11 +120,11 @@ WEFT_MODEL_TEST(multiple_sender_drop_concurrently, weft::model::bounded(2), 2) {
 
 // tokio-rs/tokio#3168: a changed() future dropped after a poll must not leave a waiter
 // behind that later sends trip over.
-WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(3)),
+WATCH_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(3)),
                 3) {
-  auto [send, recv] = watch::channel<int>(0);
+  auto [send, recv] = watch::channel<W<int>>(0);
   WEFT_INVARIANT(send.send(1).is_ok());
-  auto shared_send = std::make_shared<std::optional<watch::Sender<int>>>(std::move(send));
+  auto shared_send = std::make_shared<std::optional<watch::Sender<W<int>>>>(std::move(send));
   {
     platform::thread send_thread(
         [shared_send] { WEFT_INVARIANT((*shared_send)->send(2).is_ok()); });
@@ -116,8 +147,8 @@ WEFT_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3).on_dpor(weft::
   }
 }
 
-WEFT_MODEL_TEST(watch_borrow, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(3)), 3) {
-  auto [send, recv] = watch::channel<int>(0);
+WATCH_MODEL_TEST(watch_borrow, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(3)), 3) {
+  auto [send, recv] = watch::channel<W<int>>(0);
   WEFT_INVARIANT(*send.borrow() == 0 && *recv.borrow() == 0);
   WEFT_INVARIANT(send.send(1).is_ok());
   WEFT_INVARIANT(*send.borrow() == 1);
@@ -144,8 +175,8 @@ WEFT_MODEL_TEST(watch_borrow, weft::model::pct(50000, 3).on_dpor(weft::model::bo
 // ---- beyond Loom ----
 
 // Sender::closed() racing the drop of the last receiver: a lost wakeup parks forever.
-WEFT_MODEL_TEST(closed_races_last_rx_drop, weft::model::bounded(2), 1) {
-  auto [tx, rx] = watch::channel<int>(0);
+WATCH_MODEL_TEST(closed_races_last_rx_drop, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
   platform::thread dropper([rx = std::move(rx)]() mutable { auto gone = std::move(rx); });
   weft::block_on(tx.closed());
   WEFT_INVARIANT(tx.is_closed());
@@ -153,9 +184,10 @@ WEFT_MODEL_TEST(closed_races_last_rx_drop, weft::model::bounded(2), 1) {
 }
 
 // A borrow racing a send sees the old or the new value whole, and its has_changed() says
-// which (the version is read under the same read lock as the value).
-WEFT_MODEL_TEST(borrow_races_send, weft::model::bounded(2), 1) {
-  auto [tx, rx] = watch::channel<int>(0);
+// which (value and version come from one store: read under the read lock, or in one
+// seqlock copy, retried while the lone Sender's store overlaps it).
+WATCH_MODEL_TEST(borrow_races_send, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
   platform::thread sender([&tx] { WEFT_INVARIANT(tx.send(5).is_ok()); });
   {
     auto seen = rx.borrow_and_update();
@@ -171,9 +203,9 @@ WEFT_MODEL_TEST(borrow_races_send, weft::model::bounded(2), 1) {
 
 // Kills watch.send_no_notify: a receiver waiting in changed() is woken by the send itself,
 // while a Sender is still alive (so no close can wake it instead).
-WEFT_MODEL_TEST(send_wakes_with_sender_alive,
+WATCH_MODEL_TEST(send_wakes_with_sender_alive,
                 weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
-  auto [tx, rx] = watch::channel<int>(0);
+  auto [tx, rx] = watch::channel<W<int>>(0);
   platform::thread sender([tx] { WEFT_INVARIANT(tx.send(1).is_ok()); });  // a copy of tx
   WEFT_INVARIANT(weft::block_on(rx.changed()).is_ok());
   WEFT_INVARIANT(*rx.borrow() == 1);
@@ -185,8 +217,8 @@ WEFT_MODEL_TEST(send_wakes_with_sender_alive,
 // receiver waits through two sends, so it enqueues again after the first wake while the
 // second send looks. Kills watch.changed_no_recheck_after_enqueue, watch.recheck_acquire,
 // watch.version_release, notify.enqueue_cas_acquire and notify.has_enqueued_acquire.
-WEFT_MODEL_TEST(changed_waits_through_two_sends, weft::model::bounded(2), 1) {
-  auto [tx, rx] = watch::channel<int>(0);
+WATCH_MODEL_TEST(changed_waits_through_two_sends, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
   platform::thread sender([tx] {
     WEFT_INVARIANT(tx.send(1).is_ok());
     WEFT_INVARIANT(tx.send(2).is_ok());
@@ -204,8 +236,8 @@ struct Note {
 // Kills watch.version_relaxed: what the sender did before send() happens-before the
 // changed() that observes the new version, even when changed() sees the version directly
 // (before the sender's notify_waiters, which would otherwise order it).
-WEFT_MODEL_TEST(changed_orders_sender_writes, weft::model::bounded(2), 1) {
-  auto [tx, rx] = watch::channel<int>(0);
+WATCH_MODEL_TEST(changed_orders_sender_writes, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
   auto note = std::make_shared<Note>();
   platform::thread sender([tx, note] {
     note->value.with_mut([](int& v) { v = 7; });  // plain data, outside the value lock
@@ -214,6 +246,59 @@ WEFT_MODEL_TEST(changed_orders_sender_writes, weft::model::bounded(2), 1) {
   WEFT_INVARIANT(weft::block_on(rx.changed()).is_ok());
   note->value.with([](const int& v) { WEFT_INVARIANT(v == 7); });
   sender.join();
+}
+
+// Two Senders on two threads each add 1 with send_modify, then drop: no increment is lost.
+// While both live they take the senders' lock; the one left last may write as the lone
+// Sender (by copy: no lock), and must then see the other's store. Kills
+// watch.senders_without_lock and watch.lone_sender_count_relaxed.
+WATCH_MODEL_TEST(concurrent_send_modify, weft::model::bounded(2), 2) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
+  auto copy = tx;
+  const auto add_one = [](watch::Sender<W<int>>& sender) {
+    sender.send_modify([](W<int>& v) { v = static_cast<int>(v) + 1; });
+    auto gone = std::move(sender);
+  };
+  platform::thread first([&add_one, tx = std::move(tx)]() mutable { add_one(tx); });
+  platform::thread second([&add_one, copy = std::move(copy)]() mutable { add_one(copy); });
+  first.join();
+  second.join();
+  WEFT_INVARIANT(*rx.borrow() == 2);
+}
+
+// A receiver that has seen the last value sent is told of no change, only of the close. A
+// copied value carries its version and can be seen before the state word's bump, so the
+// receiver's version may be ahead of that word: versions compare as serial numbers, not
+// for equality. Kills watch.version_equality.
+WATCH_MODEL_TEST(changed_after_last_value, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
+  platform::thread sender([tx = std::move(tx)]() mutable {
+    WEFT_INVARIANT(tx.send(1).is_ok());
+    auto gone = std::move(tx);
+  });
+  const bool saw_last = *rx.borrow_and_update() == 1;
+  const bool changed = weft::block_on(rx.changed()).is_ok();
+  WEFT_INVARIANT(changed != saw_last);
+  sender.join();
+}
+
+// send_if_modified whose modify changes the value but returns false: the change is stored
+// unannounced (Tokio's documented "silent modification"), and a borrow racing it sees the
+// old or the new value. Kills watch.silent_store_dropped.
+WATCH_MODEL_TEST(silent_modification_is_kept, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
+  platform::thread sender([&tx] {
+    WEFT_INVARIANT(!tx.send_if_modified([](W<int>& v) {
+      v = 4;
+      return false;
+    }));
+  });
+  {
+    auto seen = rx.borrow();
+    WEFT_INVARIANT((*seen == 0 || *seen == 4) && !seen.has_changed());
+  }
+  sender.join();
+  WEFT_INVARIANT(*rx.borrow() == 4 && !rx.has_changed().value());
 }
 
 // Kills watch.shard_beyond_width: a BigNotify narrower than notify_width (a machine with

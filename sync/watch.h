@@ -52,7 +52,6 @@
 #include "sync/platform/atomic.h"
 #include "sync/platform/cell.h"
 #include "sync/platform/invariant.h"
-#include "sync/platform/cache_padded.h"
 #include "sync/platform/mutex.h"
 #include "sync/platform/rwlock.h"
 #include "sync/platform/thread.h"
@@ -177,9 +176,9 @@ struct CopiedValue {
   explicit CopiedValue(Args&&... args)
       : current(0, Snapshot<T>{T(std::forward<Args>(args)...), 0}) {}
 
-  // Serializes the Senders while there are several. On a line of its own: the receivers
-  // read `current`'s line.
-  platform::cache_padded<platform::mutex> send_lock;
+  // Serializes the Senders while there are several. Beside `current`, whose line a send
+  // writes anyway; a lone Sender does not touch it.
+  platform::mutex send_lock;
   weft::detail::SeqValue<Snapshot<T>> current;  // its stamps count the writes
 };
 
@@ -239,7 +238,7 @@ class Shared {
       // Acquire: pairs with the AcqRel decrement in Sender::drop(), so the writes of every
       // Sender dropped since happen-before this one's (see CopiedValue).
       if (ref_count_tx.load(std::memory_order_acquire) == 1) return store_copy(modify);
-      platform::mutex_guard guard(*slot.send_lock);
+      platform::mutex_guard guard(slot.send_lock);
       return store_copy(modify);
     } else {
       slot.lock.lock();

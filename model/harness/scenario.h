@@ -75,7 +75,7 @@ struct Registration {
 
 #define WEFT_MODEL_SCENARIO_FAILS(type, strategy, failure)                                      \
   static const ::weft::model::detail::Registration WEFT_MODEL_DETAIL_CAT(                       \
-      weft_model_registration_, __LINE__)(#type, (strategy), (failure),                         \
+      weft_model_registration_, __COUNTER__)(#type, (strategy), (failure),                      \
                                           &::weft::model::detail::run_scenario<type>, __FILE__, \
                                           __LINE__)
 
