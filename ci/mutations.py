@@ -770,26 +770,56 @@ MUTATIONS = [
     s.notify_rx.notify_enqueued();""",
          replace="""    if (!s.store(std::forward<F>(modify))) return false;""",
          tests=["//model:watch"]),
-    dict(id="watch.senders_without_lock", file="sync/watch.h",
-         what="several Senders of a by-copy value write without send_lock (lost updates, "
-              "torn stamps)",
-         find="""      platform::mutex_guard guard(slot.send_lock);
-      return store_copy(modify);""",
-         replace="""      return store_copy(modify);""",
+    dict(id="watch.replace_no_notify", file="sync/watch.h",
+         what="send() / send_replace() of a by-copy value stores it but wakes nobody",
+         find="""      T old = s.replace(value);
+      s.notify_rx.notify_enqueued();""",
+         replace="""      T old = s.replace(value);""",
          tests=["//model:watch"]),
-    dict(id="watch.lone_sender_count_relaxed", file="sync/watch.h",
-         what="a Sender that finds itself alone loads the count relaxed: the last store of a "
-              "Sender dropped since need not be visible to it",
-         find="if (ref_count_tx.load(std::memory_order_acquire) == 1) return store_copy(modify);",
-         replace="if (ref_count_tx.load(std::memory_order_relaxed) == 1) return store_copy(modify);",
+    dict(id="watch.writing_bit_ignored", file="sync/watch.h",
+         what="a by-copy writer takes the WRITING bit even while another holds it: two "
+              "writers store at once (lost updates, torn stamps)",
+         find="""    while ((s & WRITING) == 0) {
+      if (state.compare_exchange_strong(s, s + bump + WRITING, std::memory_order_seq_cst,""",
+         replace="""    for (;;) {
+      if (state.compare_exchange_strong(s, (s | WRITING) + bump, std::memory_order_seq_cst,""",
+         tests=["//model:watch"]),
+    dict(id="watch.begin_write_acq_rel", file="sync/watch.h",
+         what="the CAS that takes the WRITING bit (and bumps a send's version) is AcqRel, not "
+              "SeqCst: the Dekker pair with a receiver's check after it enqueues breaks",
+         find="if (state.compare_exchange_strong(s, s + bump + WRITING, std::memory_order_seq_cst,",
+         replace="if (state.compare_exchange_strong(s, s + bump + WRITING, std::memory_order_acq_rel,",
+         tests=["//model:watch"]),
+    dict(id="watch.begin_write_release", file="sync/watch.h",
+         what="the CAS that takes the WRITING bit is Release only: the last writer's stores "
+              "need not be visible to the next",
+         find="if (state.compare_exchange_strong(s, s + bump + WRITING, std::memory_order_seq_cst,",
+         replace="if (state.compare_exchange_strong(s, s + bump + WRITING, std::memory_order_release,",
+         tests=["//model:watch"]),
+    dict(id="watch.end_write_relaxed", file="sync/watch.h",
+         what="a writer gives the WRITING bit back with a relaxed store",
+         find="state.store(s, std::memory_order_release);",
+         replace="state.store(s, std::memory_order_relaxed);",
+         tests=["//model:watch"]),
+    dict(id="watch.send_keeps_writing_bit", file="sync/watch.h",
+         what="send() never gives the WRITING bit back",
+         find="""    slot.current.store(slot.current.writer_stamp() + 2, snap);
+    end_write(s + STEP);""",
+         replace="""    slot.current.store(slot.current.writer_stamp() + 2, snap);""",
+         tests=["//model:watch"]),
+    dict(id="watch.borrow_behind_send", file="sync/watch.h",
+         what="a borrow returns the value before a send whose version it has seen (it does not "
+              "wait for the value on its way)",
+         find="} else if (newer(version_of(s), snap->version)) {",
+         replace="} else if (false) {",
          tests=["//model:watch"]),
     dict(id="watch.bump_before_copy_store", file="sync/watch.h",
-         what="the version is bumped before the copied value is stored: a receiver that saw "
-              "the version borrows the old value",
-         find="""    slot.current.store(stamp, snap);
-    bump_version();""",
-         replace="""    bump_version();
-    slot.current.store(stamp, snap);""",
+         what="send_modify bumps the version before the copied value is stored: a receiver "
+              "that saw the version borrows the old value",
+         find="""      slot.current.store(stamp, snap);
+      state.fetch_add(STEP - WRITING, std::memory_order_seq_cst);""",
+         replace="""      state.fetch_add(STEP - WRITING, std::memory_order_seq_cst);
+      slot.current.store(stamp, snap);""",
          tests=["//model:watch"]),
     dict(id="watch.version_equality", file="sync/watch.h",
          what="versions are compared for equality: a receiver whose copy is ahead of the "

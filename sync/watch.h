@@ -54,6 +54,7 @@
 #include "sync/platform/invariant.h"
 #include "sync/platform/mutex.h"
 #include "sync/platform/rwlock.h"
+#include "sync/platform/spin.h"
 #include "sync/platform/thread.h"
 #include "sync/result.h"
 #include "sync/task/future.h"
@@ -165,19 +166,19 @@ struct Snapshot {
   std::uintptr_t version;
 };
 
-// A borrowed_by_copy T. Readers copy it out (SeqValue), never waiting on a lock. Writers:
-// a lone Sender writes without a lock, so a send makes one RMW (the version's bump); while
-// several Senders exist, they take send_lock. A lone Sender is safe because a Sender is
-// used by one thread at a time and a new one is only ever copied from an existing one: with
-// one left, no other can appear or write until this send returns (Shared::store).
+// A borrowed_by_copy T. Readers copy it out (SeqValue) and never take a lock. Writers take
+// the state word's WRITING bit by a CAS (Shared::begin_write): send() and send_replace()
+// bump the version in that same CAS, so a send is one locked instruction; a send_modify /
+// send_if_modified runs its closure holding the bit and send_lock, and bumps the version
+// after it (the closure decides whether there is a new version).
 template <class T>
 struct CopiedValue {
   template <class... Args>
   explicit CopiedValue(Args&&... args)
       : current(0, Snapshot<T>{T(std::forward<Args>(args)...), 0}) {}
 
-  // Serializes the Senders while there are several. Beside `current`, whose line a send
-  // writes anyway; a lone Sender does not touch it.
+  // Held by a writer that runs a closure, and by a writer that found WRITING taken, so that
+  // at most one writer spins for the bit, and never while a closure runs.
   platform::mutex send_lock;
   weft::detail::SeqValue<Snapshot<T>> current;  // its stamps count the writes
 };
@@ -196,11 +197,12 @@ class Shared {
  public:
   static constexpr bool by_copy = borrowed_by_copy<T>;
 
-  // State word (state): bit 0 is CLOSED (every Sender is gone; never cleared), the other
-  // bits the version, bumped by STEP for each stored value under the senders' lock (the
-  // write lock, or CopiedValue::send_lock). Compared as serial numbers (newer()).
+  // State word (state): bit 0 is CLOSED (every Sender is gone; never cleared); bit 1 is
+  // WRITING (a by-copy writer holds it: CopiedValue); the other bits the version, bumped by
+  // STEP for each stored value by the writer. Compared as serial numbers (newer()).
   static constexpr std::uintptr_t CLOSED = 1;
-  static constexpr std::uintptr_t STEP = 2;
+  static constexpr std::uintptr_t WRITING = 2;
+  static constexpr std::uintptr_t STEP = 4;
 
   template <class... Args>
   explicit Shared(Args&&... args) : slot(std::forward<Args>(args)...) {}
@@ -215,11 +217,12 @@ class Shared {
   }
 
   std::uintptr_t load_state() const {
-    // Acquire: pairs with the Release fetch_add in bump_version() (the value stored before
-    // it) and the Release fetch_or in Sender::drop() (the last Sender).
+    // Acquire: pairs with the Release half of every write of the version (bump_version,
+    // begin_write, end_write: the value stored before it) and the Release fetch_or in
+    // Sender::drop() (the last Sender).
     return state.load(std::memory_order_acquire);
   }
-  static std::uintptr_t version_of(std::uintptr_t s) noexcept { return s & ~CLOSED; }
+  static std::uintptr_t version_of(std::uintptr_t s) noexcept { return s & ~(CLOSED | WRITING); }
 
   // Under the senders' lock, after the value is stored.
   void bump_version() {
@@ -235,11 +238,31 @@ class Shared {
   template <class F>
   bool store(F&& modify) {
     if constexpr (by_copy) {
-      // Acquire: pairs with the AcqRel decrement in Sender::drop(), so the writes of every
-      // Sender dropped since happen-before this one's (see CopiedValue).
-      if (ref_count_tx.load(std::memory_order_acquire) == 1) return store_copy(modify);
       platform::mutex_guard guard(slot.send_lock);
-      return store_copy(modify);
+      const std::uintptr_t s = begin_write(0);
+      Snapshot<T> snap = slot.current.writer_load();
+      const std::uint64_t stamp = slot.current.writer_stamp() + 2;
+      const T before = snap.value;
+      const auto silently = [&] {
+        if (std::memcmp(&before, &snap.value, sizeof(T)) != 0) slot.current.store(stamp, snap);
+        end_write(s);
+      };
+      bool modified;
+      try {
+        modified = static_cast<bool>(std::forward<F>(modify)(snap.value));
+      } catch (...) {
+        silently();
+        throw;
+      }
+      if (!modified) {
+        silently();
+        return false;
+      }
+      snap.version += STEP;
+      slot.current.store(stamp, snap);
+      // SeqCst: as bump_version(); clears WRITING (STEP - WRITING added to a word holding it).
+      state.fetch_add(STEP - WRITING, std::memory_order_seq_cst);
+      return true;
     } else {
       slot.lock.lock();
       struct Unlock {
@@ -253,31 +276,43 @@ class Shared {
     }
   }
 
-  // store() for a borrowed_by_copy T, by the only writer: modify runs on a copy, which
-  // then replaces the value.
-  template <class F>
-  bool store_copy(F& modify) {
-    Snapshot<T> snap = slot.current.writer_load();
-    const std::uint64_t stamp = slot.current.writer_stamp() + 2;
-    const T before = snap.value;
-    const auto silently = [&] {
-      if (std::memcmp(&before, &snap.value, sizeof(T)) != 0) slot.current.store(stamp, snap);
-    };
-    bool modified;
-    try {
-      modified = static_cast<bool>(modify(snap.value));
-    } catch (...) {
-      silently();
-      throw;
+  // send_replace for a by-copy T: the new version is taken with the writer's bit, in one
+  // CAS, before the value is stored; a reader that sees it waits for the value (read()).
+  // Returns the old value.
+  T replace(const T& value) requires by_copy {
+    std::uintptr_t s = try_begin_write(STEP);
+    if ((s & WRITING) != 0) {
+      platform::mutex_guard guard(slot.send_lock);
+      s = begin_write(STEP);
+      return replace_held(s, value);
     }
-    if (!modified) {
-      silently();
-      return false;
+    return replace_held(s, value);
+  }
+
+  // The value and its version for a borrow of a by-copy T: at least as new as the version
+  // in the state word now, so a borrow after changed() sees what changed() saw.
+  Snapshot<T> read() const requires by_copy {
+    std::uintptr_t s = load_state();
+    platform::Backoff backoff;
+    for (;;) {
+      std::optional<Snapshot<T>> snap = slot.current.try_load();
+      if (!snap) {
+        backoff.snooze();  // a store overlapped the copy: copy again
+      } else if (newer(version_of(s), snap->version)) {
+        // A send's value is on its way (its version and WRITING are in `s`): its writer
+        // clears WRITING when the value is stored (end_write). Waiting on that one word,
+        // not the value's, spares the model checker a branch per store of the value.
+        for (std::uintptr_t now = load_state();; now = load_state()) {
+          if (now != s) {
+            s = now;
+            break;
+          }
+          backoff.snooze();
+        }
+      } else {
+        return *snap;
+      }
     }
-    snap.version += STEP;  // the state word's version too: only the writer changes both
-    slot.current.store(stamp, snap);
-    bump_version();  // after the copy's store: a receiver that sees it finds the value
-    return true;
   }
 
   // Receiver side of changed(): Ok when a version this receiver has not seen exists (and
@@ -298,6 +333,52 @@ class Shared {
 
   std::conditional_t<by_copy, CopiedValue<T>, LockedValue<T>> slot;
   platform::atomic<std::uintptr_t> state{0};
+
+ private:
+  // One CAS for WRITING, adding `bump` to the version; the state word seen, WRITING set in
+  // it if another writer holds the bit (then nothing was taken).
+  std::uintptr_t try_begin_write(std::uintptr_t bump) {
+    // Relaxed: the CAS below re-reads it.
+    std::uintptr_t s = state.load(std::memory_order_relaxed);
+    while ((s & WRITING) == 0) {
+      // SeqCst: Acquire pairs with end_write's Release (the last writer's stores
+      // happen-before this one's); with a bump it is also bump_version()'s Release and the
+      // first half of the Dekker pair with ChangedWait's recheck.
+      if (state.compare_exchange_strong(s, s + bump + WRITING, std::memory_order_seq_cst,
+                                      std::memory_order_relaxed)) {
+        return s;
+      }
+    }
+    return s;
+  }
+  // try_begin_write until it takes the bit. Under send_lock: the bit's holder runs no
+  // closure (those hold send_lock too), so it lets go within a few stores.
+  std::uintptr_t begin_write(std::uintptr_t bump) {
+    platform::Backoff backoff;
+    for (;;) {
+      const std::uintptr_t s = try_begin_write(bump);
+      if ((s & WRITING) == 0) return s;
+      backoff.snooze();
+    }
+  }
+  // Gives the bit back, the state word otherwise `s` (as before begin_write, plus its
+  // bump). Only a writer changes the word, but for the last Sender's CLOSED, which cannot
+  // be set while a Sender is in use.
+  void end_write(std::uintptr_t s) {
+    // Release: pairs with the next writer's CAS and load_state()'s Acquire.
+    state.store(s, std::memory_order_release);
+  }
+  T replace_held(std::uintptr_t s, const T& value) {
+    Snapshot<T> snap = slot.current.writer_load();
+    const T old = snap.value;
+    snap.value = value;
+    snap.version = version_of(s) + STEP;
+    slot.current.store(slot.current.writer_stamp() + 2, snap);
+    end_write(s + STEP);
+    return old;
+  }
+
+ public:
   platform::atomic<std::size_t> ref_count_rx{1};
   platform::atomic<std::size_t> ref_count_tx{1};
   platform::atomic<std::size_t> refs{2};
@@ -386,7 +467,7 @@ class Ref {
   }
   static detail::Snapshot<Copy> read(detail::Shared<T>& shared) {
     if constexpr (by_copy) {
-      return shared.slot.current.load();
+      return shared.read();
     } else {
       shared.slot.lock.lock_shared();
       // Under the read lock no store can happen: the version matches the value borrowed.
@@ -452,7 +533,11 @@ class Receiver {
   }
 
   // Makes the current value count as unseen (changed() returns at once).
-  void mark_changed() { version_ -= detail::Shared<T>::STEP; }
+  void mark_changed() {
+    const std::uintptr_t current = detail::Shared<T>::version_of(shared().load_state());
+    if (detail::newer(version_, current)) version_ = current;  // a copy ahead of the word
+    version_ -= detail::Shared<T>::STEP;
+  }
   // Makes the current value count as seen.
   void mark_unchanged() {
     const std::uintptr_t current = detail::Shared<T>::version_of(shared().load_state());
@@ -605,11 +690,18 @@ class Sender {
 
   // Stores `value` (even with no receiver), wakes the receivers, returns the old value.
   T send_replace(T value) const {
-    send_modify([&](T& v) {
-      using std::swap;
-      swap(v, value);
-    });
-    return value;
+    if constexpr (detail::borrowed_by_copy<T>) {
+      detail::Shared<T>& s = shared();
+      T old = s.replace(value);
+      s.notify_rx.notify_enqueued();
+      return old;
+    } else {
+      send_modify([&](T& v) {
+        using std::swap;
+        swap(v, value);
+      });
+      return value;
+    }
   }
 
   // The current value (has_changed() is always false here).

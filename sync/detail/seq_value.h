@@ -6,10 +6,10 @@
 // 2012): the value's bytes are relaxed atomic words, so a copy that races a write is a
 // stale or torn copy that the stamp check throws away, never a data race.
 //
-// Concurrency: one writer at a time (broadcast's tail lock serializes its writers; watch
-// has one Sender, or its send lock); any number of readers, which never write. A reader
-// that cannot get a clean copy (a write overlapped) looks again (load), or asks the
-// writers' lock (broadcast).
+// Concurrency: one writer at a time (broadcast's tail lock serializes its writers, watch's
+// WRITING bit its own); any number of readers, which never write. A reader that cannot get
+// a clean copy (a write overlapped) looks again (watch), or under the writers' lock
+// (broadcast).
 //
 // Memory ordering: a copy accepted by load_if / try_load is the value of one write, and
 // everything its writer did before store() happens-before the reader's return.
@@ -21,7 +21,6 @@
 
 #include "sync/platform/atomic.h"
 #include "sync/platform/fence.h"
-#include "sync/platform/spin.h"
 
 #include <array>
 #include <bit>
@@ -73,20 +72,11 @@ class SeqValue {
   std::optional<T> load_if(std::uint64_t want) const { return copy_if(want, false); }
   // The value of the last complete store, unless one overlapped the copy.
   std::optional<T> try_load() const { return copy_if(0, true); }
-  // The value of the last complete store, copying again (Backoff::snooze) while stores
-  // overlap the copy: a reader waits out a writer preempted mid-store by spinning, then
-  // yielding, as crossbeam's AtomicCell does.
-  T load() const {
-    platform::Backoff backoff;
-    for (;;) {
-      if (std::optional<T> copy = try_load()) return *copy;
-      backoff.snooze();
-    }
-  }
 
   // By the writer (no store can run meanwhile): the stamp and the words as they are.
   std::uint64_t writer_stamp() const {
-    // Relaxed: the caller is the only writer, ordered after every earlier store().
+    // Relaxed: the caller is the only writer, ordered after every earlier store() by the
+    // writers' exclusion.
     return stamp_.load(std::memory_order_relaxed);
   }
   T writer_load() const { return get_words(); }
