@@ -3,11 +3,11 @@
 // names, plus scenarios where the Loom suite is thin (closed() racing the last receiver,
 // a borrow racing a send). Each scenario that holds a value runs on both layouts of
 // sync/watch.h: `name` with an int (borrowed by copy, a seqlock) and `name_locked` with a
-// value that is not trivially copyable (behind the read-write lock, as Tokio). Every send wakes through notify_width Notify objects, each
-// with its own lock, so these scenarios are costly for Relacy: smoke (3 receivers, Loom has
-// 5) runs at bound 1; wait_for_test (3 threads; 61 s at bound 1 since the value lock's
-// fast paths became atomics) and the two multi-phase ones on PCT samples (at
-// bound 1 watch_spurious_wakeup alone takes 35 s).
+// value that is not trivially copyable (behind the read-write lock, as Tokio). Every send wakes
+// through notify_width Notify objects, each with its own lock, so these scenarios are costly for
+// Relacy: smoke (3 receivers, Loom has 5) runs at bound 1; wait_for_test (3 threads; 61 s at bound
+// 1 since the value lock's fast paths became atomics) and the two multi-phase ones on PCT samples
+// (at bound 1 watch_spurious_wakeup alone takes 35 s).
 #include "model/harness/scenario.h"
 #include "sync/platform/platform.h"
 #include "sync/task/block_on.h"
@@ -53,12 +53,12 @@ void changed_now_or_never(watch::Receiver<V>& rx) {
 
 // Scenario `name` on the by-copy layout and `name_locked` on the lock layout, from one body
 // written against W<X> (W = ByCopy or Locked).
-#define WATCH_MODEL_TEST(name, strategy, max_spawned)                               \
-  template <template <class> class W>                                               \
-  static void name##_body();                                                        \
-  WEFT_MODEL_TEST(name, strategy, max_spawned) { name##_body<ByCopy>(); }           \
+#define WATCH_MODEL_TEST(name, strategy, max_spawned)                              \
+  template <template <class> class W>                                              \
+  static void name##_body();                                                       \
+  WEFT_MODEL_TEST(name, strategy, max_spawned) { name##_body<ByCopy>(); }          \
   WEFT_MODEL_TEST(name##_locked, strategy, max_spawned) { name##_body<Locked>(); } \
-  template <template <class> class W>                                               \
+  template <template <class> class W>                                              \
   static void name##_body()
 
 WATCH_MODEL_TEST(smoke, weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
@@ -121,7 +121,7 @@ WATCH_MODEL_TEST(multiple_sender_drop_concurrently, weft::model::bounded(2), 2) 
 // tokio-rs/tokio#3168: a changed() future dropped after a poll must not leave a waiter
 // behind that later sends trip over.
 WATCH_MODEL_TEST(watch_spurious_wakeup, weft::model::pct(50000, 3).on_dpor(weft::model::bounded(3)),
-                3) {
+                 3) {
   auto [send, recv] = watch::channel<W<int>>(0);
   WEFT_INVARIANT(send.send(1).is_ok());
   auto shared_send = std::make_shared<std::optional<watch::Sender<W<int>>>>(std::move(send));
@@ -204,7 +204,7 @@ WATCH_MODEL_TEST(borrow_races_send, weft::model::bounded(2), 1) {
 // Kills watch.send_no_notify: a receiver waiting in changed() is woken by the send itself,
 // while a Sender is still alive (so no close can wake it instead).
 WATCH_MODEL_TEST(send_wakes_with_sender_alive,
-                weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
+                 weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = watch::channel<W<int>>(0);
   platform::thread sender([tx] { WEFT_INVARIANT(tx.send(1).is_ok()); });  // a copy of tx
   WEFT_INVARIANT(weft::block_on(rx.changed()).is_ok());
@@ -248,10 +248,9 @@ WATCH_MODEL_TEST(changed_orders_sender_writes, weft::model::bounded(2), 1) {
   sender.join();
 }
 
-// Two Senders on two threads each add 1 with send_modify, then drop: no increment is lost.
-// While both live they take the senders' lock; the one left last may write as the lone
-// Sender (by copy: no lock), and must then see the other's store. Kills
-// watch.senders_without_lock and watch.lone_sender_count_relaxed.
+// Two Senders on two threads each add 1 with send_modify, then drop: no increment is lost
+// (each closure runs on the value the other stored: the write lock, or send_lock and the
+// WRITING bit, whose CAS acquires the last writer's stores).
 WATCH_MODEL_TEST(concurrent_send_modify, weft::model::bounded(2), 2) {
   auto [tx, rx] = watch::channel<W<int>>(0);
   auto copy = tx;
@@ -264,6 +263,19 @@ WATCH_MODEL_TEST(concurrent_send_modify, weft::model::bounded(2), 2) {
   first.join();
   second.join();
   WEFT_INVARIANT(*rx.borrow() == 2);
+}
+
+// One Sender object used from two threads at once (its methods are const, as Tokio's take
+// &self): the two send_replace calls store one after the other, so each value comes back
+// exactly once, from the other call or as the final value. Kills watch.writing_bit_ignored.
+WATCH_MODEL_TEST(one_sender_shared_by_two_threads, weft::model::bounded(2), 1) {
+  auto [tx, rx] = watch::channel<W<int>>(0);
+  int first = -1;
+  platform::thread other([&tx, &first] { first = tx.send_replace(1); });
+  const int second = tx.send_replace(2);
+  other.join();
+  const int last = *rx.borrow();
+  WEFT_INVARIANT(first + second + last == 3 && first != second && last != 0);
 }
 
 // A receiver that has seen the last value sent is told of no change, only of the close. A

@@ -16,12 +16,14 @@
 // moved-from handle throws std::invalid_argument.
 //
 // Concurrency: every handle may be copied (Sender and Receiver both count their copies) and
-// used from any thread; one handle and its futures are used by one thread at a time. Two
-// layouts of the value, chosen by T:
+// used from any thread. A Sender's methods are const and may run on several threads at
+// once (as Tokio's take &self); a Receiver and the futures are used by one thread at a
+// time. Two layouts of the value, chosen by T:
 // - a trivially copyable T of at most 64 bytes (an integer, a small struct of numbers) is
 //   copied out by borrow(): the Ref holds a copy, borrowing takes no lock and writes
-//   nothing the sender writes (a seqlock, detail/seq_value.h), and holding a Ref blocks no
-//   one. Senders take a lock of their own.
+//   nothing a sender writes (a seqlock, detail/seq_value.h), and holding a Ref blocks no
+//   one. A send() is one CAS on the state word (which also excludes other writers); a
+//   borrow that saw its version waits the few stores until its value is in.
 // - any other T sits behind a reader-writer lock, as in Tokio: a Ref holds the read lock,
 //   so keep it short and never hold it across a wait, or a send (which takes the write
 //   lock) blocks.
@@ -37,8 +39,8 @@
 // a changed() that saw a version returns that value or a later one. Wake-ups go through
 // weft::Notify, woken outside every lock; a send wakes only the shards where a receiver
 // waits, and a receiver checks the version again after it enqueues (a SeqCst Dekker pair:
-// ChangedWait), so a send that meets no waiter writes nothing but the value, the version
-// and its lock.
+// ChangedWait), so a send that meets no waiter writes nothing but the value and the state
+// word (and, for the lock layout, the lock).
 //
 //   auto [tx, rx] = weft::watch::channel<std::string>("hello");
 //   std::thread t([rx = std::move(rx)]() mutable {
@@ -98,8 +100,9 @@ namespace detail {
 
 // Whether borrow() copies the value out (a seqlock: CopiedValue) instead of reading it under
 // a read lock (LockedValue). A copy of up to 64 bytes costs less than the read lock's two
-// RMWs on a line every send writes: in watch_4rx the receivers' locking stalled the sender
-// (bench/README.md, "watch_4rx: borrow copies a small value").
+// RMWs on a line every send writes, and lets a send be one locked instruction: about twice
+// as fast in watch_4rx (bench/README.md, "`watch_4rx`: borrow copies a small value; a send
+// is one CAS").
 template <class T>
 inline constexpr bool borrowed_by_copy = std::is_trivially_copyable_v<T> && sizeof(T) <= 64;
 
@@ -269,8 +272,8 @@ class Shared {
         platform::rwlock& lock;
         ~Unlock() { lock.unlock(); }
       } held{slot.lock};
-      const bool modified = slot.value.with_mut(
-          [&](T& v) { return static_cast<bool>(std::forward<F>(modify)(v)); });
+      const bool modified =
+          slot.value.with_mut([&](T& v) { return static_cast<bool>(std::forward<F>(modify)(v)); });
       if (modified) bump_version();  // under the write lock: a borrow sees value and version agree
       return modified;
     }
@@ -345,7 +348,7 @@ class Shared {
       // happen-before this one's); with a bump it is also bump_version()'s Release and the
       // first half of the Dekker pair with ChangedWait's recheck.
       if (state.compare_exchange_strong(s, s + bump + WRITING, std::memory_order_seq_cst,
-                                      std::memory_order_relaxed)) {
+                                        std::memory_order_relaxed)) {
         return s;
       }
     }

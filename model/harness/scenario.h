@@ -73,11 +73,11 @@ struct Registration {
 
 }  // namespace weft::model::detail
 
-#define WEFT_MODEL_SCENARIO_FAILS(type, strategy, failure)                                      \
-  static const ::weft::model::detail::Registration WEFT_MODEL_DETAIL_CAT(                       \
-      weft_model_registration_, __COUNTER__)(#type, (strategy), (failure),                      \
-                                          &::weft::model::detail::run_scenario<type>, __FILE__, \
-                                          __LINE__)
+#define WEFT_MODEL_SCENARIO_FAILS(type, strategy, failure)                                         \
+  static const ::weft::model::detail::Registration WEFT_MODEL_DETAIL_CAT(                          \
+      weft_model_registration_, __COUNTER__)(#type, (strategy), (failure),                         \
+                                             &::weft::model::detail::run_scenario<type>, __FILE__, \
+                                             __LINE__)
 
 #define WEFT_MODEL_SCENARIO(type, strategy) \
   WEFT_MODEL_SCENARIO_FAILS(type, strategy, ::weft::model::Failure::none)
