@@ -821,11 +821,11 @@ MUTATIONS = [
          replace="""      state.fetch_add(STEP - WRITING, std::memory_order_seq_cst);
       slot.current.store(stamp, snap);""",
          tests=["//model:watch"]),
-    dict(id="watch.version_equality", file="sync/watch.h",
-         what="versions are compared for equality: a receiver whose copy is ahead of the "
-              "state word's bump sees a change that is not there",
-         find="return static_cast<std::intptr_t>(current - seen) > 0;",
-         replace="return current != seen;",
+    dict(id="watch.changed_by_equality", file="sync/watch.h",
+         what="changed() compares versions for equality: a receiver whose copy (stored by "
+              "send_modify) is ahead of the state word's bump sees a change that is not there",
+         find="if (newer(current, version)) {",
+         replace="if (current != version) {",
          tests=["//model:watch"]),
     dict(id="watch.silent_store_dropped", file="sync/watch.h",
          what="a modify that returns false after changing a by-copy value loses the change "

@@ -2,8 +2,8 @@
 // send_replace), receivers follow it with changed() / borrow_and_update() and wait_for(),
 // and a closed() waiter sees the last receiver go. Values only grow, each receiver ends on
 // the final value, and every value is destroyed exactly once. That value sits behind the
-// read-write lock; copied_values_* run the by-copy layout (sync/watch.h: a seqlock, a lone
-// Sender writing without a lock, several under send_lock) with a value whose tear shows.
+// read-write lock; copied_values_* run the by-copy layout (sync/watch.h: a seqlock whose
+// writers take the state word's WRITING bit) with a value whose tear shows.
 // Seeded and bounded: see stress/stress.h (WEFT_STRESS_SEED, WEFT_STRESS_SOAK).
 #include "model/harness/scenario.h"
 #include "stress/stress.h"
@@ -126,9 +126,9 @@ const long stores_per_copy_sender = stress::ops(2000);
 // has not reached yet: the next changed() would repeat a count), a borrower that holds its
 // Refs across yields (copies: nothing a send does reaches them) and a wait_for() that
 // replaces itself with copies. Every copy whole, counts only grow.
-// Senders == 1: the lone Sender's lock-free store; its borrow gives exactly its last count,
-// send_replace the one before. Senders == 2: send_lock, until the first to finish goes and
-// the other writes alone.
+// Senders == 1: one writer; its borrow gives exactly its last count, send_replace the one
+// before. Senders == 2: writers that meet at the WRITING bit and send_lock, until the first
+// to finish goes and the other writes alone.
 template <int Senders>
 struct copied_values {
   static constexpr int threads = Senders + 3;

@@ -3,7 +3,7 @@
 // destroyed exactly once).
 //
 // The API's tests run on both layouts of the value (sync/watch.h): int is borrowed by copy
-// (a seqlock, written without a lock by a lone Sender), std::string under the read-write
+// (a seqlock whose writers take a bit in the state word), std::string under the read-write
 // lock. Then what only the by-copy layout does (a Ref is a copy: holding one blocks no
 // send) and where it stops (64 bytes copied, 72 locked).
 #include "sync/watch.h"
@@ -419,7 +419,7 @@ TEST_CASE_TEMPLATE("borrow_and_update marks the value it returns seen", T, int, 
 
 // Tokio documents that a send_if_modified closure which changes the value and returns false
 // leaves the change in place, unannounced. On the by-copy layout the closure runs on a copy,
-// which must be stored all the same, by a lone Sender (no lock) and under send_lock.
+// which must be stored all the same, with one Sender and with two.
 TEST_CASE_TEMPLATE("send_if_modified returning false keeps its change, unannounced", T, int,
                    std::string) {
   auto pair = watch::channel<T>(val<T>(1));
@@ -622,9 +622,9 @@ TEST_CASE_TEMPLATE("changed across threads", T, int, std::string) {
   t.join();
 }
 
-// Two Sender copies bump the value on two threads (the senders' lock: on the by-copy layout
-// send_lock, until one goes and the other writes alone) while a receiver follows it. An
-// increment lost to a race shows in the final value.
+// Two Sender copies bump the value on two threads (the write lock; on the by-copy layout
+// send_lock and the WRITING bit) while a receiver follows it. An increment lost to a race
+// shows in the final value.
 TEST_CASE_TEMPLATE("two senders on two threads: values only grow, no increment lost", T, int,
                    std::string) {
   constexpr int bumps = 2000;
