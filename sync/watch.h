@@ -220,9 +220,9 @@ class Shared {
   }
 
   std::uintptr_t load_state() const {
-    // Acquire: pairs with the Release half of every write of the version (bump_version,
-    // begin_write, end_write: the value stored before it) and the Release fetch_or in
-    // Sender::drop() (the last Sender).
+    // Acquire: pairs with the fetch_add in bump_version(), the CAS in try_begin_write() and
+    // the store in end_write() (each writes the version after its value is stored or
+    // claimed) and the Release fetch_or in Sender::drop() (the last Sender).
     return state.load(std::memory_order_acquire);
   }
   static std::uintptr_t version_of(std::uintptr_t s) noexcept { return s & ~(CLOSED | WRITING); }
@@ -368,7 +368,8 @@ class Shared {
   // bump). Only a writer changes the word, but for the last Sender's CLOSED, which cannot
   // be set while a Sender is in use.
   void end_write(std::uintptr_t s) {
-    // Release: pairs with the next writer's CAS and load_state()'s Acquire.
+    // Release: pairs with the CAS in try_begin_write() (the next writer) and load_state()'s
+    // Acquire.
     state.store(s, std::memory_order_release);
   }
   T replace_held(std::uintptr_t s, const T& value) {
