@@ -51,6 +51,7 @@
 #include "sync/result.h"
 #include "sync/task/atomic_waker.h"
 #include "sync/task/poll.h"
+#include "sync/task/poll_slot.h"
 #include "sync/task/thread_waker.h"
 #include "sync/task/waker.h"
 
@@ -414,7 +415,7 @@ class Rx {
     return chan_->rx_fields_.with_mut(
         [&](typename chan_type::RxFields& f) -> Poll<std::optional<T>> {
           auto look = [&] { return look_once(f); };
-          if (auto answer = look()) return std::move(*answer);
+          if (auto answer = look()) return weft::detail::moved_by_parts(*answer);
           return register_and_look_again(cx, look);
         });
   }
@@ -525,21 +526,22 @@ class Rx {
 
   // One look at the list for recv(): the answer, if there is one now.
   std::optional<std::optional<T>> look_once(RxFields& f) {
-    std::optional<T> value;
-    switch (f.list.pop(chan_->tx_, value)) {
-      case ReadStatus::Value:
-        received(f, 1);
-        return std::optional<std::optional<T>>(std::move(value));
+    // The value is popped into the answer itself (one object, returned by NRVO): copying
+    // a just-written optional<T> as one block would stall on store forwarding
+    // (sync/task/poll_slot.h).
+    std::optional<std::optional<T>> answer(std::in_place);
+    switch (f.list.pop(chan_->tx_, *answer)) {
+      case ReadStatus::Value: received(f, 1); return answer;
       case ReadStatus::Closed:
         // Every sender is gone, and each released what it held before it went.
         give_back_received(f);
         WEFT_INVARIANT(chan_->semaphore_.is_idle());
-        return std::optional<std::optional<T>>(std::optional<T>());
+        return answer;  // the inner optional is empty: closed and drained
       case ReadStatus::Empty: break;
     }
     // The end after close() is checked before registering, as Tokio does.
-    if (drained_after_close(f)) return std::optional<std::optional<T>>(std::optional<T>());
-    return std::nullopt;
+    if (!drained_after_close(f)) answer.reset();
+    return answer;
   }
 
   // Values given back to the semaphore at once in release_in_batches mode (production;
@@ -561,7 +563,7 @@ class Rx {
     auto answer = look();
     if (!answer) return pending;
     (void)chan_->rx_waker_.take_waker();
-    return std::move(*answer);
+    return weft::detail::moved_by_parts(*answer);
   }
 
   // Registers the receiver's waker and announces the wait to senders (see the top of

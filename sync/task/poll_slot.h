@@ -33,6 +33,28 @@ struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 
+// `out` moved out; a trivially copyable Result or optional is rebuilt from its parts (the
+// tag, then the value) rather than copied as one block, so that each load reads one
+// store when `out` was just written field by field (see the top of the file).
+template <class Output>
+Output moved_by_parts(Output& out) {
+  if constexpr (!std::is_trivially_copyable_v<Output>) {
+    return std::move(out);
+  } else if constexpr (is_result<Output>::value) {
+    if (out.is_err()) return Output(Err(std::move(out).error()));
+    if constexpr (std::is_void_v<typename Output::value_type>) {
+      return Output();
+    } else {
+      return Output(std::move(out).value());
+    }
+  } else if constexpr (is_optional<Output>::value) {
+    if (!out.has_value()) return Output();
+    return Output(std::move(*out));
+  } else {
+    return std::move(out);
+  }
+}
+
 template <Future F>
 class PollSlot {
  public:
@@ -53,24 +75,7 @@ class PollSlot {
   }
 
   // The output of the last poll, which was ready, moved out (see the top of the file).
-  Output take() {
-    Output& out = poll_.value();
-    if constexpr (!std::is_trivially_copyable_v<Output>) {
-      return std::move(out);
-    } else if constexpr (is_result<Output>::value) {
-      if (out.is_err()) return Output(Err(std::move(out).error()));
-      if constexpr (std::is_void_v<typename Output::value_type>) {
-        return Output();
-      } else {
-        return Output(std::move(out).value());
-      }
-    } else if constexpr (is_optional<Output>::value) {
-      if (!out.has_value()) return Output();
-      return Output(std::move(*out));
-    } else {
-      return std::move(out);
-    }
-  }
+  Output take() { return moved_by_parts(poll_.value()); }
 
   void reset() noexcept {
     if (full_) {
