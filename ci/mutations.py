@@ -446,18 +446,48 @@ MUTATIONS = [
          replace="""      return p.value().is_ok() ? Out(SemaphorePermit(sem_, 1))""",
          tests=["//model:semaphore"]),
     # --- sync/mpsc/*
-    dict(id="mpsc.unbounded_count_relaxed", file="sync/mpsc/chan.h",
-         what="the unbounded semaphore's add_permits (a value received) is relaxed",
-         find="const std::size_t previous = state_.fetch_sub(n * STEP, std::memory_order_release);",
-         replace="const std::size_t previous = state_.fetch_sub(n * STEP, std::memory_order_relaxed);",
-         tests=["//model:mpsc"],
-         equivalent="only the receiver calls the unbounded add_permits, and the receiver is the "
-                    "only reader of is_idle(); the senders' try_acquire CAS takes nothing from it "
-                    "but the count, which the RMW chain keeps exact in any order"),
-    dict(id="mpsc.unbounded_closed_bit_dropped", file="sync/mpsc/chan.h",
-         what="the unbounded channel's close() never sets the CLOSED bit (sends still succeed)",
-         find="    state_.fetch_or(CLOSED, std::memory_order_release);",
+    dict(id="mpsc.unbounded_closed_bit_dropped", file="sync/mpsc/list.h",
+         what="the unbounded channel's close() never sets RX_CLOSED in the tail word (sends "
+              "still succeed)",
+         find="return tail_position_.fetch_or(RX_CLOSED, std::memory_order_release);",
+         replace="return tail_position_.load(std::memory_order_acquire);",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.try_push_ignores_rx_closed", file="sync/mpsc/list.h",
+         what="an unbounded send claims and fills a slot after the receiver's close",
+         find="if ((word & RX_CLOSED) != 0) return false;",
          replace="",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.rx_close_stops_at_read_index", file="sync/mpsc/list.h",
+         what="the receiver's close() ends the receives at the values it has read, not at "
+              "the values claimed before the close (a send that returned Ok is lost)",
+         find="if (!values_before_rx_close_) values_before_rx_close_ = values_claimed(tx.close_rx());",
+         replace="if (!values_before_rx_close_) { (void)tx.close_rx(); values_before_rx_close_ = index_; }",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.len_counts_failed_claims", file="sync/mpsc/list.h",
+         what="after the receiver's close, the slots of failed sends count as values (len() "
+              "above 0, try_recv waiting for a value that never comes)",
+         find="if (values_before_rx_close_) return *values_before_rx_close_;",
+         replace="",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.rx_close_relaxed", file="sync/mpsc/list.h",
+         what="the receiver's close (RX_CLOSED in the tail word) is relaxed",
+         find="return tail_position_.fetch_or(RX_CLOSED, std::memory_order_release);",
+         replace="return tail_position_.fetch_or(RX_CLOSED, std::memory_order_relaxed);",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.try_push_claim_release", file="sync/mpsc/list.h",
+         what="an unbounded send's claim is Release only: a send that fails does not see what "
+              "the receiver did before close()",
+         find="""    const std::size_t word = tail_position_.fetch_add(SLOT, std::memory_order_acq_rel);
+    WEFT_INVARIANT((word & CLOSED) == 0);
+    if ((word & RX_CLOSED) != 0) return false;""",
+         replace="""    const std::size_t word = tail_position_.fetch_add(SLOT, std::memory_order_release);
+    WEFT_INVARIANT((word & CLOSED) == 0);
+    if ((word & RX_CLOSED) != 0) return false;""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.rx_closed_load_relaxed", file="sync/mpsc/list.h",
+         what="a sender's is_closed() loads the tail word relaxed",
+         find="return (tail_position_.load(std::memory_order_acquire) & RX_CLOSED) != 0;",
+         replace="return (tail_position_.load(std::memory_order_relaxed) & RX_CLOSED) != 0;",
          tests=["//model:mpsc"]),
     dict(id="mpsc.send_wake_dropped", file="sync/mpsc/chan.h",
          what="Chan::send pushes the value and takes RX_WAITING but never wakes the receiver",
@@ -506,11 +536,8 @@ MUTATIONS = [
          tests=["//model:mpsc"]),
     dict(id="mpsc.recv_permit_not_returned", file="sync/mpsc/chan.h",
          what="poll_recv takes a value without giving its capacity back",
-         find="""      case ReadStatus::Value:
-        received(f, 1);
-        return std::optional<std::optional<T>>(std::move(value));""",
-         replace="""      case ReadStatus::Value:
-        return std::optional<std::optional<T>>(std::move(value));""",
+         find="case ReadStatus::Value: received(f, 1); return answer;",
+         replace="case ReadStatus::Value: return answer;",
          tests=["//model:mpsc"]),
     dict(id="mpsc.block_write_relaxed", file="sync/mpsc/block.h",
          what="a slot's ready bit is set relaxed: the value is not published",
@@ -589,21 +616,22 @@ MUTATIONS = [
          replace="""    if (!answer) return pending;
 """,
          tests=["//model:mpsc"]),
-    dict(id="mpsc.unbounded_count_cas_split", file="sync/mpsc/chan.h",
-         what="a send counts its value with a load and a store that rebuilds the word, "
-              "undoing a close() in between",
-         find="""      if (state_.compare_exchange_weak(current, current + STEP, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-        return true;
-      }""",
-         replace="""      state_.store(current + STEP, std::memory_order_release);
-      return true;""",
+    dict(id="mpsc.unbounded_count_cas_split", file="sync/mpsc/list.h",
+         what="an unbounded send claims its slot with a load and a store that rebuilds the "
+              "tail word, undoing a close() in between",
+         find="""    const std::size_t word = tail_position_.fetch_add(SLOT, std::memory_order_acq_rel);
+    WEFT_INVARIANT((word & CLOSED) == 0);
+    if ((word & RX_CLOSED) != 0) return false;""",
+         replace="""    const std::size_t word = tail_position_.load(std::memory_order_acquire);
+    tail_position_.store(word + SLOT, std::memory_order_release);
+    WEFT_INVARIANT((word & CLOSED) == 0);
+    if ((word & RX_CLOSED) != 0) return false;""",
          tests=["//model:mpsc"]),
     dict(id="mpsc.len_counts_close_slot", file="sync/mpsc/list.h",
          what="len() counts the close slot as a value (the len() of tokio#8062: n + 1 "
               "after the last sender's drop)",
          find="return values_claimed(tx.tail_word()) - index_;",
-         replace="return (tx.tail_word() >> 1) - index_;",
+         replace="return (tx.tail_word() >> ListTx<T>::SLOT_SHIFT) - index_;",
          tests=["//model:mpsc"]),
     # --- sync/mpsc/bounded_capacity.h and its callers: the lazy give-back (issue 16)
     dict(id="mpsc.received_store_release", file="sync/mpsc/bounded_capacity.h",

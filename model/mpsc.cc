@@ -595,8 +595,9 @@ WEFT_MODEL_TEST(try_recv_after_close_with_permit_out, weft::model::bounded(2), 1
 // Scenarios that kill mutations the ones above let survive (ci/mutations.py names them, by
 // the scenario's comment).
 
-// Kills mpsc.unbounded_closed_bit_dropped: once close() returned, a send must fail and
-// give the value back, and the senders see the channel closed.
+// Kills mpsc.unbounded_closed_bit_dropped and mpsc.try_push_ignores_rx_closed: once
+// close() returned, a send must fail and give the value back, and the senders see the
+// channel closed.
 WEFT_MODEL_TEST(unbounded_send_after_close_fails,
                 weft::model::bounded(1).on_dpor(weft::model::exhaustive()), 1) {
   auto [tx, rx] = mpsc::unbounded_channel<int>();
@@ -608,6 +609,51 @@ WEFT_MODEL_TEST(unbounded_send_after_close_fails,
   });
   sender.join();
   WEFT_INVARIANT(!rx.blocking_recv().has_value());  // closed and drained
+}
+
+// Kills mpsc.rx_close_stops_at_read_index and mpsc.len_counts_failed_claims: a send
+// racing close() either fails with its value or is received before the end (the
+// receiver reads every slot claimed before its close, also one still being written); a
+// failed send's slot is no value (len() 0, try_recv() Disconnected). Main keeps a
+// Sender: only the close can end the receives.
+WEFT_MODEL_TEST(unbounded_send_racing_close_received_or_returned,
+                weft::model::bounded(2).on_dpor(weft::model::exhaustive()), 1) {
+  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  auto sent = std::make_shared<platform::atomic<int>>(0);
+  platform::thread sender([tx, sent] {
+    auto r = tx.send(1);
+    if (r.is_ok()) {
+      sent->store(1, std::memory_order_relaxed);
+    } else {
+      WEFT_INVARIANT(r.error().value == 1);
+    }
+  });
+  rx.close();
+  int got = 0;
+  while (std::optional<int> v = block_on(rx.recv())) got += *v;
+  sender.join();
+  WEFT_INVARIANT(got == sent->load(std::memory_order_relaxed));
+  WEFT_INVARIANT(rx.len() == 0);
+  auto r = rx.try_recv();
+  WEFT_INVARIANT(r.is_err() && r.error() == mpsc::TryRecvError::Disconnected);
+}
+
+// Kills mpsc.rx_close_relaxed, mpsc.try_push_claim_release and
+// mpsc.rx_closed_load_relaxed: everything the receiver did before close() happens-before
+// a send that fails and an is_closed() that says so (both read the close in the list's
+// tail word).
+WEFT_MODEL_TEST(receivers_writes_ordered_before_failed_send,
+                weft::model::bounded(2).on_dpor(weft::model::exhaustive()), 1) {
+  auto [tx, rx] = mpsc::unbounded_channel<int>();
+  auto data = std::make_shared<platform::cell<int>>(0);
+  platform::thread sender([tx, data] {
+    if (tx.is_closed() || tx.send(1).is_err()) {
+      data->with([](const int& d) { WEFT_INVARIANT(d == 7); });
+    }
+  });
+  data->with_mut([](int& d) { d = 7; });
+  rx.close();
+  sender.join();
 }
 
 // Kills mpsc.tx_count_relaxed: everything every sender did before it was destroyed

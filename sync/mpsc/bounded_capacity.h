@@ -78,8 +78,8 @@ namespace weft::mpsc::detail {
 class BoundedSemaphore {
  public:
   explicit BoundedSemaphore(std::size_t bound) : semaphore(bound), bound(bound) {}
-  // The receiver gives capacity back at once (received_), not in batches.
-  static constexpr bool release_in_batches = false;
+  // The receiver's close() closes this semaphore (not the list: see chan.h).
+  static constexpr bool closes_in_list = false;
 
   // Permits given back by a sender (a Permit dropped or released unused).
   void add_permits(std::size_t n) { semaphore.release(n); }

@@ -4,19 +4,18 @@
 //
 // Follows tokio/src/sync/mpsc/chan.rs.
 //
-// A channel's capacity is a semaphore S with this interface (the one Tokio calls
-// chan::Semaphore):
-//   is_idle()        no value is in flight or reserved (unbounded: counted values; bounded:
-//                    every permit is back)
-//   add_permits(n)       values received (release_in_batches) or a reservation dropped
-//   close(), is_closed()           the receiver closed the channel (sticky)
-//   release_in_batches   true if only the receiver ever reads the count (unbounded):
-//                        the receiver then gives back received values in batches (before
-//                        it reads is_idle() itself), not one RMW per value
-//   receiver_released(n), receiver_flush()   without release_in_batches (bounded): the
-//                        receiver received n values / is about to read is_idle()
-// UnboundedSemaphore is below; the bounded one (over weft's batch semaphore) is in
-// bounded.h.
+// A channel's capacity is a policy S. The bounded one (BoundedSemaphore, over weft's batch
+// semaphore, in bounded_capacity.h) is a semaphore with this interface (the one Tokio
+// calls chan::Semaphore):
+//   is_idle()                 no value is in flight or reserved (every permit is back)
+//   close(), is_closed()      the receiver closed the channel (sticky)
+//   receiver_released(n), receiver_flush()   the receiver received n values / is about
+//                             to read is_idle()
+// The unbounded one (Unbounded, below) has no state: S::closes_in_list says the
+// receiver's close is a bit in the list's tail word (ListTx::RX_CLOSED), so a send is one
+// claim on that word, with no count beside it; the receiver reads every value claimed
+// before its close, then reports the end. Tokio counts unbounded values in a semaphore
+// word (one more RMW per send on a line the receiver also writes).
 //
 // Waking the receiver: a send does not wake it unless it is waiting. The receiver, before
 // it returns pending, registers its waker, sets RX_WAITING (rx_waiting_, a SeqCst store
@@ -56,7 +55,6 @@
 #include "sync/task/waker.h"
 
 #include <cstddef>
-#include <limits>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -64,54 +62,9 @@
 
 namespace weft::mpsc::detail {
 
-// The unbounded channel's "semaphore": a count of values in flight and a closed bit.
-class UnboundedSemaphore {
- public:
-  // State word:
-  //   bit 0     CLOSED: the receiver closed the channel (set once, never cleared)
-  //   bits 1..  the number of values sent (counted before they are pushed) and not yet
-  //             received (uncounted after they are popped); STEP per value
-  // A send counts its value only while CLOSED is clear (one CAS), so after close() the
-  // count can only fall, and the receiver sees the end once it reaches zero.
-  static constexpr std::size_t CLOSED = 1;
-  static constexpr std::size_t STEP = 2;
-  // Only the receiver reads the count (is_idle): it gives values back in batches.
-  static constexpr bool release_in_batches = true;
-
-  // Counts one value about to be sent; false if the channel is closed.
-  bool try_acquire() {
-    // Acquire: pairs with the Release fetch_or in close() (a failing send sees the close).
-    std::size_t current = state_.load(std::memory_order_acquire);
-    for (;;) {
-      if ((current & CLOSED) != 0) return false;
-      WEFT_INVARIANT(current <= std::numeric_limits<std::size_t>::max() - STEP);
-      // AcqRel: Acquire as above; Release pairs with the Acquire in is_idle().
-      if (state_.compare_exchange_weak(current, current + STEP, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-        return true;
-      }
-    }
-  }
-  void add_permits(std::size_t n) {
-    // Release: pairs with the Acquire load in is_idle().
-    const std::size_t previous = state_.fetch_sub(n * STEP, std::memory_order_release);
-    WEFT_INVARIANT((previous >> 1) >= n);
-  }
-  bool is_idle() const {
-    // Acquire: pairs with the AcqRel CAS in try_acquire and the Release in add_permits.
-    return (state_.load(std::memory_order_acquire) >> 1) == 0;
-  }
-  void close() {
-    // Release: pairs with the Acquire loads in try_acquire() and is_closed().
-    state_.fetch_or(CLOSED, std::memory_order_release);
-  }
-  bool is_closed() const {
-    // Acquire: pairs with the Release fetch_or in close().
-    return (state_.load(std::memory_order_acquire) & CLOSED) != 0;
-  }
-
- private:
-  platform::atomic<std::size_t> state_{0};
+// The unbounded channel's capacity policy: none (see the top of this file).
+struct Unbounded {
+  static constexpr bool closes_in_list = true;
 };
 
 template <class T, class S>
@@ -148,17 +101,27 @@ class Chan {
   template <class U>
   void send(U&& value) {
     tx_.push(std::forward<U>(value));
-    // SeqCst: pairs with the SeqCst store of RX_WAITING in Rx::register_waker
-    // (store-buffering with the SeqCst push: either the receiver's look after that store
-    // sees the push, or this load sees RX_WAITING; see the top of this file). The exchange,
-    // Relaxed, only decides which sender wakes: whoever takes the flag.
-    if (rx_waiting_.load(std::memory_order_seq_cst) &&
-        rx_waiting_.exchange(false, std::memory_order_relaxed)) {
-      rx_waker_.wake();
-    }
+    wake_rx_if_waiting();
+  }
+  // The unbounded send: pushes `value` (moved from) unless the receiver closed the
+  // channel (false, `value` as it was), and wakes the receiver if it waits.
+  bool try_send(T& value) {
+    static_assert(S::closes_in_list);
+    if (!tx_.try_push(value)) return false;
+    wake_rx_if_waiting();
+    return true;
   }
   // Wakes the receiver unconditionally (AtomicWaker orders it with the registration).
   void wake_rx() { rx_waker_.wake(); }
+
+  // The receiver closed the channel (sticky).
+  bool is_rx_closed() const {
+    if constexpr (S::closes_in_list) {
+      return tx_.is_rx_closed();
+    } else {
+      return semaphore_.is_closed();
+    }
+  }
 
   std::size_t strong_count() const {
     // Acquire: pairs with the AcqRel decrements in Tx::reset() of dropped senders.
@@ -170,6 +133,18 @@ class Chan {
   }
 
  private:
+  // After a push: wakes the receiver if it announced a wait (see the top of this file).
+  void wake_rx_if_waiting() {
+    // SeqCst: pairs with the SeqCst store of RX_WAITING in Rx::register_waker
+    // (store-buffering with the SeqCst push: either the receiver's look after that store
+    // sees the push, or this load sees RX_WAITING; see the top of this file). The exchange,
+    // Relaxed, only decides which sender wakes: whoever takes the flag.
+    if (rx_waiting_.load(std::memory_order_seq_cst) &&
+        rx_waiting_.exchange(false, std::memory_order_relaxed)) {
+      rx_waker_.wake();
+    }
+  }
+
   friend class Tx<T, S>;
   friend class WeakTx<T, S>;
   friend class Rx<T, S>;
@@ -179,8 +154,6 @@ class Chan {
     explicit RxFields(Block<T>* initial) : list(initial) {}
     ListRx<T> list;
     bool rx_closed = false;  // Rx::close() ran
-    // Values received and not yet given back to the semaphore (release_in_batches).
-    std::size_t unreleased = 0;
   };
 
   // Cache-line groups: what the senders write, what they only read (and the receiver
@@ -213,7 +186,7 @@ class Chan {
 
   // Written by every send.
   alignas(line) ListTx<T> tx_;
-  S semaphore_;
+  [[no_unique_address]] S semaphore_;
   // Read by every send; written when the receiver waits.
   alignas(line) AtomicWaker rx_waker_;
   // RX_WAITING: set by the receiver before it returns pending (after registering its
@@ -266,7 +239,7 @@ class Tx {
   explicit operator bool() const noexcept { return chan_ != nullptr; }
   chan_type& chan() const noexcept { return *chan_; }
   S& semaphore() const noexcept { return chan_->semaphore_; }
-  bool is_closed() const { return chan_->semaphore_.is_closed(); }
+  bool is_closed() const { return chan_->is_rx_closed(); }
   bool same_channel(const Tx& other) const noexcept { return chan_ == other.chan_; }
   std::size_t strong_count() const { return chan_->strong_count(); }
   std::size_t weak_count() const { return chan_->weak_count(); }
@@ -348,7 +321,7 @@ class [[nodiscard]] ClosedFuture {
   }
 
   Poll<void> poll(Context& cx) {
-    if (chan_->semaphore_.is_closed()) return ready;
+    if (chan_->is_rx_closed()) return ready;
     registered_ = true;
     if (chan_->notify_rx_closed_.poll(waiter_, cx.waker())) return ready;
     return pending;
@@ -386,16 +359,19 @@ class Rx {
   // Closes the channel for senders; values already sent (or sent through permits held
   // now) can still be received.
   void close() {
-    const bool first = chan_->rx_fields_.with_mut(
-        [](typename chan_type::RxFields& f) { return !std::exchange(f.rx_closed, true); });
+    const bool first = chan_->rx_fields_.with_mut([&](typename chan_type::RxFields& f) {
+      if (std::exchange(f.rx_closed, true)) return false;
+      if constexpr (S::closes_in_list) f.list.close_rx(chan_->tx_);
+      return true;
+    });
     if (!first) return;
-    chan_->semaphore_.close();
+    if constexpr (!S::closes_in_list) chan_->semaphore_.close();
     chan_->notify_rx_closed_.notify_all();
   }
 
   bool is_closed() const {
     // Acquire: pairs with the AcqRel decrement in Tx::reset() of the last sender.
-    return chan_->semaphore_.is_closed() || chan_->tx_count_.load(std::memory_order_acquire) == 0;
+    return chan_->is_rx_closed() || chan_->tx_count_.load(std::memory_order_acquire) == 0;
   }
   bool is_empty() const {
     return chan_->rx_fields_.with(
@@ -468,7 +444,7 @@ class Rx {
         }
         if (closed) {
           give_back_received(f);
-          WEFT_INVARIANT(chan_->semaphore_.is_idle());
+          WEFT_INVARIANT(all_capacity_back());
           return std::size_t{0};
         }
         if (drained_after_close(f)) return std::size_t{0};  // before registering, as recv()
@@ -535,7 +511,7 @@ class Rx {
       case ReadStatus::Closed:
         // Every sender is gone, and each released what it held before it went.
         give_back_received(f);
-        WEFT_INVARIANT(chan_->semaphore_.is_idle());
+        WEFT_INVARIANT(all_capacity_back());
         return answer;  // the inner optional is empty: closed and drained
       case ReadStatus::Empty: break;
     }
@@ -543,14 +519,6 @@ class Rx {
     if (!drained_after_close(f)) answer.reset();
     return answer;
   }
-
-  // Values given back to the semaphore at once in release_in_batches mode (production;
-  // the model gives back every other value, so both paths run there).
-#if defined(WEFT_MODEL)
-  static constexpr std::size_t release_batch = 2;
-#else
-  static constexpr std::size_t release_batch = 256;
-#endif
 
   // After a look that found nothing: registers cx's waker, then looks again (`look`
   // returns the answer, if any); a value pushed in between wakes the new waker. An answer
@@ -575,30 +543,32 @@ class Rx {
     chan_->rx_waiting_.store(true, std::memory_order_seq_cst);
   }
 
-  // `n` values were received: their capacity goes back to the semaphore (at once, or in
-  // a batch when only the receiver reads the count).
-  void received(RxFields& f, std::size_t n) {
-    if constexpr (S::release_in_batches) {
-      f.unreleased += n;
-      if (f.unreleased >= release_batch) give_back_received(f);
-    } else {
-      chan_->semaphore_.receiver_released(n);
-    }
+  // `n` values were received: the bounded channel's capacity counts them.
+  void received(RxFields&, std::size_t n) {
+    if constexpr (!S::closes_in_list) chan_->semaphore_.receiver_released(n);
   }
-  void give_back_received(RxFields& f) {
-    if constexpr (S::release_in_batches) {
-      if (f.unreleased == 0) return;
-      chan_->semaphore_.add_permits(std::exchange(f.unreleased, 0));
+  // The receiver is about to look for the end: the bounded channel's count is made exact.
+  void give_back_received(RxFields&) {
+    if constexpr (!S::closes_in_list) chan_->semaphore_.receiver_flush();
+  }
+  // No value is in flight or reserved (the end can be reported).
+  bool all_capacity_back() const {
+    if constexpr (S::closes_in_list) {
+      return true;  // the list itself says when the last value is read
     } else {
-      chan_->semaphore_.receiver_flush();
+      return chan_->semaphore_.is_idle();
     }
   }
 
   // The receiver closed the channel and every value sent or reserved is received.
   bool drained_after_close(RxFields& f) {
     if (!f.rx_closed) return false;
-    give_back_received(f);
-    return chan_->semaphore_.is_idle();
+    if constexpr (S::closes_in_list) {
+      return f.list.drained_after_rx_close();
+    } else {
+      give_back_received(f);
+      return chan_->semaphore_.is_idle();
+    }
   }
 
   void reset() {

@@ -20,6 +20,12 @@
 //    tries), or frees them.
 //  - close: the last sender claims one more slot with the CLOSED bit and sets TX_CLOSED
 //    in that slot's block; the receiver reads "Closed" there after every value.
+//  - close_rx (the unbounded channel, which has no semaphore): the receiver sets RX_CLOSED
+//    in the tail word and records how many values were claimed before it; a try_push
+//    whose claim comes after it fails and keeps its value, and its slot is never written.
+//    The claim is the send's one RMW on a shared word, and the point where a send and
+//    the receiver's close are ordered: a send either claimed a slot before the close and
+//    is read before the end, or it fails.
 //
 // Concurrency: Tx is shared by all senders; Rx belongs to the receiver alone (the channel
 // keeps it in a cell only the receiver touches).
@@ -50,10 +56,16 @@ class ListTx {
   // Tail word: the one counter every sender RMWs.
   //   bit 0       CLOSED: set once, by close(), in the same fetch_add that claims the
   //               close slot; no push follows it (no sender is left to push)
-  //   bits 1..    SLOT: the number of slots claimed, values and the close slot alike;
-  //               the next push claims slot index (word >> 1)
+  //   bit 1       RX_CLOSED: set once, by close_rx() (only where try_push is used, the
+  //               unbounded channel); a try_push that claims after it fails, and the
+  //               slot it claimed stays empty
+  //   bits 2..    SLOT: the number of slots claimed, values, the close slot and the slots
+  //               of failed try_pushes alike; the next claim is slot index
+  //               (word >> SLOT_SHIFT)
   static constexpr std::size_t CLOSED = 1;
-  static constexpr std::size_t SLOT = 2;
+  static constexpr std::size_t RX_CLOSED = 2;
+  static constexpr unsigned SLOT_SHIFT = 2;
+  static constexpr std::size_t SLOT = std::size_t{1} << SLOT_SHIFT;
 
   explicit ListTx(Block<T>* initial) : block_tail_(initial) {}
   ListTx(const ListTx&) = delete;
@@ -64,9 +76,33 @@ class ListTx {
     // AcqRel: Acquire pairs with the Release fetch_add(0) in find_block (see there);
     // Release orders this sender's earlier work before what len() and try_pop() see.
     const std::size_t word = tail_position_.fetch_add(SLOT, std::memory_order_acq_rel);
-    WEFT_INVARIANT((word & CLOSED) == 0);
-    const std::size_t slot_index = word >> 1;
+    WEFT_INVARIANT((word & (CLOSED | RX_CLOSED)) == 0);
+    const std::size_t slot_index = word >> SLOT_SHIFT;
     find_block(slot_index)->write(slot_index, std::forward<U>(value));
+  }
+
+  // As push(), unless close_rx() came first: then false, and `value` is left as it was.
+  bool try_push(T& value) {
+    // AcqRel: as in push(); the Acquire half also pairs with the Release fetch_or in
+    // close_rx() (a failed send sees what the receiver did before closing).
+    const std::size_t word = tail_position_.fetch_add(SLOT, std::memory_order_acq_rel);
+    WEFT_INVARIANT((word & CLOSED) == 0);
+    if ((word & RX_CLOSED) != 0) return false;  // the receiver reads no slot from here on
+    const std::size_t slot_index = word >> SLOT_SHIFT;
+    find_block(slot_index)->write(slot_index, std::move(value));
+    return true;
+  }
+
+  // The receiver closes the list for try_push (the unbounded channel's close()); returns
+  // the tail word just before (ListRx::close_rx keeps the count of values it held).
+  std::size_t close_rx() {
+    // Release: pairs with the Acquire half of try_push()'s fetch_add and with
+    // is_rx_closed()'s load.
+    return tail_position_.fetch_or(RX_CLOSED, std::memory_order_release);
+  }
+  bool is_rx_closed() const {
+    // Acquire: pairs with the Release fetch_or in close_rx().
+    return (tail_position_.load(std::memory_order_acquire) & RX_CLOSED) != 0;
   }
 
   // Closes the list (the last sender, once): claims the close slot and marks its block.
@@ -75,7 +111,9 @@ class ListTx {
     // try_pop) see everything every sender did before dropping.
     const std::size_t word = tail_position_.fetch_add(SLOT | CLOSED, std::memory_order_acq_rel);
     WEFT_INVARIANT((word & CLOSED) == 0);
-    const std::size_t slot_index = word >> 1;
+    // After close_rx() the receiver stops at the values claimed before it: no mark needed.
+    if ((word & RX_CLOSED) != 0) return;
+    const std::size_t slot_index = word >> SLOT_SHIFT;
     find_block(slot_index)->tx_close();
   }
 
@@ -129,7 +167,7 @@ class ListTx {
           // Release RMW: a sender whose fetch_add comes after this one in the tail word's
           // order (a later slot) synchronizes with it, so it sees block_tail moved.
           const std::size_t word = tail_position_.fetch_add(0, std::memory_order_release);
-          block->tx_release(word >> 1);
+          block->tx_release(word >> SLOT_SHIFT);
         } else {
           try_updating_tail = false;  // another sender is moving it
         }
@@ -175,6 +213,16 @@ class ListRx {
     return TryPop::Busy;
   }
 
+  // Closes the list for try_push (ListTx::close_rx), once; the values claimed before are
+  // still popped.
+  void close_rx(ListTx<T>& tx) {
+    if (!values_before_rx_close_) values_before_rx_close_ = values_claimed(tx.close_rx());
+  }
+  // close_rx() ran and every value claimed before it has been popped: none will follow.
+  bool drained_after_rx_close() const {
+    return values_before_rx_close_ && index_ == *values_before_rx_close_;
+  }
+
   // Values claimed by senders and not yet popped (including values being written).
   std::size_t len(const ListTx<T>& tx) const { return values_claimed(tx.tail_word()) - index_; }
   bool is_empty(const ListTx<T>& tx) const { return len(tx) == 0; }
@@ -192,8 +240,10 @@ class ListRx {
   }
 
  private:
-  static std::size_t values_claimed(std::size_t word) {
-    return (word >> 1) - (word & ListTx<T>::CLOSED);
+  // Values claimed in `word`: its slots but the close slot, and none after close_rx().
+  std::size_t values_claimed(std::size_t word) const {
+    if (values_before_rx_close_) return *values_before_rx_close_;
+    return (word >> ListTx<T>::SLOT_SHIFT) - (word & ListTx<T>::CLOSED);
   }
 
   // Moves head_ to the block holding index_; false if that block is not linked yet.
@@ -226,6 +276,8 @@ class ListRx {
   std::size_t index_ = 0;          // the next slot to read
   std::uint64_t known_ready_ = 0;  // head_'s ready word as last loaded (Block::read)
   Block<T>* free_head_;            // the oldest block not yet recycled
+  // Set by close_rx(): the values claimed before it, the last the receiver will read.
+  std::optional<std::size_t> values_before_rx_close_;
 };
 
 }  // namespace weft::mpsc::detail

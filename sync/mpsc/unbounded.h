@@ -18,8 +18,9 @@
 //    not count) and for sending when the receiver calls close() or is destroyed. A send
 //    to a closed channel returns the value in SendError; values still queued when the
 //    receiver goes are destroyed then, values sent later (none can be) never exist.
-//  - send() never waits and takes no lock: one CAS to count the value, one fetch_add to
-//    claim its slot, one fetch_or to publish it, one RMW to wake the receiver. Blocks of
+//  - send() never waits and takes no lock: one fetch_add claims its slot (the same word
+//    carries the receiver's close, so no count is kept beside it), one fetch_or
+//    publishes it, and one more RMW wakes the receiver only if it waits. Blocks of
 //    BLOCK_CAP slots are recycled, so the steady state allocates nothing.
 //  - Futures (recv, recv_many, closed) follow weft's model: poll(Context&) with the
 //    receiver (or sender) outliving them. recv() and recv_many() are cancel-safe:
@@ -56,10 +57,10 @@ std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel();
 
 template <class T>
 class UnboundedSender {
-  using Tx = detail::Tx<T, detail::UnboundedSemaphore>;
+  using Tx = detail::Tx<T, detail::Unbounded>;
 
  public:
-  using ClosedFuture = detail::ClosedFuture<T, detail::UnboundedSemaphore>;
+  using ClosedFuture = detail::ClosedFuture<T, detail::Unbounded>;
 
   UnboundedSender(const UnboundedSender&) = default;
   UnboundedSender(UnboundedSender&&) noexcept = default;
@@ -68,8 +69,7 @@ class UnboundedSender {
 
   // Sends without waiting. Err(SendError{value}) if the receiver closed the channel.
   Result<void, SendError<T>> send(T value) const {
-    if (!tx_.semaphore().try_acquire()) return Err(SendError<T>{std::move(value)});
-    tx_.chan().send(std::move(value));
+    if (!tx_.chan().try_send(value)) return Err(SendError<T>{std::move(value)});
     return Ok();
   }
 
@@ -85,7 +85,7 @@ class UnboundedSender {
 
  private:
   friend std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel<T>();
-  friend class detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender>;
+  friend class detail::WeakSenderBase<T, detail::Unbounded, UnboundedSender>;
   explicit UnboundedSender(Tx tx) noexcept : tx_(std::move(tx)) {}
 
   Tx tx_;
@@ -94,20 +94,20 @@ class UnboundedSender {
 // upgrade(), strong_count(), weak_count(): see receiver.h.
 template <class T>
 class WeakUnboundedSender
-    : public detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender<T>> {
-  using Base = detail::WeakSenderBase<T, detail::UnboundedSemaphore, UnboundedSender<T>>;
+    : public detail::WeakSenderBase<T, detail::Unbounded, UnboundedSender<T>> {
+  using Base = detail::WeakSenderBase<T, detail::Unbounded, UnboundedSender<T>>;
 
  private:
   friend class UnboundedSender<T>;
-  explicit WeakUnboundedSender(detail::WeakTx<T, detail::UnboundedSemaphore> weak) noexcept
+  explicit WeakUnboundedSender(detail::WeakTx<T, detail::Unbounded> weak) noexcept
       : Base(std::move(weak)) {}
 };
 
 // The receiving half: recv, recv_many, try_recv, blocking_*, close, len, ... (see
 // receiver.h).
 template <class T>
-class UnboundedReceiver : public detail::ReceiverBase<T, detail::UnboundedSemaphore> {
-  using Base = detail::ReceiverBase<T, detail::UnboundedSemaphore>;
+class UnboundedReceiver : public detail::ReceiverBase<T, detail::Unbounded> {
+  using Base = detail::ReceiverBase<T, detail::Unbounded>;
 
  public:
   UnboundedReceiver(UnboundedReceiver&&) noexcept = default;
@@ -115,17 +115,16 @@ class UnboundedReceiver : public detail::ReceiverBase<T, detail::UnboundedSemaph
 
  private:
   friend std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel<T>();
-  explicit UnboundedReceiver(detail::Rx<T, detail::UnboundedSemaphore> rx) noexcept
-      : Base(std::move(rx)) {}
+  explicit UnboundedReceiver(detail::Rx<T, detail::Unbounded> rx) noexcept : Base(std::move(rx)) {}
 };
 
 // A new unbounded channel: its first sender and its receiver.
 template <class T>
 std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel() {
-  using Chan = detail::Chan<T, detail::UnboundedSemaphore>;
+  using Chan = detail::Chan<T, detail::Unbounded>;
   Chan* chan = Chan::create();
-  return {UnboundedSender<T>(detail::Tx<T, detail::UnboundedSemaphore>(chan)),
-          UnboundedReceiver<T>(detail::Rx<T, detail::UnboundedSemaphore>(chan))};
+  return {UnboundedSender<T>(detail::Tx<T, detail::Unbounded>(chan)),
+          UnboundedReceiver<T>(detail::Rx<T, detail::Unbounded>(chan))};
 }
 
 }  // namespace weft::mpsc

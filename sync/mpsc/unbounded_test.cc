@@ -121,6 +121,25 @@ TEST_CASE("close_keeps_queued_values") {
   CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
 }
 
+// A send after close() claims a slot that stays empty: len() and is_empty() count only
+// the values queued before the close, across a block boundary, and the last sender's
+// drop after the close changes nothing.
+TEST_CASE("failed_sends_after_close_leave_no_value") {
+  auto [tx, rx] = unbounded_channel<int>();
+  const int queued = static_cast<int>(weft::mpsc::detail::BLOCK_CAP) - 1;
+  for (int i = 0; i < queued; ++i) CHECK(tx.send(i).is_ok());
+  rx.close();
+  for (int i = 0; i < 3; ++i) CHECK(tx.send(100 + i).error().value == 100 + i);
+  CHECK(rx.len() == static_cast<std::size_t>(queued));
+  { auto gone = std::move(tx); }
+  CHECK(rx.len() == static_cast<std::size_t>(queued));
+  for (int i = 0; i < queued; ++i) CHECK(rx.try_recv().value() == i);
+  CHECK(rx.is_empty());
+  CHECK(rx.len() == 0);
+  CHECK(rx.try_recv().error() == TryRecvError::Disconnected);
+  CHECK(rx.blocking_recv() == std::nullopt);
+}
+
 TEST_CASE("tx_close_gets_none") {
   auto [tx, rx] = unbounded_channel<int>();
   { auto gone = std::move(tx); }
