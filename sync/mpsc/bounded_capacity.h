@@ -192,8 +192,11 @@ class BoundedSemaphore {
   // Senders' side, beside the semaphore's word. Written under its waiter lock.
   platform::atomic<std::uint64_t> harvested_{0};
   // The receiver's line: it writes received_ and reads waiters_ on every receive;
-  // senders read it once per harvest and write waiters_ only when they queue.
-  alignas(platform::cache_line) platform::atomic<std::uint64_t> received_{0};
+  // senders read it once per harvest and write waiters_ only when they queue. Set apart
+  // by a gap, not alignas: the semaphore's word (the first member) shares a line with
+  // the list's tail word in Chan, so a send takes one line, not two.
+  platform::line_gap receiver_line_;
+  platform::atomic<std::uint64_t> received_{0};
   platform::atomic<std::size_t> waiters_{0};
   // received_ at the receiver's last flush (receiver_flush()); only the receiver uses it.
   platform::cell<std::uint64_t> flushed_{0};

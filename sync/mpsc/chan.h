@@ -184,7 +184,9 @@ class Chan {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  // Written by every send.
+  // Written by every send: the list's tail words and, on the same line, the bounded
+  // semaphore's permit word (its first member; bounded_capacity.h), so that a send's two
+  // RMWs take one line from the other senders, not two (bench/README).
   alignas(line) ListTx<T> tx_;
   [[no_unique_address]] S semaphore_;
   // Read by every send; written when the receiver waits.

@@ -5,6 +5,7 @@
 //   std::unique_ptr<platform::cache_padded<Slot>[]> slots;   // one line per worker
 //   slots[i]->task.load(...);
 //   alignas(platform::cache_line) Fields written_by_senders;   // a group of members
+//   [[no_unique_address]] platform::line_gap gap;  // the next members on another line
 //
 // Production: 64-byte lines (x86-64, and most ARM64 cores). Model: natural alignment,
 // since the model checker has no caches and big alignment only costs its fiber stacks.
@@ -36,6 +37,14 @@ struct alignas(cache_line) cache_padded {
   const T& operator*() const noexcept { return value; }
 
   T value{};
+};
+
+// A line's worth of bytes: the members after it never share a cache line with the members
+// before it, and, unlike alignas, the enclosing type keeps its natural alignment, so its
+// first members can share a line with what precedes the object (mpsc's Chan puts the
+// bounded semaphore's permit word on the list's tail line this way).
+struct line_gap {
+  char bytes[cache_line];
 };
 
 }  // namespace weft::platform
