@@ -452,6 +452,41 @@ MUTATIONS = [
          find="return tail_position_.fetch_or(RX_CLOSED, std::memory_order_release);",
          replace="return tail_position_.load(std::memory_order_acquire);",
          tests=["//model:mpsc"]),
+    dict(id="mpsc.hole_not_passed", file="sync/mpsc/list.h",
+         what="the receiver stops at a hole (a slot whose write threw) instead of passing it",
+         find="case SlotRead::Hole: ++index_; break;",
+         replace="case SlotRead::Hole: return ReadStatus::Empty;",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.hole_bit_ignored", file="sync/mpsc/block.h",
+         what="the receiver reads a hole as a value (storage no constructor finished)",
+         find="if ((seen.holes & bit) != 0) return SlotRead::Hole;",
+         replace="",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.hole_bits_before_ready_word", file="sync/mpsc/block.h",
+         what="the receiver loads the hole bits before the ready word, so a hole made just "
+              "before its ready bit is read as a value",
+         find="""      seen.ready = ready_slots_.load(std::memory_order_seq_cst);
+      if ((seen.ready & bit) == 0) {
+        return (seen.ready & TX_CLOSED) != 0 ? SlotRead::Closed : SlotRead::Empty;
+      }
+      seen.holes = holes_.load(std::memory_order_relaxed);""",
+         replace="""      seen.holes = holes_.load(std::memory_order_relaxed);
+      seen.ready = ready_slots_.load(std::memory_order_seq_cst);
+      if ((seen.ready & bit) == 0) {
+        return (seen.ready & TX_CLOSED) != 0 ? SlotRead::Closed : SlotRead::Empty;
+      }""",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.failed_send_keeps_capacity", file="sync/mpsc/chan.h",
+         what="a bounded send whose value threw keeps the capacity it held",
+         find="if constexpr (!S::closes_in_list) semaphore_.add_permits(1);",
+         replace="",
+         tests=["//model:mpsc"]),
+    dict(id="mpsc.failed_send_no_wake", file="sync/mpsc/chan.h",
+         what="a send whose value threw does not wake the receiver",
+         find="""    if constexpr (!S::closes_in_list) semaphore_.add_permits(1);
+    wake_rx();""",
+         replace="""    if constexpr (!S::closes_in_list) semaphore_.add_permits(1);""",
+         tests=["//model:mpsc"]),
     dict(id="mpsc.try_push_ignores_rx_closed", file="sync/mpsc/list.h",
          what="an unbounded send claims and fills a slot after the receiver's close",
          find="if ((word & RX_CLOSED) != 0) return false;",
@@ -551,13 +586,13 @@ MUTATIONS = [
          tests=["//model:mpsc"]),
     dict(id="mpsc.block_read_relaxed", file="sync/mpsc/block.h",
          what="the receiver reads a slot's ready bits relaxed",
-         find="      known = ready_slots_.load(std::memory_order_seq_cst);",
-         replace="      known = ready_slots_.load(std::memory_order_relaxed);",
+         find="      seen.ready = ready_slots_.load(std::memory_order_seq_cst);",
+         replace="      seen.ready = ready_slots_.load(std::memory_order_relaxed);",
          tests=["//model:mpsc_list", "//model:mpsc"]),
     dict(id="mpsc.known_ready_kept_across_blocks", file="sync/mpsc/list.h",
          what="the receiver keeps its copy of a ready word when it moves to the next block",
          find="""      head_ = next;
-      known_ready_ = 0;""",
+      seen_ = {};""",
          replace="""      head_ = next;""",
          tests=["//model:mpsc_list", "//model:mpsc"]),
     dict(id="mpsc.tx_release_relaxed", file="sync/mpsc/block.h",

@@ -16,10 +16,12 @@
 #include "sync/task/mock_task.h"
 #include "testing/counted.h"
 #include "testing/last_drop.h"
+#include "testing/move_may_throw.h"
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -653,6 +655,74 @@ WEFT_MODEL_TEST(receivers_writes_ordered_before_failed_send,
   });
   data->with_mut([](int& d) { d = 7; });
   rx.close();
+  sender.join();
+}
+
+// Kills mpsc.hole_not_passed and mpsc.hole_bit_ignored: a send whose value's move into
+// its slot throws leaves a hole; the receiver, waiting on that slot or arriving later,
+// passes it and receives the next value (Block::write, ListRx::pop). `send` sends a copy
+// of its argument through one flavour (bound 1 for the bounded one: the second send
+// needs the first one's capacity back).
+template <class Channel, class Send>
+void hole_is_passed(Channel channel, Send send) {
+  using weft::testing::MoveMayThrow;
+  auto [tx, rx] = channel();
+  platform::thread sender([&send, tx = tx] {
+    const MoveMayThrow bad(1, true);
+    bool threw = false;
+    try {
+      send(tx, bad);
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    WEFT_INVARIANT(threw);
+    send(tx, MoveMayThrow(2, false));
+  });
+  std::optional<MoveMayThrow> got = block_on(rx.recv());
+  WEFT_INVARIANT(got.has_value() && got->value == 2);
+  sender.join();
+}
+WEFT_MODEL_TEST(unbounded_send_that_throws_leaves_a_hole,
+                weft::model::bounded(2).on_dpor(weft::model::exhaustive()), 1) {
+  hole_is_passed([] { return mpsc::unbounded_channel<weft::testing::MoveMayThrow>(); },
+                 [](const auto& tx, const weft::testing::MoveMayThrow& v) {
+                   WEFT_INVARIANT(tx.send(v).is_ok());
+                 });
+}
+WEFT_MODEL_TEST(bounded_send_that_throws_gives_capacity_back,
+                weft::model::bounded(2).on_dpor(weft::model::exhaustive()), 1) {
+  hole_is_passed([] { return mpsc::channel<weft::testing::MoveMayThrow>(1); },
+                 [](const auto& tx, const weft::testing::MoveMayThrow& v) {
+                   WEFT_INVARIANT(tx.try_send(v).is_ok());
+                 });
+}
+
+// Kills mpsc.failed_send_no_wake and mpsc.failed_send_keeps_capacity: after close(),
+// the receiver waits for the capacity a permit holds; the permit's send throws, and the
+// capacity coming back must wake the receiver, which then sees the end. Main keeps its
+// Sender, so no last-sender wake can stand in.
+WEFT_MODEL_TEST(throwing_permit_send_wakes_closed_receiver,
+                weft::model::bounded(2).on_dpor(weft::model::exhaustive()), 1) {
+  using weft::testing::MoveMayThrow;
+  auto [tx, rx] = mpsc::channel<MoveMayThrow>(1);
+  auto permit = std::make_shared<std::optional<mpsc::Permit<MoveMayThrow>>>();
+  {
+    auto p = tx.try_reserve();
+    WEFT_INVARIANT(p.is_ok());
+    permit->emplace(std::move(p.value()));
+  }
+  rx.close();
+  platform::thread sender([permit] {
+    const MoveMayThrow bad(1, true);
+    bool threw = false;
+    try {
+      std::move(**permit).send(bad);
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    WEFT_INVARIANT(threw);
+  });
+  WEFT_INVARIANT(!block_on(rx.recv()).has_value());
   sender.join();
 }
 

@@ -47,6 +47,17 @@ enum class ReadStatus {
   Empty,   // nothing here yet (not claimed, or claimed and still being written)
 };
 
+// The receiver's copy of a block's ready word and of its hole bits, loaded together by
+// Block::read (the hole bits after the ready word that made them current).
+struct SlotsSeen {
+  std::uint64_t ready = 0;
+  std::uint64_t holes = 0;
+};
+
+// What Block::read found in one slot: a ReadStatus, or a hole (the slot's sender failed
+// to write it: its value's constructor threw), which the list passes (ListRx::pop).
+enum class SlotRead { Value, Closed, Empty, Hole };
+
 template <class T>
 class Block {
  public:
@@ -79,42 +90,51 @@ class Block {
     return (other_start - start()) / BLOCK_CAP;
   }
 
-  // Writes `value` into its slot and sets its ready bit. The caller claimed the slot.
+  // Writes `value` into its slot and sets its ready bit. The caller claimed the slot. If
+  // T's constructor throws, the slot becomes a hole (ready, no value: the receiver passes
+  // it) and the exception propagates once the slot is published.
   template <class U>
   void write(std::size_t slot_index, U&& value) {
     const std::size_t slot = offset(slot_index);
-    values_[slot].with_mut([&](Storage& s) { ::new (s.bytes) T(std::forward<U>(value)); });
-    // SeqCst: Release publishes the value to the receiver's Acquire load in read(); SeqCst
-    // puts the push in the one order S with the receiver's SeqCst store of RX_WAITING
-    // (Rx::register_waker) and Chan::send's SeqCst load of it (see chan.h). After this the
-    // block may be recycled at any moment: the caller must not touch it again.
-    ready_slots_.fetch_or(std::uint64_t{1} << slot, std::memory_order_seq_cst);
+    try {
+      values_[slot].with_mut([&](Storage& s) { ::new (s.bytes) T(std::forward<U>(value)); });
+    } catch (...) {
+      // Relaxed: published by the ready bit (publish()), as a value would be.
+      holes_.fetch_or(std::uint64_t{1} << slot, std::memory_order_relaxed);
+      publish(slot);
+      throw;
+    }
+    publish(slot);
   }
 
   // Reads the slot at `slot_index` (the receiver only). On Value the value is moved into
-  // `out` and the slot is left empty. `known` is the receiver's copy of this block's
-  // ready word, from an earlier read (0 for none): a slot whose bit it holds is read
-  // without loading the word again (bits are only ever set while the block is in the
-  // list), so a receiver that trails its senders touches the shared word once per batch
-  // of ready slots, not once per value. The word is reloaded into `known` otherwise.
-  ReadStatus read(std::size_t slot_index, std::optional<T>& out, std::uint64_t& known) {
+  // `out` and the slot is left empty. `seen` is the receiver's copy of this block's ready
+  // word and hole bits, from an earlier read ({} for none): a slot whose ready bit it
+  // holds is read without loading the shared words again (bits are only ever set while
+  // the block is in the list), so a receiver that trails its senders touches them once
+  // per batch of ready slots, not once per value. They are reloaded into `seen` otherwise.
+  SlotRead read(std::size_t slot_index, std::optional<T>& out, SlotsSeen& seen) {
     const std::size_t slot = offset(slot_index);
     const std::uint64_t bit = std::uint64_t{1} << slot;
-    if ((known & bit) == 0) {
-      // SeqCst: Acquire pairs with the fetch_or in write() (the value, and the values of
-      // every other bit kept in `known`) and tx_close(); SeqCst for the receiver's look
+    if ((seen.ready & bit) == 0) {
+      // SeqCst: Acquire pairs with the fetch_or in publish() (the value, and the values of
+      // every other bit kept in `seen`) and tx_close(); SeqCst for the receiver's look
       // after RX_WAITING (see chan.h).
-      known = ready_slots_.load(std::memory_order_seq_cst);
-      if ((known & bit) == 0) {
-        return (known & TX_CLOSED) != 0 ? ReadStatus::Closed : ReadStatus::Empty;
+      seen.ready = ready_slots_.load(std::memory_order_seq_cst);
+      if ((seen.ready & bit) == 0) {
+        return (seen.ready & TX_CLOSED) != 0 ? SlotRead::Closed : SlotRead::Empty;
       }
+      // Relaxed: the load above ordered the hole bit of every slot it shows ready (set
+      // before that slot's ready bit) before this one.
+      seen.holes = holes_.load(std::memory_order_relaxed);
     }
+    if ((seen.holes & bit) != 0) return SlotRead::Hole;
     values_[slot].with_mut([&](Storage& s) {
       T* stored = std::launder(reinterpret_cast<T*>(s.bytes));
       out.emplace(std::move(*stored));
       stored->~T();
     });
-    return ReadStatus::Value;
+    return SlotRead::Value;
   }
 
   // Marks the list closed at a slot of this block (the last sender, once).
@@ -125,7 +145,7 @@ class Block {
 
   // Every slot written: the block will not change until it is recycled.
   bool is_final() const {
-    // Acquire: pairs with the Release fetch_or in write(), one per slot.
+    // Acquire: pairs with the Release fetch_or in publish(), one per slot.
     return (ready_slots_.load(std::memory_order_acquire) & READY_MASK) == READY_MASK;
   }
 
@@ -186,9 +206,19 @@ class Block {
     // Relaxed: the block is published again only by the SeqCst CAS in try_push().
     next_.store(nullptr, std::memory_order_relaxed);
     ready_slots_.store(0, std::memory_order_relaxed);
+    holes_.store(0, std::memory_order_relaxed);  // Relaxed: as ready_slots_
   }
 
  private:
+  // Sets the ready bit of a slot just written (or made a hole).
+  void publish(std::size_t slot) {
+    // SeqCst: Release publishes the value (or the hole) to the receiver's Acquire load in
+    // read(); SeqCst puts the push in the one order S with the receiver's SeqCst store of
+    // RX_WAITING (Rx::register_waker) and Chan::send's SeqCst load of it (see chan.h).
+    // After this the block may be recycled at any moment: the caller must not touch it.
+    ready_slots_.fetch_or(std::uint64_t{1} << slot, std::memory_order_seq_cst);
+  }
+
   struct Storage {
     alignas(T) unsigned char bytes[sizeof(T)];
   };
@@ -199,6 +229,8 @@ class Block {
   platform::cell<std::size_t> start_index_;
   platform::atomic<Block*> next_{nullptr};
   platform::atomic<std::uint64_t> ready_slots_{0};
+  // Slots whose write threw (bit i: slot i), set before their ready bit; almost always 0.
+  platform::atomic<std::uint64_t> holes_{0};
   // Written by the one sender that releases the block, before RELEASED (see above).
   platform::cell<std::size_t> observed_tail_position_{std::size_t{0}};
   // Slot i: written by the sender that claimed it, before its ready bit; read (moved out

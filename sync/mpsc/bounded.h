@@ -52,6 +52,8 @@
 //    word); senders take those back in one harvest when the semaphore runs out.
 //  - Memory ordering: as unbounded.h; also, a receive that frees capacity happens-before
 //    the reserve that obtains it.
+//  - Exceptions: as unbounded.h; a send whose value's move throws also gives back the
+//    capacity it held (a Permit's included).
 #pragma once
 
 #include "sync/deadline.h"

@@ -98,16 +98,28 @@ class Chan {
   const S& semaphore() const noexcept { return semaphore_; }
 
   // Pushes a value whose capacity the caller holds, and wakes the receiver if it waits.
+  // A value whose constructor throws leaves a hole the receiver passes; the exception
+  // propagates (send_failed()).
   template <class U>
   void send(U&& value) {
-    tx_.push(std::forward<U>(value));
+    try {
+      tx_.push(std::forward<U>(value));
+    } catch (...) {
+      send_failed();
+      throw;
+    }
     wake_rx_if_waiting();
   }
   // The unbounded send: pushes `value` (moved from) unless the receiver closed the
   // channel (false, `value` as it was), and wakes the receiver if it waits.
   bool try_send(T& value) {
     static_assert(S::closes_in_list);
-    if (!tx_.try_push(value)) return false;
+    try {
+      if (!tx_.try_push(value)) return false;
+    } catch (...) {
+      send_failed();
+      throw;
+    }
     wake_rx_if_waiting();
     return true;
   }
@@ -133,6 +145,14 @@ class Chan {
   }
 
  private:
+  // A push whose value's constructor threw left a hole in the list (Block::write): the
+  // bounded channel's capacity it held goes back, and the receiver is woken (always: a
+  // rare path) in case it waits on that slot, or, after close(), for that capacity.
+  void send_failed() {
+    if constexpr (!S::closes_in_list) semaphore_.add_permits(1);
+    wake_rx();
+  }
+
   // After a push: wakes the receiver if it announced a wait (see the top of this file).
   void wake_rx_if_waiting() {
     // SeqCst: pairs with the SeqCst store of RX_WAITING in Rx::register_waker

@@ -26,6 +26,10 @@
 //    The claim is the send's one RMW on a shared word, and the point where a send and
 //    the receiver's close are ordered: a send either claimed a slot before the close and
 //    is read before the end, or it fails.
+//  - a push whose value's constructor throws still sets its ready bit, with the slot's
+//    hole bit (Block::write), and pop passes holes. A push whose block allocation throws
+//    (Block::grow) cannot: its slot stays claimed and unwritten, and the receiver stops
+//    there for good (Tokio aborts on allocation failure; here it is a known gap).
 //
 // Concurrency: Tx is shared by all senders; Rx belongs to the receiver alone (the channel
 // keeps it in a cell only the receiver touches).
@@ -188,13 +192,18 @@ class ListRx {
   ListRx(const ListRx&) = delete;
   ListRx& operator=(const ListRx&) = delete;
 
-  // Pops the value at the receiver's index, if it is there.
+  // Pops the value at the receiver's index, if it is there; passes holes (Block::write).
   ReadStatus pop(ListTx<T>& tx, std::optional<T>& out) {
-    if (!try_advancing_head()) return ReadStatus::Empty;
-    reclaim_blocks(tx);
-    const ReadStatus status = head_->read(index_, out, known_ready_);
-    if (status == ReadStatus::Value) ++index_;
-    return status;
+    for (;;) {
+      if (!try_advancing_head()) return ReadStatus::Empty;
+      reclaim_blocks(tx);
+      switch (head_->read(index_, out, seen_)) {
+        case SlotRead::Value: ++index_; return ReadStatus::Value;
+        case SlotRead::Closed: return ReadStatus::Closed;
+        case SlotRead::Empty: return ReadStatus::Empty;
+        case SlotRead::Hole: ++index_; break;  // and on to the next slot
+      }
+    }
   }
 
   // As pop(), and tells an empty list from one whose next value is still being written.
@@ -255,7 +264,7 @@ class ListRx {
       Block<T>* next = head_->load_next(std::memory_order_seq_cst);
       if (next == nullptr) return false;
       head_ = next;
-      known_ready_ = 0;  // the copy was of the block left behind
+      seen_ = {};  // the copy was of the block left behind
     }
     return true;
   }
@@ -272,10 +281,10 @@ class ListRx {
     }
   }
 
-  Block<T>* head_;                 // the block holding index_ (or before it)
-  std::size_t index_ = 0;          // the next slot to read
-  std::uint64_t known_ready_ = 0;  // head_'s ready word as last loaded (Block::read)
-  Block<T>* free_head_;            // the oldest block not yet recycled
+  Block<T>* head_;         // the block holding index_ (or before it)
+  std::size_t index_ = 0;  // the next slot to read
+  SlotsSeen seen_;         // head_'s ready and hole bits as last loaded (Block::read)
+  Block<T>* free_head_;    // the oldest block not yet recycled
   // Set by close_rx(): the values claimed before it, the last the receiver will read.
   std::optional<std::size_t> values_before_rx_close_;
 };

@@ -29,6 +29,10 @@
 //    that returns v; everything every sender did before it was destroyed happens-before
 //    the receive that reports the end; everything the receiver did before close()
 //    happens-before a send that fails and the completion of closed().
+//  - Exceptions: a send whose value's move into the channel throws propagates it (the
+//    value is gone, as any moved-from argument); the slot it claimed is passed by the
+//    receiver, so later values still arrive and nothing waits for it. (An allocation
+//    failure while the list grows is not recovered from: see the block list, list.h.)
 //  - Handles that were moved from may only be destroyed or assigned to.
 #pragma once
 
