@@ -6,7 +6,9 @@
 // the end of a closed channel reached through a failed or cancelled capacity future
 // (tokio#8260), recv_many under close, the receiver's waker released by its drop
 // (tokio#8095), OwnedPermit::release waking a closed receiver (tokio#8075) and try_recv
-// after close with a permit out (tokio#7686, #8074).
+// after close with a permit out (tokio#7686, #8074), the unbounded receiver's close
+// racing sends (a bit in the list's tail word), and a send whose value's move throws (a
+// hole the receiver passes).
 #include "model/harness/scenario.h"
 #include "sync/detail/batch_semaphore.h"
 #include "sync/mpsc/bounded.h"
