@@ -5,6 +5,8 @@
 // every value is destroyed exactly once. bounded_cancel_after_close cancels send and
 // reserve_many futures around a close() with every Sender alive (tokio#8260), and checks
 // that no task's waker is left in the channel at the end (tokio#8095).
+// {un,}bounded_throwing_values send values whose move into the channel may throw: the
+// others arrive in order and nothing waits at the holes those leave.
 // Seeded: see stress/stress.h (WEFT_STRESS_SEED, printed and flushed at start with the
 // rerun command; a failing run prints its scenario, run index and run seed).
 #include "model/harness/scenario.h"
@@ -15,10 +17,14 @@
 #include "sync/task/block_on.h"
 #include "sync/task/mock_task.h"
 #include "testing/counted.h"
+#include "testing/move_may_throw.h"
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace platform = weft::platform;
@@ -329,10 +335,69 @@ struct bounded_cancel_after_close : BoundedWorld<3> {
   }
 };
 
+// Values whose move into the channel throws (about one in eight): every sender's other
+// values arrive, in its order, and none waits at a hole; a bounded channel (bound 1..4)
+// gets each failed send's capacity back, or the blocking sends would stop.
+template <bool Bounded>
+struct throwing_values_run {
+  static constexpr int threads = senders + 1;
+  std::uint64_t seed = stress::run_seed<throwing_values_run>(Bounded ? "bounded_throwing_values"
+                                                                     : "unbounded_throwing_values");
+  using Value = weft::testing::MoveMayThrow;
+  using Channel =
+      std::conditional_t<Bounded, std::pair<mpsc::Sender<Value>, mpsc::Receiver<Value>>,
+                         std::pair<mpsc::UnboundedSender<Value>, mpsc::UnboundedReceiver<Value>>>;
+  std::optional<Channel> channel;
+  std::vector<typename Channel::first_type> handles;
+  stress::Tally threw;
+  stress::Deliveries delivered{senders, /*gapless=*/false};  // receiver only
+
+  void setup() {
+    stress::Rng rng{seed, threads};
+    if constexpr (Bounded) {
+      channel.emplace(mpsc::channel<Value>(1 + rng.below(4)));
+    } else {
+      channel.emplace(mpsc::unbounded_channel<Value>());
+    }
+    for (int s = 0; s < senders; ++s) handles.push_back(channel->first);
+    { auto last = std::move(channel->first); }  // the senders' handles are the only ones
+  }
+  void thread(int index) {
+    if (index == senders) {
+      while (std::optional<Value> v = channel->second.blocking_recv()) {
+        delivered.take({v->value / 1000000, v->value % 1000000});
+      }
+      return;
+    }
+    stress::Rng local{seed, index};
+    auto sender = std::move(handles[index]);
+    for (int i = 0; i < messages_per_sender; ++i) {
+      const Value v(index * 1000000 + i, local.one_in(8));
+      try {
+        if constexpr (Bounded) {
+          WEFT_INVARIANT(sender.blocking_send(v).is_ok());
+        } else {
+          WEFT_INVARIANT(sender.send(v).is_ok());
+        }
+        WEFT_INVARIANT(!v.throws);
+      } catch (const std::runtime_error&) {
+        WEFT_INVARIANT(v.throws);
+        threw.add(1);
+      }
+    }
+  }
+  void check() {
+    WEFT_INVARIANT(delivered.received + threw.total() ==
+                   static_cast<long>(senders) * messages_per_sender);
+  }
+};
+
 using unbounded_conservation = unbounded_run<false>;
 using unbounded_close_midway = unbounded_run<true>;
 using bounded_conservation = bounded_run<false>;
 using bounded_close_midway = bounded_run<true>;
+using unbounded_throwing_values = throwing_values_run<false>;
+using bounded_throwing_values = throwing_values_run<true>;
 
 }  // namespace
 
@@ -340,4 +405,6 @@ WEFT_MODEL_SCENARIO(unbounded_conservation, weft::model::random(1));
 WEFT_MODEL_SCENARIO(unbounded_close_midway, weft::model::random(1));
 WEFT_MODEL_SCENARIO(bounded_conservation, weft::model::random(1));
 WEFT_MODEL_SCENARIO(bounded_close_midway, weft::model::random(1));
+WEFT_MODEL_SCENARIO(unbounded_throwing_values, weft::model::random(1));
+WEFT_MODEL_SCENARIO(bounded_throwing_values, weft::model::random(1));
 WEFT_MODEL_SCENARIO(bounded_cancel_after_close, weft::model::random(1));
